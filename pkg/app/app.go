@@ -1,0 +1,239 @@
+// Package app is the composition root: it opens the database and Redis,
+// builds every service, mounts every HTTP route and task handler, and runs
+// the api, worker and scheduler parts of one process. cmd/wanjia only parses
+// the command line and calls it; end-to-end tests drive it directly.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/hibiken/asynq"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/wanjia/wanjia/pkg/authn"
+	"github.com/wanjia/wanjia/pkg/authz"
+	"github.com/wanjia/wanjia/pkg/config"
+	"github.com/wanjia/wanjia/pkg/health"
+	"github.com/wanjia/wanjia/pkg/observe"
+	"github.com/wanjia/wanjia/pkg/orgs"
+	"github.com/wanjia/wanjia/pkg/queue"
+	"github.com/wanjia/wanjia/pkg/store"
+	"github.com/wanjia/wanjia/tenants"
+	"github.com/wanjia/wanjia/workers"
+)
+
+// Parts says which parts run in this process.
+type Parts struct {
+	API, Worker, Scheduler bool
+}
+
+// All is the single-process mode (`wanjia all`).
+var All = Parts{API: true, Worker: true, Scheduler: true}
+
+func (p Parts) all() bool { return p.API && p.Worker && p.Scheduler }
+
+// App is one wired process.
+type App struct {
+	Config  *config.Config
+	Logger  *slog.Logger
+	Metrics *observe.Metrics
+	DB      *store.DB
+	Redis   *queue.Redis
+	Queue   *asynq.Client
+	Health  *health.Checker
+	Engine  *gin.Engine
+
+	Authn   *authn.Service
+	Authz   *authz.Authorizer
+	Watcher *authz.Watcher
+	Orgs    *orgs.Service
+
+	parts Parts
+}
+
+// Open connects to the database and Redis and wires the services. In the
+// single-process mode it applies pending migrations; the separate parts
+// refuse to start on a schema that is behind, naming what is pending.
+func Open(ctx context.Context, cfg *config.Config, parts Parts, logger *slog.Logger) (*App, error) {
+	// A command-line tool (Parts{}) may use a throwaway in-process Redis;
+	// a long-running part alone may not, or its tasks would reach no one.
+	if cfg.EmbeddedRedis() && parts != (Parts{}) && !parts.all() {
+		return nil, errors.New("WANJIA_REDIS_URL is required here: the in-process Redis exists only inside `wanjia all`")
+	}
+	a := &App{Config: cfg, Logger: logger, Metrics: observe.NewMetrics(), parts: parts}
+	ok := false
+	defer func() {
+		if !ok {
+			_ = a.Close()
+		}
+	}()
+
+	var err error
+	a.DB, err = store.Open(ctx, store.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir})
+	if err != nil {
+		return nil, err
+	}
+	if parts.all() {
+		applied, err := a.DB.Migrate(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if len(applied) > 0 {
+			logger.Info("migrations applied", "migrations", applied)
+		}
+	} else if err := a.DB.CheckMigrated(ctx); err != nil {
+		return nil, err
+	}
+
+	a.Redis, err = queue.OpenRedis(ctx, cfg.RedisURL)
+	if err != nil {
+		return nil, err
+	}
+	a.Queue = queue.NewClient(a.Redis)
+	a.Metrics.Registry.MustRegister(queue.NewCollector(queue.NewInspector(a.Redis)))
+	a.Health = health.New(a.DB, health.Dep{Name: "database", Pinger: a.DB}, health.Dep{Name: "redis", Pinger: a.Redis})
+	if err := a.wire(ctx); err != nil {
+		return nil, err
+	}
+	a.Engine = a.routes()
+	ok = true
+	return a, nil
+}
+
+// wire builds the domain services.
+func (a *App) wire(ctx context.Context) error {
+	keys, err := authn.LoadKeys(ctx, a.DB)
+	if err != nil {
+		return err
+	}
+	a.Authn = authn.NewService(a.DB, keys, authn.NewThrottle(a.Redis.Client), a.Logger)
+	a.Orgs = &orgs.Service{DB: a.DB, Argon2: authn.DefaultArgon2}
+	if a.Authz, err = authz.New(ctx, a.Orgs); err != nil {
+		return err
+	}
+	a.Orgs.Authz = a.Authz
+	a.Watcher = authz.NewWatcher(a.Authz, a.Redis.Client, a.Logger)
+	a.Orgs.Notify = a.Watcher
+	if a.parts.API {
+		created, generated, err := a.Orgs.EnsurePlatformAdmin(ctx, a.Config.AdminPassword)
+		if err != nil {
+			return fmt.Errorf("create the platform admin: %w", err)
+		}
+		if created {
+			a.Logger.Info("platform admin created", "username", "admin")
+		}
+		if generated != "" {
+			// Shown once, on the terminal, never in the structured log.
+			fmt.Fprintf(a.Config.Stdout(), "\n  platform admin: admin / %s  (shown once; set WANJIA_ADMIN_PASSWORD to choose)\n\n", generated)
+		}
+	}
+	return nil
+}
+
+// ApplyDemo provisions the Qixing demo district and its users. It is
+// idempotent: on a database that has it, nothing changes.
+func (a *App) ApplyDemo(ctx context.Context) error {
+	set, err := tenants.Demo()
+	if err != nil {
+		return err
+	}
+	pw := a.Config.DemoPassword
+	if pw == "" {
+		pw = orgs.RandomPassword()
+	}
+	res, err := tenants.Apply(ctx, a.Orgs, set, tenants.Options{Password: pw})
+	if err != nil {
+		return fmt.Errorf("demo district: %w", err)
+	}
+	a.Logger.Info("demo district applied", "changes", len(res.Changes))
+	if len(res.Changes) > 0 && a.Config.DemoPassword == "" {
+		fmt.Fprintf(a.Config.Stdout(), "\n  demo users (qixing.official, yucai.admin, yucai.staff, yucai.grid1, wangcheng.admin, wangcheng.staff)\n  password: %s  (shown once; set WANJIA_DEMO_PASSWORD to choose)\n\n", pw)
+	}
+	return nil
+}
+
+// Run runs the parts of this process until ctx ends, then shuts down
+// gracefully: the listener stops accepting, in-flight requests and tasks
+// finish (within the shutdown timeout), and only then does Run return.
+// ln is the API's listener (nil when the API part does not run here).
+func (a *App) Run(ctx context.Context, ln net.Listener) error {
+	g, gctx := errgroup.WithContext(ctx)
+	timeout := a.Config.ShutdownTimeout
+
+	if a.parts.API {
+		if ln == nil {
+			return errors.New("app: the api part needs a listener")
+		}
+		srv := &http.Server{
+			Handler:           a.Engine,
+			ReadHeaderTimeout: 10 * time.Second,
+			IdleTimeout:       120 * time.Second,
+		}
+		g.Go(func() error {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("http server: %w", err)
+			}
+			return nil
+		})
+		g.Go(func() error {
+			<-gctx.Done()
+			sctx, cancel := context.WithTimeout(context.Background(), timeout)
+			defer cancel()
+			if err := srv.Shutdown(sctx); err != nil {
+				return fmt.Errorf("http shutdown: %w", err)
+			}
+			return nil
+		})
+		a.Logger.Info("api listening", "addr", ln.Addr().String())
+	}
+
+	if a.parts.Worker {
+		srv := queue.NewServer(a.Redis, queue.ServerOptions{ShutdownTimeout: timeout, Logger: a.Logger})
+		mux := workers.NewMux(workers.Deps{Logger: a.Logger, Metrics: a.Metrics.Registry, Health: a.Health})
+		if err := srv.Start(mux); err != nil {
+			return fmt.Errorf("start worker: %w", err)
+		}
+		g.Go(func() error {
+			<-gctx.Done()
+			srv.Shutdown() // waits for in-flight tasks up to the timeout
+			return nil
+		})
+		a.Logger.Info("worker started", "queues", queue.Weights)
+	}
+
+	if a.parts.API {
+		g.Go(func() error { a.Watcher.Run(gctx); return nil })
+	}
+
+	if a.parts.Scheduler {
+		s := &workers.Scheduler{Client: a.Queue, Tasks: workers.PeriodicTasks, Logger: a.Logger}
+		g.Go(func() error { return s.Run(gctx) })
+		a.Logger.Info("scheduler started", "tasks", len(workers.PeriodicTasks))
+	}
+
+	err := g.Wait()
+	a.Logger.Info("stopped")
+	return err
+}
+
+// Close releases the database and Redis. Call it after Run returns.
+func (a *App) Close() error {
+	var errs []error
+	if a.Queue != nil {
+		errs = append(errs, a.Queue.Close())
+	}
+	if a.Redis != nil {
+		errs = append(errs, a.Redis.Close())
+	}
+	if a.DB != nil {
+		errs = append(errs, a.DB.Close())
+	}
+	return errors.Join(errs...)
+}

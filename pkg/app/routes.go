@@ -1,0 +1,38 @@
+package app
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/wanjia/wanjia/pkg/apidoc"
+	"github.com/wanjia/wanjia/pkg/errs"
+	"github.com/wanjia/wanjia/pkg/health"
+	"github.com/wanjia/wanjia/pkg/web"
+)
+
+// routes builds the engine with every route of the API. Every route added
+// here must be in pkg/apidoc/openapi.yaml (a test checks both ways).
+func (a *App) routes() *gin.Engine {
+	e := web.NewEngine(web.Options{Logger: a.Logger, Metrics: a.Metrics})
+
+	health.Routes(e, a.Health)
+	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(a.Metrics.Registry, promhttp.HandlerOpts{})))
+
+	v1 := e.Group("/api/v1")
+	v1.GET("/openapi.json", func(c *gin.Context) {
+		b, err := apidoc.JSON()
+		if err != nil {
+			web.Fail(c, errs.New(errs.KindInternal, "internal", nil))
+			return
+		}
+		c.Data(http.StatusOK, "application/json; charset=utf-8", b)
+	})
+
+	a.Authn.Routes(v1)
+	signed := v1.Group("", a.Authn.Middleware())
+	org := a.Authz.OrgRoutes(signed)
+	a.Orgs.Routes(signed, org)
+	return e
+}

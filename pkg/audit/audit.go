@@ -1,0 +1,174 @@
+// Package audit is the append-only log of every change and every read of
+// personal data: who (user, role), where (org), what (action, resource, id),
+// from where (IP, request id) and when. Entries are written in the same
+// transaction as the change they describe, so a change is never without
+// its entry and an entry never without its change.
+package audit
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"github.com/wanjia/wanjia/pkg/errs"
+)
+
+// Entry is one audit record.
+type Entry struct {
+	bun.BaseModel `bun:"table:audit_log"`
+	ID            string         `bun:"id,pk" json:"id"`
+	OrgPath       string         `bun:"org_path" json:"-"`
+	At            time.Time      `bun:"at" json:"at"`
+	ActorID       string         `bun:"actor_id" json:"actor_id"`
+	Actor         string         `bun:"actor" json:"actor"`
+	Role          string         `bun:"role" json:"role"`
+	Org           string         `bun:"org" json:"org"`
+	Action        string         `bun:"action" json:"action"`
+	Resource      string         `bun:"resource" json:"resource"`
+	ResourceID    string         `bun:"resource_id" json:"resource_id"`
+	IP            string         `bun:"ip" json:"ip"`
+	RequestID     string         `bun:"request_id" json:"request_id"`
+	Details       map[string]any `bun:"details" json:"details,omitempty"`
+}
+
+// Actions.
+const (
+	ActionCreate = "create"
+	ActionUpdate = "update"
+	ActionDelete = "delete"
+	ActionView   = "view"   // an unmasked read of personal data
+	ActionExport = "export" // personal data leaving the system as a file
+	ActionLogin  = "login"
+)
+
+// Actor is who acts, and in which org; the HTTP layer or a task puts it in
+// the context.
+type Actor struct {
+	UserID   string
+	Username string
+	Role     string
+	Org      string // slug; "" for the platform
+	OrgPath  string
+	IP       string
+	Request  string
+}
+
+type actorKey struct{}
+
+// WithActor returns ctx carrying a.
+func WithActor(ctx context.Context, a Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, a)
+}
+
+// ActorFrom returns the actor in ctx; a task with no user is "system".
+func ActorFrom(ctx context.Context) Actor {
+	if a, ok := ctx.Value(actorKey{}).(Actor); ok {
+		return a
+	}
+	return Actor{UserID: "system", Username: "system", Role: "system", OrgPath: "/"}
+}
+
+// Record writes one entry through db, which should be the transaction of
+// the change being recorded. details (which fields changed, never their
+// personal values) is stored as JSON.
+func Record(ctx context.Context, db bun.IDB, action, resource, resourceID string, details map[string]any) error {
+	a := ActorFrom(ctx)
+	e := &Entry{
+		ID: uuid.Must(uuid.NewV7()).String(), OrgPath: a.OrgPath, At: time.Now().UTC(),
+		ActorID: a.UserID, Actor: a.Username, Role: a.Role, Org: a.Org,
+		Action: action, Resource: resource, ResourceID: resourceID, IP: a.IP, RequestID: a.Request,
+	}
+	if e.OrgPath == "" {
+		e.OrgPath = "/"
+	}
+	e.Details = details
+	if _, err := db.NewInsert().Model(e).Exec(ctx); err != nil {
+		return fmt.Errorf("audit %s %s: %w", action, resource, err)
+	}
+	return nil
+}
+
+// Filter narrows a listing.
+type Filter struct {
+	OrgPath  string // the org and everything below it
+	Actor    string
+	Action   string
+	From, To time.Time
+	Limit    int
+	Cursor   string // id of the last entry of the previous page
+}
+
+// List returns entries newest first, and the cursor of the next page.
+func List(ctx context.Context, db bun.IDB, f Filter) ([]Entry, string, error) {
+	q := db.NewSelect().Model((*Entry)(nil)).Where("org_path LIKE ?", likePrefix(f.OrgPath))
+	if f.Actor != "" {
+		q = q.Where("actor = ?", f.Actor)
+	}
+	if f.Action != "" {
+		q = q.Where("action = ?", f.Action)
+	}
+	if !f.From.IsZero() {
+		q = q.Where("at >= ?", f.From.UTC())
+	}
+	if !f.To.IsZero() {
+		q = q.Where("at < ?", f.To.UTC())
+	}
+	if f.Cursor != "" {
+		// ids are UUIDv7: ordered by time, so they page like timestamps.
+		q = q.Where("id < ?", f.Cursor)
+	}
+	var out []Entry
+	if err := q.Order("id DESC").Limit(int64(f.Limit)+1).Scan(ctx, &out); err != nil {
+		return nil, "", fmt.Errorf("list audit: %w", err)
+	}
+	next := ""
+	if len(out) > f.Limit {
+		out = out[:f.Limit]
+		next = out[len(out)-1].ID
+	}
+	return out, next, nil
+}
+
+// likePrefix escapes a path for a LIKE prefix match. Slugs are [a-z0-9-],
+// so only the wildcard characters need care.
+func likePrefix(p string) string {
+	r := make([]rune, 0, len(p)+1)
+	for _, c := range p {
+		if c == '%' || c == '_' {
+			continue
+		}
+		r = append(r, c)
+	}
+	return string(r) + "%"
+}
+
+// ParseFilter reads the query parameters of the audit listing; from and to
+// are RFC 3339 timestamps or YYYY-MM-DD dates (UTC).
+func ParseFilter(actor, action, from, to string) (Filter, error) {
+	f := Filter{Actor: actor, Action: action}
+	var fe []errs.FieldError
+	for _, x := range []struct {
+		name, v string
+		dst     *time.Time
+	}{{"from", from, &f.From}, {"to", to, &f.To}} {
+		if x.v == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, x.v)
+		if err != nil {
+			t, err = time.Parse(time.DateOnly, x.v)
+		}
+		if err != nil {
+			fe = append(fe, errs.Field(x.name, "invalid_time", nil))
+			continue
+		}
+		*x.dst = t
+	}
+	if len(fe) > 0 {
+		return f, errs.Validation(fe...)
+	}
+	return f, nil
+}

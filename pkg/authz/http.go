@@ -1,0 +1,150 @@
+package authz
+
+import (
+	"context"
+	"sync"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/wanjia/wanjia/pkg/audit"
+	"github.com/wanjia/wanjia/pkg/authn"
+	"github.com/wanjia/wanjia/pkg/errs"
+	"github.com/wanjia/wanjia/pkg/tenancy"
+	"github.com/wanjia/wanjia/pkg/web"
+)
+
+// Perm is what a route needs: an action on a resource.
+type Perm struct{ Resource, Action string }
+
+// Caller is who is calling and what they are in the org of the request.
+type Caller struct {
+	UserID   string
+	Username string
+	Org      *Org // nil on routes outside /orgs/{org}
+	Role     string
+	Grids    []string
+}
+
+type callerKey struct{}
+
+// WithCaller returns ctx carrying c.
+func WithCaller(ctx context.Context, c Caller) context.Context {
+	return context.WithValue(ctx, callerKey{}, c)
+}
+
+// CallerFrom returns the caller in ctx.
+func CallerFrom(ctx context.Context) (Caller, bool) {
+	c, ok := ctx.Value(callerKey{}).(Caller)
+	return c, ok
+}
+
+// OrgRoutes registers the tenant routes, under /orgs/:org. Every route
+// must be registered with a Perm through Handle; the group's middleware
+// denies any route it has no Perm for, so a route added without one cannot
+// be reached (deny by default).
+type OrgRoutes struct {
+	a     *Authorizer
+	group *gin.RouterGroup
+	mu    sync.RWMutex
+	perms map[string]Perm // "METHOD /full/path"
+}
+
+// OrgRoutes makes the /orgs/:org group under parent, which must already
+// require authentication.
+func (a *Authorizer) OrgRoutes(parent *gin.RouterGroup) *OrgRoutes {
+	r := &OrgRoutes{a: a, perms: map[string]Perm{}}
+	r.group = parent.Group("/orgs/:org", r.enforce)
+	return r
+}
+
+// Handle registers a route with the permission it needs.
+func (r *OrgRoutes) Handle(method, path string, p Perm, h ...gin.HandlerFunc) {
+	full := r.group.BasePath() + path
+	if path == "" {
+		full = r.group.BasePath()
+	}
+	r.mu.Lock()
+	r.perms[method+" "+full] = p
+	r.mu.Unlock()
+	r.group.Handle(method, path, h...)
+}
+
+// Group returns the underlying group, for sub-groups with extra middleware
+// (a larger body limit). Routes on it still need Handle to be reachable.
+func (r *OrgRoutes) Group() *gin.RouterGroup { return r.group }
+
+func (r *OrgRoutes) enforce(c *gin.Context) {
+	u, ok := authn.UserFrom(c.Request.Context())
+	if !ok {
+		web.Fail(c, errs.New(errs.KindUnauthenticated, "unauthenticated", nil))
+		return
+	}
+	r.mu.RLock()
+	p, known := r.perms[c.Request.Method+" "+c.FullPath()]
+	r.mu.RUnlock()
+	if !known {
+		web.Fail(c, errs.New(errs.KindForbidden, "forbidden", nil))
+		return
+	}
+	slug := c.Param("org")
+	d := r.a.Check(u.ID, slug, p.Resource, p.Action)
+	if d.Org == nil {
+		web.Fail(c, errs.New(errs.KindNotFound, "org_not_found", nil))
+		return
+	}
+	if !d.Allowed {
+		web.Fail(c, errs.New(errs.KindForbidden, "forbidden", nil))
+		return
+	}
+	c.Request = c.Request.WithContext(r.a.bind(c, u, d))
+	c.Next()
+}
+
+// bind puts the caller, the tenant scope and the audit actor in the
+// request context: the three things the layers below take from it.
+func (a *Authorizer) bind(c *gin.Context, u *authn.User, d *Decision) context.Context {
+	ctx := c.Request.Context()
+	caller := Caller{UserID: u.ID, Username: u.Username, Org: d.Org, Role: d.Role, Grids: d.Grids}
+	ctx = WithCaller(ctx, caller)
+	actor := audit.Actor{UserID: u.ID, Username: u.Username, Role: d.Role, IP: c.ClientIP(), Request: web.RequestID(c), OrgPath: "/"}
+	if d.Org != nil {
+		actor.Org, actor.OrgPath = d.Org.Slug, d.Org.Path
+		if d.Org.IsCommunity() {
+			ctx = tenancy.With(ctx, tenancy.Scope{TenantID: d.Org.ID, Grids: d.Grids})
+		}
+	}
+	return audit.WithActor(ctx, actor)
+}
+
+// RequireRoot is the middleware for platform routes outside any org
+// (creating an org): the check runs in the root domain.
+func (a *Authorizer) RequireRoot(p Perm) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		u, ok := authn.UserFrom(c.Request.Context())
+		if !ok {
+			web.Fail(c, errs.New(errs.KindUnauthenticated, "unauthenticated", nil))
+			return
+		}
+		d := a.Check(u.ID, RootDomain, p.Resource, p.Action)
+		if !d.Allowed {
+			web.Fail(c, errs.New(errs.KindForbidden, "forbidden", nil))
+			return
+		}
+		c.Request = c.Request.WithContext(a.bind(c, u, d))
+		c.Next()
+	}
+}
+
+// Signed is the middleware for routes any signed-in user may call (their
+// own profile, the orgs they can see): it binds the caller without an org.
+func (a *Authorizer) Signed() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		u, ok := authn.UserFrom(c.Request.Context())
+		if !ok {
+			web.Fail(c, errs.New(errs.KindUnauthenticated, "unauthenticated", nil))
+			return
+		}
+		c.Request = c.Request.WithContext(a.bind(c, u, &Decision{}))
+		c.Next()
+	}
+}

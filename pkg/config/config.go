@@ -1,0 +1,227 @@
+// Package config holds the process configuration. Every setting comes from a
+// WANJIA_* environment variable and can be overridden by the matching flag;
+// flags win because an operator typing one means it.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+// Config is the effective configuration of one wanjia process.
+type Config struct {
+	Addr            string
+	DataDir         string
+	DatabaseURL     string
+	RedisURL        string
+	BaseURL         string
+	AdminPassword   string
+	DemoPassword    string
+	SMSProvider     string
+	LogLevel        string
+	LogFormat       string // "text", "json" or "" (auto: json in real mode)
+	ShutdownTimeout time.Duration
+
+	// Out receives what must reach the operator's terminal once (generated
+	// passwords); nil means standard output.
+	Out io.Writer `json:"-"`
+}
+
+// Stdout is where one-time notices for the operator go.
+func (c *Config) Stdout() io.Writer {
+	if c.Out != nil {
+		return c.Out
+	}
+	return os.Stdout
+}
+
+// setting describes one configuration key: its flag, environment variable,
+// default and whether it is a secret that must be masked in logs.
+type setting struct {
+	flag, env, def, usage string
+	secret                bool
+	target                *string
+}
+
+func (c *Config) settings() []setting {
+	return []setting{
+		{"addr", "WANJIA_ADDR", ":8080", "HTTP listen address", false, &c.Addr},
+		{"data-dir", "WANJIA_DATA_DIR", "./data", "directory of the embedded SQLite database", false, &c.DataDir},
+		{"database-url", "WANJIA_DATABASE_URL", "", "PostgreSQL URL (postgres://...); empty: embedded SQLite", true, &c.DatabaseURL},
+		{"redis-url", "WANJIA_REDIS_URL", "", "Redis URL (redis://...); empty: in-process Redis", true, &c.RedisURL},
+		{"base-url", "WANJIA_BASE_URL", "http://localhost:8080", "public URL used in links sent to residents", false, &c.BaseURL},
+		{"admin-password", "WANJIA_ADMIN_PASSWORD", "", "password of the platform admin created on first start", true, &c.AdminPassword},
+		{"demo-password", "WANJIA_DEMO_PASSWORD", "", "password of the demo users", true, &c.DemoPassword},
+		{"sms-provider", "WANJIA_SMS_PROVIDER", "log", "SMS/voice provider: log, aliyun, twilio, webhook", false, &c.SMSProvider},
+		{"log-level", "WANJIA_LOG_LEVEL", "info", "log level: debug, info, warn, error", false, &c.LogLevel},
+		{"log-format", "WANJIA_LOG_FORMAT", "", "log format: text or json (default: json in real mode)", false, &c.LogFormat},
+	}
+}
+
+// Bind registers every setting as a flag on fs, with the environment value
+// (or the default) as the flag's default, so that an explicit flag overrides
+// the environment.
+func (c *Config) Bind(fs *pflag.FlagSet) {
+	for _, s := range c.settings() {
+		def := s.def
+		if v := os.Getenv(s.env); v != "" { // an empty variable counts as unset
+			def = v
+		}
+		usage := fmt.Sprintf("%s (env %s)", s.usage, s.env)
+		fs.StringVar(s.target, s.flag, def, usage)
+		if s.secret {
+			// Never print a secret taken from the environment in --help.
+			if f := fs.Lookup(s.flag); f != nil {
+				f.DefValue = ""
+			}
+		}
+	}
+	timeout := 20 * time.Second
+	if v := os.Getenv("WANJIA_SHUTDOWN_TIMEOUT"); v != "" {
+		if d, err := time.ParseDuration(v); err == nil {
+			timeout = d
+		}
+	}
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", timeout, "how long to wait for in-flight work on shutdown (env WANJIA_SHUTDOWN_TIMEOUT)")
+}
+
+// Load builds a Config from the environment alone (flags at their defaults).
+func Load(args []string) (*Config, error) {
+	c := &Config{}
+	fs := pflag.NewFlagSet("wanjia", pflag.ContinueOnError)
+	c.Bind(fs)
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	return c, c.Validate()
+}
+
+// Embedded reports whether the database is the embedded SQLite file.
+func (c *Config) Embedded() bool { return c.DatabaseURL == "" }
+
+// EmbeddedRedis reports whether Redis runs inside this process.
+func (c *Config) EmbeddedRedis() bool { return c.RedisURL == "" }
+
+// Validate checks the settings and says which one is wrong and why.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Addr == "" {
+		errs = append(errs, errors.New("WANJIA_ADDR is empty"))
+	}
+	if c.DatabaseURL != "" {
+		if err := checkURL(c.DatabaseURL, "postgres", "postgresql"); err != nil {
+			errs = append(errs, fmt.Errorf("WANJIA_DATABASE_URL: %w", err))
+		}
+	} else if c.DataDir == "" {
+		errs = append(errs, errors.New("WANJIA_DATA_DIR is empty and no WANJIA_DATABASE_URL is set"))
+	}
+	if c.RedisURL != "" {
+		if err := checkURL(c.RedisURL, "redis", "rediss"); err != nil {
+			errs = append(errs, fmt.Errorf("WANJIA_REDIS_URL: %w", err))
+		}
+	}
+	if c.BaseURL != "" {
+		if err := checkURL(c.BaseURL, "http", "https"); err != nil {
+			errs = append(errs, fmt.Errorf("WANJIA_BASE_URL: %w", err))
+		}
+	}
+	switch c.SMSProvider {
+	case "log", "aliyun", "twilio", "webhook":
+	default:
+		errs = append(errs, fmt.Errorf("WANJIA_SMS_PROVIDER: unknown provider %q (want log, aliyun, twilio or webhook)", c.SMSProvider))
+	}
+	if _, err := c.Level(); err != nil {
+		errs = append(errs, err)
+	}
+	switch c.LogFormat {
+	case "", "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("WANJIA_LOG_FORMAT: %q is not text or json", c.LogFormat))
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, errors.New("WANJIA_SHUTDOWN_TIMEOUT must be positive"))
+	}
+	return errors.Join(errs...)
+}
+
+// checkURL accepts only an absolute URL with one of the schemes and a host.
+// The error never repeats the URL, which may carry a password.
+func checkURL(raw string, schemes ...string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return errors.New("not a valid URL")
+	}
+	ok := false
+	for _, s := range schemes {
+		ok = ok || strings.EqualFold(u.Scheme, s)
+	}
+	if !ok {
+		return fmt.Errorf("scheme %q is not %s", u.Scheme, strings.Join(schemes, " or "))
+	}
+	if u.Host == "" {
+		return errors.New("no host")
+	}
+	return nil
+}
+
+// Level parses LogLevel.
+func (c *Config) Level() (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return 0, fmt.Errorf("WANJIA_LOG_LEVEL: %q is not debug, info, warn or error", c.LogLevel)
+	}
+	return l, nil
+}
+
+// JSONLogs reports whether logs are JSON: asked for, or real mode by default.
+func (c *Config) JSONLogs() bool {
+	if c.LogFormat != "" {
+		return c.LogFormat == "json"
+	}
+	return !c.Embedded()
+}
+
+// LogValue renders the effective configuration with secrets masked, so that
+// logging the whole config at start is safe.
+func (c *Config) LogValue() slog.Value {
+	var attrs []slog.Attr
+	for _, s := range c.settings() {
+		v := *s.target
+		if s.secret {
+			v = Mask(v)
+		}
+		attrs = append(attrs, slog.String(s.env, v))
+	}
+	attrs = append(attrs, slog.String("WANJIA_SHUTDOWN_TIMEOUT", c.ShutdownTimeout.String()))
+	return slog.GroupValue(attrs...)
+}
+
+// Mask hides a secret. URLs keep their scheme, host and path so an operator
+// can still see where the process connects; only the password goes.
+func Mask(v string) string {
+	if v == "" {
+		return ""
+	}
+	if u, err := url.Parse(v); err == nil && u.Scheme != "" && u.Host != "" {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+		q := u.Query()
+		for k := range q {
+			if strings.Contains(strings.ToLower(k), "pass") || strings.Contains(strings.ToLower(k), "secret") {
+				q.Set(k, "xxxxx")
+			}
+		}
+		u.RawQuery = q.Encode()
+		return u.String()
+	}
+	return "*****"
+}

@@ -1,0 +1,147 @@
+package orgs
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/wanjia/wanjia/pkg/audit"
+	"github.com/wanjia/wanjia/pkg/authn"
+	"github.com/wanjia/wanjia/pkg/authz"
+	"github.com/wanjia/wanjia/pkg/web"
+)
+
+// Routes mounts the organisation API. signed is /api/v1 behind
+// authentication; org is the /orgs/{org} group.
+func (s *Service) Routes(signed *gin.RouterGroup, org *authz.OrgRoutes) {
+	signed.GET("/me", s.Authz.Signed(), s.handleMe)
+	signed.GET("/orgs", s.Authz.Signed(), s.handleList)
+	signed.POST("/orgs", s.Authz.RequireRoot(authz.Perm{Resource: "orgs", Action: "write"}), s.handleCreate)
+
+	org.Handle(http.MethodGet, "", authz.Perm{Resource: "orgs", Action: "read"}, s.handleGet)
+	org.Handle(http.MethodPatch, "", authz.Perm{Resource: "settings", Action: "write"}, s.handlePatch)
+	org.Handle(http.MethodGet, "/members", authz.Perm{Resource: "members", Action: "read"}, s.handleMembers)
+	org.Handle(http.MethodPost, "/members", authz.Perm{Resource: "members", Action: "write"}, s.handleAddMember)
+	org.Handle(http.MethodGet, "/grids", authz.Perm{Resource: "grids", Action: "read"}, s.handleGrids)
+	org.Handle(http.MethodPost, "/grids", authz.Perm{Resource: "grids", Action: "write"}, s.handleCreateGrid)
+	org.Handle(http.MethodGet, "/audit", authz.Perm{Resource: "audit", Action: "read"}, s.handleAudit)
+}
+
+func (s *Service) handleMe(c *gin.Context) {
+	u, _ := authn.UserFrom(c.Request.Context())
+	c.JSON(http.StatusOK, s.Me(c.Request.Context(), u))
+}
+
+func (s *Service) handleList(c *gin.Context) {
+	u, _ := authn.UserFrom(c.Request.Context())
+	items, err := s.List(c.Request.Context(), u.ID)
+	if err != nil {
+		web.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, web.List[OrgView]{Items: items})
+}
+
+func (s *Service) handleCreate(c *gin.Context) {
+	var in OrgInput
+	if err := web.BindJSON(c, &in); err != nil {
+		web.Fail(c, err)
+		return
+	}
+	v, err := s.Create(c.Request.Context(), in)
+	if err != nil {
+		web.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, v)
+}
+
+func (s *Service) handleGet(c *gin.Context) {
+	v, err := s.Get(c.Request.Context(), c.Param("org"))
+	if err != nil {
+		web.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, v)
+}
+
+func (s *Service) handlePatch(c *gin.Context) {
+	var p OrgPatch
+	if err := web.BindJSON(c, &p); err != nil {
+		web.Fail(c, err)
+		return
+	}
+	v, err := s.Update(c.Request.Context(), c.Param("org"), p)
+	if err != nil {
+		web.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, v)
+}
+
+func (s *Service) handleMembers(c *gin.Context) {
+	items, err := s.ListMembers(c.Request.Context(), c.Param("org"))
+	if err != nil {
+		web.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, web.List[MemberView]{Items: items})
+}
+
+func (s *Service) handleAddMember(c *gin.Context) {
+	var in MemberInput
+	if err := web.BindJSON(c, &in); err != nil {
+		web.Fail(c, err)
+		return
+	}
+	v, err := s.AddMember(c.Request.Context(), c.Param("org"), in)
+	if err != nil {
+		web.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, v)
+}
+
+func (s *Service) handleGrids(c *gin.Context) {
+	items, err := s.ListGrids(c.Request.Context())
+	if err != nil {
+		web.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, web.List[Grid]{Items: items})
+}
+
+func (s *Service) handleCreateGrid(c *gin.Context) {
+	var in GridInput
+	if err := web.BindJSON(c, &in); err != nil {
+		web.Fail(c, err)
+		return
+	}
+	g, err := s.CreateGrid(c.Request.Context(), in)
+	if err != nil {
+		web.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, g)
+}
+
+func (s *Service) handleAudit(c *gin.Context) {
+	page, err := web.ParsePage(c)
+	if err != nil {
+		web.Fail(c, err)
+		return
+	}
+	f, err := audit.ParseFilter(c.Query("actor"), c.Query("action"), c.Query("from"), c.Query("to"))
+	if err != nil {
+		web.Fail(c, err)
+		return
+	}
+	caller, _ := authz.CallerFrom(c.Request.Context())
+	f.OrgPath, f.Limit, f.Cursor = caller.Org.Path, page.Limit, page.Cursor
+	items, next, err := audit.List(c.Request.Context(), s.DB, f)
+	if err != nil {
+		web.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, web.List[audit.Entry]{Items: items, NextCursor: next})
+}

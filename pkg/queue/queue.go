@@ -1,0 +1,141 @@
+// Package queue sets up Redis and Asynq: the connection (a real Redis or
+// one running inside this process), the queue names and their weights, and
+// constructors for the Asynq client, server and inspector.
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+)
+
+// Queue names. Tasks choose one; workers drain them by weight.
+const (
+	QueueCritical = "critical" // alerts: fever, missed check-ins
+	QueueDefault  = "default"
+	QueueMessages = "messages" // SMS and voice sending, rate-limited
+	QueueReports  = "reports"  // snapshots, rollups, exports
+)
+
+// Weights is how often each queue is served relative to the others.
+var Weights = map[string]int{
+	QueueCritical: 6,
+	QueueDefault:  3,
+	QueueMessages: 3,
+	QueueReports:  1,
+}
+
+// Redis is the Redis connection shared by Asynq and the rest of the app.
+type Redis struct {
+	Client   *redis.Client
+	embedded *miniredis.Miniredis
+	where    string
+}
+
+// OpenRedis connects to url, or starts an in-process Redis when url is
+// empty (embedded mode), and checks that it answers.
+func OpenRedis(ctx context.Context, rawURL string) (*Redis, error) {
+	r := &Redis{}
+	var opts *redis.Options
+	if rawURL == "" {
+		m := miniredis.NewMiniRedis()
+		if err := m.StartAddr("127.0.0.1:0"); err != nil {
+			return nil, fmt.Errorf("start embedded redis: %w", err)
+		}
+		r.embedded = m
+		opts = &redis.Options{Addr: m.Addr()}
+		r.where = "embedded " + m.Addr()
+	} else {
+		var err error
+		opts, err = redis.ParseURL(rawURL)
+		if err != nil {
+			return nil, errors.New("WANJIA_REDIS_URL is not a valid Redis URL")
+		}
+		r.where = fmt.Sprintf("%s/%d", opts.Addr, opts.DB)
+	}
+	// Short timeouts so that /readyz and API calls notice an outage quickly
+	// instead of hanging; go-redis redials by itself when Redis is back.
+	opts.DialTimeout = 2 * time.Second
+	opts.ReadTimeout = 3 * time.Second
+	opts.WriteTimeout = 3 * time.Second
+	r.Client = redis.NewClient(opts)
+	pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if err := r.Client.Ping(pctx).Err(); err != nil {
+		_ = r.Close()
+		return nil, fmt.Errorf("redis %s does not answer: %w", r.where, err)
+	}
+	return r, nil
+}
+
+// Where says which Redis this is, without secrets.
+func (r *Redis) Where() string { return r.where }
+
+// Embedded returns the in-process server, or nil in real mode.
+func (r *Redis) Embedded() *miniredis.Miniredis { return r.embedded }
+
+// Ping checks Redis within the context's deadline.
+func (r *Redis) Ping(ctx context.Context) error { return r.Client.Ping(ctx).Err() }
+
+// Close closes the connection and stops the embedded server.
+func (r *Redis) Close() error {
+	var err error
+	if r.Client != nil {
+		err = r.Client.Close()
+	}
+	if r.embedded != nil {
+		r.embedded.Close()
+	}
+	return err
+}
+
+// NewClient returns an Asynq client sharing r's connection pool.
+func NewClient(r *Redis) *asynq.Client { return asynq.NewClientFromRedisClient(r.Client) }
+
+// NewInspector returns an Asynq inspector sharing r's connection pool.
+func NewInspector(r *Redis) *asynq.Inspector { return asynq.NewInspectorFromRedisClient(r.Client) }
+
+// ServerOptions tune the Asynq server.
+type ServerOptions struct {
+	Concurrency     int
+	ShutdownTimeout time.Duration
+	Logger          *slog.Logger
+}
+
+// NewServer returns an Asynq server over every queue, by weight.
+func NewServer(r *Redis, o ServerOptions) *asynq.Server {
+	if o.Concurrency == 0 {
+		o.Concurrency = 10
+	}
+	if o.ShutdownTimeout == 0 {
+		o.ShutdownTimeout = 20 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return asynq.NewServerFromRedisClient(r.Client, asynq.Config{
+		Concurrency:     o.Concurrency,
+		Queues:          Weights,
+		ShutdownTimeout: o.ShutdownTimeout,
+		Logger:          slogAdapter{o.Logger.With("component", "asynq")},
+		LogLevel:        asynq.WarnLevel,
+		// Scheduled and retried tasks move to pending this often; the
+		// default 5 s makes retries and tests needlessly slow.
+		DelayedTaskCheckInterval: time.Second,
+	})
+}
+
+// slogAdapter lets Asynq log through slog.
+type slogAdapter struct{ l *slog.Logger }
+
+func (a slogAdapter) Debug(args ...any) { a.l.Debug(fmt.Sprint(args...)) }
+func (a slogAdapter) Info(args ...any)  { a.l.Info(fmt.Sprint(args...)) }
+func (a slogAdapter) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...)) }
+func (a slogAdapter) Error(args ...any) { a.l.Error(fmt.Sprint(args...)) }
+func (a slogAdapter) Fatal(args ...any) { a.l.Error(fmt.Sprint(args...)) }

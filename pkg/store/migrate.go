@@ -1,0 +1,141 @@
+package store
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"strings"
+
+	"github.com/uptrace/bun/migrate"
+)
+
+// The schema is one set of SQL files for both dialects; the few types that
+// differ are template fields (see templateData), so a reader sees one schema.
+//
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// templateData fills the dialect-specific parts of the migration SQL.
+type templateData struct {
+	Postgres bool
+	JSON     string // JSONB on PostgreSQL; TEXT holding JSON on SQLite
+	Time     string // TIMESTAMPTZ on PostgreSQL; TIMESTAMP on SQLite
+}
+
+func (db *DB) migrator() (*migrate.Migrator, error) {
+	ms := migrate.NewMigrations()
+	if err := ms.Discover(migrationFS); err != nil {
+		return nil, fmt.Errorf("read embedded migrations: %w", err)
+	}
+	td := templateData{JSON: "TEXT", Time: "TIMESTAMP"}
+	if db.dialect == Postgres {
+		td = templateData{Postgres: true, JSON: "JSONB", Time: "TIMESTAMPTZ"}
+	}
+	return migrate.NewMigrator(db.DB, ms,
+		migrate.WithTemplateData(td),
+		// A migration that fails halfway must stay pending so that the next
+		// run retries it; bun's default marks it applied before it runs.
+		migrate.WithMarkAppliedOnSuccess(true),
+	), nil
+}
+
+// MigrationStatus is one migration and whether it is applied.
+type MigrationStatus struct {
+	Name    string
+	Comment string
+	Applied bool
+}
+
+// Migrate applies every pending migration and returns their names.
+func (db *DB) Migrate(ctx context.Context) ([]string, error) {
+	m, err := db.migrator()
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Init(ctx); err != nil {
+		return nil, fmt.Errorf("init migration tables: %w", err)
+	}
+	if err := m.Lock(ctx); err != nil {
+		return nil, fmt.Errorf("another process is migrating (lock held): %w", err)
+	}
+	defer func() { _ = m.Unlock(context.WithoutCancel(ctx)) }()
+	group, err := m.Migrate(ctx)
+	if err != nil {
+		return names(group.Migrations), fmt.Errorf("migrate: %w", err)
+	}
+	return names(group.Migrations), nil
+}
+
+// Rollback undoes the last group of applied migrations.
+func (db *DB) Rollback(ctx context.Context) ([]string, error) {
+	m, err := db.migrator()
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Init(ctx); err != nil {
+		return nil, fmt.Errorf("init migration tables: %w", err)
+	}
+	if err := m.Lock(ctx); err != nil {
+		return nil, fmt.Errorf("another process is migrating (lock held): %w", err)
+	}
+	defer func() { _ = m.Unlock(context.WithoutCancel(ctx)) }()
+	group, err := m.Rollback(ctx)
+	if err != nil {
+		return names(group.Migrations), fmt.Errorf("rollback: %w", err)
+	}
+	return names(group.Migrations), nil
+}
+
+// Status lists every known migration, oldest first.
+func (db *DB) Status(ctx context.Context) ([]MigrationStatus, error) {
+	m, err := db.migrator()
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Init(ctx); err != nil {
+		return nil, fmt.Errorf("init migration tables: %w", err)
+	}
+	ms, err := m.MigrationsWithStatus(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migration status: %w", err)
+	}
+	out := make([]MigrationStatus, 0, len(ms))
+	for _, x := range ms {
+		out = append(out, MigrationStatus{Name: x.Name, Comment: x.Comment, Applied: x.IsApplied()})
+	}
+	return out, nil
+}
+
+// PendingError lists migrations not yet applied; serve, worker and
+// scheduler refuse to start on it.
+type PendingError struct{ Names []string }
+
+func (e *PendingError) Error() string {
+	return fmt.Sprintf("%d migration(s) pending: %s; run `wanjia migrate up`", len(e.Names), strings.Join(e.Names, ", "))
+}
+
+// CheckMigrated returns a *PendingError when the schema is behind the binary.
+func (db *DB) CheckMigrated(ctx context.Context) error {
+	st, err := db.Status(ctx)
+	if err != nil {
+		return err
+	}
+	var pending []string
+	for _, s := range st {
+		if !s.Applied {
+			pending = append(pending, s.Name+"_"+s.Comment)
+		}
+	}
+	if len(pending) > 0 {
+		return &PendingError{Names: pending}
+	}
+	return nil
+}
+
+func names(ms migrate.MigrationSlice) []string {
+	out := make([]string, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, m.Name+"_"+m.Comment)
+	}
+	return out
+}

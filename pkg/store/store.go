@@ -1,0 +1,160 @@
+// Package store opens the database (PostgreSQL in real mode, an SQLite file
+// in embedded mode) behind one bun.DB, runs transactions and owns the
+// embedded schema migrations that work on both dialects.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/dialect/sqlitedialect"
+	_ "modernc.org/sqlite" // pure-Go SQLite driver, registered as "sqlite"
+)
+
+// Dialect names the database flavour behind a DB.
+type Dialect string
+
+const (
+	Postgres Dialect = "postgres"
+	SQLite   Dialect = "sqlite"
+)
+
+// DB is the application's database handle.
+type DB struct {
+	*bun.DB
+	dialect Dialect
+	where   string // host:port/db or file path, for messages; never a password
+}
+
+// Options configure Open. An empty URL means the embedded SQLite file in DataDir.
+type Options struct {
+	URL             string
+	DataDir         string
+	MaxOpenConns    int
+	MaxIdleConns    int
+	ConnMaxLifetime time.Duration
+	// PingTimeout bounds the first contact; Open fails with a clear message
+	// instead of hanging when the server is unreachable.
+	PingTimeout time.Duration
+}
+
+// SQLiteFile is the database file name inside the data directory.
+const SQLiteFile = "wanjia.db"
+
+// Open connects and checks that the database answers.
+func Open(ctx context.Context, o Options) (*DB, error) {
+	if o.PingTimeout == 0 {
+		o.PingTimeout = 5 * time.Second
+	}
+	var db *DB
+	var err error
+	if o.URL == "" {
+		db, err = openSQLite(o)
+	} else {
+		db, err = openPostgres(o)
+	}
+	if err != nil {
+		return nil, err
+	}
+	pctx, cancel := context.WithTimeout(ctx, o.PingTimeout)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("database %s %s does not answer: %w", db.dialect, db.where, rootCause(err))
+	}
+	return db, nil
+}
+
+func openSQLite(o Options) (*DB, error) {
+	if err := os.MkdirAll(o.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("data directory %s: %w", o.DataDir, err)
+	}
+	path := filepath.Join(o.DataDir, SQLiteFile)
+	// WAL lets readers run beside the one writer; immediate transactions
+	// take the write lock up front so that two writers queue on busy_timeout
+	// instead of failing with SQLITE_BUSY halfway through.
+	dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)" +
+		"&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite"
+	sqldb, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	n := o.MaxOpenConns
+	if n == 0 {
+		n = 8
+	}
+	sqldb.SetMaxOpenConns(n)
+	sqldb.SetMaxIdleConns(n)
+	return &DB{DB: bun.NewDB(sqldb, sqlitedialect.New()), dialect: SQLite, where: path}, nil
+}
+
+func openPostgres(o Options) (*DB, error) {
+	cfg, err := pgx.ParseConfig(o.URL)
+	if err != nil {
+		// pgx's message can quote the URL; say only what is wrong.
+		return nil, errors.New("WANJIA_DATABASE_URL is not a valid PostgreSQL URL")
+	}
+	where := fmt.Sprintf("%s:%d/%s", cfg.Host, cfg.Port, cfg.Database)
+	sqldb := stdlib.OpenDB(*cfg)
+	n := o.MaxOpenConns
+	if n == 0 {
+		n = 20
+	}
+	idle := o.MaxIdleConns
+	if idle == 0 {
+		idle = n / 2
+	}
+	life := o.ConnMaxLifetime
+	if life == 0 {
+		life = 30 * time.Minute
+	}
+	sqldb.SetMaxOpenConns(n)
+	sqldb.SetMaxIdleConns(idle)
+	sqldb.SetConnMaxLifetime(life)
+	sqldb.SetConnMaxIdleTime(5 * time.Minute)
+	return &DB{DB: bun.NewDB(sqldb, pgdialect.New()), dialect: Postgres, where: where}, nil
+}
+
+// Flavor tells which database this is (bun's Dialect() is the SQL dialect object).
+func (db *DB) Flavor() Dialect { return db.dialect }
+
+// Where says where the database is (host:port/db or file), without secrets.
+func (db *DB) Where() string { return db.where }
+
+// Ping checks the database within the context's deadline.
+func (db *DB) Ping(ctx context.Context) error { return db.PingContext(ctx) }
+
+// InTx runs fn in a transaction, committing when it returns nil and rolling
+// back otherwise (and on panic, which is re-raised).
+func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
+	return db.RunInTx(ctx, nil, fn)
+}
+
+// rootCause strips wrapping that repeats the DSN.
+func rootCause(err error) error {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			return err
+		}
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			return ue.Err
+		}
+		if !strings.Contains(err.Error(), "://") {
+			return err
+		}
+		err = u
+	}
+}

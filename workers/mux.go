@@ -1,0 +1,120 @@
+package workers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/wanjia/wanjia/pkg/health"
+	"github.com/wanjia/wanjia/pkg/tenancy"
+)
+
+// Deps are the services the handlers call.
+type Deps struct {
+	Logger  *slog.Logger
+	Metrics prometheus.Registerer
+	Health  *health.Checker
+}
+
+// NewMux returns the ServeMux with every handler and the middleware that
+// every task passes through.
+func NewMux(d Deps) *asynq.ServeMux {
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	m := newTaskMetrics(d.Metrics)
+	mux := asynq.NewServeMux()
+	mux.Use(observeTask(d.Logger, m), recoverTask(d.Logger), tenantContext)
+	h := handlers{d}
+	mux.HandleFunc(TypeHeartbeat, h.heartbeat)
+	return mux
+}
+
+type handlers struct{ Deps }
+
+func (h handlers) heartbeat(ctx context.Context, t *asynq.Task) error {
+	var p HeartbeatPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+		// A payload that cannot be read never will be: do not retry it.
+		return fmt.Errorf("heartbeat payload: %v: %w", err, asynq.SkipRetry)
+	}
+	return h.Health.RecordRun(ctx, health.HeartbeatName, p.Slot)
+}
+
+// tenantContext puts the payload's tenant_id into the context, so that the
+// stores a handler reaches are scoped exactly as for an HTTP request.
+func tenantContext(next asynq.Handler) asynq.Handler {
+	return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+		var p struct {
+			TenantID string `json:"tenant_id"`
+		}
+		if json.Unmarshal(t.Payload(), &p) == nil && p.TenantID != "" {
+			ctx = tenancy.With(ctx, tenancy.Scope{TenantID: p.TenantID})
+		}
+		return next.ProcessTask(ctx, t)
+	})
+}
+
+// recoverTask turns a panicking handler into a failed task with a logged
+// stack, so one bad task cannot take the worker down.
+func recoverTask(log *slog.Logger) asynq.MiddlewareFunc {
+	return func(next asynq.Handler) asynq.Handler {
+		return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) (err error) {
+			defer func() {
+				if r := recover(); r != nil {
+					id, _ := asynq.GetTaskID(ctx)
+					log.Error("task panicked", "type", t.Type(), "task_id", id, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+					err = fmt.Errorf("task %s panicked: %v", t.Type(), r)
+				}
+			}()
+			return next.ProcessTask(ctx, t)
+		})
+	}
+}
+
+type taskMetrics struct {
+	processed *prometheus.CounterVec
+	duration  *prometheus.HistogramVec
+}
+
+func newTaskMetrics(reg prometheus.Registerer) *taskMetrics {
+	m := &taskMetrics{
+		processed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wanjia_tasks_processed_total", Help: "Tasks processed, by type and outcome.",
+		}, []string{"type", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "wanjia_task_duration_seconds", Help: "Task processing time.", Buckets: prometheus.DefBuckets,
+		}, []string{"type"}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.processed, m.duration)
+	}
+	return m
+}
+
+// observeTask logs and counts every task with its outcome and duration.
+func observeTask(log *slog.Logger, m *taskMetrics) asynq.MiddlewareFunc {
+	return func(next asynq.Handler) asynq.Handler {
+		return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+			start := time.Now()
+			err := next.ProcessTask(ctx, t)
+			d := time.Since(start)
+			id, _ := asynq.GetTaskID(ctx)
+			status := "ok"
+			if err != nil {
+				status = "error"
+				log.Warn("task failed", "type", t.Type(), "task_id", id, "duration", d, "err", err)
+			} else {
+				log.Debug("task done", "type", t.Type(), "task_id", id, "duration", d)
+			}
+			m.processed.WithLabelValues(t.Type(), status).Inc()
+			m.duration.WithLabelValues(t.Type()).Observe(d.Seconds())
+			return err
+		})
+	}
+}

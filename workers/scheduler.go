@@ -1,0 +1,96 @@
+package workers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+)
+
+// Periodic is one entry of the periodic-task table.
+type Periodic struct {
+	Name    string
+	Every   time.Duration
+	NewTask func(slot time.Time) (*asynq.Task, error)
+}
+
+// PeriodicTasks is the table the scheduler runs.
+var PeriodicTasks = []Periodic{
+	{Name: "heartbeat", Every: time.Minute, NewTask: NewHeartbeatTask},
+}
+
+// Enqueuer is the part of the Asynq client the scheduler needs.
+type Enqueuer interface {
+	EnqueueContext(ctx context.Context, t *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
+}
+
+// Scheduler enqueues each periodic task once per period.
+//
+// Two schedulers may run (a rolling deploy, a second replica). Each period
+// is a slot with a task id of its own, "<name>:<slot unix>", and finished
+// tasks are retained for two periods, so Asynq rejects the second enqueue
+// of a slot whichever scheduler comes second: the work is never doubled.
+type Scheduler struct {
+	Client Enqueuer
+	Tasks  []Periodic
+	Logger *slog.Logger
+	Tick   time.Duration
+	Now    func() time.Time
+}
+
+// Run enqueues due tasks until ctx ends. The current slot is enqueued at
+// once, so a fresh process proves the path within seconds.
+func (s *Scheduler) Run(ctx context.Context) error {
+	if s.Tick == 0 {
+		s.Tick = time.Second
+	}
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	if s.Logger == nil {
+		s.Logger = slog.Default()
+	}
+	last := map[string]time.Time{}
+	t := time.NewTicker(s.Tick)
+	defer t.Stop()
+	for {
+		now := s.Now()
+		for _, p := range s.Tasks {
+			slot := now.Truncate(p.Every)
+			if last[p.Name].Equal(slot) {
+				continue
+			}
+			if _, err := s.EnqueueSlot(ctx, p, slot); err != nil {
+				s.Logger.Warn("periodic enqueue failed; will retry", "task", p.Name, "slot", slot, "err", err)
+				continue
+			}
+			last[p.Name] = slot
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// EnqueueSlot enqueues p for slot. It reports false, with no error, when
+// that slot was already enqueued (by this or another scheduler).
+func (s *Scheduler) EnqueueSlot(ctx context.Context, p Periodic, slot time.Time) (bool, error) {
+	task, err := p.NewTask(slot)
+	if err != nil {
+		return false, err
+	}
+	id := fmt.Sprintf("%s:%d", p.Name, slot.Unix())
+	_, err = s.Client.EnqueueContext(ctx, task, asynq.TaskID(id), asynq.Retention(2*p.Every))
+	if errors.Is(err, asynq.ErrTaskIDConflict) || errors.Is(err, asynq.ErrDuplicateTask) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("enqueue %s: %w", id, err)
+	}
+	return true, nil
+}

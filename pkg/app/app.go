@@ -54,6 +54,9 @@ type App struct {
 	Authz   *authz.Authorizer
 	Watcher *authz.Watcher
 	Orgs    *orgs.Service
+	// OrgRoutes is the /api/v1/orgs/{org} group, where every route needs a
+	// permission.
+	OrgRoutes *authz.OrgRoutes
 
 	parts Parts
 }

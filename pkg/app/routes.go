@@ -32,7 +32,7 @@ func (a *App) routes() *gin.Engine {
 
 	a.Authn.Routes(v1)
 	signed := v1.Group("", a.Authn.Middleware())
-	org := a.Authz.OrgRoutes(signed)
-	a.Orgs.Routes(signed, org)
+	a.OrgRoutes = a.Authz.OrgRoutes(signed)
+	a.Orgs.Routes(signed, a.OrgRoutes)
 	return e
 }

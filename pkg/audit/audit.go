@@ -63,6 +63,16 @@ func WithActor(ctx context.Context, a Actor) context.Context {
 	return context.WithValue(ctx, actorKey{}, a)
 }
 
+// InOrg returns ctx whose actor acts in the org with slug and path. Code
+// that changes an org other than the request's (the platform admin creating
+// a community, a tenants apply run by the system) files its entries there,
+// so the org's own log shows them.
+func InOrg(ctx context.Context, slug, path string) context.Context {
+	a := ActorFrom(ctx)
+	a.Org, a.OrgPath = slug, path
+	return WithActor(ctx, a)
+}
+
 // ActorFrom returns the actor in ctx; a task with no user is "system".
 func ActorFrom(ctx context.Context) Actor {
 	if a, ok := ctx.Value(actorKey{}).(Actor); ok {

@@ -4,6 +4,9 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/wanjia/wanjia/pkg/i18n"
+	"github.com/wanjia/wanjia/pkg/web"
 )
 
 // Routes mounts /healthz and /readyz.
@@ -28,7 +31,7 @@ func Routes(r gin.IRoutes, c *Checker) {
 			for _, name := range rep.Failed() {
 				details = append(details, gin.H{"field": name, "message": rep.Checks[name]})
 			}
-			body["error"] = gin.H{"code": "unavailable", "message": "依赖服务不可用 / a dependency is down", "details": details}
+			body["error"] = gin.H{"code": "unavailable", "message": i18n.T(web.Lang(ctx), "unavailable", nil), "details": details}
 		}
 		ctx.JSON(code, body)
 	})

@@ -47,6 +47,7 @@ func (s *Service) ApplyOrg(ctx context.Context, tx bun.Tx, in OrgInput) (bool, e
 	if o.Name == in.Name && o.Timezone == in.Timezone && o.Settings == want {
 		return false, nil
 	}
+	ctx = audit.InOrg(ctx, o.Slug, o.Path)
 	o.Name, o.Timezone, o.Settings, o.UpdatedAt = in.Name, in.Timezone, want, time.Now().UTC()
 	if _, err := tx.NewUpdate().Model(o).Column("name", "timezone", "settings", "updated_at").WherePK().Exec(ctx); err != nil {
 		return false, fmt.Errorf("update org %s: %w", in.Slug, err)
@@ -60,6 +61,7 @@ func (s *Service) ApplyGrid(ctx context.Context, tx bun.Tx, community string, in
 	if err != nil {
 		return false, err
 	}
+	ctx = audit.InOrg(ctx, o.Slug, o.Path)
 	ttx := &store.TenantTx{Tx: tx, Scope: tenancy.Scope{TenantID: o.ID}}
 	g := new(Grid)
 	err = ttx.Select(g).Where("slug = ?", in.Slug).Scan(ctx)
@@ -99,6 +101,7 @@ func (s *Service) ApplyMember(ctx context.Context, tx bun.Tx, org string, in Mem
 	if err != nil {
 		return false, "", err
 	}
+	ctx = audit.InOrg(ctx, o.Slug, o.Path)
 	m := new(Membership)
 	err = tx.NewSelect().Model(m).Where("user_id = ? AND org_id = ?", u.ID, o.ID).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -135,6 +135,7 @@ func (s *Service) addMember(ctx context.Context, tx bun.IDB, slug string, in Mem
 	if err != nil {
 		return nil, err
 	}
+	ctx = audit.InOrg(ctx, o.Slug, o.Path)
 	in.Username = strings.ToLower(strings.TrimSpace(in.Username))
 	in.DisplayName = strings.TrimSpace(in.DisplayName)
 	in.Phone = strings.TrimSpace(in.Phone)

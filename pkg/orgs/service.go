@@ -261,7 +261,7 @@ func (s *Service) insertOrg(ctx context.Context, tx bun.IDB, in OrgInput) (*Org,
 	if _, err := tx.NewInsert().Model(o).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("create org %s: %w", in.Slug, err)
 	}
-	if err := audit.Record(ctx, tx, audit.ActionCreate, "org", o.ID, map[string]any{"slug": o.Slug, "kind": o.Kind}); err != nil {
+	if err := audit.Record(audit.InOrg(ctx, o.Slug, o.Path), tx, audit.ActionCreate, "org", o.ID, map[string]any{"slug": o.Slug, "kind": o.Kind}); err != nil {
 		return nil, err
 	}
 	return o, nil
@@ -302,7 +302,7 @@ func (s *Service) Update(ctx context.Context, slug string, p OrgPatch) (*OrgView
 		if _, err := tx.NewUpdate().Model(o).Column("name", "timezone", "settings", "updated_at").WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("update org: %w", err)
 		}
-		return audit.Record(ctx, tx, audit.ActionUpdate, "org", o.ID, map[string]any{"fields": changed})
+		return audit.Record(audit.InOrg(ctx, o.Slug, o.Path), tx, audit.ActionUpdate, "org", o.ID, map[string]any{"fields": changed})
 	})
 	if err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -131,7 +132,7 @@ func TestErrorStatuses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, lang := range []struct{ header, want string }{{"", tt.zh}, {"zh-CN", tt.zh}, {"en-US,en;q=0.9", tt.en}} {
-				r := s.do(t, http.MethodGet, "/fail/"+tt.name, nil, map[string]string{"Accept-Language": lang.header})
+				r := s.do(t, http.MethodGet, "/fail/"+url.PathEscape(tt.name), nil, map[string]string{"Accept-Language": lang.header})
 				if r.Status != tt.status {
 					t.Fatalf("status = %d, want %d (%s)", r.Status, tt.status, r.Raw)
 				}

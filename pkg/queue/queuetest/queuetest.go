@@ -8,6 +8,7 @@ package queuetest
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"testing"
 	"time"
@@ -23,15 +24,23 @@ const EnvURL = "WANJIA_TEST_REDIS_URL"
 // and released) when the test ends.
 func New(t testing.TB) *queue.Redis {
 	t.Helper()
+	r, err := queue.OpenRedis(context.Background(), URL(t))
+	if err != nil {
+		t.Fatalf("queuetest: %v", err)
+	}
+	t.Cleanup(func() { _ = r.Close() })
+	return r
+}
+
+// URL claims a private Redis database for one test and returns its URL,
+// or "" (the in-process Redis) when no real Redis is configured. The
+// database is flushed now and when the test ends, then released.
+func URL(t testing.TB) string {
+	t.Helper()
 	ctx := context.Background()
 	base := os.Getenv(EnvURL)
 	if base == "" {
-		r, err := queue.OpenRedis(ctx, "")
-		if err != nil {
-			t.Fatalf("queuetest: %v", err)
-		}
-		t.Cleanup(func() { _ = r.Close() })
-		return r
+		return ""
 	}
 	opts, err := redis.ParseURL(base)
 	if err != nil {
@@ -39,7 +48,6 @@ func New(t testing.TB) *queue.Redis {
 	}
 	// Database 0 holds the claims; 1..15 are handed out.
 	ctl := redis.NewClient(&redis.Options{Addr: opts.Addr, Username: opts.Username, Password: opts.Password})
-	t.Cleanup(func() { _ = ctl.Close() })
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		for n := 1; n < 16; n++ {
@@ -51,22 +59,19 @@ func New(t testing.TB) *queue.Redis {
 			if !ok {
 				continue
 			}
-			u := fmt.Sprintf("redis://%s/%d", opts.Addr, n)
+			u := &url.URL{Scheme: "redis", Host: opts.Addr, Path: fmt.Sprintf("/%d", n)}
 			if opts.Password != "" {
-				u = fmt.Sprintf("redis://%s:%s@%s/%d", opts.Username, opts.Password, opts.Addr, n)
+				u.User = url.UserPassword(opts.Username, opts.Password)
 			}
-			r, err := queue.OpenRedis(ctx, u)
-			if err != nil {
-				ctl.Del(ctx, key)
-				t.Fatalf("queuetest: %v", err)
-			}
-			r.Client.FlushDB(ctx)
+			db := redis.NewClient(&redis.Options{Addr: opts.Addr, Username: opts.Username, Password: opts.Password, DB: n})
+			db.FlushDB(ctx)
 			t.Cleanup(func() {
-				r.Client.FlushDB(context.Background())
-				_ = r.Close()
+				db.FlushDB(context.Background())
+				_ = db.Close()
 				ctl.Del(context.Background(), key)
+				_ = ctl.Close()
 			})
-			return r
+			return u.String()
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("queuetest: no free redis database after 2 minutes")

@@ -34,17 +34,26 @@ func New(t testing.TB) *store.DB {
 // NewEmpty opens a fresh database with no migrations applied.
 func NewEmpty(t testing.TB) *store.DB {
 	t.Helper()
+	url, dir := Fresh(t)
+	db, err := store.Open(context.Background(), store.Options{URL: url, DataDir: dir, MaxOpenConns: 10})
+	if err != nil {
+		t.Fatalf("storetest: open: %v", err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+// Fresh makes an empty database for code that opens its own connection
+// (a whole app under test) and returns what to configure it with: a URL
+// whose search_path is a new PostgreSQL schema, or a new data directory for
+// SQLite. The schema is dropped when the test ends.
+func Fresh(t testing.TB) (databaseURL, dataDir string) {
+	t.Helper()
 	ctx := context.Background()
 	base := os.Getenv(EnvURL)
 	if base == "" {
-		db, err := store.Open(ctx, store.Options{DataDir: t.TempDir()})
-		if err != nil {
-			t.Fatalf("storetest: open sqlite: %v", err)
-		}
-		t.Cleanup(func() { _ = db.Close() })
-		return db
+		return "", t.TempDir()
 	}
-
 	admin, err := store.Open(ctx, store.Options{URL: base, MaxOpenConns: 1})
 	if err != nil {
 		t.Fatalf("storetest: open %s: %v", EnvURL, err)
@@ -60,16 +69,13 @@ func NewEmpty(t testing.TB) *store.DB {
 	q := u.Query()
 	q.Set("search_path", schema) // pgx passes it on as a runtime parameter
 	u.RawQuery = q.Encode()
-	db, err := store.Open(ctx, store.Options{URL: u.String(), MaxOpenConns: 10})
-	if err != nil {
-		t.Fatalf("storetest: open schema %s: %v", schema, err)
-	}
+	// Registered first, so it runs last: after the users of the schema
+	// have closed their connections.
 	t.Cleanup(func() {
-		_ = db.Close()
 		_, _ = admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
 		_ = admin.Close()
 	})
-	return db
+	return u.String(), t.TempDir()
 }
 
 func randomHex(n int) string {

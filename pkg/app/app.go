@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -220,6 +221,11 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		g.Go(func() error { return s.Run(gctx) })
 		a.Logger.Info("scheduler started", "tasks", len(workers.PeriodicTasks))
 	}
+
+	// Start-up work (migrations, hashing the first admin's password, building
+	// the policy) leaves garbage behind; hand it back to the OS now rather
+	// than idle on it, since small offices run this on small machines.
+	debug.FreeOSMemory()
 
 	err := g.Wait()
 	a.Logger.Info("stopped")

@@ -28,8 +28,24 @@ type Argon2Params struct {
 // burst of logins cannot push a small office server into swap.
 var DefaultArgon2 = Argon2Params{Memory: 19 * 1024, Time: 2, Threads: 1, KeyLen: 32, SaltLen: 16}
 
+// maxArgon2Memory bounds the memory a stored hash may ask for (1 GiB), so
+// that a corrupt or forged hash cannot make CheckPassword exhaust memory.
+const maxArgon2Memory = 1 << 20 // KiB
+
+// check rejects parameters that argon2 panics on (no passes, no lanes) or
+// that would make a useless hash (no salt, no key) or an absurd allocation.
+func (p Argon2Params) check() error {
+	if p.Time < 1 || p.Threads < 1 || p.Memory > maxArgon2Memory || p.KeyLen < 4 || p.SaltLen < 8 {
+		return fmt.Errorf("invalid argon2 parameters m=%d,t=%d,p=%d,key=%d,salt=%d", p.Memory, p.Time, p.Threads, p.KeyLen, p.SaltLen)
+	}
+	return nil
+}
+
 // HashPassword hashes pw with argon2id and a random salt.
 func HashPassword(pw string, p Argon2Params) (string, error) {
+	if err := p.check(); err != nil {
+		return "", err
+	}
 	salt := make([]byte, p.SaltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("salt: %w", err)
@@ -53,7 +69,8 @@ func CheckPassword(hash, pw string) (bool, error) {
 		return false, errBadHash
 	}
 	var p Argon2Params
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil {
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil ||
+		p.Time < 1 || p.Threads < 1 || p.Memory > maxArgon2Memory {
 		return false, errBadHash
 	}
 	b64 := base64.RawStdEncoding

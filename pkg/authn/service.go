@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -54,6 +55,7 @@ type Service struct {
 	Logger     *slog.Logger
 	Now        func() time.Time
 
+	dummyOnce sync.Once
 	dummyHash string
 }
 
@@ -122,10 +124,11 @@ func requiredIfEmpty(field, v string) errs.FieldError {
 	return errs.FieldError{}
 }
 
+// dummy is computed once; logins of unknown users run concurrently.
 func (s *Service) dummy() string {
-	if s.dummyHash == "" {
+	s.dummyOnce.Do(func() {
 		s.dummyHash, _ = HashPassword("wanjia-dummy-password", s.Argon2)
-	}
+	})
 	return s.dummyHash
 }
 

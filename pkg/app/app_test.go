@@ -184,3 +184,24 @@ func TestGracefulShutdownFinishesInFlightRequest(t *testing.T) {
 		t.Fatal("the listener still accepts after shutdown")
 	}
 }
+
+func TestMetricsExposeHTTPQueuesAndRuntime(t *testing.T) {
+	a := newApp(t, nil)
+	do(t, a.Engine, http.MethodGet, "/healthz", "", nil)
+	do(t, a.Engine, http.MethodGet, "/no/such/route", "", nil)
+	rec := do(t, a.Engine, http.MethodGet, "/metrics", "", nil)
+	body := rec.Body.String()
+	for _, want := range []string{
+		`wanjia_http_requests_total{method="GET",route="/healthz",status="200"} 1`,
+		`route="unmatched",status="404"`,
+		`wanjia_http_request_duration_seconds_bucket`,
+		`wanjia_queue_tasks{queue="critical",state="pending"}`,
+		`wanjia_queue_up 1`,
+		`go_goroutines`,
+		`process_resident_memory_bytes`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}

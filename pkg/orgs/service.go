@@ -86,7 +86,7 @@ func (s *Service) List(ctx context.Context, userID string) ([]OrgView, error) {
 		ids = append(ids, o.ID)
 	}
 	var rows []Org
-	if err := s.DB.NewSelect().Model(&rows).Where("id IN (?)", bun.In(ids)).Order("path").Scan(ctx); err != nil {
+	if err := s.DB.NewSelect().Model(&rows).Where("id IN (?)", bun.List(ids)).Order("path").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list orgs: %w", err)
 	}
 	return s.views(ctx, rows)

@@ -58,7 +58,7 @@ func unguarded(ctx context.Context) bool { v, _ := ctx.Value(unguardedKey{}).(bo
 // the migrated schema.
 func guard(t testing.TB, db *store.DB) {
 	g := &tenantGuard{t: t}
-	db.AddQueryHook(g)
+	db.DB = db.WithQueryHook(g)
 	tables := TenantTables(t, db)
 	set := map[string]bool{}
 	for _, n := range tables {

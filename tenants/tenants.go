@@ -210,6 +210,8 @@ func (f *File) validate() []Problem {
 		seen[g.Slug] = true
 		if g.Name == "" || g.Slug == "" {
 			add(f.line("grids", i), "a grid needs a slug and a name")
+		} else if !validSlug(g.Slug) {
+			add(f.line("grids", i), fmt.Sprintf("grid %q: slug: %s", g.Slug, i18n.T(i18n.EN, "invalid_slug", nil)))
 		}
 	}
 	users := map[string]bool{}
@@ -228,6 +230,18 @@ func (f *File) validate() []Problem {
 		}
 	}
 	return probs
+}
+
+// validSlug applies the orgs slug rule, which grids share, through orgs'
+// own validation so that the two cannot drift apart.
+func validSlug(slug string) bool {
+	in := orgs.OrgInput{Slug: slug, Name: "x", Kind: orgs.KindDistrict, Timezone: orgs.DefaultTimezone}
+	for _, fe := range in.Validate() {
+		if fe.Field == "slug" {
+			return false
+		}
+	}
+	return true
 }
 
 func (f *File) orgInput() orgs.OrgInput {

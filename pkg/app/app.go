@@ -214,6 +214,22 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 
 	if a.parts.API {
 		g.Go(func() error { a.Watcher.Run(gctx); return nil })
+		// Signing keys rotated or retired on another replica take effect
+		// here within a minute, not only when an unknown key id shows up.
+		g.Go(func() error {
+			t := time.NewTicker(time.Minute)
+			defer t.Stop()
+			for {
+				select {
+				case <-gctx.Done():
+					return nil
+				case <-t.C:
+					if err := a.Authn.Keys.Reload(gctx); err != nil && gctx.Err() == nil {
+						a.Logger.Warn("reload signing keys", "err", err)
+					}
+				}
+			}
+		})
 	}
 
 	if a.parts.Scheduler {

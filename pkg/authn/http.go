@@ -28,9 +28,9 @@ func UserFrom(ctx context.Context) (*User, bool) {
 // its user in the request context; anything else is 401.
 func (s *Service) Middleware() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		h := c.GetHeader("Authorization")
-		token, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok || strings.TrimSpace(token) == "" {
+		scheme, token, ok := strings.Cut(strings.TrimSpace(c.GetHeader("Authorization")), " ")
+		// The scheme is case-insensitive (RFC 9110 §11.1).
+		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
 			web.Fail(c, errs.New(errs.KindUnauthenticated, "unauthenticated", nil))
 			return
 		}

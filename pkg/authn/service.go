@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -68,6 +69,7 @@ func NewService(db *store.DB, keys *Keys, th *Throttle, logger *slog.Logger) *Se
 
 // Login checks a username and password and starts a session.
 func (s *Service) Login(ctx context.Context, username, password, ip string) (*Tokens, *User, error) {
+	username = strings.ToLower(strings.TrimSpace(username)) // usernames are stored lower-case
 	if username == "" || password == "" {
 		return nil, nil, errs.Validation(
 			requiredIfEmpty("username", username), requiredIfEmpty("password", password))

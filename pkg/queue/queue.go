@@ -48,6 +48,9 @@ func OpenRedis(ctx context.Context, rawURL string) (*Redis, error) {
 		if err := m.StartAddr("127.0.0.1:0"); err != nil {
 			return nil, fmt.Errorf("start embedded redis: %w", err)
 		}
+		// Let keys expire as real time passes (miniredis only expires on
+		// FastForward otherwise): login lock-outs and locks must end.
+		m.ClockTTL(true)
 		r.embedded = m
 		opts = &redis.Options{Addr: m.Addr()}
 		r.where = "embedded " + m.Addr()

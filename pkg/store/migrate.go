@@ -20,6 +20,7 @@ type templateData struct {
 	Postgres bool
 	JSON     string // JSONB on PostgreSQL; TEXT holding JSON on SQLite
 	Time     string // TIMESTAMPTZ on PostgreSQL; TIMESTAMP on SQLite
+	Blob     string // BYTEA on PostgreSQL; BLOB on SQLite
 }
 
 func (db *DB) migrator() (*migrate.Migrator, error) {
@@ -27,9 +28,9 @@ func (db *DB) migrator() (*migrate.Migrator, error) {
 	if err := ms.Discover(migrationFS); err != nil {
 		return nil, fmt.Errorf("read embedded migrations: %w", err)
 	}
-	td := templateData{JSON: "TEXT", Time: "TIMESTAMP"}
+	td := templateData{JSON: "TEXT", Time: "TIMESTAMP", Blob: "BLOB"}
 	if db.dialect == Postgres {
-		td = templateData{Postgres: true, JSON: "JSONB", Time: "TIMESTAMPTZ"}
+		td = templateData{Postgres: true, JSON: "JSONB", Time: "TIMESTAMPTZ", Blob: "BYTEA"}
 	}
 	return migrate.NewMigrator(db.DB, ms,
 		migrate.WithTemplateData(td),

@@ -41,10 +41,12 @@ migrate: build
 	./$(BIN) migrate up
 
 docker:
-	docker build -f deploy/Dockerfile -t wanjia:$(VERSION) .
+	docker build -f deploy/Dockerfile --build-arg VERSION=$(VERSION) -t wanjia:$(VERSION) .
 
 chart-lint:
-	helm lint charts/wanjia && helm template wanjia charts/wanjia >/dev/null
+	@test -x "$$($(GO) env GOPATH)/bin/helm" || $(GO) install helm.sh/helm/v3/cmd/helm@v3.22.0
+	"$$($(GO) env GOPATH)/bin/helm" lint charts/wanjia
+	"$$($(GO) env GOPATH)/bin/helm" template wanjia charts/wanjia >/dev/null
 
 clean:
 	rm -rf bin

@@ -1,0 +1,281 @@
+{{/*
+The chart's name, truncated to 63 characters (a DNS label).
+*/}}
+{{- define "wanjia.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+The fully qualified app name, truncated to 63 characters. When the release
+name already contains the chart name it is used as is.
+*/}}
+{{- define "wanjia.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+chart-version, for the helm.sh/chart label.
+*/}}
+{{- define "wanjia.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Common labels. Call with the root context.
+*/}}
+{{- define "wanjia.labels" -}}
+helm.sh/chart: {{ include "wanjia.chart" . }}
+app.kubernetes.io/name: {{ include "wanjia.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: wanjia
+{{- end }}
+
+{{/*
+Selector labels of one part. Call with (dict "ctx" $ "component" "api").
+*/}}
+{{- define "wanjia.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "wanjia.name" .ctx }}
+app.kubernetes.io/instance: {{ .ctx.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{/*
+Common labels plus the part's selector labels. Call like wanjia.selectorLabels.
+*/}}
+{{- define "wanjia.componentLabels" -}}
+{{ include "wanjia.labels" .ctx }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{/*
+The image reference: repository@digest, or repository:tag (tag defaults to
+the chart's appVersion).
+*/}}
+{{- define "wanjia.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion | toString) }}
+{{- end }}
+{{- end }}
+
+{{/*
+The name of the Secret holding WANJIA_DATABASE_URL, WANJIA_REDIS_URL, ...
+*/}}
+{{- define "wanjia.secretName" -}}
+{{- if .Values.secrets.existingSecret }}
+{{- .Values.secrets.existingSecret }}
+{{- else }}
+{{- include "wanjia.fullname" . }}
+{{- end }}
+{{- end }}
+
+{{/*
+WANJIA_BASE_URL: config.baseURL, else the first ingress host when the
+ingress is on (https when that host has TLS), else nothing (the binary's
+default).
+*/}}
+{{- define "wanjia.baseURL" -}}
+{{- if .Values.config.baseURL }}
+{{- .Values.config.baseURL }}
+{{- else if and .Values.ingress.enabled .Values.ingress.hosts }}
+{{- $host := (first .Values.ingress.hosts).host }}
+{{- $scheme := "http" }}
+{{- range .Values.ingress.tls }}
+{{- if has $host (.hosts | default list) }}
+{{- $scheme = "https" }}
+{{- end }}
+{{- end }}
+{{- if $host }}
+{{- printf "%s://%s" $scheme $host }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+The non-secret environment, as a YAML map NAME: "value". Rendered into the
+ConfigMap, and inline into the migration hook Job (which runs before the
+ConfigMap exists on a first install). Empty values are left out: an empty
+variable means the default anyway.
+*/}}
+{{- define "wanjia.configEnv" -}}
+{{- $env := dict
+  "WANJIA_ADDR" (printf ":%v" .Values.api.containerPort)
+  "WANJIA_DATA_DIR" "/data"
+  "WANJIA_BASE_URL" (include "wanjia.baseURL" .)
+  "WANJIA_SMS_PROVIDER" .Values.config.smsProvider
+  "WANJIA_LOG_LEVEL" .Values.config.logLevel
+  "WANJIA_LOG_FORMAT" .Values.config.logFormat
+  "WANJIA_SHUTDOWN_TIMEOUT" .Values.config.shutdownTimeout
+}}
+{{- range $k, $v := .Values.config.extra }}
+{{- $_ := set $env $k $v }}
+{{- end }}
+{{- range $k, $v := $env }}
+{{- if not (eq (toString $v) "") }}
+{{ $k }}: {{ toString $v | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+The secret environment, as a YAML map NAME: "value", for the Secret the
+chart makes when no existingSecret is given.
+*/}}
+{{- define "wanjia.secretEnv" -}}
+{{- $env := dict
+  "WANJIA_DATABASE_URL" .Values.secrets.databaseURL
+  "WANJIA_REDIS_URL" .Values.secrets.redisURL
+  "WANJIA_ADMIN_PASSWORD" .Values.secrets.adminPassword
+}}
+{{- range $k, $v := .Values.secrets.extra }}
+{{- $_ := set $env $k $v }}
+{{- end }}
+{{- range $k, $v := $env }}
+{{- if not (eq (toString $v) "") }}
+{{ $k }}: {{ toString $v | b64enc | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Environment of a long-running part: everything from the ConfigMap and the
+Secret (so also WANJIA_ADMIN_PASSWORD, which only the api uses, on its first
+start, and any provider credentials), and the two URLs again by explicit
+reference, which is NOT optional: a Secret without them keeps the pod from
+starting (CreateContainerConfigError naming the key) instead of letting
+wanjia fall back to its embedded mode.
+Call with (dict "ctx" $ "extraEnv" .Values.api.extraEnv).
+*/}}
+{{- define "wanjia.env" -}}
+envFrom:
+  - configMapRef:
+      name: {{ include "wanjia.fullname" .ctx }}
+  - secretRef:
+      name: {{ include "wanjia.secretName" .ctx }}
+env:
+  - name: WANJIA_DATABASE_URL
+    valueFrom:
+      secretKeyRef:
+        name: {{ include "wanjia.secretName" .ctx }}
+        key: WANJIA_DATABASE_URL
+  - name: WANJIA_REDIS_URL
+    valueFrom:
+      secretKeyRef:
+        name: {{ include "wanjia.secretName" .ctx }}
+        key: WANJIA_REDIS_URL
+  {{- with .ctx.Values.extraEnv }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+  {{- with .extraEnv }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+{{- end }}
+
+{{/*
+Pod-level settings shared by every part. Call with the root context.
+*/}}
+{{- define "wanjia.podSpecCommon" -}}
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.serviceAccountName }}
+serviceAccountName: {{ . }}
+{{- end }}
+automountServiceAccountToken: false
+enableServiceLinks: false
+securityContext:
+  {{- toYaml .Values.podSecurityContext | nindent 2 }}
+{{- with .Values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/*
+The writable /tmp every container gets (the root filesystem is read-only).
+*/}}
+{{- define "wanjia.volumes" -}}
+volumes:
+  - name: tmp
+    emptyDir:
+      {{- with .Values.tmpSizeLimit }}
+      sizeLimit: {{ . }}
+      {{- end }}
+{{- end }}
+
+{{- define "wanjia.volumeMounts" -}}
+volumeMounts:
+  - name: tmp
+    mountPath: /tmp
+{{- end }}
+
+{{/*
+config.shutdownTimeout in whole seconds, for the forms Ns, Nm and NmMs;
+-1 for any other form (then the grace periods are not checked).
+*/}}
+{{- define "wanjia.shutdownSeconds" -}}
+{{- $d := toString .Values.config.shutdownTimeout }}
+{{- if regexMatch "^[0-9]+s$" $d }}
+{{- trimSuffix "s" $d | atoi }}
+{{- else if regexMatch "^[0-9]+m$" $d }}
+{{- mul (trimSuffix "m" $d | atoi) 60 }}
+{{- else if regexMatch "^[0-9]+m[0-9]+s$" $d }}
+{{- $parts := regexSplit "m" (trimSuffix "s" $d) -1 }}
+{{- add (mul (index $parts 0 | atoi) 60) (index $parts 1 | atoi) }}
+{{- else }}
+{{- -1 }}
+{{- end }}
+{{- end }}
+
+{{/*
+Fails the render when a part's terminationGracePeriodSeconds does not leave
+room for the graceful shutdown: Kubernetes would SIGKILL in-flight work.
+*/}}
+{{- define "wanjia.validate" -}}
+{{- $shutdown := include "wanjia.shutdownSeconds" . | atoi }}
+{{- if ge $shutdown 0 }}
+{{- $apiNeed := add $shutdown (int (.Values.api.preStopSleepSeconds | default 0)) }}
+{{- if le (int .Values.api.terminationGracePeriodSeconds) $apiNeed }}
+{{- fail (printf "api.terminationGracePeriodSeconds (%v) must be more than config.shutdownTimeout + api.preStopSleepSeconds (%v s)" .Values.api.terminationGracePeriodSeconds $apiNeed) }}
+{{- end }}
+{{- if le (int .Values.worker.terminationGracePeriodSeconds) $shutdown }}
+{{- fail (printf "worker.terminationGracePeriodSeconds (%v) must be more than config.shutdownTimeout (%v s)" .Values.worker.terminationGracePeriodSeconds $shutdown) }}
+{{- end }}
+{{- if le (int .Values.scheduler.terminationGracePeriodSeconds) $shutdown }}
+{{- fail (printf "scheduler.terminationGracePeriodSeconds (%v) must be more than config.shutdownTimeout (%v s)" .Values.scheduler.terminationGracePeriodSeconds $shutdown) }}
+{{- end }}
+{{- end }}
+{{- if and .Values.secrets.existingSecret (or .Values.secrets.databaseURL .Values.secrets.redisURL .Values.secrets.adminPassword) }}
+{{- fail "secrets.existingSecret is set: leave secrets.databaseURL, secrets.redisURL and secrets.adminPassword empty (put them in that Secret)" }}
+{{- end }}
+{{- end }}
+
+{{/*
+Whether the cluster supports the preStop sleep action (Kubernetes >= 1.30).
+*/}}
+{{- define "wanjia.preStopSleep" -}}
+{{- if and (gt (int (.Values.api.preStopSleepSeconds | default 0)) 0) (semverCompare ">=1.30-0" .Capabilities.KubeVersion.Version) -}}
+true
+{{- end -}}
+{{- end }}

@@ -11,6 +11,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/wanjia/wanjia/pkg/health"
+	"github.com/wanjia/wanjia/pkg/roster"
 	"github.com/wanjia/wanjia/pkg/tenancy"
 )
 
@@ -32,6 +33,9 @@ func NewMux(d Deps) *asynq.ServeMux {
 	mux.Use(observeTask(d.Logger, m), recoverTask(d.Logger), tenantContext)
 	h := handlers{d}
 	mux.HandleFunc(TypeHeartbeat, h.heartbeat)
+	if d.Roster != nil {
+		mux.HandleFunc(roster.TypeImport, h.importRoster)
+	}
 	return mux
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/hibiken/asynq"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/wanjia/wanjia/pkg/audit"
 	"github.com/wanjia/wanjia/pkg/authn"
 	"github.com/wanjia/wanjia/pkg/authz"
 	"github.com/wanjia/wanjia/pkg/config"
@@ -25,7 +26,9 @@ import (
 	"github.com/wanjia/wanjia/pkg/observe"
 	"github.com/wanjia/wanjia/pkg/orgs"
 	"github.com/wanjia/wanjia/pkg/queue"
+	"github.com/wanjia/wanjia/pkg/roster"
 	"github.com/wanjia/wanjia/pkg/store"
+	"github.com/wanjia/wanjia/pkg/tenancy"
 	"github.com/wanjia/wanjia/tenants"
 	"github.com/wanjia/wanjia/workers"
 )
@@ -55,6 +58,7 @@ type App struct {
 	Authz   *authz.Authorizer
 	Watcher *authz.Watcher
 	Orgs    *orgs.Service
+	Roster  *roster.Service
 	// OrgRoutes is the /api/v1/orgs/{org} group, where every route needs a
 	// permission.
 	OrgRoutes *authz.OrgRoutes
@@ -125,6 +129,7 @@ func (a *App) wire(ctx context.Context) error {
 	a.Orgs.Authz = a.Authz
 	a.Watcher = authz.NewWatcher(a.Authz, a.Redis.Client, a.Logger)
 	a.Orgs.Notify = a.Watcher
+	a.Roster = &roster.Service{DB: a.DB, Queue: a.Queue}
 	if a.parts.API {
 		created, generated, err := a.Orgs.EnsurePlatformAdmin(ctx, a.Config.AdminPassword)
 		if err != nil {
@@ -139,6 +144,18 @@ func (a *App) wire(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// demoRosters are the synthetic rosters of the demo communities, sized
+// after the February 2020 report (DOMAIN.md).
+var demoRosters = []struct {
+	community string
+	roster.DemoSpec
+}{
+	{"yucai", roster.DemoSpec{Seed: 2020_02_10, Grids: []string{"yucai-g1", "yucai-g2", "yucai-g3", "yucai-g4", "yucai-g5"},
+		Buildings: 144, Households: 2100, ElderlyShare: 0.18, Street: "育才路"}},
+	{"wangcheng", roster.DemoSpec{Seed: 2020_02_11, Grids: []string{"wangcheng-g1", "wangcheng-g2", "wangcheng-g3", "wangcheng-g4", "wangcheng-g5"},
+		Buildings: 60, Households: 857, ElderlyShare: 0.30, Street: "王城路"}},
 }
 
 // ApplyDemo provisions the Qixing demo district and its users. It is
@@ -157,6 +174,21 @@ func (a *App) ApplyDemo(ctx context.Context) error {
 		return fmt.Errorf("demo district: %w", err)
 	}
 	a.Logger.Info("demo district applied", "changes", len(res.Changes))
+	for _, spec := range demoRosters {
+		o, ok := a.Authz.Org(spec.community)
+		if !ok {
+			return fmt.Errorf("demo: no community %s", spec.community)
+		}
+		cctx := tenancy.With(ctx, tenancy.Scope{TenantID: o.ID})
+		cctx = audit.InOrg(cctx, o.Slug, o.Path)
+		h, r, err := a.Roster.SeedDemo(cctx, spec.DemoSpec)
+		if err != nil {
+			return fmt.Errorf("demo roster of %s: %w", spec.community, err)
+		}
+		if h > 0 {
+			a.Logger.Info("demo roster added", "community", spec.community, "households", h, "residents", r)
+		}
+	}
 	if len(res.Changes) > 0 && a.Config.DemoPassword == "" {
 		fmt.Fprintf(a.Config.Stdout(), "\n  demo users (qixing.official, yucai.admin, yucai.staff, yucai.grid1, wangcheng.admin, wangcheng.staff)\n  password: %s  (shown once; set WANJIA_DEMO_PASSWORD to choose)\n\n", pw)
 	}
@@ -200,7 +232,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 
 	if a.parts.Worker {
 		srv := queue.NewServer(a.Redis, queue.ServerOptions{ShutdownTimeout: timeout, Logger: a.Logger})
-		mux := workers.NewMux(workers.Deps{Logger: a.Logger, Metrics: a.Metrics.Registry, Health: a.Health})
+		mux := workers.NewMux(workers.Deps{Logger: a.Logger, Metrics: a.Metrics.Registry, Health: a.Health, Roster: a.Roster})
 		if err := srv.Start(mux); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}

@@ -34,5 +34,6 @@ func (a *App) routes() *gin.Engine {
 	signed := v1.Group("", a.Authn.Middleware())
 	a.OrgRoutes = a.Authz.OrgRoutes(signed)
 	a.Orgs.Routes(signed, a.OrgRoutes)
+	a.Roster.Routes(a.OrgRoutes)
 	return e
 }

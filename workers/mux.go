@@ -20,6 +20,7 @@ type Deps struct {
 	Logger  *slog.Logger
 	Metrics prometheus.Registerer
 	Health  *health.Checker
+	Roster  *roster.Service
 }
 
 // NewMux returns the ServeMux with every handler and the middleware that

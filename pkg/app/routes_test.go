@@ -108,6 +108,35 @@ func TestRouteWalker(t *testing.T) {
 	if orgRoutes == 0 {
 		t.Fatal("no org routes walked")
 	}
+
+	// A grid worker reaching for a record outside its grids finds nothing.
+	staff := login(t, a.Engine, "yucai.staff", demoPassword)
+	grid := login(t, a.Engine, "yucai.grid1", demoPassword)
+	outside := map[string]string{}
+	for _, kind := range []string{"households", "residents"} {
+		p := decode[page](t, do(t, a.Engine, http.MethodGet, "/api/v1/orgs/yucai/"+kind+"?grid=yucai-g2&limit=1", staff, nil).Body.Bytes())
+		if len(p.Items) != 1 {
+			t.Fatalf("no %s in yucai-g2 to try", kind)
+		}
+		outside[kind] = p.Items[0].ID
+	}
+	tried := 0
+	for _, r := range routes {
+		for kind, id := range outside {
+			if !strings.HasSuffix(r.Path, "/"+kind+"/:id") {
+				continue
+			}
+			tried++
+			path := strings.Replace(strings.Replace(r.Path, ":org", "yucai", 1), ":id", id, 1)
+			rec := do(t, a.Engine, r.Method, path, grid, map[string]any{"notes": "x", "name": "x"})
+			if rec.Code != http.StatusNotFound {
+				t.Errorf("%s %s as a grid worker outside its grids: %d, want 404: %s", r.Method, r.Path, rec.Code, rec.Body)
+			}
+		}
+	}
+	if tried == 0 {
+		t.Fatal("no record routes tried as a grid worker")
+	}
 	// Nothing the strangers tried was saved.
 	admin := login(t, a.Engine, "yucai.admin", demoPassword)
 	rec := do(t, a.Engine, http.MethodGet, "/api/v1/orgs/yucai/members", admin, nil)

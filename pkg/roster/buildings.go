@@ -1,0 +1,116 @@
+package roster
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/wanjia/wanjia/pkg/audit"
+	"github.com/wanjia/wanjia/pkg/errs"
+	"github.com/wanjia/wanjia/pkg/store"
+)
+
+// BuildingInput creates a building.
+type BuildingInput struct {
+	Grid    string `json:"grid"`
+	Name    string `json:"name"`
+	Address string `json:"address"`
+}
+
+// BuildingView is a building as the API shows it.
+type BuildingView struct {
+	ID      string `json:"id"`
+	Grid    string `json:"grid"`
+	Name    string `json:"name"`
+	Address string `json:"address"`
+}
+
+func buildingView(b *Building, g *grids) BuildingView {
+	return BuildingView{ID: b.ID, Grid: g.slugByID[b.GridID], Name: b.Name, Address: b.Address}
+}
+
+// CreateBuilding adds a building to a grid of the community.
+func (s *Service) CreateBuilding(ctx context.Context, in BuildingInput) (*BuildingView, error) {
+	var out BuildingView
+	err := s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
+		g, err := loadGrids(ctx, tx)
+		if err != nil {
+			return err
+		}
+		b, err := s.createBuilding(ctx, tx, g, in)
+		if err != nil {
+			return err
+		}
+		out = buildingView(b, g)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+func (s *Service) createBuilding(ctx context.Context, tx *store.TenantTx, g *grids, in BuildingInput) (*Building, error) {
+	in.Grid, in.Name, in.Address = clean(in.Grid), clean(in.Name), clean(in.Address)
+	var fe []errs.FieldError
+	gridID, ok := g.resolve(in.Grid)
+	if in.Grid == "" {
+		fe = append(fe, errs.Field("grid", "required", nil))
+	} else if !ok {
+		fe = append(fe, errs.Field("grid", "unknown_grid", map[string]any{"grid": in.Grid}))
+	}
+	checkText(&fe, "name", in.Name, 50, true)
+	checkText(&fe, "address", in.Address, 200, false)
+	if len(fe) > 0 {
+		return nil, errs.Validation(fe...)
+	}
+	var existing Building
+	if err := tx.Select(&existing).Where("name = ? AND deleted_at IS NULL", in.Name).Limit(1).Scan(ctx); err == nil {
+		return nil, errs.New(errs.KindConflict, "building_exists", map[string]any{"name": in.Name}).WithData("existing_id", existing.ID)
+	}
+	now := s.now()
+	b := &Building{ID: newID(), TenantID: tx.Tenant(), GridID: gridID, Name: in.Name, Address: in.Address, CreatedAt: now, UpdatedAt: now}
+	if _, err := tx.NewInsert().Model(b).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("create building: %w", err)
+	}
+	return b, audit.Record(ctx, tx, audit.ActionCreate, "building", b.ID, nil)
+}
+
+// ListBuildings lists the community's buildings (a grid worker's grids only).
+func (s *Service) ListBuildings(ctx context.Context, f Filter) ([]BuildingView, string, error) {
+	var out []BuildingView
+	next := ""
+	err := s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
+		g, err := loadGrids(ctx, tx)
+		if err != nil {
+			return err
+		}
+		var rows []Building
+		q := g.limit(tx.Select(&rows).Where("b.deleted_at IS NULL"), "b.grid_id")
+		if f.Grid != "" {
+			id, ok := g.resolve(f.Grid)
+			if !ok {
+				return errs.Validation(errs.Field("grid", "unknown_grid", map[string]any{"grid": f.Grid}))
+			}
+			q = q.Where("b.grid_id = ?", id)
+		}
+		if f.Q != "" {
+			q = s.prefixCondition(q, "b.name", f.Q)
+		}
+		if f.Cursor != "" {
+			q = q.Where("b.id > ?", f.Cursor)
+		}
+		if err := q.Order("b.id").Limit(int64(f.Limit) + 1).Scan(ctx); err != nil {
+			return fmt.Errorf("list buildings: %w", err)
+		}
+		if len(rows) > f.Limit {
+			rows = rows[:f.Limit]
+			next = rows[len(rows)-1].ID
+		}
+		out = make([]BuildingView, 0, len(rows))
+		for i := range rows {
+			out = append(out, buildingView(&rows[i], g))
+		}
+		return nil
+	})
+	return out, next, err
+}

@@ -1,0 +1,356 @@
+package roster
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/wanjia/wanjia/pkg/audit"
+	"github.com/wanjia/wanjia/pkg/errs"
+	"github.com/wanjia/wanjia/pkg/pii"
+	"github.com/wanjia/wanjia/pkg/store"
+)
+
+// HouseholdInput creates or (with pointers left nil) patches a household.
+type HouseholdInput struct {
+	Grid       string   `json:"grid"`
+	BuildingID string   `json:"building_id"`
+	Unit       string   `json:"unit"`
+	Room       string   `json:"room"`
+	Address    string   `json:"address"`
+	Phone      string   `json:"phone"`
+	Tags       []string `json:"tags"`
+	Notes      string   `json:"notes"`
+}
+
+// HouseholdPatch changes some fields of a household.
+type HouseholdPatch struct {
+	Grid       *string   `json:"grid"`
+	BuildingID *string   `json:"building_id"`
+	Unit       *string   `json:"unit"`
+	Room       *string   `json:"room"`
+	Address    *string   `json:"address"`
+	Phone      *string   `json:"phone"`
+	Tags       *[]string `json:"tags"`
+	Notes      *string   `json:"notes"`
+}
+
+// HouseholdView is a household as the API shows it.
+type HouseholdView struct {
+	ID         string    `json:"id"`
+	Grid       string    `json:"grid"`
+	BuildingID string    `json:"building_id,omitempty"`
+	Unit       string    `json:"unit"`
+	Room       string    `json:"room"`
+	Address    string    `json:"address"`
+	Phone      string    `json:"phone"`
+	Tags       []string  `json:"tags"`
+	Notes      string    `json:"notes"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
+}
+
+func householdView(h *Household, g *grids, v view) HouseholdView {
+	out := HouseholdView{ID: h.ID, Grid: g.slugByID[h.GridID], Unit: h.Unit, Room: h.Room, Address: h.Address,
+		Phone: h.Phone, Tags: h.Tags, Notes: h.Notes, CreatedAt: h.CreatedAt, UpdatedAt: h.UpdatedAt}
+	if h.BuildingID != nil {
+		out.BuildingID = *h.BuildingID
+	}
+	if out.Tags == nil {
+		out.Tags = []string{}
+	}
+	if !v.fullPhone && out.Phone != "" {
+		out.Phone = pii.MaskPhone(out.Phone)
+	}
+	return out
+}
+
+// prepareHousehold validates in against the tenant's grids and buildings
+// and fills h (a new household, or the one being patched).
+func (s *Service) prepareHousehold(ctx context.Context, tx *store.TenantTx, g *grids, in HouseholdInput, h *Household) error {
+	in.Grid, in.BuildingID = clean(in.Grid), clean(in.BuildingID)
+	in.Unit, in.Room, in.Address, in.Notes = clean(in.Unit), clean(in.Room), clean(in.Address), clean(in.Notes)
+	var fe []errs.FieldError
+	var b *Building
+	if in.BuildingID != "" {
+		b = new(Building)
+		err := tx.Select(b).Where("b.id = ? AND b.deleted_at IS NULL", in.BuildingID).Scan(ctx)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && !g.may(b.GridID)) {
+			fe = append(fe, errs.Field("building_id", "unknown_building", nil))
+			b = nil
+		} else if err != nil {
+			return err
+		}
+	}
+	gridID, ok := g.resolve(in.Grid)
+	switch {
+	case in.Grid == "" && b != nil:
+		gridID = b.GridID
+	case in.Grid == "":
+		fe = append(fe, errs.Field("grid", "required", nil))
+	case !ok:
+		fe = append(fe, errs.Field("grid", "unknown_grid", map[string]any{"grid": in.Grid}))
+	case b != nil && b.GridID != gridID:
+		fe = append(fe, errs.Field("building_id", "building_in_other_grid", nil))
+	}
+	if b == nil && in.BuildingID == "" && in.Address == "" {
+		fe = append(fe, errs.Field("address", "address_or_building", nil))
+	}
+	checkText(&fe, "unit", in.Unit, 20, false)
+	checkText(&fe, "room", in.Room, 20, false)
+	checkText(&fe, "address", in.Address, 200, false)
+	checkText(&fe, "notes", in.Notes, 500, false)
+	phone := phoneField(&fe, "phone", in.Phone)
+	tags := tagsField(&fe, "tags", in.Tags)
+	if len(fe) > 0 {
+		return errs.Validation(fe...)
+	}
+	h.GridID, h.Unit, h.Room, h.Phone, h.PhoneRev, h.Tags, h.Notes = gridID, in.Unit, in.Room, phone, reverse(phoneDigits(phone)), tags, in.Notes
+	h.BuildingID, h.Address = nil, in.Address
+	if b != nil {
+		h.BuildingID = &b.ID
+		if h.Address == "" {
+			h.Address = joinAddress(b, in.Unit, in.Room)
+		}
+		h.AddressKey = addressKey(b.ID, in.Unit, in.Room, "")
+	} else {
+		h.AddressKey = addressKey("", "", "", in.Address)
+	}
+	return nil
+}
+
+func joinAddress(b *Building, unit, room string) string {
+	base := b.Address
+	if base == "" {
+		base = b.Name
+	} else {
+		base += " " + b.Name
+	}
+	if unit != "" {
+		base += " " + unit
+	}
+	if room != "" {
+		base += " " + room
+	}
+	return base
+}
+
+// duplicateHousehold answers 409 naming the household already at the key.
+func duplicateHousehold(ctx context.Context, tx *store.TenantTx, key, except string) error {
+	var id string
+	err := tx.Select((*Household)(nil)).Column("h.id").Where("h.address_key = ? AND h.deleted_at IS NULL AND h.id <> ?", key, except).Limit(1).Scan(ctx, &id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return errs.New(errs.KindConflict, "household_exists", nil).WithData("existing_id", id)
+}
+
+// CreateHousehold adds a household.
+func (s *Service) CreateHousehold(ctx context.Context, in HouseholdInput) (*HouseholdView, error) {
+	var out HouseholdView
+	err := s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
+		g, err := loadGrids(ctx, tx)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		h := &Household{ID: newID(), TenantID: tx.Tenant(), CreatedAt: now, UpdatedAt: now}
+		if err := s.prepareHousehold(ctx, tx, g, in, h); err != nil {
+			return err
+		}
+		if err := duplicateHousehold(ctx, tx, h.AddressKey, ""); err != nil {
+			return err
+		}
+		if _, err := tx.NewInsert().Model(h).Exec(ctx); err != nil {
+			return fmt.Errorf("create household: %w", err)
+		}
+		out = householdView(h, g, viewOf(ctx))
+		return audit.Record(ctx, tx, audit.ActionCreate, "household", h.ID, nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// household loads one household the caller may see, or 404.
+func (s *Service) household(ctx context.Context, tx *store.TenantTx, g *grids, id string) (*Household, error) {
+	h := new(Household)
+	err := tx.Select(h).Where("h.id = ? AND h.deleted_at IS NULL", id).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !g.may(h.GridID)) {
+		return nil, notFound()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load household: %w", err)
+	}
+	return h, nil
+}
+
+// GetHousehold returns one household. Seeing its phone in full is a read
+// of personal data, so it is audited.
+func (s *Service) GetHousehold(ctx context.Context, id string) (*HouseholdView, error) {
+	var out HouseholdView
+	err := s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
+		g, err := loadGrids(ctx, tx)
+		if err != nil {
+			return err
+		}
+		h, err := s.household(ctx, tx, g, id)
+		if err != nil {
+			return err
+		}
+		v := viewOf(ctx)
+		out = householdView(h, g, v)
+		if v.fullPhone && h.Phone != "" {
+			return audit.Record(ctx, tx, audit.ActionView, "household", h.ID, nil)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// UpdateHousehold applies a patch.
+func (s *Service) UpdateHousehold(ctx context.Context, id string, p HouseholdPatch) (*HouseholdView, error) {
+	var out HouseholdView
+	err := s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
+		g, err := loadGrids(ctx, tx)
+		if err != nil {
+			return err
+		}
+		h, err := s.household(ctx, tx, g, id)
+		if err != nil {
+			return err
+		}
+		in := HouseholdInput{Grid: g.slugByID[h.GridID], Unit: h.Unit, Room: h.Room, Address: h.Address, Phone: h.Phone, Tags: h.Tags, Notes: h.Notes}
+		if h.BuildingID != nil {
+			in.BuildingID = *h.BuildingID
+		}
+		var changed []string
+		set := func(name string, dst *string, v *string) {
+			if v != nil {
+				*dst, changed = *v, append(changed, name)
+			}
+		}
+		set("grid", &in.Grid, p.Grid)
+		set("building_id", &in.BuildingID, p.BuildingID)
+		set("unit", &in.Unit, p.Unit)
+		set("room", &in.Room, p.Room)
+		set("address", &in.Address, p.Address)
+		set("phone", &in.Phone, p.Phone)
+		set("notes", &in.Notes, p.Notes)
+		if p.Tags != nil {
+			in.Tags, changed = *p.Tags, append(changed, "tags")
+		}
+		if h.BuildingID != nil && (p.Unit != nil || p.Room != nil || p.BuildingID != nil) && p.Address == nil {
+			in.Address = "" // recompute from the building
+		}
+		if err := s.prepareHousehold(ctx, tx, g, in, h); err != nil {
+			return err
+		}
+		if err := duplicateHousehold(ctx, tx, h.AddressKey, h.ID); err != nil {
+			return err
+		}
+		h.UpdatedAt = s.now()
+		if _, err := tx.Update(h).WherePK().Exec(ctx); err != nil {
+			return fmt.Errorf("update household: %w", err)
+		}
+		// Residents follow their household's grid.
+		if _, err := tx.Update((*Resident)(nil)).Set("grid_id = ?", h.GridID).Where("household_id = ?", h.ID).Exec(ctx); err != nil {
+			return err
+		}
+		out = householdView(h, g, viewOf(ctx))
+		return audit.Record(ctx, tx, audit.ActionUpdate, "household", h.ID, map[string]any{"fields": changed})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// DeleteHousehold removes a household and its residents from the roster.
+// Rows are kept (soft delete) so that history and audit stay meaningful.
+func (s *Service) DeleteHousehold(ctx context.Context, id string) error {
+	return s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
+		g, err := loadGrids(ctx, tx)
+		if err != nil {
+			return err
+		}
+		h, err := s.household(ctx, tx, g, id)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		if _, err := tx.Update((*Household)(nil)).Set("deleted_at = ?", now).Where("id = ?", h.ID).Exec(ctx); err != nil {
+			return err
+		}
+		res, err := tx.Update((*Resident)(nil)).Set("deleted_at = ?", now).Where("household_id = ? AND deleted_at IS NULL", h.ID).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		return audit.Record(ctx, tx, audit.ActionDelete, "household", h.ID, map[string]any{"residents": n})
+	})
+}
+
+// ListHouseholds lists households, newest id last, with filters: grid,
+// tag, q (digits: phone ending; otherwise part of the address).
+func (s *Service) ListHouseholds(ctx context.Context, f Filter) ([]HouseholdView, string, error) {
+	var out []HouseholdView
+	next := ""
+	err := s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
+		g, err := loadGrids(ctx, tx)
+		if err != nil {
+			return err
+		}
+		var rows []Household
+		q := g.limit(tx.Select(&rows).Where("h.deleted_at IS NULL"), "h.grid_id")
+		if f.Grid != "" {
+			id, ok := g.resolve(f.Grid)
+			if !ok {
+				return errs.Validation(errs.Field("grid", "unknown_grid", map[string]any{"grid": f.Grid}))
+			}
+			q = q.Where("h.grid_id = ?", id)
+		}
+		if f.BuildingID != "" {
+			q = q.Where("h.building_id = ?", f.BuildingID)
+		}
+		if f.Tag != "" {
+			q = s.tagCondition(q, "h", f.Tag)
+		}
+		if qq := clean(f.Q); qq != "" {
+			if isDigits(qq) && len(qq) >= 3 {
+				q = s.prefixCondition(q, "h.phone_rev", reverse(qq))
+			} else {
+				q = q.Where("h.address LIKE ? ESCAPE '\\'", "%"+likeEscape(qq)+"%")
+			}
+		}
+		if f.Cursor != "" {
+			q = q.Where("h.id > ?", f.Cursor)
+		}
+		if err := q.Order("h.id").Limit(int64(f.Limit) + 1).Scan(ctx); err != nil {
+			return fmt.Errorf("list households: %w", err)
+		}
+		if len(rows) > f.Limit {
+			rows = rows[:f.Limit]
+			next = rows[len(rows)-1].ID
+		}
+		v := viewOf(ctx)
+		out = make([]HouseholdView, 0, len(rows))
+		for i := range rows {
+			out = append(out, householdView(&rows[i], g, v))
+		}
+		if v.fullPhone && len(rows) > 0 {
+			return audit.Record(ctx, tx, audit.ActionView, "households", "list", map[string]any{"count": len(rows)})
+		}
+		return nil
+	})
+	return out, next, err
+}

@@ -1,0 +1,451 @@
+package roster
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/uptrace/bun"
+
+	"github.com/wanjia/wanjia/pkg/errs"
+	"github.com/wanjia/wanjia/pkg/store"
+)
+
+// batcher validates rows and saves them a batch at a time.
+type batcher struct {
+	s   *Service
+	imp *Import
+
+	loaded    bool
+	grids     map[string]string    // slug or name → grid id
+	buildings map[string]*Building // name → building
+	rows      []pendingRow
+	seen      map[string]int // natural key → first row, to catch repeats in one file
+}
+
+type pendingRow struct {
+	line   int
+	values []string
+}
+
+func newBatcher(s *Service, imp *Import) *batcher {
+	return &batcher{s: s, imp: imp, seen: map[string]int{}}
+}
+
+func (b *batcher) fail(line int, field, key string, args map[string]any) {
+	b.imp.ErrorCount++
+	if len(b.imp.Errors) < maxStoredErrors {
+		b.imp.Errors = append(b.imp.Errors, RowError{Row: line, Field: field, Key: key, Args: args})
+	}
+}
+
+func (b *batcher) failFields(line int, fe []errs.FieldError) {
+	for _, f := range fe {
+		b.fail(line, f.Field, f.Key, f.Args)
+	}
+}
+
+func (b *batcher) add(line int, values []string) {
+	// Values may be reused by the reader: keep a copy.
+	b.rows = append(b.rows, pendingRow{line: line, values: append([]string(nil), values...)})
+}
+
+func (b *batcher) flush(ctx context.Context) error {
+	if len(b.rows) == 0 {
+		return nil
+	}
+	err := b.s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
+		if !b.loaded {
+			if err := b.load(ctx, tx); err != nil {
+				return err
+			}
+		}
+		if b.imp.Kind == KindHouseholds {
+			return b.households(ctx, tx)
+		}
+		return b.residents(ctx, tx)
+	})
+	b.rows = b.rows[:0]
+	return err
+}
+
+func (b *batcher) load(ctx context.Context, tx *store.TenantTx) error {
+	var gs []struct {
+		ID   string `bun:"id"`
+		Slug string `bun:"slug"`
+		Name string `bun:"name"`
+	}
+	if err := tx.NewSelect().TableExpr("grids").Column("id", "slug", "name").Where("tenant_id = ?", tx.Tenant()).Scan(ctx, &gs); err != nil {
+		return err
+	}
+	b.grids = map[string]string{}
+	for _, g := range gs {
+		b.grids[strings.ToLower(g.Slug)], b.grids[clean(g.Name)] = g.ID, g.ID
+	}
+	var bs []*Building
+	if err := tx.Select(&bs).Where("b.deleted_at IS NULL").Scan(ctx); err != nil {
+		return err
+	}
+	b.buildings = map[string]*Building{}
+	for _, x := range bs {
+		b.buildings[x.Name] = x
+	}
+	b.loaded = true
+	return nil
+}
+
+// place is where a row's household is: its grid, building and key.
+type place struct {
+	gridID, buildingID, unit, room, address, key string
+	newBuilding                                  *Building
+}
+
+// locate reads the location columns (grid, building, unit, room, address
+// at the given indexes) and finds or plans the building.
+func (b *batcher) locate(tx *store.TenantTx, fe *[]errs.FieldError, grid, building, unit, room, address string) place {
+	p := place{unit: clean(unit), room: clean(room), address: clean(address)}
+	grid, building = clean(grid), clean(building)
+	if grid != "" {
+		id, ok := b.grids[strings.ToLower(grid)]
+		if !ok {
+			id, ok = b.grids[grid]
+		}
+		if !ok {
+			*fe = append(*fe, errs.Field("grid", "unknown_grid", map[string]any{"grid": grid}))
+			return p
+		}
+		p.gridID = id
+	}
+	if building != "" {
+		bl, ok := b.buildings[building]
+		switch {
+		case ok && p.gridID != "" && bl.GridID != p.gridID:
+			*fe = append(*fe, errs.Field("building", "building_in_other_grid", nil))
+			return p
+		case ok:
+			p.gridID = bl.GridID
+		case p.gridID == "":
+			*fe = append(*fe, errs.Field("grid", "required", nil))
+			return p
+		default:
+			// A building first seen in a spreadsheet is added to the roster.
+			now := b.s.now()
+			bl = &Building{ID: newID(), TenantID: tx.Tenant(), GridID: p.gridID, Name: building, CreatedAt: now, UpdatedAt: now}
+			p.newBuilding = bl
+		}
+		p.buildingID = bl.ID
+		if p.address == "" {
+			p.address = joinAddress(bl, p.unit, p.room)
+		}
+		p.key = addressKey(bl.ID, p.unit, p.room, "")
+		return p
+	}
+	if p.gridID == "" {
+		*fe = append(*fe, errs.Field("grid", "required", nil))
+	}
+	if p.address == "" {
+		*fe = append(*fe, errs.Field("address", "address_or_building", nil))
+		return p
+	}
+	p.key = addressKey("", "", "", p.address)
+	return p
+}
+
+func (b *batcher) insertBuilding(ctx context.Context, tx *store.TenantTx, p *place) error {
+	if p.newBuilding == nil {
+		return nil
+	}
+	if existing, ok := b.buildings[p.newBuilding.Name]; ok { // added by an earlier row
+		p.buildingID = existing.ID
+		return nil
+	}
+	if _, err := tx.NewInsert().Model(p.newBuilding).Exec(ctx); err != nil {
+		return fmt.Errorf("import building: %w", err)
+	}
+	b.buildings[p.newBuilding.Name] = p.newBuilding
+	return nil
+}
+
+// existingHouseholds maps address keys to households already on the roster.
+func existingHouseholds(ctx context.Context, tx *store.TenantTx, keys []string) (map[string]*Household, error) {
+	out := map[string]*Household{}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	var rows []*Household
+	if err := tx.Select(&rows).Where("h.deleted_at IS NULL AND h.address_key IN (?)", bun.List(keys)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("match households: %w", err)
+	}
+	for _, h := range rows {
+		out[h.AddressKey] = h
+	}
+	return out, nil
+}
+
+func sameTags(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// households saves a batch of household rows, upserting on the address key.
+func (b *batcher) households(ctx context.Context, tx *store.TenantTx) error {
+	type good struct {
+		line int
+		p    place
+		h    Household
+	}
+	var goods []good
+	for _, r := range b.rows {
+		v := r.values // grid, building, unit, room, address, phone, tags, notes
+		var fe []errs.FieldError
+		p := b.locate(tx, &fe, v[0], v[1], v[2], v[3], v[4])
+		checkText(&fe, "unit", p.unit, 20, false)
+		checkText(&fe, "room", p.room, 20, false)
+		checkText(&fe, "address", p.address, 200, false)
+		notes := clean(v[7])
+		checkText(&fe, "notes", notes, 500, false)
+		phone := phoneField(&fe, "phone", v[5])
+		tags := tagsField(&fe, "tags", splitTags(v[6]))
+		if len(fe) == 0 {
+			if first, dup := b.seen[p.key]; dup {
+				fe = append(fe, errs.Field("address", "repeated_in_file", map[string]any{"row": first}))
+			} else {
+				b.seen[p.key] = r.line
+			}
+		}
+		if len(fe) > 0 {
+			b.failFields(r.line, fe)
+			continue
+		}
+		goods = append(goods, good{line: r.line, p: p, h: Household{GridID: p.gridID, Unit: p.unit, Room: p.room, Address: p.address,
+			AddressKey: p.key, Phone: phone, PhoneRev: reverse(phoneDigits(phone)), Tags: tags, Notes: notes}})
+	}
+	keys := make([]string, len(goods))
+	for i := range goods {
+		keys[i] = goods[i].p.key
+	}
+	existing, err := existingHouseholds(ctx, tx, keys)
+	if err != nil {
+		return err
+	}
+	now := b.s.now()
+	var inserts []*Household
+	for i := range goods {
+		g := &goods[i]
+		if err := b.insertBuilding(ctx, tx, &g.p); err != nil {
+			return err
+		}
+		h := &g.h
+		if g.p.buildingID != "" {
+			id := g.p.buildingID
+			h.BuildingID = &id
+		}
+		if old, ok := existing[h.AddressKey]; ok {
+			if old.GridID == h.GridID && old.Address == h.Address && old.Phone == h.Phone && sameTags(old.Tags, h.Tags) && old.Notes == h.Notes {
+				b.imp.Unchanged++
+				continue
+			}
+			h.ID, h.TenantID, h.CreatedAt, h.UpdatedAt = old.ID, tx.Tenant(), old.CreatedAt, now
+			if _, err := tx.Update(h).Column("grid_id", "building_id", "unit", "room", "address", "phone", "phone_rev", "tags", "notes", "updated_at").WherePK().Exec(ctx); err != nil {
+				return fmt.Errorf("import: update household: %w", err)
+			}
+			b.imp.Updated++
+			continue
+		}
+		h.ID, h.TenantID, h.CreatedAt, h.UpdatedAt = newID(), tx.Tenant(), now, now
+		inserts = append(inserts, h)
+	}
+	if len(inserts) > 0 {
+		if _, err := tx.NewInsert().Model(&inserts).Exec(ctx); err != nil {
+			return fmt.Errorf("import: insert households: %w", err)
+		}
+		b.imp.Created += len(inserts)
+	}
+	return nil
+}
+
+// residents saves a batch of resident rows. A row's household is found by
+// its location (and created when new); the resident is matched on its ID
+// number, else on household and name.
+func (b *batcher) residents(ctx context.Context, tx *store.TenantTx) error {
+	type good struct {
+		line int
+		p    place
+		r    Resident
+	}
+	var goods []good
+	now := b.s.now()
+	for _, row := range b.rows {
+		v := row.values // name, phone, id_number, birth_year, sex, tags, grid, building, unit, room, address
+		var fe []errs.FieldError
+		in := ResidentInput{Name: v[0], Phone: v[1], IDNumber: v[2], Sex: v[4], Tags: splitTags(v[5])}
+		if y := strings.TrimSpace(v[3]); y != "" {
+			n, err := strconv.Atoi(strings.TrimSuffix(y, "年"))
+			if err != nil {
+				fe = append(fe, errs.Field("birth_year", "invalid_format", nil))
+			} else {
+				in.BirthYear = &n
+			}
+		}
+		p := b.locate(tx, &fe, v[6], v[7], v[8], v[9], v[10])
+		r, rfe := b.s.checkPerson(in)
+		fe = append(fe, rfe...)
+		if len(fe) == 0 {
+			key := "n|" + p.key + "|" + r.Name
+			if r.IDNumber != nil {
+				key = "i|" + *r.IDNumber
+			}
+			if first, dup := b.seen[key]; dup {
+				fe = append(fe, errs.Field("name", "repeated_in_file", map[string]any{"row": first}))
+			} else {
+				b.seen[key] = row.line
+			}
+		}
+		if len(fe) > 0 {
+			b.failFields(row.line, fe)
+			continue
+		}
+		goods = append(goods, good{line: row.line, p: p, r: r})
+	}
+	if len(goods) == 0 {
+		return nil
+	}
+
+	// Households: match on the key, create the missing ones.
+	keys := make([]string, 0, len(goods))
+	for i := range goods {
+		keys = append(keys, goods[i].p.key)
+	}
+	homes, err := existingHouseholds(ctx, tx, keys)
+	if err != nil {
+		return err
+	}
+	var newHomes []*Household
+	for i := range goods {
+		g := &goods[i]
+		if _, ok := homes[g.p.key]; ok {
+			continue
+		}
+		if err := b.insertBuilding(ctx, tx, &g.p); err != nil {
+			return err
+		}
+		h := &Household{ID: newID(), TenantID: tx.Tenant(), GridID: g.p.gridID, Unit: g.p.unit, Room: g.p.room, Address: g.p.address,
+			AddressKey: g.p.key, Tags: []string{}, CreatedAt: now, UpdatedAt: now}
+		if g.p.buildingID != "" {
+			id := g.p.buildingID
+			h.BuildingID = &id
+		}
+		homes[g.p.key] = h
+		newHomes = append(newHomes, h)
+	}
+	if len(newHomes) > 0 {
+		if _, err := tx.NewInsert().Model(&newHomes).Exec(ctx); err != nil {
+			return fmt.Errorf("import: insert households: %w", err)
+		}
+	}
+
+	// Residents already on the roster: by ID number, by household, and by
+	// phone (for the name + phone duplicate check).
+	var ids, homeIDs, phones []string
+	for i := range goods {
+		g := &goods[i]
+		g.r.HouseholdID, g.r.GridID = homes[g.p.key].ID, homes[g.p.key].GridID
+		if g.r.IDNumber != nil {
+			ids = append(ids, *g.r.IDNumber)
+		}
+		homeIDs = append(homeIDs, g.r.HouseholdID)
+		if g.r.Phone != "" {
+			phones = append(phones, g.r.Phone)
+		}
+	}
+	var known []*Resident
+	q := tx.Select(&known).Where("r.deleted_at IS NULL").WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+		q = q.Where("r.household_id IN (?)", bun.List(homeIDs))
+		if len(ids) > 0 {
+			q = q.WhereOr("r.id_number IN (?)", bun.List(ids))
+		}
+		if len(phones) > 0 {
+			q = q.WhereOr("r.phone IN (?)", bun.List(phones))
+		}
+		return q
+	})
+	if err := q.Scan(ctx); err != nil {
+		return fmt.Errorf("import: match residents: %w", err)
+	}
+	byID, byHomeName, byNamePhone := map[string]*Resident{}, map[string]*Resident{}, map[string]*Resident{}
+	for _, r := range known {
+		if r.IDNumber != nil {
+			byID[*r.IDNumber] = r
+		}
+		byHomeName[r.HouseholdID+"|"+r.Name] = r
+		if r.Phone != "" {
+			byNamePhone[r.Name+"|"+r.Phone] = r
+		}
+	}
+	var inserts []*Resident
+	for i := range goods {
+		g := &goods[i]
+		r := &g.r
+		var old *Resident
+		if r.IDNumber != nil {
+			old = byID[*r.IDNumber]
+		}
+		if old == nil {
+			if o := byHomeName[r.HouseholdID+"|"+r.Name]; o != nil && (o.IDNumber == nil || r.IDNumber == nil) {
+				old = o
+			}
+		}
+		if old == nil && r.Phone != "" {
+			if o := byNamePhone[r.Name+"|"+r.Phone]; o != nil {
+				b.fail(g.line, "name", "resident_same_name_phone", nil)
+				continue
+			}
+		}
+		if old != nil {
+			if r.IDNumber == nil {
+				r.IDNumber = old.IDNumber // a sheet without the column keeps what is known
+			}
+			if r.Phone == "" {
+				r.Phone, r.PhoneRev = old.Phone, old.PhoneRev
+			}
+			if old.HouseholdID == r.HouseholdID && old.Name == r.Name && old.Phone == r.Phone && eqPtr(old.IDNumber, r.IDNumber) &&
+				eqPtr(old.BirthYear, r.BirthYear) && old.Sex == r.Sex && sameTags(old.Tags, r.Tags) {
+				b.imp.Unchanged++
+				continue
+			}
+			r.ID, r.TenantID, r.CreatedAt, r.UpdatedAt = old.ID, tx.Tenant(), old.CreatedAt, now
+			if _, err := tx.Update(r).Column("household_id", "grid_id", "name", "phone", "phone_rev", "id_number", "birth_year", "sex", "tags", "updated_at").WherePK().Exec(ctx); err != nil {
+				return fmt.Errorf("import: update resident: %w", err)
+			}
+			b.imp.Updated++
+			continue
+		}
+		r.ID, r.TenantID, r.CreatedAt, r.UpdatedAt = newID(), tx.Tenant(), now, now
+		inserts = append(inserts, r)
+		if r.Phone != "" {
+			byNamePhone[r.Name+"|"+r.Phone] = r
+		}
+	}
+	if len(inserts) > 0 {
+		if _, err := tx.NewInsert().Model(&inserts).Exec(ctx); err != nil {
+			return fmt.Errorf("import: insert residents: %w", err)
+		}
+		b.imp.Created += len(inserts)
+	}
+	return nil
+}
+
+func eqPtr[T comparable](a, b *T) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}

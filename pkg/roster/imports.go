@@ -1,0 +1,316 @@
+package roster
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/uptrace/bun"
+
+	"github.com/wanjia/wanjia/pkg/audit"
+	"github.com/wanjia/wanjia/pkg/errs"
+	"github.com/wanjia/wanjia/pkg/queue"
+	"github.com/wanjia/wanjia/pkg/sheet"
+	"github.com/wanjia/wanjia/pkg/store"
+	"github.com/wanjia/wanjia/pkg/tenancy"
+)
+
+// Import limits: a community of 10,000 households fits many times over.
+const (
+	MaxImportBytes = 32 << 20
+	MaxImportRows  = 200_000
+	// maxStoredErrors bounds what one import keeps of its row errors; the
+	// count of all of them is kept too.
+	maxStoredErrors = 2000
+)
+
+// Import kinds.
+const (
+	KindHouseholds = "households"
+	KindResidents  = "residents"
+)
+
+// Import is an uploaded roster file and its outcome.
+type Import struct {
+	bun.BaseModel `bun:"table:imports,alias:i"`
+	ID            string     `bun:"id,pk" json:"id"`
+	TenantID      string     `bun:"tenant_id" json:"-"`
+	Kind          string     `bun:"kind" json:"kind"`
+	Status        string     `bun:"status" json:"status"`
+	Filename      string     `bun:"filename" json:"filename"`
+	Size          int64      `bun:"size" json:"size"`
+	File          []byte     `bun:"file" json:"-"`
+	Rows          int        `bun:"rows" json:"rows"`
+	Created       int        `bun:"created" json:"created"`
+	Updated       int        `bun:"updated" json:"updated"`
+	Unchanged     int        `bun:"unchanged" json:"unchanged"`
+	Errors        []RowError `bun:"errors" json:"errors"`
+	ErrorCount    int        `bun:"error_count" json:"error_count"`
+	Message       string     `bun:"message" json:"message,omitempty"`
+	CreatedBy     string     `bun:"created_by" json:"-"`
+	CreatedAt     time.Time  `bun:"created_at" json:"created_at"`
+	StartedAt     *time.Time `bun:"started_at" json:"started_at,omitempty"`
+	FinishedAt    *time.Time `bun:"finished_at" json:"finished_at,omitempty"`
+}
+
+// RowError explains why one row was not saved. Key and Args are stored;
+// Message is rendered in the reader's language when the import is read.
+type RowError struct {
+	Row     int            `json:"row"`
+	Field   string         `json:"field"`
+	Message string         `json:"message,omitempty"`
+	Key     string         `json:"key,omitempty"`
+	Args    map[string]any `json:"args,omitempty"`
+}
+
+// The columns offices use, in Chinese and English.
+var householdFields = []sheet.Field{
+	{Name: "grid", Aliases: []string{"网格", "grid", "所属网格", "网格名称"}},
+	{Name: "building", Aliases: []string{"楼栋", "building", "楼号", "楼栋号"}},
+	{Name: "unit", Aliases: []string{"单元", "unit"}},
+	{Name: "room", Aliases: []string{"房号", "room", "门牌号", "房间号"}},
+	{Name: "address", Aliases: []string{"地址", "address", "住址", "家庭住址", "详细地址"}},
+	{Name: "phone", Aliases: []string{"电话", "phone", "联系电话", "手机", "手机号"}},
+	{Name: "tags", Aliases: []string{"标签", "tags"}},
+	{Name: "notes", Aliases: []string{"备注", "notes"}},
+}
+
+var residentFields = []sheet.Field{
+	{Name: "name", Aliases: []string{"姓名", "name", "名字"}, Required: true},
+	{Name: "phone", Aliases: []string{"电话", "phone", "联系电话", "手机", "手机号"}},
+	{Name: "id_number", Aliases: []string{"身份证号", "id_number", "身份证号码", "证件号码", "身份证"}},
+	{Name: "birth_year", Aliases: []string{"出生年份", "birth_year", "出生年"}},
+	{Name: "sex", Aliases: []string{"性别", "sex", "gender"}},
+	{Name: "tags", Aliases: []string{"标签", "tags"}},
+	{Name: "grid", Aliases: []string{"网格", "grid", "所属网格", "网格名称"}},
+	{Name: "building", Aliases: []string{"楼栋", "building", "楼号", "楼栋号"}},
+	{Name: "unit", Aliases: []string{"单元", "unit"}},
+	{Name: "room", Aliases: []string{"房号", "room", "门牌号", "房间号"}},
+	{Name: "address", Aliases: []string{"地址", "address", "住址", "家庭住址", "详细地址"}},
+}
+
+func fieldsFor(kind string) []sheet.Field {
+	if kind == KindHouseholds {
+		return householdFields
+	}
+	return residentFields
+}
+
+var importLimits = sheet.Limits{MaxBytes: MaxImportBytes, MaxRows: MaxImportRows, MaxCellRunes: 500}
+
+// TypeImport is the task that processes an upload.
+const TypeImport = "roster:import"
+
+// ImportPayload names the import to process and who uploaded it, so the
+// worker's audit entries are filed under that person and community.
+type ImportPayload struct {
+	TenantID string      `json:"tenant_id"`
+	ImportID string      `json:"import_id"`
+	Actor    audit.Actor `json:"actor"`
+}
+
+// NewImportTask builds the task; its id is the import's, so an upload is
+// never processed twice at once.
+func NewImportTask(tenantID, importID string, actor audit.Actor) (*asynq.Task, []asynq.Option, error) {
+	b, err := json.Marshal(ImportPayload{TenantID: tenantID, ImportID: importID, Actor: actor})
+	if err != nil {
+		return nil, nil, err
+	}
+	return asynq.NewTask(TypeImport, b), []asynq.Option{asynq.Queue(queue.QueueDefault), asynq.TaskID("import:" + importID),
+		asynq.MaxRetry(3), asynq.Timeout(30 * time.Minute), asynq.Retention(24 * time.Hour)}, nil
+}
+
+// CreateImport checks an upload (format, header, size) at once, so a bad
+// file is refused at upload with a clear 4xx, then stores it and queues it.
+func (s *Service) CreateImport(ctx context.Context, kind, filename string, data []byte) (*Import, error) {
+	imp, err := s.storeImport(ctx, kind, filename, data)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.enqueueImport(ctx, imp); err != nil {
+		return nil, err
+	}
+	return imp, nil
+}
+
+// ImportNow stores and processes an upload in the caller's goroutine (the
+// command line and benchmarks), returning the finished import.
+func (s *Service) ImportNow(ctx context.Context, kind, filename string, data []byte) (*Import, error) {
+	imp, err := s.storeImport(ctx, kind, filename, data)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.RunImport(ctx, imp.ID); err != nil {
+		return nil, err
+	}
+	return s.GetImport(ctx, imp.ID)
+}
+
+func (s *Service) storeImport(ctx context.Context, kind, filename string, data []byte) (*Import, error) {
+	if kind != KindHouseholds && kind != KindResidents {
+		return nil, errs.Validation(errs.Field("kind", "import_kind", nil))
+	}
+	if int64(len(data)) > MaxImportBytes {
+		return nil, errs.New(errs.KindTooLarge, "body_too_large", map[string]any{"limit": MaxImportBytes})
+	}
+	r, err := sheet.Open(bytes.NewReader(data), filename, fieldsFor(kind), importLimits)
+	if err != nil {
+		return nil, sheetError("file", err)
+	}
+	_ = r.Close()
+	scope, _ := tenancy.From(ctx)
+	actor := audit.ActorFrom(ctx)
+	imp := &Import{ID: newID(), TenantID: scope.TenantID, Kind: kind, Status: "queued", Filename: filename, Size: int64(len(data)),
+		File: data, Errors: []RowError{}, CreatedBy: actor.UserID, CreatedAt: s.now()}
+	err = s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
+		imp.TenantID = tx.Tenant()
+		if _, err := tx.NewInsert().Model(imp).Exec(ctx); err != nil {
+			return fmt.Errorf("store import: %w", err)
+		}
+		return audit.Record(ctx, tx, audit.ActionCreate, "import", imp.ID, map[string]any{"kind": kind, "filename": filename, "size": len(data)})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return imp, nil
+}
+
+func (s *Service) enqueueImport(ctx context.Context, imp *Import) error {
+	t, opts, err := NewImportTask(imp.TenantID, imp.ID, audit.ActorFrom(ctx))
+	if err != nil {
+		return err
+	}
+	if _, err := s.Queue.EnqueueContext(ctx, t, opts...); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		// The upload is saved; the reconciler (or a retry of the upload)
+		// queues it again. Tell the caller the queue is down.
+		return errs.Unavailable("unavailable_redis", err)
+	}
+	return nil
+}
+
+// sheetError turns a spreadsheet problem into a 422 on field.
+func sheetError(field string, err error) error {
+	var se *sheet.Error
+	if errors.As(err, &se) {
+		if se.Key == "sheet_too_large" {
+			return errs.New(errs.KindTooLarge, se.Key, se.Args)
+		}
+		return errs.Validation(errs.Field(field, se.Key, se.Args))
+	}
+	return err
+}
+
+// GetImport returns an import's status and row errors.
+func (s *Service) GetImport(ctx context.Context, id string) (*Import, error) {
+	imp := new(Import)
+	err := s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
+		err := tx.Select(imp).ExcludeColumn("file").Where("i.id = ?", id).Scan(ctx)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound()
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if imp.Errors == nil {
+		imp.Errors = []RowError{}
+	}
+	return imp, nil
+}
+
+// RunImport processes a stored upload: every good row is saved (created or
+// updated in place on its natural key), every bad row is explained. Running
+// it again, after a crash or on purpose, creates nothing twice.
+func (s *Service) RunImport(ctx context.Context, id string) error {
+	imp := new(Import)
+	err := s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
+		return tx.Select(imp).Where("i.id = ?", id).Scan(ctx)
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("import %s: %w", id, asynq.SkipRetry)
+	}
+	if err != nil {
+		return err
+	}
+	if imp.Status == "done" || imp.Status == "failed" {
+		return nil
+	}
+	started := s.now()
+	imp.Status, imp.StartedAt, imp.Rows, imp.Created, imp.Updated, imp.Unchanged, imp.Errors, imp.ErrorCount = "running", &started, 0, 0, 0, 0, []RowError{}, 0
+	if err := s.saveImport(ctx, imp, "status", "started_at"); err != nil {
+		return err
+	}
+
+	runErr := s.runRows(ctx, imp)
+	finished := s.now()
+	imp.FinishedAt = &finished
+	imp.Status = "done"
+	if runErr != nil {
+		var se *sheet.Error
+		if !errors.As(runErr, &se) {
+			return runErr // a database fault: let the task retry
+		}
+		imp.Status, imp.Message = "failed", se.Key
+	}
+	return s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
+		if _, err := tx.Update(imp).Column("status", "rows", "created", "updated", "unchanged", "errors", "error_count", "message", "finished_at").
+			Set("file = NULL").WherePK().Exec(ctx); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.ActionUpdate, "import", imp.ID, map[string]any{
+			"status": imp.Status, "rows": imp.Rows, "created": imp.Created, "updated": imp.Updated, "errors": imp.ErrorCount})
+	})
+}
+
+func (s *Service) saveImport(ctx context.Context, imp *Import, cols ...string) error {
+	return s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
+		_, err := tx.Update(imp).Column(cols...).WherePK().Exec(ctx)
+		return err
+	})
+}
+
+// importBatch is how many rows share one transaction: large enough to
+// amortise round trips, small enough that a failure loses little work.
+const importBatch = 1000
+
+func (s *Service) runRows(ctx context.Context, imp *Import) error {
+	r, err := sheet.Open(bytes.NewReader(imp.File), imp.Filename, fieldsFor(imp.Kind), importLimits)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	b := newBatcher(s, imp)
+	for {
+		row, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			var re *sheet.RowError
+			if errors.As(err, &re) {
+				imp.Rows++
+				b.fail(re.Line, "", re.Key, re.Args)
+				continue
+			}
+			return err
+		}
+		imp.Rows++
+		b.add(row.Line, row.Values)
+		if len(b.rows) >= importBatch {
+			if err := b.flush(ctx); err != nil {
+				return err
+			}
+			if err := s.saveImport(ctx, imp, "rows", "created", "updated", "unchanged", "error_count"); err != nil {
+				return err
+			}
+		}
+	}
+	return b.flush(ctx)
+}

@@ -1,0 +1,371 @@
+package roster
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/wanjia/wanjia/pkg/audit"
+	"github.com/wanjia/wanjia/pkg/errs"
+	"github.com/wanjia/wanjia/pkg/pii"
+	"github.com/wanjia/wanjia/pkg/store"
+)
+
+// ResidentInput creates a resident.
+type ResidentInput struct {
+	HouseholdID string   `json:"household_id"`
+	Name        string   `json:"name"`
+	Phone       string   `json:"phone"`
+	IDNumber    string   `json:"id_number"`
+	BirthYear   *int     `json:"birth_year"`
+	Sex         string   `json:"sex"`
+	Tags        []string `json:"tags"`
+}
+
+// ResidentPatch changes some fields of a resident.
+type ResidentPatch struct {
+	HouseholdID *string   `json:"household_id"`
+	Name        *string   `json:"name"`
+	Phone       *string   `json:"phone"`
+	IDNumber    *string   `json:"id_number"`
+	BirthYear   *int      `json:"birth_year"`
+	Sex         *string   `json:"sex"`
+	Tags        *[]string `json:"tags"`
+}
+
+// ResidentView is a resident as the API shows it.
+type ResidentView struct {
+	ID          string    `json:"id"`
+	HouseholdID string    `json:"household_id"`
+	Grid        string    `json:"grid"`
+	Name        string    `json:"name"`
+	Phone       string    `json:"phone"`
+	IDNumber    string    `json:"id_number"`
+	BirthYear   *int      `json:"birth_year"`
+	Sex         string    `json:"sex"`
+	Tags        []string  `json:"tags"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// residentView masks per the caller's role. fullID is false in lists: an
+// ID number is shown only when one record is opened, and that is audited.
+func residentView(r *Resident, g *grids, v view, fullID bool) ResidentView {
+	out := ResidentView{ID: r.ID, HouseholdID: r.HouseholdID, Grid: g.slugByID[r.GridID], Name: r.Name, Phone: r.Phone,
+		BirthYear: r.BirthYear, Sex: r.Sex, Tags: r.Tags, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+	if out.Tags == nil {
+		out.Tags = []string{}
+	}
+	if r.IDNumber != nil {
+		out.IDNumber = *r.IDNumber
+		if !(v.fullID && fullID) {
+			out.IDNumber = pii.MaskID(out.IDNumber)
+		}
+	}
+	if !v.fullPhone && out.Phone != "" {
+		out.Phone = pii.MaskPhone(out.Phone)
+	}
+	return out
+}
+
+var sexAliases = map[string]string{"male": "male", "m": "male", "男": "male", "female": "female", "f": "female", "女": "female"}
+
+// checkPerson validates the person fields (not the household) and returns
+// them as a Resident, deriving birth year and sex from the ID number.
+func (s *Service) checkPerson(in ResidentInput) (Resident, []errs.FieldError) {
+	var fe []errs.FieldError
+	name := clean(in.Name)
+	checkText(&fe, "name", name, 50, true)
+	phone := phoneField(&fe, "phone", in.Phone)
+	tags := tagsField(&fe, "tags", in.Tags)
+	sex := ""
+	if v := strings.ToLower(clean(in.Sex)); v != "" {
+		var ok bool
+		if sex, ok = sexAliases[v]; !ok {
+			fe = append(fe, errs.Field("sex", "invalid_sex", nil))
+		}
+	}
+	var idNumber *string
+	birthYear := in.BirthYear
+	if v := strings.TrimSpace(in.IDNumber); v != "" {
+		id, err := pii.ParseID(v, s.now())
+		if err != nil {
+			fe = append(fe, errs.Field("id_number", piiKey(err, "id_format"), nil))
+		} else {
+			idNumber = &id.Number
+			y := id.Birth.Year()
+			if birthYear == nil {
+				birthYear = &y
+			} else if *birthYear != y {
+				fe = append(fe, errs.Field("birth_year", "birth_year_mismatch", nil))
+			}
+			idSex := "male"
+			if id.Female {
+				idSex = "female"
+			}
+			if sex == "" {
+				sex = idSex
+			} else if sex != idSex {
+				fe = append(fe, errs.Field("sex", "sex_mismatch", nil))
+			}
+		}
+	}
+	if birthYear != nil && (*birthYear < 1880 || *birthYear > s.now().Year()) {
+		fe = append(fe, errs.Field("birth_year", "out_of_range", map[string]any{"min": 1880, "max": s.now().Year()}))
+	}
+	return Resident{Name: name, Phone: phone, PhoneRev: reverse(phoneDigits(phone)), IDNumber: idNumber, BirthYear: birthYear, Sex: sex, Tags: tags}, fe
+}
+
+// prepareResident validates in and fills r. The household must be one the
+// caller may see; its grid becomes the resident's.
+func (s *Service) prepareResident(ctx context.Context, tx *store.TenantTx, g *grids, in ResidentInput, r *Resident) error {
+	var fe []errs.FieldError
+	var h *Household
+	if id := strings.TrimSpace(in.HouseholdID); id == "" {
+		fe = append(fe, errs.Field("household_id", "required", nil))
+	} else {
+		var err error
+		h, err = s.household(ctx, tx, g, id)
+		if errs.KindOf(err) == errs.KindNotFound {
+			fe = append(fe, errs.Field("household_id", "unknown_household", nil))
+		} else if err != nil {
+			return err
+		}
+	}
+	p, pfe := s.checkPerson(in)
+	fe = append(fe, pfe...)
+	if len(fe) > 0 {
+		return errs.Validation(fe...)
+	}
+	r.HouseholdID, r.GridID, r.Name, r.Phone, r.PhoneRev = h.ID, h.GridID, p.Name, p.Phone, p.PhoneRev
+	r.IDNumber, r.BirthYear, r.Sex, r.Tags = p.IDNumber, p.BirthYear, p.Sex, p.Tags
+	return nil
+}
+
+// duplicateResident answers 409 with the existing record's id when the ID
+// number, or the name and phone, are already in the community.
+func duplicateResident(ctx context.Context, tx *store.TenantTx, r *Resident) error {
+	find := func(where string, args ...any) (string, error) {
+		var id string
+		err := tx.Select((*Resident)(nil)).Column("r.id").Where("r.deleted_at IS NULL AND r.id <> ?", r.ID).
+			Where(where, args...).Limit(1).Scan(ctx, &id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return "", nil
+		}
+		return id, err
+	}
+	if r.IDNumber != nil {
+		id, err := find("r.id_number = ?", *r.IDNumber)
+		if err != nil {
+			return err
+		}
+		if id != "" {
+			return errs.New(errs.KindConflict, "resident_same_id", nil).WithData("existing_id", id)
+		}
+	}
+	if r.Phone != "" {
+		id, err := find("r.name = ? AND r.phone = ?", r.Name, r.Phone)
+		if err != nil {
+			return err
+		}
+		if id != "" {
+			return errs.New(errs.KindConflict, "resident_same_name_phone", nil).WithData("existing_id", id)
+		}
+	}
+	return nil
+}
+
+// CreateResident adds a resident to a household.
+func (s *Service) CreateResident(ctx context.Context, in ResidentInput) (*ResidentView, error) {
+	var out ResidentView
+	err := s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
+		g, err := loadGrids(ctx, tx)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		r := &Resident{ID: newID(), TenantID: tx.Tenant(), CreatedAt: now, UpdatedAt: now}
+		if err := s.prepareResident(ctx, tx, g, in, r); err != nil {
+			return err
+		}
+		if err := duplicateResident(ctx, tx, r); err != nil {
+			return err
+		}
+		if _, err := tx.NewInsert().Model(r).Exec(ctx); err != nil {
+			return fmt.Errorf("create resident: %w", err)
+		}
+		out = residentView(r, g, viewOf(ctx), true)
+		return audit.Record(ctx, tx, audit.ActionCreate, "resident", r.ID, nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+func (s *Service) resident(ctx context.Context, tx *store.TenantTx, g *grids, id string) (*Resident, error) {
+	r := new(Resident)
+	err := tx.Select(r).Where("r.id = ? AND r.deleted_at IS NULL", id).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !g.may(r.GridID)) {
+		return nil, notFound()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load resident: %w", err)
+	}
+	return r, nil
+}
+
+// GetResident returns one resident; an unmasked read is audited.
+func (s *Service) GetResident(ctx context.Context, id string) (*ResidentView, error) {
+	var out ResidentView
+	err := s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
+		g, err := loadGrids(ctx, tx)
+		if err != nil {
+			return err
+		}
+		r, err := s.resident(ctx, tx, g, id)
+		if err != nil {
+			return err
+		}
+		v := viewOf(ctx)
+		out = residentView(r, g, v, true)
+		if (v.fullPhone && r.Phone != "") || (v.fullID && r.IDNumber != nil) {
+			return audit.Record(ctx, tx, audit.ActionView, "resident", r.ID, nil)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// UpdateResident applies a patch.
+func (s *Service) UpdateResident(ctx context.Context, id string, p ResidentPatch) (*ResidentView, error) {
+	var out ResidentView
+	err := s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
+		g, err := loadGrids(ctx, tx)
+		if err != nil {
+			return err
+		}
+		r, err := s.resident(ctx, tx, g, id)
+		if err != nil {
+			return err
+		}
+		in := ResidentInput{HouseholdID: r.HouseholdID, Name: r.Name, Phone: r.Phone, BirthYear: r.BirthYear, Sex: r.Sex, Tags: r.Tags}
+		if r.IDNumber != nil {
+			in.IDNumber = *r.IDNumber
+		}
+		var changed []string
+		set := func(name string, dst *string, v *string) {
+			if v != nil {
+				*dst, changed = *v, append(changed, name)
+			}
+		}
+		set("household_id", &in.HouseholdID, p.HouseholdID)
+		set("name", &in.Name, p.Name)
+		set("phone", &in.Phone, p.Phone)
+		set("id_number", &in.IDNumber, p.IDNumber)
+		set("sex", &in.Sex, p.Sex)
+		if p.BirthYear != nil {
+			in.BirthYear, changed = p.BirthYear, append(changed, "birth_year")
+		} else if p.IDNumber != nil {
+			in.BirthYear = nil // follow the new ID number
+		}
+		if p.Tags != nil {
+			in.Tags, changed = *p.Tags, append(changed, "tags")
+		}
+		if err := s.prepareResident(ctx, tx, g, in, r); err != nil {
+			return err
+		}
+		if err := duplicateResident(ctx, tx, r); err != nil {
+			return err
+		}
+		r.UpdatedAt = s.now()
+		if _, err := tx.Update(r).WherePK().Exec(ctx); err != nil {
+			return fmt.Errorf("update resident: %w", err)
+		}
+		out = residentView(r, g, viewOf(ctx), true)
+		return audit.Record(ctx, tx, audit.ActionUpdate, "resident", r.ID, map[string]any{"fields": changed})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// DeleteResident removes a resident from the roster (soft delete).
+func (s *Service) DeleteResident(ctx context.Context, id string) error {
+	return s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
+		g, err := loadGrids(ctx, tx)
+		if err != nil {
+			return err
+		}
+		r, err := s.resident(ctx, tx, g, id)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Update((*Resident)(nil)).Set("deleted_at = ?", s.now()).Where("id = ?", r.ID).Exec(ctx); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.ActionDelete, "resident", r.ID, nil)
+	})
+}
+
+// ListResidents lists residents with filters: grid, household_id, tag, q
+// (digits: phone ending; otherwise the start of the name).
+func (s *Service) ListResidents(ctx context.Context, f Filter) ([]ResidentView, string, error) {
+	var out []ResidentView
+	next := ""
+	err := s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
+		g, err := loadGrids(ctx, tx)
+		if err != nil {
+			return err
+		}
+		var rows []Resident
+		q := g.limit(tx.Select(&rows).Where("r.deleted_at IS NULL"), "r.grid_id")
+		if f.Grid != "" {
+			id, ok := g.resolve(f.Grid)
+			if !ok {
+				return errs.Validation(errs.Field("grid", "unknown_grid", map[string]any{"grid": f.Grid}))
+			}
+			q = q.Where("r.grid_id = ?", id)
+		}
+		if f.HouseholdID != "" {
+			q = q.Where("r.household_id = ?", f.HouseholdID)
+		}
+		if f.Tag != "" {
+			q = s.tagCondition(q, "r", f.Tag)
+		}
+		if qq := clean(f.Q); qq != "" {
+			if isDigits(qq) && len(qq) >= 3 {
+				q = s.prefixCondition(q, "r.phone_rev", reverse(qq))
+			} else {
+				q = s.prefixCondition(q, "r.name", qq)
+			}
+		}
+		if f.Cursor != "" {
+			q = q.Where("r.id > ?", f.Cursor)
+		}
+		if err := q.Order("r.id").Limit(int64(f.Limit) + 1).Scan(ctx); err != nil {
+			return fmt.Errorf("list residents: %w", err)
+		}
+		if len(rows) > f.Limit {
+			rows = rows[:f.Limit]
+			next = rows[len(rows)-1].ID
+		}
+		v := viewOf(ctx)
+		out = make([]ResidentView, 0, len(rows))
+		for i := range rows {
+			out = append(out, residentView(&rows[i], g, v, false))
+		}
+		if v.fullPhone && len(rows) > 0 {
+			return audit.Record(ctx, tx, audit.ActionView, "residents", "list", map[string]any{"count": len(rows)})
+		}
+		return nil
+	})
+	return out, next, err
+}

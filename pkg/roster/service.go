@@ -1,0 +1,187 @@
+package roster
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
+	"github.com/uptrace/bun"
+
+	"github.com/wanjia/wanjia/pkg/authz"
+	"github.com/wanjia/wanjia/pkg/errs"
+	"github.com/wanjia/wanjia/pkg/store"
+)
+
+// Enqueuer hands a task to the queue (the Asynq client).
+type Enqueuer interface {
+	EnqueueContext(ctx context.Context, t *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
+}
+
+// Service is the roster's plain-Go door; HTTP handlers and tasks call it.
+type Service struct {
+	DB    *store.DB
+	Queue Enqueuer
+	Now   func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// view is what the caller may see of personal data.
+type view struct {
+	role      string
+	fullPhone bool // community roles call residents; officials above see masks
+	fullID    bool // only admins and staff see ID numbers, and only one record at a time
+}
+
+func viewOf(ctx context.Context) view {
+	c, _ := authz.CallerFrom(ctx)
+	v := view{role: c.Role}
+	switch c.Role {
+	case authz.RoleCommunityAdmin, authz.RoleCommunityStaff:
+		v.fullPhone, v.fullID = true, true
+	case authz.RoleGridWorker:
+		v.fullPhone = true
+	}
+	return v
+}
+
+// grids is the tenant's grids, and which of them the caller may touch.
+type grids struct {
+	idBySlug map[string]string
+	slugByID map[string]string
+	allowed  map[string]bool // grid ids; nil: all
+}
+
+func loadGrids(ctx context.Context, tx *store.TenantTx) (*grids, error) {
+	var rows []struct {
+		ID   string `bun:"id"`
+		Slug string `bun:"slug"`
+	}
+	if err := tx.NewSelect().TableExpr("grids").Column("id", "slug").Where("tenant_id = ?", tx.Tenant()).Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("load grids: %w", err)
+	}
+	g := &grids{idBySlug: map[string]string{}, slugByID: map[string]string{}}
+	for _, r := range rows {
+		g.idBySlug[r.Slug], g.slugByID[r.ID] = r.ID, r.Slug
+	}
+	if tx.Scope.Grids != nil {
+		g.allowed = map[string]bool{}
+		for _, slug := range tx.Scope.Grids {
+			if id, ok := g.idBySlug[slug]; ok {
+				g.allowed[id] = true
+			}
+		}
+	}
+	return g, nil
+}
+
+// may reports whether the caller may see or touch records of grid id.
+func (g *grids) may(id string) bool { return g.allowed == nil || g.allowed[id] }
+
+// resolve turns a grid slug from input into an id the caller may use.
+func (g *grids) resolve(slug string) (string, bool) {
+	id, ok := g.idBySlug[slug]
+	return id, ok && g.may(id)
+}
+
+// limitToGrids narrows a query on a table with grid_id to the caller's grids.
+func (g *grids) limit(q *bun.SelectQuery, col string) *bun.SelectQuery {
+	if g.allowed == nil {
+		return q
+	}
+	ids := make([]string, 0, len(g.allowed))
+	for id := range g.allowed {
+		ids = append(ids, id)
+	}
+	if len(ids) == 0 {
+		return q.Where("1 = 0")
+	}
+	return q.Where("? IN (?)", bun.Ident(col), bun.List(ids))
+}
+
+// notFound is the answer for another tenant's record, another grid's
+// record and a record that never was: the caller cannot tell them apart.
+func notFound() error { return errs.New(errs.KindNotFound, "not_found", nil) }
+
+// Filter narrows a listing.
+type Filter struct {
+	Grid        string
+	Q           string
+	Tag         string
+	HouseholdID string
+	BuildingID  string
+	Limit       int
+	Cursor      string
+}
+
+// tagCondition filters rows whose JSON tags contain tag.
+func (s *Service) tagCondition(q *bun.SelectQuery, alias, tag string) *bun.SelectQuery {
+	if s.DB.Flavor() == store.Postgres {
+		return q.Where("?.tags @> ?::jsonb", bun.Ident(alias), `["`+jsonEscape(tag)+`"]`)
+	}
+	return q.Where("EXISTS (SELECT 1 FROM json_each(?.tags) WHERE value = ?)", bun.Ident(alias), tag)
+}
+
+func jsonEscape(s string) string {
+	out := make([]rune, 0, len(s))
+	for _, r := range s {
+		if r == '"' || r == '\\' {
+			out = append(out, '\\')
+		}
+		out = append(out, r)
+	}
+	return string(out)
+}
+
+// prefixCondition is an index-friendly "col starts with p".
+func (s *Service) prefixCondition(q *bun.SelectQuery, col, p string) *bun.SelectQuery {
+	if s.DB.Flavor() == store.Postgres {
+		return q.Where("? LIKE ?", bun.Ident(col), likeEscape(p)+"%")
+	}
+	return q.Where("? GLOB ?", bun.Ident(col), globEscape(p)+"*")
+}
+
+func likeEscape(s string) string {
+	out := make([]rune, 0, len(s))
+	for _, r := range s {
+		if r == '%' || r == '_' || r == '\\' {
+			out = append(out, '\\')
+		}
+		out = append(out, r)
+	}
+	return string(out)
+}
+
+func globEscape(s string) string {
+	out := make([]rune, 0, len(s))
+	for _, r := range s {
+		switch r {
+		case '*', '?', '[':
+			out = append(out, '[', r, ']')
+		default:
+			out = append(out, r)
+		}
+	}
+	return string(out)
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

@@ -15,8 +15,25 @@ import (
 // clean trims, folds full-width characters and collapses inner spaces, the
 // way people expect "１号楼 ２单元" and "1号楼 2单元" to be the same.
 func clean(s string) string {
+	if plain(s) {
+		return s // the common case, without allocating
+	}
 	s = width.Fold.String(s)
 	return strings.Join(strings.FieldsFunc(s, unicode.IsSpace), " ")
+}
+
+// plain reports whether clean(s) == s: no full-width characters and no
+// leading, trailing or doubled white space.
+func plain(s string) bool {
+	prevSpace := true
+	for _, r := range s {
+		space := unicode.IsSpace(r)
+		if (space && prevSpace) || r == '\u3000' || (r >= 0xFF01 && r <= 0xFFEE) || (space && r != ' ') {
+			return false
+		}
+		prevSpace = space
+	}
+	return !prevSpace || s == ""
 }
 
 func checkText(fe *[]errs.FieldError, field, v string, max int, required bool) {
@@ -85,11 +102,11 @@ func splitTags(cell string) []string {
 	})
 }
 
+var keyCleaner = strings.NewReplacer(" ", "", "#", "")
+
 // addressKey is a household's natural key in its community.
 func addressKey(buildingID, unit, room, address string) string {
-	norm := func(s string) string {
-		return strings.NewReplacer(" ", "", "#", "").Replace(strings.ToLower(clean(s)))
-	}
+	norm := func(s string) string { return keyCleaner.Replace(strings.ToLower(clean(s))) }
 	if buildingID != "" {
 		// "2单元 301室" and "2 301" are the same door.
 		unit = strings.TrimSuffix(norm(unit), "单元")

@@ -106,6 +106,11 @@ func openPostgres(o Options) (*DB, error) {
 		return nil, errors.New("WANJIA_DATABASE_URL is not a valid PostgreSQL URL")
 	}
 	where := fmt.Sprintf("%s:%d/%s", cfg.Host, cfg.Port, cfg.Database)
+	// bun renders every argument into the SQL text, so there is nothing to
+	// bind: the simple protocol saves pgx from preparing (and caching, up
+	// to 512 at a time) every distinct statement, which for bulk inserts
+	// cost a round trip each and hundreds of MiB.
+	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
 	sqldb := stdlib.OpenDB(*cfg)
 	n := o.MaxOpenConns
 	if n == 0 {

@@ -3,6 +3,10 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/uptrace/bun"
 
@@ -20,6 +24,10 @@ var ErrNoTenant = errors.New("store: no tenant in context")
 type TenantTx struct {
 	bun.Tx
 	Scope tenancy.Scope
+
+	// raw reaches the driver connection under the transaction; set only by
+	// InTenantConnTx on PostgreSQL, for COPY.
+	raw func(func(driverConn any) error) error
 }
 
 // InTenantTx runs fn in a transaction scoped to the tenant in ctx.
@@ -31,6 +39,63 @@ func (db *DB) InTenantTx(ctx context.Context, fn func(ctx context.Context, tx *T
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		return fn(ctx, &TenantTx{Tx: tx, Scope: scope})
 	})
+}
+
+// InTenantConnTx is InTenantTx on a connection of its own, so that bulk
+// loads inside it can use PostgreSQL's COPY (see CopyFrom).
+func (db *DB) InTenantConnTx(ctx context.Context, fn func(ctx context.Context, tx *TenantTx) error) error {
+	scope, ok := tenancy.From(ctx)
+	if !ok {
+		return ErrNoTenant
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		t := &TenantTx{Tx: tx, Scope: scope}
+		if db.dialect == Postgres {
+			t.raw = conn.Raw
+		}
+		return fn(ctx, t)
+	})
+}
+
+// CopyFrom bulk-loads rows into table with COPY, inside the transaction.
+// It reports false (and does nothing) where COPY is not available: SQLite,
+// or a transaction not begun by InTenantConnTx. Every row must carry the
+// transaction's tenant in the column named tenant_id.
+func (t *TenantTx) CopyFrom(ctx context.Context, table string, columns []string, rows [][]any) (bool, error) {
+	if t.raw == nil {
+		return false, nil
+	}
+	ti := -1
+	for i, c := range columns {
+		if c == "tenant_id" {
+			ti = i
+		}
+	}
+	if ti < 0 {
+		return true, errors.New("store: CopyFrom without a tenant_id column")
+	}
+	for _, r := range rows {
+		if r[ti] != t.Scope.TenantID {
+			return true, errors.New("store: CopyFrom row of another tenant")
+		}
+	}
+	err := t.raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("store: CopyFrom on %T", dc)
+		}
+		_, err := c.Conn().CopyFrom(ctx, pgx.Identifier{table}, columns, pgx.CopyFromRows(rows))
+		return err
+	})
+	if err != nil {
+		return true, fmt.Errorf("copy into %s: %w", table, err)
+	}
+	return true, nil
 }
 
 // Select starts a SELECT on model limited to the tenant.

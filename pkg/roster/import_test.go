@@ -1,0 +1,98 @@
+package roster_test
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"github.com/wanjia/wanjia/pkg/roster"
+	"github.com/wanjia/wanjia/pkg/store/storetest"
+)
+
+func gbk(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := simplifiedchinese.GBK.NewEncoder().Bytes([]byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func xlsx(t *testing.T, rows [][]any) []byte {
+	t.Helper()
+	f := excelize.NewFile()
+	for i, r := range rows {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow("Sheet1", cell, &r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestImportHouseholds: the same roster as UTF-8 CSV, GBK CSV and XLSX
+// lands once; a changed row updates in place; bad rows are explained.
+func TestImportHouseholds(t *testing.T) {
+	db := storetest.New(t)
+	ctx := community(t, db)
+	s := &roster.Service{DB: db}
+	text := "网格,楼栋,单元,房号,电话,标签,备注\n" +
+		"g1,1栋,1单元,101,0773-2851234,独居,\n" +
+		"网格2,2栋,1单元,102,13800001111,,三楼\n" +
+		"g9,3栋,1单元,103,,,\n" +
+		"g1,1栋,1单元,101,,,\n"
+	first, err := s.ImportNow(ctx, roster.KindHouseholds, "a.csv", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Status != "done" || first.Rows != 4 || first.Created != 2 || first.ErrorCount != 2 {
+		t.Fatalf("first import: %+v", first)
+	}
+	got := map[string]bool{}
+	for _, e := range first.Errors {
+		got[strings.Join([]string{itoa(e.Row), e.Field, e.Key}, "/")] = true
+	}
+	for _, want := range []string{"4/grid/unknown_grid", "5/address/repeated_in_file"} {
+		if !got[want] {
+			t.Errorf("errors %v lack %s", first.Errors, want)
+		}
+	}
+	for _, c := range []struct {
+		name string
+		data []byte
+	}{
+		{"b.csv", gbk(t, text)},
+		{"c.xlsx", xlsx(t, [][]any{{"网格", "楼栋", "单元", "房号", "电话", "标签", "备注"},
+			{"g1", "1栋", "1单元", "101", "0773-2851234", "独居", ""}, {"网格2", "2栋", "1单元", "102", 13800001111, "", "三楼"}})},
+	} {
+		again, err := s.ImportNow(ctx, roster.KindHouseholds, c.name, c.data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.Created != 0 || again.Updated != 0 || again.Unchanged != 2 {
+			t.Fatalf("%s: re-import changed the roster: %+v", c.name, again)
+		}
+	}
+	changed, err := s.ImportNow(ctx, roster.KindHouseholds, "d.csv", []byte("网格,楼栋,单元,房号,电话\ng1,1栋,1单元,101,13900002222\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if changed.Updated != 1 || changed.Created != 0 {
+		t.Fatalf("changed row: %+v", changed)
+	}
+	list, _, err := s.ListHouseholds(ctx, roster.Filter{Q: "2222", Limit: 10})
+	if err != nil || len(list) != 1 || list[0].Phone != "13900002222" {
+		t.Fatalf("after update: %+v %v", list, err)
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+

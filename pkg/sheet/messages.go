@@ -2,17 +2,58 @@ package sheet
 
 import "github.com/wanjia/wanjia/pkg/i18n"
 
+// The messages say what to do, not only what is wrong: the reader is a
+// community worker who exported a roster from Excel or WPS, and the fix is
+// nearly always "save it again as .xlsx or CSV".
 func init() {
 	i18n.Register(map[string]i18n.Message{
-		"sheet_empty":            {ZH: "文件为空或没有表头", EN: "The file is empty or has no header row"},
-		"sheet_not_spreadsheet":  {ZH: "无法识别的文件，请上传 CSV 或 XLSX", EN: "Not a spreadsheet; upload CSV or XLSX"},
-		"sheet_legacy_xls":       {ZH: "不支持旧版 .xls，请在 Excel 中另存为 .xlsx 或 CSV", EN: "Old .xls files are not supported; save as .xlsx or CSV in Excel"},
-		"sheet_too_large":        {ZH: "文件过大", EN: "The file is too large"},
-		"sheet_too_many_rows":    {ZH: "行数超过上限 {max}", EN: "More than {max} rows"},
-		"sheet_bad_encoding":     {ZH: "无法识别文件编码，请另存为 UTF-8 或 GBK", EN: "Unknown text encoding; save as UTF-8 or GBK"},
-		"sheet_missing_columns":  {ZH: "缺少必填列：{columns}", EN: "Missing required columns: {columns}"},
-		"sheet_duplicate_column": {ZH: "列 {column} 重复", EN: "The column {column} appears twice"},
-		"sheet_bad_line":         {ZH: "此行格式有误（引号不匹配）", EN: "This line is malformed (unbalanced quotes)"},
-		"sheet_cell_too_long":    {ZH: "单元格内容超过 {max} 个字", EN: "A cell has more than {max} characters"},
+		keyEmpty: {
+			ZH: "文件中没有数据：请确认第一个工作表有表头行和至少一行数据",
+			EN: "The file has no data: the first sheet needs a header row and at least one data row",
+		},
+		keyNotSpreadsheet: {
+			ZH: "无法识别的文件，请上传 Excel 表格（.xlsx）或 CSV 文件",
+			EN: "This is not a spreadsheet; upload an Excel workbook (.xlsx) or a CSV file",
+		},
+		keyLegacyXLS: {
+			ZH: "这是旧版 Excel（.xls）或设置了密码的表格，无法读取；请在 Excel 或 WPS 中“另存为” .xlsx 或 CSV（不设密码）后重新上传",
+			EN: "This is a legacy Excel file (.xls) or a password-protected workbook; in Excel or WPS use Save As .xlsx or CSV (without a password) and upload that",
+		},
+		keyCorrupt: {
+			ZH: "表格文件已损坏或不完整，无法读取；请在 Excel 中打开后重新另存为 .xlsx 再上传",
+			EN: "The workbook is damaged or incomplete; open it in Excel, save it again as .xlsx and upload that",
+		},
+		keyTooLarge: {
+			ZH: "文件过大（上限 {max}），请拆分后分批上传",
+			EN: "The file is too large (limit {max}); split it and upload the parts",
+		},
+		keyTooManyRows: {
+			ZH: "数据超过 {max} 行，请拆分后分批上传",
+			EN: "More than {max} data rows; split the file and upload the parts",
+		},
+		keyMissingColumns: {
+			ZH: "缺少必需的列：{columns}；请检查表头行的列名",
+			EN: "Required columns are missing: {columns}; check the titles in the header row",
+		},
+		keyBadEncoding: {
+			ZH: "无法识别文件的文字编码，请在 Excel 中另存为“CSV UTF-8”或 .xlsx 后上传",
+			EN: "The text encoding is not recognised; save the file as \"CSV UTF-8\" or .xlsx in Excel and upload that",
+		},
+		keyDuplicateColumn: {
+			ZH: "表头中“{headers}”都表示 {column}，请只保留一列",
+			EN: "The titles \"{headers}\" both mean {column}; keep only one of these columns",
+		},
+		keyRowBadQuote: {
+			ZH: "此行的英文双引号不成对，无法读取；含逗号或换行的内容需用双引号括起，内容中的双引号要写成两个",
+			EN: "The double quotes in this row do not pair up; a value with commas or line breaks must be in double quotes, and a quote inside it doubled",
+		},
+		keyRowCellTooLong: {
+			ZH: "“{column}”的内容超过 {max} 个字",
+			EN: "The value in \"{column}\" is longer than {max} characters",
+		},
+		keyRowBadEncoding: {
+			ZH: "此行含有无法识别的字符（可能是乱码），请将文件另存为“CSV UTF-8”或 .xlsx 后重新上传",
+			EN: "This row contains characters that cannot be decoded; save the file as \"CSV UTF-8\" or .xlsx and upload it again",
+		},
 	})
 }

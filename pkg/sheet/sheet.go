@@ -1,406 +1,433 @@
-// Package sheet reads a spreadsheet upload (CSV in UTF-8 or GBK/GB18030,
-// or XLSX) row by row, and maps its header to canonical field names, so an
-// office's own column titles in Chinese or English are understood.
+// Package sheet reads a roster upload — CSV as Excel in China saves it
+// (UTF-8 with or without BOM, GBK/GB18030, UTF-16 "Unicode Text"; comma,
+// tab or semicolon delimited) or XLSX — row by row, and maps its header row
+// to canonical field names, so each office's own column titles, in Chinese
+// or English, are understood.
+//
+// Reading streams: a CSV is decoded and parsed as it is read, and an XLSX
+// sheet is walked with excelize's row iterator (large sheets from a temp
+// file), so memory does not grow with the number of rows. An XLSX must be
+// held whole (a zip is read from its end), so its size is checked before it
+// is unpacked.
+//
+// Errors carry i18n keys (see messages.go). An *Error ends reading; a
+// *RowError concerns one row and reading may go on.
 package sheet
 
 import (
 	"bufio"
 	"bytes"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
-	"unicode"
 	"unicode/utf8"
-
-	"github.com/xuri/excelize/v2"
-	"golang.org/x/text/encoding/simplifiedchinese"
-	"golang.org/x/text/transform"
-	"golang.org/x/text/width"
 )
 
-// Format is the kind of file.
+// Format is the kind of file, detected from its content.
 type Format string
 
+// The formats Open understands.
 const (
 	CSV  Format = "csv"
 	XLSX Format = "xlsx"
 )
 
 // Field is one canonical column and the header titles that mean it.
+// Titles are compared after normalisation: trimmed, full-width folded to
+// half-width, case-insensitive, with spaces and the characters ()（）*：:
+// ignored, so "身份证号（选填）*" matches the alias "身份证号（选填）". When
+// that finds nothing, parenthesised remarks are dropped as well, so it
+// also matches the alias "身份证号". Name itself also matches, so a file
+// exported with canonical names reads back.
 type Field struct {
 	Name     string
 	Aliases  []string
 	Required bool
 }
 
-// Row is one data row. Values has one entry per Field, "" where the column
-// is absent; it is reused by the next call to Next.
+// Row is one non-empty data row.
 type Row struct {
-	Line   int // the row number as Excel shows it: the header is row 1
+	// Line is the row number a person sees in Excel: the header of a file
+	// that starts with it is row 1, blank rows count. For CSV it is the
+	// record number as Excel numbers records when it opens the file: a
+	// record whose quoted cell spans several lines is one row, so rows
+	// after it have a Line smaller than their line number in a text
+	// editor.
+	Line int
+	// Values has one entry per Field, in the order the fields were given,
+	// trimmed; "" when the column is absent or the cell empty. The slice is
+	// reused by the next call to Next (the strings are not): copy it to
+	// keep it.
 	Values []string
 }
 
-// Limits bound what one upload may cost.
+// Limits bound what one upload may cost. A zero field takes the value in
+// DefaultLimits; a negative one means no limit.
 type Limits struct {
-	MaxBytes     int64
-	MaxRows      int
+	// MaxBytes rejects a larger upload with ErrTooLarge. CSV is counted
+	// while streaming; an XLSX is read whole and checked first.
+	MaxBytes int64
+	// MaxRows is the most data rows (not counting the header and blank
+	// rows); the next one makes Next return ErrTooManyRows.
+	MaxRows int
+	// MaxCellRunes is the longest a mapped cell may be, in characters;
+	// a longer one makes its row a RowError (ErrCellTooLong). Columns that
+	// map to no field are not checked: they are never used.
 	MaxCellRunes int
 }
 
-// Error is a problem with the whole file; Key names an i18n message.
-type Error struct {
-	Key  string
-	Args map[string]any
+// DefaultLimits fill zero Limits fields: generous for a community roster
+// (a few thousand households), tight enough that a stray upload cannot
+// exhaust a worker.
+var DefaultLimits = Limits{MaxBytes: 32 << 20, MaxRows: 200_000, MaxCellRunes: 1000}
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxBytes == 0 {
+		l.MaxBytes = DefaultLimits.MaxBytes
+	}
+	if l.MaxRows == 0 {
+		l.MaxRows = DefaultLimits.MaxRows
+	}
+	if l.MaxCellRunes == 0 {
+		l.MaxCellRunes = DefaultLimits.MaxCellRunes
+	}
+	return l
 }
 
-func (e *Error) Error() string { return fmt.Sprintf("sheet: %s %v", e.Key, e.Args) }
+// maxTitleRows is how many non-empty rows may precede the header. Offices
+// put a title ("XX社区居民花名册") and a date line above the column titles;
+// the header is the first row in which some title matches a field.
+const maxTitleRows = 10
 
-// RowError is a problem with one row; reading can go on after it.
-type RowError struct {
-	Line int
-	Key  string
-	Args map[string]any
-}
+// errClosed is returned by Next after Close.
+var errClosed = errors.New("sheet: reader is closed")
 
-func (e *RowError) Error() string { return fmt.Sprintf("sheet: row %d: %s", e.Line, e.Key) }
-
-// The whole-file errors.
-var (
-	ErrEmpty          = &Error{Key: "sheet_empty"}
-	ErrNotSpreadsheet = &Error{Key: "sheet_not_spreadsheet"}
-	ErrLegacyXLS      = &Error{Key: "sheet_legacy_xls"}
-	ErrTooLarge       = &Error{Key: "sheet_too_large"}
-	ErrTooManyRows    = &Error{Key: "sheet_too_many_rows"}
-	ErrBadEncoding    = &Error{Key: "sheet_bad_encoding"}
-)
-
-// source yields raw records and the line each starts on.
+// source yields the cells of each record, trimmed by the caller, with the
+// record's Line. Errors: io.EOF; a *RowError for a record that was skipped;
+// anything else ends reading.
 type source interface {
-	next() ([]string, int, error)
+	next() (cells []string, line int, err error)
 	close() error
 }
 
-// Reader reads rows mapped to fields.
+// Reader reads the rows of an upload, mapped to fields. It is not safe for
+// concurrent use.
 type Reader struct {
-	src     source
-	format  Format
-	fields  []Field
-	columns []string
-	index   []int // field → column, -1 when absent
-	unknown []string
-	limits  Limits
-	rows    int
-	values  []string
+	src    source
+	format Format
+	limits Limits
+	m      *matcher
+	hdr    *header
+	values []string
+	rows   int // data rows so far, row errors included, for MaxRows
+	ahead  *pending
+	err    error // sticky: reading has ended
 }
 
-// Open reads the header and prepares to read rows. The format is taken
-// from the content, not the file name.
+// pending is the first data row, read by Open to tell a header-only file
+// from one with data.
+type pending struct {
+	row Row
+	err error
+}
+
+// Open detects the format from the content (the filename is not trusted:
+// web systems export HTML or CSV named .xls), reads up to the header row,
+// maps it to fields and reads ahead to the first data row. It fails with
+// an *Error: ErrEmpty, ErrNotSpreadsheet (ErrLegacyXLS), ErrCorrupt,
+// ErrTooLarge, ErrBadEncoding, ErrDuplicateColumn or ErrMissingColumns
+// (also when none of the first rows names any field), or, when no header
+// is found and a row before it could not be parsed (bad quoting), an
+// *Error with that row error's key. filename is put in its Args as "file" for logs. A field list in which two
+// fields share an alias is a programming error, returned as a plain error.
+//
+// Open does not close r.
 func Open(r io.Reader, filename string, fields []Field, limits Limits) (*Reader, error) {
-	if limits.MaxCellRunes == 0 {
-		limits.MaxCellRunes = 1000
+	m, err := newMatcher(fields)
+	if err != nil {
+		return nil, err
 	}
-	br := bufio.NewReaderSize(io.LimitReader(r, limits.MaxBytes+1), 64<<10)
-	head, _ := br.Peek(4096)
-	if len(head) == 0 {
-		return nil, ErrEmpty
-	}
-	var src source
-	var format Format
-	switch {
-	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
-		data, err := io.ReadAll(br)
-		if err != nil {
-			return nil, err
+	rd := &Reader{limits: limits.withDefaults(), m: m, values: make([]string, len(fields))}
+	if err := rd.open(r); err != nil {
+		if rd.src != nil {
+			_ = rd.src.close()
+			rd.src = nil
 		}
-		if limits.MaxBytes > 0 && int64(len(data)) > limits.MaxBytes {
-			return nil, ErrTooLarge
+		var se *Error
+		if errors.As(err, &se) {
+			se.Args = withArg(se.Args, "file", filename)
 		}
-		x, err := openXLSX(data, limits)
-		if err != nil {
-			return nil, err
-		}
-		src, format = x, XLSX
-	case bytes.HasPrefix(head, []byte{0xD0, 0xCF, 0x11, 0xE0}):
-		return nil, ErrLegacyXLS
-	case bytes.IndexByte(head, 0) >= 0 || looksBinary(head):
-		return nil, ErrNotSpreadsheet
-	default:
-		c, err := openCSV(br, head, limits)
-		if err != nil {
-			return nil, err
-		}
-		src, format = c, CSV
-	}
-	rd := &Reader{src: src, format: format, fields: fields, limits: limits, values: make([]string, len(fields))}
-	if err := rd.header(); err != nil {
-		_ = src.close()
 		return nil, err
 	}
 	return rd, nil
 }
 
-// looksBinary spots files that are not text (images, PDFs) by their share
-// of control characters.
-func looksBinary(b []byte) bool {
-	if bytes.HasPrefix(b, []byte("%PDF")) || bytes.HasPrefix(b, []byte("\x89PNG")) || bytes.HasPrefix(b, []byte("\xFF\xD8\xFF")) {
-		return true
+func (rd *Reader) open(r io.Reader) error {
+	count := &countingReader{r: r, max: rd.limits.MaxBytes}
+	raw := bufio.NewReaderSize(count, sampleSize)
+	head, err := raw.Peek(sampleSize)
+	if count.over() {
+		return rd.tooLarge()
 	}
-	ctl := 0
-	for _, c := range b {
-		if c < 0x20 && c != '\n' && c != '\r' && c != '\t' {
-			ctl++
+	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+		return fmt.Errorf("sheet: reading upload: %w", err)
+	}
+	if len(head) == 0 {
+		return newError(keyEmpty, nil)
+	}
+	k, detected := kindText, ""
+	if !hasUTF16BOM(head) {
+		k, detected = sniff(head)
+	}
+	switch k {
+	case kindOLE2:
+		return newError(keyLegacyXLS, map[string]any{"detected": detected})
+	case kindOther:
+		return newError(keyNotSpreadsheet, map[string]any{"detected": detected})
+	case kindZip:
+		data, err := readAll(raw, count, r)
+		if count.over() || errors.Is(err, errLimit) {
+			return rd.tooLarge()
 		}
-	}
-	return ctl > len(b)/20
-}
-
-// normalize folds a header title for matching: width, case, spaces and
-// decoration such as "身份证号（选填）*" → "身份证号".
-func normalize(s string) string {
-	s = width.Fold.String(s)
-	if i := strings.IndexAny(s, "(（"); i > 0 {
-		s = s[:i]
-	}
-	var b strings.Builder
-	for _, r := range strings.ToLower(s) {
-		if unicode.IsSpace(r) || strings.ContainsRune("*:：_-", r) {
-			continue
+		if err != nil {
+			return fmt.Errorf("sheet: reading upload: %w", err)
 		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-func (r *Reader) header() error {
-	for {
-		rec, _, err := r.src.next()
-		if errors.Is(err, io.EOF) {
-			return ErrEmpty
-		}
+		x, err := openXLSX(data, rd.limits.MaxBytes)
 		if err != nil {
 			return err
 		}
-		if blank(rec) {
-			continue
+		rd.src, rd.format = x, XLSX
+	default:
+		c, err := openCSV(raw, count, head)
+		if err != nil {
+			return rd.convert(err)
 		}
-		r.columns = append([]string(nil), rec...)
-		break
+		rd.src, rd.format = c, CSV
 	}
-	alias := map[string]int{}
-	for i, f := range r.fields {
-		for _, a := range append([]string{f.Name}, f.Aliases...) {
-			alias[normalize(a)] = i
+	return rd.readHeader()
+}
+
+// readAll reads the rest of an XLSX upload, sized up front when the reader
+// knows its length (bytes.Reader, strings.Reader), to avoid the doubling
+// copies of a growing buffer.
+func readAll(raw *bufio.Reader, count *countingReader, r io.Reader) ([]byte, error) {
+	hint := int64(raw.Buffered())
+	if l, ok := r.(interface{ Len() int }); ok {
+		hint += int64(l.Len())
+	}
+	if count.max >= 0 && hint > count.max {
+		hint = count.max
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, hint+bytes.MinRead))
+	_, err := buf.ReadFrom(raw)
+	return buf.Bytes(), err
+}
+
+// readHeader finds the header row (skipping blank rows and up to
+// maxTitleRows title rows), maps it, and reads the first data row ahead.
+func (rd *Reader) readHeader() error {
+	var titles []string
+	var unreadable *RowError
+	nonEmpty := 0
+	for {
+		cells, _, err := rd.src.next()
+		if err == io.EOF {
+			break
 		}
-	}
-	r.index = make([]int, len(r.fields))
-	for i := range r.index {
-		r.index[i] = -1
-	}
-	for col, title := range r.columns {
-		f, ok := alias[normalize(title)]
-		if !ok {
-			if strings.TrimSpace(title) != "" {
-				r.unknown = append(r.unknown, strings.TrimSpace(title))
+		if err != nil {
+			if !errors.As(err, &unreadable) {
+				return rd.convert(err)
+			}
+			// A title row with a stray quote need not sink the upload:
+			// skip it like any title. If no header follows, this was
+			// probably the header, and its error explains more.
+			if nonEmpty++; nonEmpty >= maxTitleRows {
+				break
 			}
 			continue
 		}
-		if r.index[f] >= 0 {
-			return &Error{Key: "sheet_duplicate_column", Args: map[string]any{"column": strings.TrimSpace(title)}}
+		trimCells(cells)
+		if blank(cells) {
+			continue
 		}
-		r.index[f] = col
-	}
-	var missing []string
-	for i, f := range r.fields {
-		if f.Required && r.index[i] < 0 {
-			missing = append(missing, title(f))
+		if len(rd.m.fields) == 0 || rd.m.matchesAny(cells) {
+			titles = cells
+			break
+		}
+		if nonEmpty++; nonEmpty >= maxTitleRows {
+			break
 		}
 	}
-	if len(missing) > 0 {
-		return &Error{Key: "sheet_missing_columns", Args: map[string]any{"columns": strings.Join(missing, ", ")}}
+	if titles == nil {
+		if nonEmpty == 0 {
+			return newError(keyEmpty, nil)
+		}
+		if unreadable != nil {
+			return newError(unreadable.Key, unreadable.Args)
+		}
+		// No row names any field: report what was looked for.
+		return rd.m.noColumns()
+	}
+	var err error
+	if rd.hdr, err = rd.m.mapHeader(titles); err != nil {
+		return err
+	}
+	row, err := rd.read()
+	if err == io.EOF {
+		return newError(keyEmpty, nil)
+	}
+	if err != nil && !isRowError(err) {
+		return err
+	}
+	rd.ahead = &pending{row: row, err: err}
+	return nil
+}
+
+// Format is the format detected from the content.
+func (rd *Reader) Format() Format { return rd.format }
+
+// Columns returns the header as written (trimmed; empty titles at the end,
+// which Excel leaves when a row was once wider, dropped). Do not modify it.
+func (rd *Reader) Columns() []string {
+	if rd.hdr == nil {
+		return nil
+	}
+	return rd.hdr.columns
+}
+
+// Unknown returns the header titles that matched no field, in order: they
+// are ignored, and the caller may tell the user so.
+func (rd *Reader) Unknown() []string {
+	if rd.hdr == nil {
+		return nil
+	}
+	return rd.hdr.unknown
+}
+
+// Next returns the next non-empty data row, skipping completely empty
+// rows. At the end it returns io.EOF. A *RowError (errors.As) means that
+// row was skipped — a CSV record whose quotes do not pair up, a cell over
+// MaxCellRunes, undecodable bytes — and Row.Line says which; the caller may
+// record it and call Next again, or stop. Any other error (an *Error such
+// as ErrTooManyRows or ErrTooLarge, or a read failure) ends reading and is
+// returned again by every later call.
+//
+// Row.Values is reused by the next call: see Row.
+func (rd *Reader) Next() (Row, error) {
+	if rd.err != nil {
+		return Row{}, rd.err
+	}
+	if p := rd.ahead; p != nil {
+		rd.ahead = nil
+		return p.row, p.err
+	}
+	return rd.read()
+}
+
+func (rd *Reader) read() (Row, error) {
+	for {
+		cells, line, err := rd.src.next()
+		if err != nil {
+			var re *RowError
+			if !errors.As(err, &re) {
+				return Row{}, rd.convert(err)
+			}
+			if err := rd.countRow(); err != nil {
+				return Row{}, err
+			}
+			return Row{Line: line}, re
+		}
+		trimCells(cells)
+		if blank(cells) {
+			continue
+		}
+		if err := rd.countRow(); err != nil {
+			return Row{}, err
+		}
+		clear(rd.values)
+		for col, f := range rd.hdr.colField {
+			if f < 0 || col >= len(cells) {
+				continue
+			}
+			v := cells[col]
+			// A string has at least as many bytes as runes: count runes
+			// only when the bytes alone exceed the limit.
+			if limit := rd.limits.MaxCellRunes; limit > 0 && len(v) > limit && utf8.RuneCountInString(v) > limit {
+				return Row{Line: line}, newRowError(line, keyRowCellTooLong,
+					map[string]any{"column": rd.hdr.columns[col], "max": limit})
+			}
+			rd.values[f] = v
+		}
+		return Row{Line: line, Values: rd.values}, nil
+	}
+}
+
+func (rd *Reader) countRow() error {
+	rd.rows++
+	if limit := rd.limits.MaxRows; limit > 0 && rd.rows > limit {
+		return rd.convert(newError(keyTooManyRows, map[string]any{"max": limit}))
 	}
 	return nil
 }
 
-func title(f Field) string {
-	if len(f.Aliases) >= 2 {
-		return f.Aliases[0] + "/" + f.Aliases[1]
+// convert turns an error that ends reading into what callers see and makes
+// it sticky.
+func (rd *Reader) convert(err error) error {
+	var se *Error
+	switch {
+	case err == io.EOF || errors.As(err, &se):
+	case errors.Is(err, errLimit):
+		err = rd.tooLarge()
+	case errors.Is(err, errUndecodable):
+		err = newError(keyBadEncoding, nil)
+	default:
+		err = fmt.Errorf("sheet: reading upload: %w", err)
 	}
-	return f.Name
+	rd.err = err
+	return err
 }
 
-func blank(rec []string) bool {
-	for _, c := range rec {
-		if strings.TrimSpace(c) != "" {
+func (rd *Reader) tooLarge() *Error {
+	return newError(keyTooLarge, map[string]any{"max": sizeText(rd.limits.MaxBytes)})
+}
+
+// Close releases the reader's resources (an XLSX's temp files). It does not
+// close the io.Reader given to Open. Calling it again is harmless.
+func (rd *Reader) Close() error {
+	if rd.err == nil || rd.err == io.EOF {
+		rd.err = errClosed
+	}
+	if rd.src == nil {
+		return nil
+	}
+	err := rd.src.close()
+	rd.src = nil
+	return err
+}
+
+// trimCells trims each cell in place. strings.TrimSpace also removes the
+// full-width space U+3000 and the no-break space U+00A0 that Chinese text
+// and web copy-paste leave around values.
+func trimCells(cells []string) {
+	for i, c := range cells {
+		cells[i] = strings.TrimSpace(c)
+	}
+}
+
+func blank(cells []string) bool {
+	for _, c := range cells {
+		if c != "" {
 			return false
 		}
 	}
 	return true
 }
 
-// Format is the file's format.
-func (r *Reader) Format() Format { return r.format }
-
-// Columns is the header as written.
-func (r *Reader) Columns() []string { return r.columns }
-
-// Unknown lists header columns that matched no field.
-func (r *Reader) Unknown() []string { return r.unknown }
-
-// Next returns the next non-blank row, io.EOF at the end, a *RowError for
-// a row that cannot be read (reading may go on), or an *Error that ends it.
-func (r *Reader) Next() (Row, error) {
-	for {
-		rec, line, err := r.src.next()
-		if err != nil {
-			return Row{}, err
-		}
-		if blank(rec) {
-			continue
-		}
-		r.rows++
-		if r.limits.MaxRows > 0 && r.rows > r.limits.MaxRows {
-			return Row{}, &Error{Key: ErrTooManyRows.Key, Args: map[string]any{"max": r.limits.MaxRows}}
-		}
-		for i, col := range r.index {
-			v := ""
-			if col >= 0 && col < len(rec) {
-				v = strings.TrimFunc(rec[col], unicode.IsSpace)
-			}
-			if utf8.RuneCountInString(v) > r.limits.MaxCellRunes {
-				return Row{}, &RowError{Line: line, Key: "sheet_cell_too_long", Args: map[string]any{"max": r.limits.MaxCellRunes}}
-			}
-			r.values[i] = v
-		}
-		return Row{Line: line, Values: r.values}, nil
+func withArg(args map[string]any, k string, v any) map[string]any {
+	if args == nil {
+		args = map[string]any{}
 	}
-}
-
-// Close releases the reader.
-func (r *Reader) Close() error { return r.src.close() }
-
-// csvSource reads CSV records.
-type csvSource struct {
-	r     *csv.Reader
-	count *countingReader
-	limit int64
-}
-
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
-func openCSV(br *bufio.Reader, head []byte, limits Limits) (*csvSource, error) {
-	cr := &countingReader{r: br}
-	var in io.Reader = cr
-	sample := head
-	if bytes.HasPrefix(sample, []byte("\xEF\xBB\xBF")) {
-		if _, err := br.Discard(3); err != nil {
-			return nil, err
-		}
-		sample = sample[3:]
-	} else if !validUTF8Prefix(sample) {
-		// Excel in China saves CSV as GBK; GB18030 is its superset.
-		in = transform.NewReader(cr, simplifiedchinese.GB18030.NewDecoder())
-		s, err := simplifiedchinese.GB18030.NewDecoder().Bytes(sample)
-		if err != nil {
-			return nil, ErrBadEncoding
-		}
-		sample = s
-	}
-	first, _, _ := bytes.Cut(sample, []byte("\n"))
-	delim := ','
-	best := bytes.Count(first, []byte(","))
-	for _, d := range []rune{'\t', ';'} {
-		if n := bytes.Count(first, []byte(string(d))); n > best {
-			delim, best = d, n
-		}
-	}
-	r := csv.NewReader(in)
-	r.Comma = delim
-	r.FieldsPerRecord = -1
-	r.ReuseRecord = true
-	return &csvSource{r: r, count: cr, limit: limits.MaxBytes}, nil
-}
-
-// validUTF8Prefix is utf8.Valid, forgiving a rune cut at the end.
-func validUTF8Prefix(b []byte) bool {
-	for i := 0; i < 3 && len(b) > 0 && !utf8.Valid(b); i++ {
-		b = b[:len(b)-1]
-	}
-	return utf8.Valid(b)
-}
-
-func (c *csvSource) next() ([]string, int, error) {
-	rec, err := c.r.Read()
-	line, _ := c.r.FieldPos(0)
-	if c.limit > 0 && c.count.n > c.limit {
-		return nil, line, ErrTooLarge
-	}
-	if err != nil {
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			return nil, pe.StartLine, &RowError{Line: pe.StartLine, Key: "sheet_bad_line"}
-		}
-		return nil, line, err
-	}
-	return rec, line, nil
-}
-
-func (c *csvSource) close() error { return nil }
-
-// xlsxSource reads the first sheet's rows with excelize's streaming reader.
-type xlsxSource struct {
-	f    *excelize.File
-	rows *excelize.Rows
-	line int
-}
-
-func openXLSX(data []byte, limits Limits) (*xlsxSource, error) {
-	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{
-		UnzipSizeLimit:    limits.MaxBytes * 20,
-		UnzipXMLSizeLimit: 16 << 20,
-	})
-	if err != nil {
-		return nil, ErrNotSpreadsheet
-	}
-	sheets := f.GetSheetList()
-	if len(sheets) == 0 {
-		_ = f.Close()
-		return nil, ErrEmpty
-	}
-	rows, err := f.Rows(sheets[0])
-	if err != nil {
-		_ = f.Close()
-		return nil, ErrNotSpreadsheet
-	}
-	return &xlsxSource{f: f, rows: rows}, nil
-}
-
-func (x *xlsxSource) next() ([]string, int, error) {
-	if !x.rows.Next() {
-		if err := x.rows.Error(); err != nil {
-			return nil, x.line, ErrNotSpreadsheet
-		}
-		return nil, x.line, io.EOF
-	}
-	x.line++
-	cols, err := x.rows.Columns()
-	if err != nil {
-		return nil, x.line, &RowError{Line: x.line, Key: "sheet_bad_line"}
-	}
-	return cols, x.line, nil
-}
-
-func (x *xlsxSource) close() error {
-	_ = x.rows.Close()
-	return x.f.Close()
+	args[k] = v
+	return args
 }

@@ -42,7 +42,7 @@ func (s *Service) handleCreateImport(c *gin.Context) {
 		web.Fail(c, err)
 		return
 	}
-	imp, err := s.CreateImport(c, kind, fh.Filename, data)
+	imp, err := s.CreateImport(c.Request.Context(), kind, fh.Filename, data)
 	if err != nil {
 		web.Fail(c, err)
 		return
@@ -51,7 +51,7 @@ func (s *Service) handleCreateImport(c *gin.Context) {
 }
 
 func (s *Service) handleGetImport(c *gin.Context) {
-	imp, err := s.GetImport(c, c.Param("id"))
+	imp, err := s.GetImport(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		web.Fail(c, err)
 		return
@@ -83,7 +83,7 @@ func (s *Service) handleExport(c *gin.Context) {
 	// Headers go out only when the first bytes do, so that a refusal before
 	// then is still a clean error answer.
 	w := &lazyWriter{c: c, contentType: ct, filename: kind + "." + format}
-	if err := s.Export(c, kind, format, w); err != nil {
+	if err := s.Export(c.Request.Context(), kind, format, w); err != nil {
 		if !w.started {
 			web.Fail(c, err)
 			return

@@ -325,6 +325,9 @@ func TestPeakHeap100k(t *testing.T) {
 	if peak > 32<<20 {
 		t.Errorf("CSV peak heap %.1f MiB: not streaming", float64(peak)/(1<<20))
 	}
+	if raceEnabled {
+		return // the XLSX half takes a minute under -race and measures the detector
+	}
 	data := bigXLSX(t, benchRows, true)
 	rows, peak = peakHeap(t, func() io.Reader { return bytes.NewReader(data) })
 	t.Logf("XLSX (%.1f MiB file): %d rows, peak heap above baseline %.1f MiB", float64(len(data))/(1<<20), rows, float64(peak)/(1<<20))

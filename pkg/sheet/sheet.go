@@ -139,8 +139,9 @@ type pending struct {
 // ErrTooLarge, ErrBadEncoding, ErrDuplicateColumn or ErrMissingColumns
 // (also when none of the first rows names any field), or, when no header
 // is found and a row before it could not be parsed (bad quoting), an
-// *Error with that row error's key. filename is put in its Args as "file" for logs. A field list in which two
-// fields share an alias is a programming error, returned as a plain error.
+// *Error with that row error's key. filename is only put in the error's
+// Args as "file", for logs. A field list in which two fields share an
+// alias is a programming error, returned as a plain error.
 //
 // Open does not close r.
 func Open(r io.Reader, filename string, fields []Field, limits Limits) (*Reader, error) {

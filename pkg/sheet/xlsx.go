@@ -121,7 +121,11 @@ type xlsxSource struct {
 // excelize renders a number stored as a number in full ("13812345678", and
 // "1.3812345678E10" in the XML also becomes "13812345678"), and dates come
 // out as dates instead of serial numbers. A raw read would pass the XML's
-// exponent notation and date serials through. Short dates (built-in format
+// exponent notation and date serials through. The cost: a number of more
+// than 15 significant digits (an ID number written as an exact integer by a
+// program other than Excel, which cannot store one) comes out as Excel
+// shows it, "1.10101199003075E+17", and the validator rejects it just as it
+// rejects Excel's own truncated IDs. Short dates (built-in format
 // 14, which Excel in China shows as 2006/1/2) are rendered ISO, so the
 // validator sees one unambiguous form instead of en-US "01-02-06".
 func openXLSX(data []byte, maxBytes int64) (src *xlsxSource, err error) {

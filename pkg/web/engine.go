@@ -85,9 +85,12 @@ func NewEngine(o Options) *gin.Engine {
 
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
-	// Handlers pass c to services as a context.Context; with fallback the
-	// values set on the request context (request id, caller) reach them.
-	e.ContextWithFallback = true
+	// Handlers must pass c.Request.Context() to services, never c itself:
+	// a gin.Context is recycled when the handler returns, while database/sql
+	// may still watch the context's Done channel (a data race). Without the
+	// fallback, a *gin.Context passed by mistake carries no request values,
+	// so tests catch it.
+	e.ContextWithFallback = false
 	if err := e.SetTrustedProxies(proxies); err != nil {
 		log.Error("invalid trusted proxies, trusting none", "proxies", proxies, "error", err)
 		_ = e.SetTrustedProxies(nil)

@@ -81,23 +81,33 @@ func list[T any](call func(c *gin.Context, f Filter) ([]T, string, error)) gin.H
 }
 
 func (s *Service) handleListBuildings(c *gin.Context) {
-	list(func(c *gin.Context, f Filter) ([]BuildingView, string, error) { return s.ListBuildings(c.Request.Context(), f) })(c)
+	list(func(c *gin.Context, f Filter) ([]BuildingView, string, error) {
+		return s.ListBuildings(c.Request.Context(), f)
+	})(c)
 }
 
 func (s *Service) handleCreateBuilding(c *gin.Context) {
-	handle(http.StatusCreated, true, func(c *gin.Context, in BuildingInput) (*BuildingView, error) { return s.CreateBuilding(c.Request.Context(), in) })(c)
+	handle(http.StatusCreated, true, func(c *gin.Context, in BuildingInput) (*BuildingView, error) {
+		return s.CreateBuilding(c.Request.Context(), in)
+	})(c)
 }
 
 func (s *Service) handleListHouseholds(c *gin.Context) {
-	list(func(c *gin.Context, f Filter) ([]HouseholdView, string, error) { return s.ListHouseholds(c.Request.Context(), f) })(c)
+	list(func(c *gin.Context, f Filter) ([]HouseholdView, string, error) {
+		return s.ListHouseholds(c.Request.Context(), f)
+	})(c)
 }
 
 func (s *Service) handleCreateHousehold(c *gin.Context) {
-	handle(http.StatusCreated, true, func(c *gin.Context, in HouseholdInput) (*HouseholdView, error) { return s.CreateHousehold(c.Request.Context(), in) })(c)
+	handle(http.StatusCreated, true, func(c *gin.Context, in HouseholdInput) (*HouseholdView, error) {
+		return s.CreateHousehold(c.Request.Context(), in)
+	})(c)
 }
 
 func (s *Service) handleGetHousehold(c *gin.Context) {
-	handle(http.StatusOK, false, func(c *gin.Context, _ struct{}) (*HouseholdView, error) { return s.GetHousehold(c.Request.Context(), c.Param("id")) })(c)
+	handle(http.StatusOK, false, func(c *gin.Context, _ struct{}) (*HouseholdView, error) {
+		return s.GetHousehold(c.Request.Context(), c.Param("id"))
+	})(c)
 }
 
 func (s *Service) handlePatchHousehold(c *gin.Context) {
@@ -115,15 +125,21 @@ func (s *Service) handleDeleteHousehold(c *gin.Context) {
 }
 
 func (s *Service) handleListResidents(c *gin.Context) {
-	list(func(c *gin.Context, f Filter) ([]ResidentView, string, error) { return s.ListResidents(c.Request.Context(), f) })(c)
+	list(func(c *gin.Context, f Filter) ([]ResidentView, string, error) {
+		return s.ListResidents(c.Request.Context(), f)
+	})(c)
 }
 
 func (s *Service) handleCreateResident(c *gin.Context) {
-	handle(http.StatusCreated, true, func(c *gin.Context, in ResidentInput) (*ResidentView, error) { return s.CreateResident(c.Request.Context(), in) })(c)
+	handle(http.StatusCreated, true, func(c *gin.Context, in ResidentInput) (*ResidentView, error) {
+		return s.CreateResident(c.Request.Context(), in)
+	})(c)
 }
 
 func (s *Service) handleGetResident(c *gin.Context) {
-	handle(http.StatusOK, false, func(c *gin.Context, _ struct{}) (*ResidentView, error) { return s.GetResident(c.Request.Context(), c.Param("id")) })(c)
+	handle(http.StatusOK, false, func(c *gin.Context, _ struct{}) (*ResidentView, error) {
+		return s.GetResident(c.Request.Context(), c.Param("id"))
+	})(c)
 }
 
 func (s *Service) handlePatchResident(c *gin.Context) {

@@ -63,10 +63,19 @@ func (b *batcher) flush(ctx context.Context) error {
 				return err
 			}
 		}
+		var err error
 		if b.imp.Kind == KindHouseholds {
-			return b.households(ctx, tx)
+			err = b.households(ctx, tx)
+		} else {
+			err = b.residents(ctx, tx)
 		}
-		return b.residents(ctx, tx)
+		if err != nil {
+			return err
+		}
+		// Progress commits with the rows it counts, so a reader never sees
+		// counts ahead of (or behind) what was saved.
+		_, err = tx.Update(b.imp).Column("rows", "created", "updated", "unchanged", "error_count").WherePK().Exec(ctx)
+		return err
 	})
 	b.rows = b.rows[:0]
 	return err

@@ -307,9 +307,6 @@ func (s *Service) runRows(ctx context.Context, imp *Import) error {
 			if err := b.flush(ctx); err != nil {
 				return err
 			}
-			if err := s.saveImport(ctx, imp, "rows", "created", "updated", "unchanged", "error_count"); err != nil {
-				return err
-			}
 		}
 	}
 	return b.flush(ctx)

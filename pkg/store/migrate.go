@@ -49,26 +49,17 @@ type MigrationStatus struct {
 
 // Migrate applies every pending migration and returns their names.
 func (db *DB) Migrate(ctx context.Context) ([]string, error) {
-	m, err := db.migrator()
-	if err != nil {
-		return nil, err
-	}
-	if err := m.Init(ctx); err != nil {
-		return nil, fmt.Errorf("init migration tables: %w", err)
-	}
-	if err := m.Lock(ctx); err != nil {
-		return nil, fmt.Errorf("another process is migrating (lock held): %w", err)
-	}
-	defer func() { _ = m.Unlock(context.WithoutCancel(ctx)) }()
-	group, err := m.Migrate(ctx)
-	if err != nil {
-		return names(group.Migrations), fmt.Errorf("migrate: %w", err)
-	}
-	return names(group.Migrations), nil
+	return db.locked(ctx, "migrate", func(m *migrate.Migrator) (*migrate.MigrationGroup, error) { return m.Migrate(ctx) })
 }
 
 // Rollback undoes the last group of applied migrations.
 func (db *DB) Rollback(ctx context.Context) ([]string, error) {
+	return db.locked(ctx, "rollback", func(m *migrate.Migrator) (*migrate.MigrationGroup, error) { return m.Rollback(ctx) })
+}
+
+// locked runs one migrator operation under bun's migration lock, so two
+// processes starting together do not both migrate.
+func (db *DB) locked(ctx context.Context, what string, op func(*migrate.Migrator) (*migrate.MigrationGroup, error)) ([]string, error) {
 	m, err := db.migrator()
 	if err != nil {
 		return nil, err
@@ -80,11 +71,15 @@ func (db *DB) Rollback(ctx context.Context) ([]string, error) {
 		return nil, fmt.Errorf("another process is migrating (lock held): %w", err)
 	}
 	defer func() { _ = m.Unlock(context.WithoutCancel(ctx)) }()
-	group, err := m.Rollback(ctx)
-	if err != nil {
-		return names(group.Migrations), fmt.Errorf("rollback: %w", err)
+	group, err := op(m)
+	var done []string
+	if group != nil {
+		done = names(group.Migrations)
 	}
-	return names(group.Migrations), nil
+	if err != nil {
+		return done, fmt.Errorf("%s: %w", what, err)
+	}
+	return done, nil
 }
 
 // Status lists every known migration, oldest first.

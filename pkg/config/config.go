@@ -30,6 +30,8 @@ type Config struct {
 	LogFormat       string // "text", "json" or "" (auto: json in real mode)
 	ShutdownTimeout time.Duration
 
+	badTimeout string // an unparsable WANJIA_SHUTDOWN_TIMEOUT, reported by Validate
+
 	// Out receives what must reach the operator's terminal once (generated
 	// passwords); nil means standard output.
 	Out io.Writer `json:"-"`
@@ -88,6 +90,8 @@ func (c *Config) Bind(fs *pflag.FlagSet) {
 	if v := os.Getenv("WANJIA_SHUTDOWN_TIMEOUT"); v != "" {
 		if d, err := time.ParseDuration(v); err == nil {
 			timeout = d
+		} else {
+			c.badTimeout = v
 		}
 	}
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", timeout, "how long to wait for in-flight work on shutdown (env WANJIA_SHUTDOWN_TIMEOUT)")
@@ -146,7 +150,9 @@ func (c *Config) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("WANJIA_LOG_FORMAT: %q is not text or json", c.LogFormat))
 	}
-	if c.ShutdownTimeout <= 0 {
+	if c.badTimeout != "" {
+		errs = append(errs, fmt.Errorf("WANJIA_SHUTDOWN_TIMEOUT: %q is not a duration such as 20s", c.badTimeout))
+	} else if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("WANJIA_SHUTDOWN_TIMEOUT must be positive"))
 	}
 	return errors.Join(errs...)

@@ -46,10 +46,11 @@ func TestLoad(t *testing.T) {
 		{name: "bad log level", env: map[string]string{"WANJIA_LOG_LEVEL": "loud"}, wantErr: "WANJIA_LOG_LEVEL"},
 		{name: "bad log format", env: map[string]string{"WANJIA_LOG_FORMAT": "xml"}, wantErr: "WANJIA_LOG_FORMAT"},
 		{name: "unknown flag", args: []string{"--nope"}, wantErr: "unknown flag: --nope"},
+		{name: "bad shutdown timeout", env: map[string]string{"WANJIA_SHUTDOWN_TIMEOUT": "soon"}, wantErr: "WANJIA_SHUTDOWN_TIMEOUT"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			for _, k := range []string{"WANJIA_ADDR", "WANJIA_DATABASE_URL", "WANJIA_REDIS_URL", "WANJIA_SMS_PROVIDER", "WANJIA_LOG_LEVEL", "WANJIA_LOG_FORMAT", "WANJIA_DATA_DIR"} {
+			for _, k := range []string{"WANJIA_ADDR", "WANJIA_DATABASE_URL", "WANJIA_REDIS_URL", "WANJIA_SMS_PROVIDER", "WANJIA_LOG_LEVEL", "WANJIA_LOG_FORMAT", "WANJIA_DATA_DIR", "WANJIA_SHUTDOWN_TIMEOUT"} {
 				t.Setenv(k, "")
 			}
 			for k, v := range tt.env {

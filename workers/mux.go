@@ -36,6 +36,7 @@ func NewMux(d Deps) *asynq.ServeMux {
 	mux.HandleFunc(TypeHeartbeat, h.heartbeat)
 	if d.Roster != nil {
 		mux.HandleFunc(roster.TypeImport, h.importRoster)
+		mux.HandleFunc(TypeReconcileImports, h.reconcileImports)
 	}
 	return mux
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/hibiken/asynq"
 
@@ -21,4 +22,16 @@ func (h handlers) importRoster(ctx context.Context, t *asynq.Task) error {
 		ctx = audit.WithActor(ctx, p.Actor)
 	}
 	return h.Roster.RunImport(ctx, p.ImportID)
+}
+
+// staleImportAge is how long an upload may wait before its task is
+// presumed lost: far longer than the queue ever takes to start one.
+const staleImportAge = 10 * time.Minute
+
+func (h handlers) reconcileImports(ctx context.Context, _ *asynq.Task) error {
+	n, err := h.Roster.RequeueStale(ctx, staleImportAge)
+	if n > 0 {
+		h.Logger.Warn("re-queued imports whose task was lost", "count", n)
+	}
+	return err
 }

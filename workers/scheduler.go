@@ -20,6 +20,7 @@ type Periodic struct {
 // PeriodicTasks is the table the scheduler runs.
 var PeriodicTasks = []Periodic{
 	{Name: "heartbeat", Every: time.Minute, NewTask: NewHeartbeatTask},
+	{Name: "reconcile-imports", Every: 5 * time.Minute, NewTask: NewReconcileImportsTask},
 }
 
 // Enqueuer is the part of the Asynq client the scheduler needs.

@@ -15,7 +15,8 @@ import (
 
 // Task types, "<area>:<what>".
 const (
-	TypeHeartbeat = "system:heartbeat"
+	TypeHeartbeat        = "system:heartbeat"
+	TypeReconcileImports = "roster:reconcile-imports"
 )
 
 // HeartbeatPayload is the slot (start of the period) a heartbeat stands for.
@@ -30,4 +31,9 @@ func NewHeartbeatTask(slot time.Time) (*asynq.Task, error) {
 		return nil, fmt.Errorf("heartbeat payload: %w", err)
 	}
 	return asynq.NewTask(TypeHeartbeat, b, asynq.Queue(queue.QueueDefault), asynq.MaxRetry(3), asynq.Timeout(30*time.Second)), nil
+}
+
+// NewReconcileImportsTask re-queues uploads whose task Redis lost.
+func NewReconcileImportsTask(slot time.Time) (*asynq.Task, error) {
+	return asynq.NewTask(TypeReconcileImports, nil, asynq.Queue(queue.QueueDefault), asynq.MaxRetry(1), asynq.Timeout(time.Minute)), nil
 }

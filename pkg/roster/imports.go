@@ -311,3 +311,30 @@ func (s *Service) runRows(ctx context.Context, imp *Import) error {
 	}
 	return b.flush(ctx)
 }
+
+// RequeueStale queues again every import still waiting after olderThan, in
+// every community: the database is the source of truth and Redis only
+// carries work, so an upload survives Redis losing its task. The task id is
+// the import's, so an import whose task is still in the queue is not doubled.
+func (s *Service) RequeueStale(ctx context.Context, olderThan time.Duration) (int, error) {
+	var stale []struct {
+		ID       string `bun:"id"`
+		TenantID string `bun:"tenant_id"`
+	}
+	// A system job over all tenants: each row carries its own tenant_id
+	// into the task, and the worker scopes the import to it.
+	err := s.DB.NewSelect().TableExpr("imports").Column("id", "tenant_id").
+		Where("status = 'queued' AND created_at < ?", s.now().Add(-olderThan)).Order("created_at").Limit(1000).Scan(ctx, &stale)
+	if err != nil {
+		return 0, fmt.Errorf("find stale imports: %w", err)
+	}
+	n := 0
+	for _, st := range stale {
+		err := s.enqueueImport(ctx, &Import{ID: st.ID, TenantID: st.TenantID})
+		if err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}

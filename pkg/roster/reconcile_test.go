@@ -1,0 +1,56 @@
+package roster_test
+
+import (
+	"testing"
+
+	"github.com/wanjia/wanjia/pkg/queue"
+	"github.com/wanjia/wanjia/pkg/queue/queuetest"
+	"github.com/wanjia/wanjia/pkg/roster"
+	"github.com/wanjia/wanjia/pkg/store/storetest"
+)
+
+// TestRequeueStale: Redis loses the import's task; the reconciler queues
+// it again from the database, once.
+func TestRequeueStale(t *testing.T) {
+	db := storetest.New(t)
+	ctx := community(t, db)
+	r := queuetest.New(t)
+	client := queue.NewClient(r)
+	defer client.Close()
+	insp := queue.NewInspector(r)
+	defer insp.Close()
+	s := &roster.Service{DB: db, Queue: client}
+
+	imp, err := s.CreateImport(ctx, roster.KindHouseholds, "a.csv", []byte("网格,地址\ng1,育才路1号\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Client.FlushDB(ctx).Err(); err != nil { // Redis lost everything
+		t.Fatal(err)
+	}
+	// A new client, as after a restart: Asynq's client remembers which
+	// queues it has registered and would not register them again.
+	fresh := queue.NewClient(r)
+	defer fresh.Close()
+	s.Queue = fresh
+	for i := 0; i < 2; i++ { // a second pass must not double it
+		if _, err := s.RequeueStale(ctx, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tasks, err := insp.ListPendingTasks(queue.QueueDefault)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tasks) != 1 || tasks[0].ID != "import:"+imp.ID {
+		t.Fatalf("pending tasks after reconcile: %+v", tasks)
+	}
+	// Finished imports are left alone.
+	if err := s.RunImport(ctx, imp.ID); err != nil {
+		t.Fatal(err)
+	}
+	_ = r.Client.FlushDB(ctx).Err()
+	if n, err := s.RequeueStale(ctx, 0); err != nil || n != 0 {
+		t.Fatalf("reconcile after done: %d %v", n, err)
+	}
+}

@@ -22,8 +22,12 @@ type batcher struct {
 	grids     map[string]string    // slug or name → grid id
 	buildings map[string]*Building // name → building
 	pending   map[string]bool      // ids of buildings planned but not yet saved
-	rows      []pendingRow
-	seen      map[string]int // natural key → first row, to catch repeats in one file
+	// newBuilding marks buildings this import created; madeHomes holds
+	// the households it created in them, by address key.
+	newBuilding map[string]bool
+	madeHomes   map[string]*Household
+	rows        []pendingRow
+	seen        map[string]int // natural key → first row, to catch repeats in one file
 }
 
 type pendingRow struct {
@@ -32,7 +36,8 @@ type pendingRow struct {
 }
 
 func newBatcher(s *Service, imp *Import) *batcher {
-	return &batcher{s: s, imp: imp, seen: map[string]int{}, pending: map[string]bool{}}
+	return &batcher{s: s, imp: imp, seen: map[string]int{}, pending: map[string]bool{},
+		newBuilding: map[string]bool{}, madeHomes: map[string]*Household{}}
 }
 
 func (b *batcher) fail(line int, field, key string, args map[string]any) {
@@ -148,7 +153,7 @@ func (b *batcher) locate(tx *store.TenantTx, fe *[]errs.FieldError, grid, buildi
 			bl = &Building{ID: newID(), TenantID: tx.Tenant(), GridID: p.gridID, Name: building, CreatedAt: now, UpdatedAt: now}
 			// Later rows naming it share it; it is saved with the first
 			// good row that uses it.
-			b.buildings[building], b.pending[bl.ID] = bl, true
+			b.buildings[building], b.pending[bl.ID], b.newBuilding[bl.ID] = bl, true, true
 			p.newBuilding = bl
 		}
 		p.buildingID = bl.ID
@@ -333,13 +338,22 @@ func (b *batcher) residents(ctx context.Context, tx *store.TenantTx) error {
 	}
 
 	// Households: match on the key, create the missing ones.
+	// A household in a building this import created can only be one this
+	// import created too: those are remembered, not looked up.
 	keys := make([]string, 0, len(goods))
 	for i := range goods {
-		keys = append(keys, goods[i].p.key)
+		if !b.newBuilding[goods[i].p.buildingID] || goods[i].p.buildingID == "" {
+			keys = append(keys, goods[i].p.key)
+		}
 	}
 	homes, err := existingHouseholds(ctx, tx, keys)
 	if err != nil {
 		return err
+	}
+	for i := range goods {
+		if h, ok := b.madeHomes[goods[i].p.key]; ok {
+			homes[goods[i].p.key] = h
+		}
 	}
 	var newHomes []*Household
 	fresh := map[string]bool{} // households created by this batch have no residents yet
@@ -358,6 +372,9 @@ func (b *batcher) residents(ctx context.Context, tx *store.TenantTx) error {
 			h.BuildingID = &id
 		}
 		homes[g.p.key] = h
+		if g.p.buildingID != "" && b.newBuilding[g.p.buildingID] {
+			b.madeHomes[g.p.key] = &Household{ID: h.ID, GridID: h.GridID}
+		}
 		newHomes = append(newHomes, h)
 		fresh[h.ID] = true
 	}

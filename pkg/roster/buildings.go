@@ -31,11 +31,7 @@ func buildingView(b *Building, g *grids) BuildingView {
 // CreateBuilding adds a building to a grid of the community.
 func (s *Service) CreateBuilding(ctx context.Context, in BuildingInput) (*BuildingView, error) {
 	var out BuildingView
-	err := s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
-		g, err := loadGrids(ctx, tx)
-		if err != nil {
-			return err
-		}
+	err := s.inScope(ctx, func(ctx context.Context, tx *store.TenantTx, g *grids) error {
 		b, err := s.createBuilding(ctx, tx, g, in)
 		if err != nil {
 			return err
@@ -79,11 +75,7 @@ func (s *Service) createBuilding(ctx context.Context, tx *store.TenantTx, g *gri
 func (s *Service) ListBuildings(ctx context.Context, f Filter) ([]BuildingView, string, error) {
 	var out []BuildingView
 	next := ""
-	err := s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
-		g, err := loadGrids(ctx, tx)
-		if err != nil {
-			return err
-		}
+	err := s.inScope(ctx, func(ctx context.Context, tx *store.TenantTx, g *grids) error {
 		var rows []Building
 		q := g.limit(tx.Select(&rows).Where("b.deleted_at IS NULL"), "b.grid_id")
 		if f.Grid != "" {

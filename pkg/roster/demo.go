@@ -20,7 +20,7 @@ type DemoSpec struct {
 	Street       string // e.g. "育才路"
 }
 
-// DemoPhonePrefix is the range demo phone numbers come from: 1700000xxxx,
+// DemoPhonePrefix starts every demo phone number (17000000000–17000009999),
 // a virtual-operator block that is not handed out to subscribers, so no
 // real person is ever texted by a demo campaign.
 const DemoPhonePrefix = "1700000"

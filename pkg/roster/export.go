@@ -79,11 +79,7 @@ func newTable(format string, w io.Writer) (table, error) {
 func (s *Service) Export(ctx context.Context, kind, format string, w io.Writer) error {
 	v := viewOf(ctx)
 	count := 0
-	err := s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
-		g, err := loadGrids(ctx, tx)
-		if err != nil {
-			return err
-		}
+	err := s.inScope(ctx, func(ctx context.Context, tx *store.TenantTx, g *grids) error {
 		var buildings []Building
 		if err := tx.Select(&buildings).Scan(ctx); err != nil {
 			return err

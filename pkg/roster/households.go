@@ -153,11 +153,7 @@ func duplicateHousehold(ctx context.Context, tx *store.TenantTx, key, except str
 // CreateHousehold adds a household.
 func (s *Service) CreateHousehold(ctx context.Context, in HouseholdInput) (*HouseholdView, error) {
 	var out HouseholdView
-	err := s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
-		g, err := loadGrids(ctx, tx)
-		if err != nil {
-			return err
-		}
+	err := s.inScope(ctx, func(ctx context.Context, tx *store.TenantTx, g *grids) error {
 		now := s.now()
 		h := &Household{ID: newID(), TenantID: tx.Tenant(), CreatedAt: now, UpdatedAt: now}
 		if err := s.prepareHousehold(ctx, tx, g, in, h); err != nil {
@@ -195,11 +191,7 @@ func (s *Service) household(ctx context.Context, tx *store.TenantTx, g *grids, i
 // of personal data, so it is audited.
 func (s *Service) GetHousehold(ctx context.Context, id string) (*HouseholdView, error) {
 	var out HouseholdView
-	err := s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
-		g, err := loadGrids(ctx, tx)
-		if err != nil {
-			return err
-		}
+	err := s.inScope(ctx, func(ctx context.Context, tx *store.TenantTx, g *grids) error {
 		h, err := s.household(ctx, tx, g, id)
 		if err != nil {
 			return err
@@ -220,11 +212,7 @@ func (s *Service) GetHousehold(ctx context.Context, id string) (*HouseholdView, 
 // UpdateHousehold applies a patch.
 func (s *Service) UpdateHousehold(ctx context.Context, id string, p HouseholdPatch) (*HouseholdView, error) {
 	var out HouseholdView
-	err := s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
-		g, err := loadGrids(ctx, tx)
-		if err != nil {
-			return err
-		}
+	err := s.inScope(ctx, func(ctx context.Context, tx *store.TenantTx, g *grids) error {
 		h, err := s.household(ctx, tx, g, id)
 		if err != nil {
 			return err
@@ -278,11 +266,7 @@ func (s *Service) UpdateHousehold(ctx context.Context, id string, p HouseholdPat
 // DeleteHousehold removes a household and its residents from the roster.
 // Rows are kept (soft delete) so that history and audit stay meaningful.
 func (s *Service) DeleteHousehold(ctx context.Context, id string) error {
-	return s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
-		g, err := loadGrids(ctx, tx)
-		if err != nil {
-			return err
-		}
+	return s.inScope(ctx, func(ctx context.Context, tx *store.TenantTx, g *grids) error {
 		h, err := s.household(ctx, tx, g, id)
 		if err != nil {
 			return err
@@ -305,11 +289,7 @@ func (s *Service) DeleteHousehold(ctx context.Context, id string) error {
 func (s *Service) ListHouseholds(ctx context.Context, f Filter) ([]HouseholdView, string, error) {
 	var out []HouseholdView
 	next := ""
-	err := s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
-		g, err := loadGrids(ctx, tx)
-		if err != nil {
-			return err
-		}
+	err := s.inScope(ctx, func(ctx context.Context, tx *store.TenantTx, g *grids) error {
 		var rows []Household
 		q := g.limit(tx.Select(&rows).Where("h.deleted_at IS NULL"), "h.grid_id")
 		if f.Grid != "" {

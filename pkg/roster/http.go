@@ -1,6 +1,7 @@
 package roster
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -18,18 +19,32 @@ var (
 
 // Routes mounts the roster API on the /orgs/{org} group.
 func (s *Service) Routes(org *authz.OrgRoutes) {
-	org.Handle(http.MethodGet, "/buildings", read, s.handleListBuildings)
-	org.Handle(http.MethodPost, "/buildings", write, s.handleCreateBuilding)
-	org.Handle(http.MethodGet, "/households", read, s.handleListHouseholds)
-	org.Handle(http.MethodPost, "/households", write, s.handleCreateHousehold)
-	org.Handle(http.MethodGet, "/households/:id", read, s.handleGetHousehold)
-	org.Handle(http.MethodPatch, "/households/:id", write, s.handlePatchHousehold)
-	org.Handle(http.MethodDelete, "/households/:id", write, s.handleDeleteHousehold)
-	org.Handle(http.MethodGet, "/residents", read, s.handleListResidents)
-	org.Handle(http.MethodPost, "/residents", write, s.handleCreateResident)
-	org.Handle(http.MethodGet, "/residents/:id", read, s.handleGetResident)
-	org.Handle(http.MethodPatch, "/residents/:id", write, s.handlePatchResident)
-	org.Handle(http.MethodDelete, "/residents/:id", write, s.handleDeleteResident)
+	org.Handle(http.MethodGet, "/buildings", read, list(s.ListBuildings))
+	org.Handle(http.MethodPost, "/buildings", write, handle(http.StatusCreated, true, func(c *gin.Context, in BuildingInput) (*BuildingView, error) {
+		return s.CreateBuilding(c.Request.Context(), in)
+	}))
+	org.Handle(http.MethodGet, "/households", read, list(s.ListHouseholds))
+	org.Handle(http.MethodPost, "/households", write, handle(http.StatusCreated, true, func(c *gin.Context, in HouseholdInput) (*HouseholdView, error) {
+		return s.CreateHousehold(c.Request.Context(), in)
+	}))
+	org.Handle(http.MethodGet, "/households/:id", read, handle(http.StatusOK, false, func(c *gin.Context, _ struct{}) (*HouseholdView, error) {
+		return s.GetHousehold(c.Request.Context(), c.Param("id"))
+	}))
+	org.Handle(http.MethodPatch, "/households/:id", write, handle(http.StatusOK, true, func(c *gin.Context, p HouseholdPatch) (*HouseholdView, error) {
+		return s.UpdateHousehold(c.Request.Context(), c.Param("id"), p)
+	}))
+	org.Handle(http.MethodDelete, "/households/:id", write, remove(s.DeleteHousehold))
+	org.Handle(http.MethodGet, "/residents", read, list(s.ListResidents))
+	org.Handle(http.MethodPost, "/residents", write, handle(http.StatusCreated, true, func(c *gin.Context, in ResidentInput) (*ResidentView, error) {
+		return s.CreateResident(c.Request.Context(), in)
+	}))
+	org.Handle(http.MethodGet, "/residents/:id", read, handle(http.StatusOK, false, func(c *gin.Context, _ struct{}) (*ResidentView, error) {
+		return s.GetResident(c.Request.Context(), c.Param("id"))
+	}))
+	org.Handle(http.MethodPatch, "/residents/:id", write, handle(http.StatusOK, true, func(c *gin.Context, p ResidentPatch) (*ResidentView, error) {
+		return s.UpdateResident(c.Request.Context(), c.Param("id"), p)
+	}))
+	org.Handle(http.MethodDelete, "/residents/:id", write, remove(s.DeleteResident))
 	org.Handle(http.MethodPost, "/imports", imp, web.BodyLimit(MaxImportBytes+1<<20), s.handleCreateImport)
 	org.Handle(http.MethodGet, "/imports/:id", imp, s.handleGetImport)
 	org.Handle(http.MethodGet, "/exports/:file", export, s.handleExport)
@@ -44,8 +59,8 @@ func filterFrom(c *gin.Context) (Filter, error) {
 		BuildingID: c.Query("building_id"), Limit: p.Limit, Cursor: p.Cursor}, nil
 }
 
-// handle runs the common shape of a JSON handler: bind (when in is not
-// nil), call, answer with status.
+// handle builds a JSON handler: bind the body (when bind), call, answer
+// with status.
 func handle[In any, Out any](status int, bind bool, call func(c *gin.Context, in In) (Out, error)) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		var in In
@@ -64,14 +79,14 @@ func handle[In any, Out any](status int, bind bool, call func(c *gin.Context, in
 	}
 }
 
-func list[T any](call func(c *gin.Context, f Filter) ([]T, string, error)) gin.HandlerFunc {
+func list[T any](call func(ctx context.Context, f Filter) ([]T, string, error)) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		f, err := filterFrom(c)
 		if err != nil {
 			web.Fail(c, err)
 			return
 		}
-		items, next, err := call(c, f)
+		items, next, err := call(c.Request.Context(), f)
 		if err != nil {
 			web.Fail(c, err)
 			return
@@ -80,78 +95,13 @@ func list[T any](call func(c *gin.Context, f Filter) ([]T, string, error)) gin.H
 	}
 }
 
-func (s *Service) handleListBuildings(c *gin.Context) {
-	list(func(c *gin.Context, f Filter) ([]BuildingView, string, error) {
-		return s.ListBuildings(c.Request.Context(), f)
-	})(c)
-}
-
-func (s *Service) handleCreateBuilding(c *gin.Context) {
-	handle(http.StatusCreated, true, func(c *gin.Context, in BuildingInput) (*BuildingView, error) {
-		return s.CreateBuilding(c.Request.Context(), in)
-	})(c)
-}
-
-func (s *Service) handleListHouseholds(c *gin.Context) {
-	list(func(c *gin.Context, f Filter) ([]HouseholdView, string, error) {
-		return s.ListHouseholds(c.Request.Context(), f)
-	})(c)
-}
-
-func (s *Service) handleCreateHousehold(c *gin.Context) {
-	handle(http.StatusCreated, true, func(c *gin.Context, in HouseholdInput) (*HouseholdView, error) {
-		return s.CreateHousehold(c.Request.Context(), in)
-	})(c)
-}
-
-func (s *Service) handleGetHousehold(c *gin.Context) {
-	handle(http.StatusOK, false, func(c *gin.Context, _ struct{}) (*HouseholdView, error) {
-		return s.GetHousehold(c.Request.Context(), c.Param("id"))
-	})(c)
-}
-
-func (s *Service) handlePatchHousehold(c *gin.Context) {
-	handle(http.StatusOK, true, func(c *gin.Context, p HouseholdPatch) (*HouseholdView, error) {
-		return s.UpdateHousehold(c.Request.Context(), c.Param("id"), p)
-	})(c)
-}
-
-func (s *Service) handleDeleteHousehold(c *gin.Context) {
-	if err := s.DeleteHousehold(c.Request.Context(), c.Param("id")); err != nil {
-		web.Fail(c, err)
-		return
+// remove answers 204 once call has removed the record named by :id.
+func remove(call func(ctx context.Context, id string) error) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := call(c.Request.Context(), c.Param("id")); err != nil {
+			web.Fail(c, err)
+			return
+		}
+		c.Status(http.StatusNoContent)
 	}
-	c.Status(http.StatusNoContent)
-}
-
-func (s *Service) handleListResidents(c *gin.Context) {
-	list(func(c *gin.Context, f Filter) ([]ResidentView, string, error) {
-		return s.ListResidents(c.Request.Context(), f)
-	})(c)
-}
-
-func (s *Service) handleCreateResident(c *gin.Context) {
-	handle(http.StatusCreated, true, func(c *gin.Context, in ResidentInput) (*ResidentView, error) {
-		return s.CreateResident(c.Request.Context(), in)
-	})(c)
-}
-
-func (s *Service) handleGetResident(c *gin.Context) {
-	handle(http.StatusOK, false, func(c *gin.Context, _ struct{}) (*ResidentView, error) {
-		return s.GetResident(c.Request.Context(), c.Param("id"))
-	})(c)
-}
-
-func (s *Service) handlePatchResident(c *gin.Context) {
-	handle(http.StatusOK, true, func(c *gin.Context, p ResidentPatch) (*ResidentView, error) {
-		return s.UpdateResident(c.Request.Context(), c.Param("id"), p)
-	})(c)
-}
-
-func (s *Service) handleDeleteResident(c *gin.Context) {
-	if err := s.DeleteResident(c.Request.Context(), c.Param("id")); err != nil {
-		web.Fail(c, err)
-		return
-	}
-	c.Status(http.StatusNoContent)
 }

@@ -181,11 +181,7 @@ func duplicateResident(ctx context.Context, tx *store.TenantTx, r *Resident) err
 // CreateResident adds a resident to a household.
 func (s *Service) CreateResident(ctx context.Context, in ResidentInput) (*ResidentView, error) {
 	var out ResidentView
-	err := s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
-		g, err := loadGrids(ctx, tx)
-		if err != nil {
-			return err
-		}
+	err := s.inScope(ctx, func(ctx context.Context, tx *store.TenantTx, g *grids) error {
 		now := s.now()
 		r := &Resident{ID: newID(), TenantID: tx.Tenant(), CreatedAt: now, UpdatedAt: now}
 		if err := s.prepareResident(ctx, tx, g, in, r); err != nil {
@@ -221,11 +217,7 @@ func (s *Service) resident(ctx context.Context, tx *store.TenantTx, g *grids, id
 // GetResident returns one resident; an unmasked read is audited.
 func (s *Service) GetResident(ctx context.Context, id string) (*ResidentView, error) {
 	var out ResidentView
-	err := s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
-		g, err := loadGrids(ctx, tx)
-		if err != nil {
-			return err
-		}
+	err := s.inScope(ctx, func(ctx context.Context, tx *store.TenantTx, g *grids) error {
 		r, err := s.resident(ctx, tx, g, id)
 		if err != nil {
 			return err
@@ -246,11 +238,7 @@ func (s *Service) GetResident(ctx context.Context, id string) (*ResidentView, er
 // UpdateResident applies a patch.
 func (s *Service) UpdateResident(ctx context.Context, id string, p ResidentPatch) (*ResidentView, error) {
 	var out ResidentView
-	err := s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
-		g, err := loadGrids(ctx, tx)
-		if err != nil {
-			return err
-		}
+	err := s.inScope(ctx, func(ctx context.Context, tx *store.TenantTx, g *grids) error {
 		r, err := s.resident(ctx, tx, g, id)
 		if err != nil {
 			return err
@@ -299,11 +287,7 @@ func (s *Service) UpdateResident(ctx context.Context, id string, p ResidentPatch
 
 // DeleteResident removes a resident from the roster (soft delete).
 func (s *Service) DeleteResident(ctx context.Context, id string) error {
-	return s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
-		g, err := loadGrids(ctx, tx)
-		if err != nil {
-			return err
-		}
+	return s.inScope(ctx, func(ctx context.Context, tx *store.TenantTx, g *grids) error {
 		r, err := s.resident(ctx, tx, g, id)
 		if err != nil {
 			return err
@@ -320,11 +304,7 @@ func (s *Service) DeleteResident(ctx context.Context, id string) error {
 func (s *Service) ListResidents(ctx context.Context, f Filter) ([]ResidentView, string, error) {
 	var out []ResidentView
 	next := ""
-	err := s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
-		g, err := loadGrids(ctx, tx)
-		if err != nil {
-			return err
-		}
+	err := s.inScope(ctx, func(ctx context.Context, tx *store.TenantTx, g *grids) error {
 		var rows []Resident
 		q := g.limit(tx.Select(&rows).Where("r.deleted_at IS NULL"), "r.grid_id")
 		if f.Grid != "" {

@@ -84,6 +84,18 @@ func loadGrids(ctx context.Context, tx *store.TenantTx) (*grids, error) {
 	return g, nil
 }
 
+// inScope runs fn in the tenant's transaction with the tenant's grids
+// loaded: the frame of every roster operation.
+func (s *Service) inScope(ctx context.Context, fn func(ctx context.Context, tx *store.TenantTx, g *grids) error) error {
+	return s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
+		g, err := loadGrids(ctx, tx)
+		if err != nil {
+			return err
+		}
+		return fn(ctx, tx, g)
+	})
+}
+
 // may reports whether the caller may see or touch records of grid id.
 func (g *grids) may(id string) bool { return g.allowed == nil || g.allowed[id] }
 

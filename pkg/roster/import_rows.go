@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
 	"strconv"
 	"strings"
 
@@ -14,6 +15,15 @@ import (
 )
 
 // batcher validates rows and saves them a batch at a time.
+//
+// At the start it takes a compact picture of what the community already
+// holds: every household's address key, and a hash of every resident's
+// natural keys. A row is looked up in the database only when its keys are
+// in that picture, so the first import into an empty community costs no
+// lookups at all, and a re-import fetches only the rows it matches.
+// Records written by others while an import runs are not in the picture;
+// a clash with them fails the batch on a unique index, and the task's
+// retry starts again from a fresh picture, creating nothing twice.
 type batcher struct {
 	s   *Service
 	imp *Import
@@ -22,13 +32,14 @@ type batcher struct {
 	grids     map[string]string    // slug or name → grid id
 	buildings map[string]*Building // name → building
 	pending   map[string]bool      // ids of buildings planned but not yet saved
-	// newBuilding marks buildings this import created; madeHomes holds
-	// the households it created in them, by address key.
-	newBuilding map[string]bool
-	madeHomes   map[string]*Household
-	rows        []pendingRow
-	seen        map[string]int // natural key → first row, to catch repeats in one file
+	homes     map[string]homeRef   // address key → household, saved or created by this import
+	seed      maphash.Seed
+	saved     map[uint64]struct{} // hashes of residents' keys (see residentKey)
+	rows      []pendingRow
+	seen      map[string]int // natural key → first row, to catch repeats in one file
 }
+
+type homeRef struct{ id, gridID string }
 
 type pendingRow struct {
 	line   int
@@ -37,7 +48,7 @@ type pendingRow struct {
 
 func newBatcher(s *Service, imp *Import) *batcher {
 	return &batcher{s: s, imp: imp, seen: map[string]int{}, pending: map[string]bool{},
-		newBuilding: map[string]bool{}, madeHomes: map[string]*Household{}}
+		homes: map[string]homeRef{}, saved: map[uint64]struct{}{}, seed: maphash.MakeSeed()}
 }
 
 func (b *batcher) fail(line int, field, key string, args map[string]any) {
@@ -107,8 +118,86 @@ func (b *batcher) load(ctx context.Context, tx *store.TenantTx) error {
 	for _, x := range bs {
 		b.buildings[x.Name] = x
 	}
+	if err := b.loadHomes(ctx, tx); err != nil {
+		return err
+	}
+	if b.imp.Kind == KindResidents {
+		if err := b.loadResidents(ctx, tx); err != nil {
+			return err
+		}
+	}
 	b.loaded = true
 	return nil
+}
+
+func (b *batcher) loadHomes(ctx context.Context, tx *store.TenantTx) error {
+	rows, err := tx.NewSelect().TableExpr("households").Column("id", "grid_id", "address_key").
+		Where("tenant_id = ? AND deleted_at IS NULL", tx.Tenant()).Rows(ctx)
+	if err != nil {
+		return fmt.Errorf("import: load households: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, grid, key string
+		if err := rows.Scan(&id, &grid, &key); err != nil {
+			return fmt.Errorf("import: load households: %w", err)
+		}
+		b.homes[key] = homeRef{id: id, gridID: grid}
+	}
+	return rows.Err()
+}
+
+func (b *batcher) loadResidents(ctx context.Context, tx *store.TenantTx) error {
+	rows, err := tx.NewSelect().TableExpr("residents").Column("household_id", "name", "phone", "id_number").
+		Where("tenant_id = ? AND deleted_at IS NULL", tx.Tenant()).Rows(ctx)
+	if err != nil {
+		return fmt.Errorf("import: load residents: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r Resident
+		if err := rows.Scan(&r.HouseholdID, &r.Name, &r.Phone, &r.IDNumber); err != nil {
+			return fmt.Errorf("import: load residents: %w", err)
+		}
+		b.remember(&r)
+	}
+	return rows.Err()
+}
+
+// Kinds of resident key: by ID number, by household and name, by name and
+// phone (the last only flags a likely duplicate).
+const (
+	keyID byte = iota
+	keyHomeName
+	keyNamePhone
+)
+
+func (b *batcher) residentKey(kind byte, x, y string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(b.seed)
+	h.WriteByte(kind)
+	h.WriteString(x)
+	h.WriteByte(0)
+	h.WriteString(y)
+	return h.Sum64()
+}
+
+// remember adds a saved resident's keys to the picture.
+func (b *batcher) remember(r *Resident) {
+	if r.IDNumber != nil {
+		b.saved[b.residentKey(keyID, *r.IDNumber, "")] = struct{}{}
+	}
+	b.saved[b.residentKey(keyHomeName, r.HouseholdID, r.Name)] = struct{}{}
+	if r.Phone != "" {
+		b.saved[b.residentKey(keyNamePhone, r.Name, r.Phone)] = struct{}{}
+	}
+}
+
+// mayExist tells whether a saved resident may have the key. A hash collision
+// only costs a lookup that finds nothing.
+func (b *batcher) mayExist(kind byte, x, y string) bool {
+	_, ok := b.saved[b.residentKey(kind, x, y)]
+	return ok
 }
 
 // place is where a row's household is: its grid, building and key.
@@ -153,7 +242,7 @@ func (b *batcher) locate(tx *store.TenantTx, fe *[]errs.FieldError, grid, buildi
 			bl = &Building{ID: newID(), TenantID: tx.Tenant(), GridID: p.gridID, Name: building, CreatedAt: now, UpdatedAt: now}
 			// Later rows naming it share it; it is saved with the first
 			// good row that uses it.
-			b.buildings[building], b.pending[bl.ID], b.newBuilding[bl.ID] = bl, true, true
+			b.buildings[building], b.pending[bl.ID] = bl, true
 			p.newBuilding = bl
 		}
 		p.buildingID = bl.ID
@@ -246,9 +335,11 @@ func (b *batcher) households(ctx context.Context, tx *store.TenantTx) error {
 		goods = append(goods, good{line: r.line, p: p, h: Household{GridID: p.gridID, Unit: p.unit, Room: p.room, Address: p.address,
 			AddressKey: p.key, Phone: phone, PhoneRev: reverse(phoneDigits(phone)), Tags: tags, Notes: notes}})
 	}
-	keys := make([]string, len(goods))
+	var keys []string
 	for i := range goods {
-		keys[i] = goods[i].p.key
+		if _, ok := b.homes[goods[i].p.key]; ok {
+			keys = append(keys, goods[i].p.key)
+		}
 	}
 	existing, err := existingHouseholds(ctx, tx, keys)
 	if err != nil {
@@ -280,6 +371,7 @@ func (b *batcher) households(ctx context.Context, tx *store.TenantTx) error {
 		}
 		h.ID, h.TenantID, h.CreatedAt, h.UpdatedAt = newID(), tx.Tenant(), now, now
 		inserts = append(inserts, h)
+		b.homes[h.AddressKey] = homeRef{id: h.ID, gridID: h.GridID}
 	}
 	if len(inserts) > 0 {
 		if _, err := tx.NewInsert().Model(&inserts).Exec(ctx); err != nil {
@@ -337,29 +429,11 @@ func (b *batcher) residents(ctx context.Context, tx *store.TenantTx) error {
 		return nil
 	}
 
-	// Households: match on the key, create the missing ones.
-	// A household in a building this import created can only be one this
-	// import created too: those are remembered, not looked up.
-	keys := make([]string, 0, len(goods))
-	for i := range goods {
-		if !b.newBuilding[goods[i].p.buildingID] || goods[i].p.buildingID == "" {
-			keys = append(keys, goods[i].p.key)
-		}
-	}
-	homes, err := existingHouseholds(ctx, tx, keys)
-	if err != nil {
-		return err
-	}
-	for i := range goods {
-		if h, ok := b.madeHomes[goods[i].p.key]; ok {
-			homes[goods[i].p.key] = h
-		}
-	}
+	// Households: the known ones are in the picture; the missing are created.
 	var newHomes []*Household
-	fresh := map[string]bool{} // households created by this batch have no residents yet
 	for i := range goods {
 		g := &goods[i]
-		if _, ok := homes[g.p.key]; ok {
+		if _, ok := b.homes[g.p.key]; ok {
 			continue
 		}
 		if err := b.insertBuilding(ctx, tx, &g.p); err != nil {
@@ -371,31 +445,28 @@ func (b *batcher) residents(ctx context.Context, tx *store.TenantTx) error {
 			id := g.p.buildingID
 			h.BuildingID = &id
 		}
-		homes[g.p.key] = h
-		if g.p.buildingID != "" && b.newBuilding[g.p.buildingID] {
-			b.madeHomes[g.p.key] = &Household{ID: h.ID, GridID: h.GridID}
-		}
+		b.homes[g.p.key] = homeRef{id: h.ID, gridID: h.GridID}
 		newHomes = append(newHomes, h)
-		fresh[h.ID] = true
 	}
 	if err := insertHouseholds(ctx, tx, newHomes); err != nil {
 		return err
 	}
 
-	// Residents already on the roster: by ID number, by household, and by
-	// phone (for the name + phone duplicate check).
+	// Residents that may be saved already (by ID number, by household and
+	// name, or by name and phone for the duplicate check) are fetched.
 	var ids, homeIDs, phones []string
 	for i := range goods {
-		g := &goods[i]
-		g.r.HouseholdID, g.r.GridID = homes[g.p.key].ID, homes[g.p.key].GridID
-		if g.r.IDNumber != nil {
-			ids = append(ids, *g.r.IDNumber)
+		r := &goods[i].r
+		home := b.homes[goods[i].p.key]
+		r.HouseholdID, r.GridID = home.id, home.gridID
+		if r.IDNumber != nil && b.mayExist(keyID, *r.IDNumber, "") {
+			ids = append(ids, *r.IDNumber)
 		}
-		if !fresh[g.r.HouseholdID] {
-			homeIDs = append(homeIDs, g.r.HouseholdID)
+		if b.mayExist(keyHomeName, r.HouseholdID, r.Name) {
+			homeIDs = append(homeIDs, r.HouseholdID)
 		}
-		if g.r.PhoneRev != "" {
-			phones = append(phones, g.r.PhoneRev) // phone_rev is indexed
+		if r.Phone != "" && b.mayExist(keyNamePhone, r.Name, r.Phone) {
+			phones = append(phones, r.PhoneRev) // phone_rev is indexed
 		}
 	}
 	// Three index-friendly queries rather than one OR, which the planner
@@ -459,6 +530,7 @@ func (b *batcher) residents(ctx context.Context, tx *store.TenantTx) error {
 			if _, err := tx.Update(r).Column("household_id", "grid_id", "name", "phone", "phone_rev", "id_number", "birth_year", "sex", "tags", "updated_at").WherePK().Exec(ctx); err != nil {
 				return fmt.Errorf("import: update resident: %w", err)
 			}
+			b.remember(r)
 			b.imp.Updated++
 			continue
 		}
@@ -470,6 +542,9 @@ func (b *batcher) residents(ctx context.Context, tx *store.TenantTx) error {
 	}
 	if err := insertResidents(ctx, tx, inserts); err != nil {
 		return err
+	}
+	for _, r := range inserts {
+		b.remember(r)
 	}
 	b.imp.Created += len(inserts)
 	return nil

@@ -2,6 +2,7 @@ package roster_test
 
 import (
 	"bytes"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 
+	"github.com/wanjia/wanjia/pkg/pii"
 	"github.com/wanjia/wanjia/pkg/roster"
 	"github.com/wanjia/wanjia/pkg/store/storetest"
 )
@@ -95,3 +97,83 @@ func TestImportHouseholds(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// errorSet lists an import's errors as "row/field/key".
+func errorSet(imp *roster.Import) map[string]bool {
+	got := map[string]bool{}
+	for _, e := range imp.Errors {
+		got[strings.Join([]string{itoa(e.Row), e.Field, e.Key}, "/")] = true
+	}
+	return got
+}
+
+// TestImportResidentsMatchesTheRoster: rows are matched against residents
+// and households saved before the import, not only against the file.
+func TestImportResidentsMatchesTheRoster(t *testing.T) {
+	db := storetest.New(t)
+	ctx := community(t, db)
+	s := &roster.Service{DB: db}
+	bl, err := s.CreateBuilding(ctx, roster.BuildingInput{Grid: "g1", Name: "1栋"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	home, err := s.CreateHousehold(ctx, roster.HouseholdInput{BuildingID: bl.ID, Unit: "1单元", Room: "101"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := "45030519500101001"
+	id += string(pii.CheckDigit(id))
+	for _, in := range []roster.ResidentInput{
+		{HouseholdID: home.ID, Name: "张三", IDNumber: id},
+		{HouseholdID: home.ID, Name: "李四", Phone: "13900001111"},
+	} {
+		if _, err := s.CreateResident(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	text := "姓名,电话,身份证号,网格,楼栋,单元,房号\n" +
+		"张三丰,," + id + ",g1,1栋,1单元,101\n" + // same ID number: updated in place
+		"李四,13900001111,,g1,1栋,1单元,101\n" + // same household and name: unchanged
+		"李四,13900001111,,g1,1栋,1单元,102\n" + // same name and phone elsewhere: flagged
+		"王五,,,g1,1栋,1单元,101\n" // new, in the saved household
+	imp, err := s.ImportNow(ctx, roster.KindResidents, "r.csv", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if imp.Created != 1 || imp.Updated != 1 || imp.Unchanged != 1 || imp.ErrorCount != 1 || !errorSet(imp)["4/name/resident_same_name_phone"] {
+		t.Fatalf("import: %+v", imp)
+	}
+	list, _, err := s.ListResidents(ctx, roster.Filter{HouseholdID: home.ID, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, r := range list {
+		names = append(names, r.Name)
+	}
+	sort.Strings(names)
+	if strings.Join(names, ",") != "张三丰,李四,王五" {
+		t.Fatalf("household 101 holds %v", names)
+	}
+}
+
+// TestImportResidentsAcrossBatches: a file of several batches is matched
+// against the batches saved before it, and imported again creates nothing.
+func TestImportResidentsAcrossBatches(t *testing.T) {
+	db := storetest.New(t)
+	ctx := community(t, db)
+	s := &roster.Service{DB: db}
+	const n = 2500
+	// The last row repeats the first row's name and phone at another address.
+	data := append(residentsCSV(n), "居民0,17000000000,,,,g1,99栋,1单元,1\n"...)
+	for i, want := range []struct{ created, unchanged int }{{n, 0}, {0, n}} {
+		imp, err := s.ImportNow(ctx, roster.KindResidents, "big.csv", data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if imp.Rows != n+1 || imp.Created != want.created || imp.Unchanged != want.unchanged || imp.Updated != 0 ||
+			imp.ErrorCount != 1 || !errorSet(imp)[itoa(n+2)+"/name/resident_same_name_phone"] {
+			t.Fatalf("import %d: rows %d created %d unchanged %d updated %d errors %v", i+1, imp.Rows, imp.Created, imp.Unchanged, imp.Updated, imp.Errors)
+		}
+	}
+}

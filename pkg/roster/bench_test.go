@@ -15,6 +15,7 @@ import (
 
 	"github.com/wanjia/wanjia/pkg/audit"
 	"github.com/wanjia/wanjia/pkg/authz"
+	"github.com/wanjia/wanjia/pkg/pii"
 	"github.com/wanjia/wanjia/pkg/roster"
 	"github.com/wanjia/wanjia/pkg/store"
 	"github.com/wanjia/wanjia/pkg/store/storetest"
@@ -43,10 +44,13 @@ func community(tb testing.TB, db *store.DB) context.Context {
 }
 
 // residentsCSV builds n resident rows, three to a household, 700
-// households to a building, buildings spread over the five grids.
+// households to a building, buildings spread over the five grids. Every
+// resident has a distinct, valid ID number (with its check digit) that
+// agrees with the birth year and sex columns, so validation does its full
+// work.
 func residentsCSV(n int) []byte {
 	var b bytes.Buffer
-	b.WriteString("姓名,电话,出生年份,性别,标签,网格,楼栋,单元,房号\n")
+	b.WriteString("姓名,电话,身份证号,出生年份,性别,标签,网格,楼栋,单元,房号\n")
 	for i := 0; i < n; i++ {
 		tags := ""
 		if i%5 == 0 {
@@ -54,10 +58,19 @@ func residentsCSV(n int) []byte {
 		}
 		h := i / 3
 		bld := h / 700
-		fmt.Fprintf(&b, "居民%d,170%08d,%d,%s,%s,g%d,%d栋,%d单元,%d\n", i, i, 1940+i%70, []string{"男", "女"}[i%2], tags,
+		fmt.Fprintf(&b, "居民%d,170%08d,%s,%d,%s,%s,g%d,%d栋,%d单元,%d\n", i, i, benchID(i), 1940+i%70, []string{"男", "女"}[i%2], tags,
 			1+bld%5, bld, (h/70)%10+1, h%70+100)
 	}
 	return b.Bytes()
+}
+
+// benchID is the i-th synthetic ID number: i written in mixed radix as
+// birth year, day, month and sequence, so no two are equal. An odd
+// sequence digit means male, as the even rows are.
+func benchID(i int) string {
+	year, day, month, seq := 1940+i%70, 1+(i/70)%28, 1+(i/1960)%12, 2*(i/23520)+1-i%2
+	body := fmt.Sprintf("450305%04d%02d%02d%03d", year, month, day, seq)
+	return body + string(pii.CheckDigit(body))
 }
 
 // BenchmarkImport100k imports 100,000 residents (validation included) and,
@@ -135,13 +148,13 @@ func bareCopy(b *testing.B, db *store.DB, n int) time.Duration {
 	rows := make([][]any, n)
 	for i := range rows {
 		rows[i] = []any{fmt.Sprintf("01a22230-%04d-7000-8000-%012d", i%10000, i), "t-1", fmt.Sprintf("h-%d", i/3), "g-1", fmt.Sprintf("居民%d", i),
-			fmt.Sprintf("170%08d", i), fmt.Sprintf("%08d071", i), 1940 + i%70, "male", `["elderly"]`, now, now}
+			fmt.Sprintf("170%08d", i), fmt.Sprintf("%08d071", i), benchID(i), 1940 + i%70, "male", `["elderly"]`, now, now}
 	}
 	t0 := time.Now()
 	err = conn.Raw(func(dc any) error {
 		pc := dc.(*stdlib.Conn).Conn()
 		_, err := pc.CopyFrom(ctx, pgx.Identifier{"copy_residents"},
-			[]string{"id", "tenant_id", "household_id", "grid_id", "name", "phone", "phone_rev", "birth_year", "sex", "tags", "created_at", "updated_at"},
+			[]string{"id", "tenant_id", "household_id", "grid_id", "name", "phone", "phone_rev", "id_number", "birth_year", "sex", "tags", "created_at", "updated_at"},
 			pgx.CopyFromRows(rows))
 		return err
 	})

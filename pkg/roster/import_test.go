@@ -165,7 +165,7 @@ func TestImportResidentsAcrossBatches(t *testing.T) {
 	s := &roster.Service{DB: db}
 	const n = 2500
 	// The last row repeats the first row's name and phone at another address.
-	data := append(residentsCSV(n), "居民0,17000000000,,,,g1,99栋,1单元,1\n"...)
+	data := append(residentsCSV(n), "居民0,17000000000,,,,,g1,99栋,1单元,1\n"...)
 	for i, want := range []struct{ created, unchanged int }{{n, 0}, {0, n}} {
 		imp, err := s.ImportNow(ctx, roster.KindResidents, "big.csv", data)
 		if err != nil {

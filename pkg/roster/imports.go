@@ -277,8 +277,10 @@ func (s *Service) saveImport(ctx context.Context, imp *Import, cols ...string) e
 }
 
 // importBatch is how many rows share one transaction: large enough to
-// amortise round trips, small enough that a failure loses little work.
-const importBatch = 1000
+// amortise round trips and commits (5,000 rows are about a sixth of a
+// second on PostgreSQL), small enough to keep memory flat and progress
+// moving.
+const importBatch = 5000
 
 func (s *Service) runRows(ctx context.Context, imp *Import) error {
 	r, err := sheet.Open(bytes.NewReader(imp.File), imp.Filename, fieldsFor(imp.Kind), importLimits)

@@ -155,6 +155,10 @@ func TestImportResidentsMatchesTheRoster(t *testing.T) {
 	if strings.Join(names, ",") != "张三丰,李四,王五" {
 		t.Fatalf("household 101 holds %v", names)
 	}
+	// The refused row's household (room 102) is not left empty on the roster.
+	if homes, _, err := s.ListHouseholds(ctx, roster.Filter{Limit: 10}); err != nil || len(homes) != 1 {
+		t.Fatalf("households: %d %v", len(homes), err)
+	}
 }
 
 // TestImportResidentsAcrossBatches: a file of several batches is matched

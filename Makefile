@@ -7,7 +7,7 @@ PG_URL    ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 REDIS_URL ?= redis://127.0.0.1:6379/0
 STATICCHECK_VERSION ?= 2026.2.2
 
-.PHONY: run build test test-real bench lint migrate docker chart-lint clean
+.PHONY: run build test test-real bench bench-real lint migrate docker chart-lint clean
 
 ## run: build and start everything in one process on the embedded mode, with the demo district
 run: build
@@ -25,9 +25,13 @@ test:
 test-real:
 	WANJIA_TEST_DATABASE_URL='$(PG_URL)' WANJIA_TEST_REDIS_URL='$(REDIS_URL)' $(GO) test -race -count=1 ./...
 
-## bench: the speed and memory goals
+## bench: the speed and memory goals, on SQLite + in-process Redis
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## bench-real: the same against PostgreSQL and Redis (the import goals are set there)
+bench-real:
+	WANJIA_TEST_DATABASE_URL='$(PG_URL)' WANJIA_TEST_REDIS_URL='$(REDIS_URL)' $(GO) test -run '^$$' -bench . -benchmem ./...
 
 ## lint: formatting, vet and staticcheck
 lint:

@@ -224,6 +224,7 @@ func upload(t *testing.T, h http.Handler, token, kind, name string, data []byte)
 }
 
 type importView struct {
+	ID      string `json:"id"`
 	Status  string `json:"status"`
 	Rows    int    `json:"rows"`
 	Created int    `json:"created"`
@@ -279,6 +280,18 @@ func TestImportResidents(t *testing.T) {
 	}
 	if len(wantBad) > 0 {
 		t.Fatalf("errors %+v lack %v", v.Errors, wantBad)
+	}
+	// The rejected rows come back as a file, for the uploader's office only.
+	rejected := "/api/v1/orgs/yucai/imports/" + v.ID + "/rejected.csv"
+	rec = do(t, h, http.MethodGet, rejected, staff, nil)
+	if rec.Code != 200 || strings.Count(rec.Body.String(), "\n") != 5 || !strings.Contains(rec.Body.String(), "坏电话,12345,") {
+		t.Fatalf("rejected rows: %d %s", rec.Code, rec.Body)
+	}
+	if rec := do(t, h, http.MethodGet, rejected, login(t, h, "qixing.official", demoPassword), nil); rec.Code != 403 {
+		t.Fatalf("official reads rejected rows: %d", rec.Code)
+	}
+	if rec := do(t, h, http.MethodGet, "/api/v1/orgs/yucai/imports/"+v.ID+"/rejected.pdf", staff, nil); rec.Code != 404 {
+		t.Fatalf("rejected.pdf: %d", rec.Code)
 	}
 	// The same file again creates nothing.
 	rec = upload(t, h, staff, "residents", "roster.csv", []byte(csv))

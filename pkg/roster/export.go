@@ -111,7 +111,7 @@ func (s *Service) Export(ctx context.Context, kind, format string, w io.Writer) 
 const exportPage = 2000
 
 func (s *Service) exportHouseholds(ctx context.Context, tx *store.TenantTx, g *grids, v view, bname map[string]string, t table) (int, error) {
-	if err := t.row([]string{"网格 grid", "楼栋 building", "单元 unit", "房号 room", "地址 address", "电话 phone", "标签 tags", "备注 notes"}); err != nil {
+	if err := t.row(headers(householdFields)); err != nil {
 		return 0, err
 	}
 	n, after := 0, ""
@@ -140,8 +140,7 @@ func (s *Service) exportHouseholds(ctx context.Context, tx *store.TenantTx, g *g
 }
 
 func (s *Service) exportResidents(ctx context.Context, tx *store.TenantTx, g *grids, v view, bname map[string]string, t table) (int, error) {
-	if err := t.row([]string{"姓名 name", "电话 phone", "身份证号 id_number", "出生年份 birth_year", "性别 sex", "标签 tags",
-		"网格 grid", "楼栋 building", "单元 unit", "房号 room", "地址 address"}); err != nil {
+	if err := t.row(headers(residentFields)); err != nil {
 		return 0, err
 	}
 	n, after := 0, ""

@@ -47,6 +47,7 @@ func (s *Service) Routes(org *authz.OrgRoutes) {
 	org.Handle(http.MethodDelete, "/residents/:id", write, remove(s.DeleteResident))
 	org.Handle(http.MethodPost, "/imports", imp, web.BodyLimit(MaxImportBytes+1<<20), s.handleCreateImport)
 	org.Handle(http.MethodGet, "/imports/:id", imp, s.handleGetImport)
+	org.Handle(http.MethodGet, "/imports/:id/:file", imp, s.handleRejectedRows)
 	org.Handle(http.MethodGet, "/exports/:file", export, s.handleExport)
 }
 

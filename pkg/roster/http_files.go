@@ -63,7 +63,7 @@ func (s *Service) handleGetImport(c *gin.Context) {
 	}
 	body := gin.H{"id": imp.ID, "kind": imp.Kind, "status": imp.Status, "filename": imp.Filename, "rows": imp.Rows,
 		"created": imp.Created, "updated": imp.Updated, "unchanged": imp.Unchanged, "errors": imp.Errors,
-		"error_count": imp.ErrorCount, "created_at": imp.CreatedAt, "started_at": imp.StartedAt, "finished_at": imp.FinishedAt}
+		"errors_truncated": imp.ErrorsTruncated, "error_count": imp.ErrorCount, "created_at": imp.CreatedAt, "started_at": imp.StartedAt, "finished_at": imp.FinishedAt}
 	if imp.Message != "" {
 		body["message"] = i18n.T(lang, imp.Message, nil)
 	}
@@ -76,14 +76,32 @@ func (s *Service) handleExport(c *gin.Context) {
 		web.Fail(c, errs.New(errs.KindNotFound, "export_unknown", nil))
 		return
 	}
+	sendFile(c, kind+"."+format, func(w io.Writer) error { return s.Export(c.Request.Context(), kind, format, w) })
+}
+
+// handleRejectedRows serves /imports/{id}/rejected.{csv|xlsx}.
+func (s *Service) handleRejectedRows(c *gin.Context) {
+	name, format, _ := strings.Cut(c.Param("file"), ".")
+	if name != "rejected" || (format != "csv" && format != "xlsx") {
+		web.Fail(c, errs.NotFound())
+		return
+	}
+	id := c.Param("id")
+	sendFile(c, "rejected-"+id+"."+format, func(w io.Writer) error {
+		return s.RejectedRows(c.Request.Context(), id, format, web.Lang(c), w)
+	})
+}
+
+// sendFile streams what write writes as a download. Headers go out only
+// with the first bytes, so that a refusal before then is still a clean
+// error answer.
+func sendFile(c *gin.Context, filename string, write func(w io.Writer) error) {
 	ct := "text/csv; charset=utf-8"
-	if format == "xlsx" {
+	if strings.HasSuffix(filename, ".xlsx") {
 		ct = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 	}
-	// Headers go out only when the first bytes do, so that a refusal before
-	// then is still a clean error answer.
-	w := &lazyWriter{c: c, contentType: ct, filename: kind + "." + format}
-	if err := s.Export(c.Request.Context(), kind, format, w); err != nil {
+	w := &lazyWriter{c: c, contentType: ct, filename: filename}
+	if err := write(w); err != nil {
 		if !w.started {
 			web.Fail(c, err)
 			return

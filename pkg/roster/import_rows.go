@@ -37,7 +37,8 @@ type batcher struct {
 	seed      maphash.Seed
 	saved     map[uint64]struct{} // hashes of residents' keys (see residentKey)
 	rows      []pendingRow
-	seen      map[string]int // natural key → first row, to catch repeats in one file
+	rejected  map[int]*rejectedRow // this batch's rows that were not saved, by line
+	seen      map[string]int       // natural key → first row, to catch repeats in one file
 }
 
 type homeRef struct{ id, gridID string }
@@ -48,21 +49,8 @@ type pendingRow struct {
 }
 
 func newBatcher(s *Service, imp *Import) *batcher {
-	return &batcher{s: s, imp: imp, seen: map[string]int{}, pending: map[string]bool{},
+	return &batcher{s: s, imp: imp, seen: map[string]int{}, pending: map[string]bool{}, rejected: map[int]*rejectedRow{},
 		homes: map[string]homeRef{}, saved: map[uint64]struct{}{}, seed: maphash.MakeSeed()}
-}
-
-func (b *batcher) fail(line int, field, key string, args map[string]any) {
-	b.imp.ErrorCount++
-	if len(b.imp.Errors) < maxStoredErrors {
-		b.imp.Errors = append(b.imp.Errors, RowError{Row: line, Field: field, Key: key, Args: args})
-	}
-}
-
-func (b *batcher) failFields(line int, fe []errs.FieldError) {
-	for _, f := range fe {
-		b.fail(line, f.Field, f.Key, f.Args)
-	}
 }
 
 func (b *batcher) add(line int, values []string) {
@@ -71,7 +59,7 @@ func (b *batcher) add(line int, values []string) {
 }
 
 func (b *batcher) flush(ctx context.Context) error {
-	if len(b.rows) == 0 {
+	if len(b.rows) == 0 && len(b.rejected) == 0 {
 		return nil
 	}
 	err := b.s.DB.InTenantConnTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
@@ -87,6 +75,9 @@ func (b *batcher) flush(ctx context.Context) error {
 			err = b.residents(ctx, tx)
 		}
 		if err != nil {
+			return err
+		}
+		if err := b.saveRejected(ctx, tx); err != nil {
 			return err
 		}
 		// Progress commits with the rows it counts, so a reader never sees

@@ -2,6 +2,9 @@ package roster_test
 
 import (
 	"bytes"
+	"encoding/csv"
+	"fmt"
+	"io"
 	"sort"
 	"strconv"
 	"strings"
@@ -10,6 +13,7 @@ import (
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 
+	"github.com/wanjia/wanjia/pkg/i18n"
 	"github.com/wanjia/wanjia/pkg/pii"
 	"github.com/wanjia/wanjia/pkg/roster"
 	"github.com/wanjia/wanjia/pkg/store/storetest"
@@ -178,6 +182,101 @@ func TestImportResidentsAcrossBatches(t *testing.T) {
 		if imp.Rows != n+1 || imp.Created != want.created || imp.Unchanged != want.unchanged || imp.Updated != 0 ||
 			imp.ErrorCount != 1 || !errorSet(imp)[itoa(n+2)+"/name/resident_same_name_phone"] {
 			t.Fatalf("import %d: rows %d created %d unchanged %d updated %d errors %v", i+1, imp.Rows, imp.Created, imp.Unchanged, imp.Updated, imp.Errors)
+		}
+	}
+}
+
+// TestRejectedRows: every rejected row is kept with its reasons and cells;
+// the rejected-rows file, fixed, imports as it is.
+func TestRejectedRows(t *testing.T) {
+	db := storetest.New(t)
+	ctx := community(t, db)
+	s := &roster.Service{DB: db}
+	var text strings.Builder
+	text.WriteString("姓名,电话,网格,地址\n")
+	const bad = 1005 // more than the status lists
+	for i := 0; i < bad; i++ {
+		fmt.Fprintf(&text, "居民%d,12345,g1,七星路%d号\n", i, i) // a bad phone
+	}
+	text.WriteString("无网格,13900001111,,\n") // two problems: no grid, no address
+	text.WriteString("好人,13900002222,g2,七星路1号\n")
+	imp, err := s.ImportNow(ctx, roster.KindResidents, "r.csv", []byte(text.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if imp.Created != 1 || imp.ErrorCount != bad+2 || !imp.ErrorsTruncated || len(imp.Errors) != 1000 {
+		t.Fatalf("import: created %d, error_count %d, truncated %v, %d errors listed", imp.Created, imp.ErrorCount, imp.ErrorsTruncated, len(imp.Errors))
+	}
+
+	var file bytes.Buffer
+	if err := s.RejectedRows(ctx, imp.ID, "csv", i18n.ZH, &file); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(file.Bytes(), []byte("\xEF\xBB\xBF")))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != bad+2 || rows[0][0] != "行号" || rows[0][2] != "姓名 name" {
+		t.Fatalf("rejected file: %d rows, header %v", len(rows), rows[0])
+	}
+	first, last := rows[1], rows[len(rows)-1]
+	if first[0] != "2" || !strings.HasPrefix(first[1], "电话: ") || first[2] != "居民0" || first[3] != "12345" {
+		t.Fatalf("first rejected row: %q", first)
+	}
+	if last[0] != itoa(bad+2) || strings.Count(last[1], "; ") != 1 || last[2] != "无网格" {
+		t.Fatalf("last rejected row: %q", last)
+	}
+
+	// The office fixes the phones and uploads the file again.
+	var fixed bytes.Buffer
+	w := csv.NewWriter(&fixed)
+	for i, r := range rows[:bad+1] {
+		if i > 0 {
+			r[3] = fmt.Sprintf("1390000%04d", i+2)
+		}
+		_ = w.Write(r)
+	}
+	w.Flush()
+	again, err := s.ImportNow(ctx, roster.KindResidents, "rejected.csv", fixed.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Created != bad || again.ErrorCount != 0 {
+		t.Fatalf("fixed file: created %d, errors %v", again.Created, again.Errors)
+	}
+	// A retry of the import starts over without doubling its rejected rows.
+	if err := s.RejectedRows(ctx, again.ID, "xlsx", i18n.EN, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestExportReimports: an export, as CSV or XLSX, imports back onto the
+// same roster without changing anything.
+func TestExportReimports(t *testing.T) {
+	db := storetest.New(t)
+	ctx := community(t, db)
+	s := &roster.Service{DB: db}
+	homes, people, err := s.SeedDemo(ctx, roster.DemoSpec{Seed: 7, Grids: []string{"g1", "g2"}, Buildings: 4, Households: 60, ElderlyShare: 0.3, Street: "测试路"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		kind string
+		n    int
+	}{{roster.KindHouseholds, homes}, {roster.KindResidents, people}} {
+		for _, format := range []string{"csv", "xlsx"} {
+			var file bytes.Buffer
+			if err := s.Export(ctx, c.kind, format, &file); err != nil {
+				t.Fatal(err)
+			}
+			imp, err := s.ImportNow(ctx, c.kind, "export."+format, file.Bytes())
+			if err != nil {
+				t.Fatalf("%s.%s: %v", c.kind, format, err)
+			}
+			if imp.Rows != c.n || imp.Unchanged != c.n || imp.ErrorCount != 0 {
+				t.Errorf("%s.%s re-imported: rows %d unchanged %d created %d updated %d errors %v", c.kind, format,
+					imp.Rows, imp.Unchanged, imp.Created, imp.Updated, imp.Errors)
+			}
 		}
 	}
 }

@@ -25,9 +25,9 @@ import (
 const (
 	MaxImportBytes = 32 << 20
 	MaxImportRows  = 200_000
-	// maxStoredErrors bounds what one import keeps of its row errors; the
-	// count of all of them is kept too.
-	maxStoredErrors = 2000
+	// maxShownRows bounds the rejected rows an import's status lists; all
+	// of them are in its rejected-rows file.
+	maxShownRows = 1000
 )
 
 // Import kinds.
@@ -50,13 +50,17 @@ type Import struct {
 	Created       int        `bun:"created" json:"created"`
 	Updated       int        `bun:"updated" json:"updated"`
 	Unchanged     int        `bun:"unchanged" json:"unchanged"`
-	Errors        []RowError `bun:"errors" json:"errors"`
 	ErrorCount    int        `bun:"error_count" json:"error_count"`
 	Message       string     `bun:"message" json:"message,omitempty"`
 	CreatedBy     string     `bun:"created_by" json:"-"`
 	CreatedAt     time.Time  `bun:"created_at" json:"created_at"`
 	StartedAt     *time.Time `bun:"started_at" json:"started_at,omitempty"`
 	FinishedAt    *time.Time `bun:"finished_at" json:"finished_at,omitempty"`
+
+	// Errors are the problems of the first rejected rows (see maxShownRows),
+	// kept in import_errors; ErrorsTruncated says there are more.
+	Errors          []RowError `bun:"-" json:"errors"`
+	ErrorsTruncated bool       `bun:"-" json:"errors_truncated"`
 }
 
 // RowError explains why one row was not saved. Key and Args are stored;
@@ -167,7 +171,7 @@ func (s *Service) storeImport(ctx context.Context, kind, filename string, data [
 	scope, _ := tenancy.From(ctx)
 	actor := audit.ActorFrom(ctx)
 	imp := &Import{ID: newID(), TenantID: scope.TenantID, Kind: kind, Status: "queued", Filename: filename, Size: int64(len(data)),
-		File: data, Errors: []RowError{}, CreatedBy: actor.UserID, CreatedAt: s.now()}
+		File: data, CreatedBy: actor.UserID, CreatedAt: s.now()}
 	err = s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
 		imp.TenantID = tx.Tenant()
 		if _, err := tx.NewInsert().Model(imp).Exec(ctx); err != nil {
@@ -214,13 +218,14 @@ func (s *Service) GetImport(ctx context.Context, id string) (*Import, error) {
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound()
 		}
+		if err != nil {
+			return err
+		}
+		imp.Errors, imp.ErrorsTruncated, err = shownErrors(ctx, tx, imp.ID)
 		return err
 	})
 	if err != nil {
 		return nil, err
-	}
-	if imp.Errors == nil {
-		imp.Errors = []RowError{}
 	}
 	return imp, nil
 }
@@ -243,8 +248,16 @@ func (s *Service) RunImport(ctx context.Context, id string) error {
 		return nil
 	}
 	started := s.now()
-	imp.Status, imp.StartedAt, imp.Rows, imp.Created, imp.Updated, imp.Unchanged, imp.Errors, imp.ErrorCount = "running", &started, 0, 0, 0, 0, []RowError{}, 0
-	if err := s.saveImport(ctx, imp, "status", "started_at"); err != nil {
+	// A retry starts over: every row is read again and upserted.
+	imp.Status, imp.StartedAt, imp.Rows, imp.Created, imp.Updated, imp.Unchanged, imp.ErrorCount = "running", &started, 0, 0, 0, 0, 0
+	err = s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
+		if _, err := tx.Delete((*rejectedRow)(nil)).Where("import_id = ?", imp.ID).Exec(ctx); err != nil {
+			return fmt.Errorf("import: clear rejected rows: %w", err)
+		}
+		_, err := tx.Update(imp).Column("status", "started_at", "rows", "created", "updated", "unchanged", "error_count").WherePK().Exec(ctx)
+		return err
+	})
+	if err != nil {
 		return err
 	}
 
@@ -260,19 +273,12 @@ func (s *Service) RunImport(ctx context.Context, id string) error {
 		imp.Status, imp.Message = "failed", se.Key
 	}
 	return s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
-		if _, err := tx.Update(imp).Column("status", "rows", "created", "updated", "unchanged", "errors", "error_count", "message", "finished_at").
+		if _, err := tx.Update(imp).Column("status", "rows", "created", "updated", "unchanged", "error_count", "message", "finished_at").
 			Set("file = NULL").WherePK().Exec(ctx); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.ActionUpdate, "import", imp.ID, map[string]any{
 			"status": imp.Status, "rows": imp.Rows, "created": imp.Created, "updated": imp.Updated, "errors": imp.ErrorCount})
-	})
-}
-
-func (s *Service) saveImport(ctx context.Context, imp *Import, cols ...string) error {
-	return s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
-		_, err := tx.Update(imp).Column(cols...).WherePK().Exec(ctx)
-		return err
 	})
 }
 

@@ -28,3 +28,11 @@ func init() {
 		"repeated_in_file": {ZH: "与第 {row} 行重复", EN: "Repeats row {row}"},
 	})
 }
+
+func init() {
+	i18n.Register(map[string]i18n.Message{
+		"rejected_line":       {ZH: "行号", EN: "Line"},
+		"rejected_problems":   {ZH: "问题", EN: "Problems"},
+		"import_not_finished": {ZH: "导入尚未完成", EN: "The import has not finished yet"},
+	})
+}

@@ -113,7 +113,13 @@ func TestNormalizeAndMatch(t *testing.T) {
 		{"备注", ""},
 		{"", ""},
 		{"()", ""},
-		{"(姓名)", "name"}, // the parentheses themselves are ignored first
+		{"(姓名)", "name"},    // the parentheses themselves are ignored first
+		{"姓名 name", "name"}, // wanjia's own exports
+		{"姓名/name", "name"},
+		{"name　姓名", "name"},
+		{"身份证号 id_number", "id_number"},
+		{"姓名 phone", ""}, // two fields: neither
+		{"姓名 备注", ""},
 	}
 	for _, tt := range tests {
 		got := ""

@@ -96,7 +96,26 @@ func (m *matcher) match(title string) int {
 			return i
 		}
 	}
-	return -1
+	return m.matchBilingual(title)
+}
+
+// matchBilingual reads a title that names one field in two languages, as
+// wanjia's own exports write them: "姓名 name", "姓名/name", "name 姓名".
+// Every part must name the same field.
+func (m *matcher) matchBilingual(title string) int {
+	parts := strings.FieldsFunc(width.Fold.String(title), func(r rune) bool { return unicode.IsSpace(r) || r == '/' })
+	if len(parts) < 2 {
+		return -1
+	}
+	field := -1
+	for _, p := range parts {
+		i, ok := m.index[normalize(p)]
+		if !ok || (field >= 0 && i != field) {
+			return -1
+		}
+		field = i
+	}
+	return field
 }
 
 func (m *matcher) matchesAny(cells []string) bool {

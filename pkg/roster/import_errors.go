@@ -1,0 +1,184 @@
+package roster
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/uptrace/bun"
+
+	"github.com/wanjia/wanjia/pkg/audit"
+	"github.com/wanjia/wanjia/pkg/errs"
+	"github.com/wanjia/wanjia/pkg/i18n"
+	"github.com/wanjia/wanjia/pkg/sheet"
+	"github.com/wanjia/wanjia/pkg/store"
+)
+
+// rejectedRow is a row an import did not save: why, and what it held.
+type rejectedRow struct {
+	bun.BaseModel `bun:"table:import_errors,alias:ie"`
+	TenantID      string    `bun:"tenant_id"`
+	ImportID      string    `bun:"import_id"`
+	Line          int       `bun:"line"`
+	Problems      []problem `bun:"problems"`
+	Cells         []string  `bun:"cells"`
+}
+
+// problem is one reason a row was rejected, as a message key.
+type problem struct {
+	Field string         `json:"field,omitempty"`
+	Key   string         `json:"key"`
+	Args  map[string]any `json:"args,omitempty"`
+}
+
+// fail records a problem with the row at line; the row is saved with the
+// batch's transaction (see saveRejected).
+func (b *batcher) fail(line int, field, key string, args map[string]any) {
+	b.imp.ErrorCount++
+	r := b.rejected[line]
+	if r == nil {
+		r = &rejectedRow{Line: line}
+		b.rejected[line] = r
+	}
+	r.Problems = append(r.Problems, problem{Field: field, Key: key, Args: args})
+}
+
+func (b *batcher) failFields(line int, fe []errs.FieldError) {
+	for _, f := range fe {
+		b.fail(line, f.Field, f.Key, f.Args)
+	}
+}
+
+// saveRejected writes the rows of this batch that were not saved, with
+// their cells, so that nothing an office uploaded is lost unexplained.
+func (b *batcher) saveRejected(ctx context.Context, tx *store.TenantTx) error {
+	if len(b.rejected) == 0 {
+		return nil
+	}
+	cells := make(map[int][]string, len(b.rows))
+	for _, r := range b.rows {
+		cells[r.line] = r.values
+	}
+	rows := make([]*rejectedRow, 0, len(b.rejected))
+	for _, r := range b.rejected {
+		r.TenantID, r.ImportID, r.Cells = tx.Tenant(), b.imp.ID, cells[r.Line]
+		if r.Cells == nil {
+			r.Cells = []string{} // a row the reader could not read
+		}
+		rows = append(rows, r)
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].Line < rows[j].Line })
+	if _, err := tx.NewInsert().Model(&rows).Exec(ctx); err != nil {
+		return fmt.Errorf("import: save rejected rows: %w", err)
+	}
+	clear(b.rejected)
+	return nil
+}
+
+// shownErrors lists the problems of an import's first rejected rows, and
+// whether there are more.
+func shownErrors(ctx context.Context, tx *store.TenantTx, importID string) ([]RowError, bool, error) {
+	var rows []rejectedRow
+	if err := tx.Select(&rows).Column("line", "problems").Where("ie.import_id = ?", importID).
+		Order("ie.line").Limit(maxShownRows + 1).Scan(ctx); err != nil {
+		return nil, false, fmt.Errorf("import errors: %w", err)
+	}
+	more := len(rows) > maxShownRows
+	if more {
+		rows = rows[:maxShownRows]
+	}
+	out := []RowError{}
+	for _, r := range rows {
+		for _, p := range r.Problems {
+			out = append(out, RowError{Row: r.Line, Field: p.Field, Key: p.Key, Args: p.Args})
+		}
+	}
+	return out, more, nil
+}
+
+// headerOf is the bilingual column header of a field ("姓名 name"), which
+// the importer reads back.
+func headerOf(f sheet.Field) string { return f.Aliases[0] + " " + f.Name }
+
+func headers(fields []sheet.Field) []string {
+	out := make([]string, len(fields))
+	for i, f := range fields {
+		out[i] = headerOf(f)
+	}
+	return out
+}
+
+const rejectedPage = 2000
+
+// RejectedRows writes an import's rejected rows as CSV or XLSX: the line,
+// the problems in lang, then the row's cells under the import's own
+// headers, so the office can fix the file and upload it again as it is
+// (the first two columns are ignored on import). The download is audited:
+// the rows hold personal data as the office typed it.
+func (s *Service) RejectedRows(ctx context.Context, id, format string, lang i18n.Lang, w io.Writer) error {
+	return s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
+		imp := new(Import)
+		err := tx.Select(imp).Column("id", "kind", "status").Where("i.id = ?", id).Scan(ctx)
+		if err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return notFound()
+			}
+			return err
+		}
+		if imp.Status != "done" && imp.Status != "failed" {
+			return errs.Conflict("import_not_finished", nil)
+		}
+		fields := fieldsFor(imp.Kind)
+		header := []string{i18n.T(lang, "rejected_line", nil), i18n.T(lang, "rejected_problems", nil)}
+		header = append(header, headers(fields)...)
+		label := map[string]string{}
+		for _, f := range fields {
+			label[f.Name] = f.Name
+			if lang == i18n.ZH {
+				label[f.Name] = f.Aliases[0]
+			}
+		}
+		t, err := newTable(format, w)
+		if err != nil {
+			return err
+		}
+		if err := t.row(header); err != nil {
+			return err
+		}
+		n, after := 0, 0
+		for {
+			var rows []rejectedRow
+			if err := tx.Select(&rows).Where("ie.import_id = ? AND ie.line > ?", id, after).
+				Order("ie.line").Limit(rejectedPage).Scan(ctx); err != nil {
+				return fmt.Errorf("rejected rows: %w", err)
+			}
+			for _, r := range rows {
+				msgs := make([]string, len(r.Problems))
+				for i, p := range r.Problems {
+					msgs[i] = i18n.T(lang, p.Key, p.Args)
+					if l := label[p.Field]; l != "" {
+						msgs[i] = l + ": " + msgs[i]
+					}
+				}
+				cells := append([]string{strconv.Itoa(r.Line), strings.Join(msgs, "; ")}, r.Cells...)
+				if err := t.row(cells); err != nil {
+					return err
+				}
+				n++
+			}
+			if len(rows) < rejectedPage {
+				break
+			}
+			after = rows[len(rows)-1].Line
+		}
+		if err := t.close(); err != nil {
+			return fmt.Errorf("write rejected rows: %w", err)
+		}
+		return audit.Record(ctx, tx, audit.ActionExport, "import", id, map[string]any{"rejected_rows": n, "format": format})
+	})
+}

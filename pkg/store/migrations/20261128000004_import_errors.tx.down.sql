@@ -1,0 +1,3 @@
+ALTER TABLE imports ADD COLUMN errors {{.JSON}} NOT NULL DEFAULT '[]';
+--bun:split
+DROP TABLE IF EXISTS import_errors;

@@ -320,10 +320,18 @@ func (s *Service) ListResidents(ctx context.Context, f Filter) ([]ResidentView, 
 		if f.Tag != "" {
 			q = s.tagCondition(q, "r", f.Tag)
 		}
+		v := viewOf(ctx)
 		if qq := clean(f.Q); qq != "" {
-			if isDigits(qq) && len(qq) >= 3 {
+			// A whole ID number finds its holder, for the roles that see ID
+			// numbers; for others it would confirm who lives here, so it is
+			// only a name.
+			id, err := pii.ParseID(qq, s.now())
+			switch {
+			case err == nil && v.fullID:
+				q = q.Where("r.id_number = ?", id.Number)
+			case isDigits(qq) && len(qq) >= 3:
 				q = s.prefixCondition(q, "r.phone_rev", reverse(qq))
-			} else {
+			default:
 				q = s.prefixCondition(q, "r.name", qq)
 			}
 		}
@@ -337,7 +345,6 @@ func (s *Service) ListResidents(ctx context.Context, f Filter) ([]ResidentView, 
 			rows = rows[:f.Limit]
 			next = rows[len(rows)-1].ID
 		}
-		v := viewOf(ctx)
 		out = make([]ResidentView, 0, len(rows))
 		for i := range rows {
 			out = append(out, residentView(&rows[i], g, v, false))

@@ -3,6 +3,7 @@ package workers
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -21,7 +22,21 @@ func (h handlers) importRoster(ctx context.Context, t *asynq.Task) error {
 	if p.Actor.UserID != "" {
 		ctx = audit.WithActor(ctx, p.Actor)
 	}
-	return h.Roster.RunImport(ctx, p.ImportID)
+	err := h.Roster.RunImport(ctx, p.ImportID)
+	if err != nil && (lastAttempt(ctx) || errors.Is(err, asynq.SkipRetry)) {
+		// Asynq will not run it again: say so on the import itself.
+		if gerr := h.Roster.GiveUp(ctx, p.ImportID); gerr != nil {
+			h.Logger.Error("import: could not mark as failed", "import_id", p.ImportID, "err", gerr)
+		}
+	}
+	return err
+}
+
+// lastAttempt tells whether a failure now leaves the task for good.
+func lastAttempt(ctx context.Context) bool {
+	retried, ok1 := asynq.GetRetryCount(ctx)
+	maxRetry, ok2 := asynq.GetMaxRetry(ctx)
+	return ok1 && ok2 && retried >= maxRetry
 }
 
 // staleImportAge is how long an upload may wait before its task is
@@ -32,6 +47,13 @@ func (h handlers) reconcileImports(ctx context.Context, _ *asynq.Task) error {
 	n, err := h.Roster.RequeueStale(ctx, staleImportAge)
 	if n > 0 {
 		h.Logger.Warn("re-queued imports whose task was lost", "count", n)
+	}
+	if err != nil {
+		return err
+	}
+	n, err = h.Roster.FailAbandoned(ctx)
+	if n > 0 {
+		h.Logger.Warn("ended imports abandoned on their last attempt", "count", n)
 	}
 	return err
 }

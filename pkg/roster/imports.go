@@ -111,6 +111,10 @@ var importLimits = sheet.Limits{MaxBytes: MaxImportBytes, MaxRows: MaxImportRows
 // TypeImport is the task that processes an upload.
 const TypeImport = "roster:import"
 
+// importTimeout bounds one attempt at an import; 200,000 rows take well
+// under a minute.
+const importTimeout = 30 * time.Minute
+
 // ImportPayload names the import to process and who uploaded it, so the
 // worker's audit entries are filed under that person and community.
 type ImportPayload struct {
@@ -127,7 +131,7 @@ func NewImportTask(tenantID, importID string, actor audit.Actor) (*asynq.Task, [
 		return nil, nil, err
 	}
 	return asynq.NewTask(TypeImport, b), []asynq.Option{asynq.Queue(queue.QueueDefault), asynq.TaskID("import:" + importID),
-		asynq.MaxRetry(3), asynq.Timeout(30 * time.Minute), asynq.Retention(24 * time.Hour)}, nil
+		asynq.MaxRetry(3), asynq.Timeout(importTimeout), asynq.Retention(24 * time.Hour)}, nil
 }
 
 // CreateImport checks an upload (format, header, size) at once, so a bad
@@ -345,4 +349,51 @@ func (s *Service) RequeueStale(ctx context.Context, olderThan time.Duration) (in
 		n++
 	}
 	return n, nil
+}
+
+// GiveUp ends an import that will not be attempted again (its task ran out
+// of retries) as failed, so the office is told to upload it again instead
+// of watching "running" for ever. Rows already saved stay saved.
+func (s *Service) GiveUp(ctx context.Context, id string) error {
+	return s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
+		return giveUp(ctx, tx, id, s.now())
+	})
+}
+
+func giveUp(ctx context.Context, tx *store.TenantTx, id string, now time.Time) error {
+	res, err := tx.Update((*Import)(nil)).Set("status = 'failed', message = ?, finished_at = ?, file = NULL", keyGaveUp, now).
+		Where("i.id = ? AND i.status IN ('queued', 'running')", id).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("give up import %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil // finished meanwhile
+	}
+	return audit.Record(ctx, tx, audit.ActionUpdate, "import", id, map[string]any{"status": "failed", "message": keyGaveUp})
+}
+
+const keyGaveUp = "import_gave_up"
+
+// FailAbandoned ends as failed every import still running long after its
+// last attempt must have timed out: its worker died on the final attempt,
+// and Asynq will not run it again.
+func (s *Service) FailAbandoned(ctx context.Context) (int, error) {
+	var stuck []struct {
+		ID       string `bun:"id"`
+		TenantID string `bun:"tenant_id"`
+	}
+	// A system job over all tenants, like RequeueStale; each import is then
+	// ended in its own tenant's scope.
+	err := s.DB.NewSelect().TableExpr("imports").Column("id", "tenant_id").
+		Where("status = 'running' AND started_at < ?", s.now().Add(-2*importTimeout)).Limit(1000).Scan(ctx, &stuck)
+	if err != nil {
+		return 0, fmt.Errorf("find abandoned imports: %w", err)
+	}
+	for i, st := range stuck {
+		tctx := tenancy.With(ctx, tenancy.Scope{TenantID: st.TenantID})
+		if err := s.GiveUp(tctx, st.ID); err != nil {
+			return i, err
+		}
+	}
+	return len(stuck), nil
 }

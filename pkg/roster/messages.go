@@ -34,5 +34,6 @@ func init() {
 		"rejected_line":       {ZH: "行号", EN: "Line"},
 		"rejected_problems":   {ZH: "问题", EN: "Problems"},
 		"import_not_finished": {ZH: "导入尚未完成", EN: "The import has not finished yet"},
+		"import_gave_up":      {ZH: "导入多次重试仍未完成，已保存的行保留，请重新上传文件", EN: "The import could not finish after several tries; rows already saved are kept. Upload the file again"},
 	})
 }

@@ -2,6 +2,7 @@ package roster_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/wanjia/wanjia/pkg/queue"
 	"github.com/wanjia/wanjia/pkg/queue/queuetest"
@@ -52,5 +53,40 @@ func TestRequeueStale(t *testing.T) {
 	_ = r.Client.FlushDB(ctx).Err()
 	if n, err := s.RequeueStale(ctx, 0); err != nil || n != 0 {
 		t.Fatalf("reconcile after done: %d %v", n, err)
+	}
+}
+
+// TestFailAbandoned: an import left running by a worker that died on its
+// last attempt ends as failed, with a message; finished ones are left alone.
+func TestFailAbandoned(t *testing.T) {
+	db := storetest.New(t)
+	ctx := community(t, db)
+	s := &roster.Service{DB: db}
+	done, err := s.ImportNow(ctx, roster.KindHouseholds, "a.csv", []byte("网格,地址\ng1,育才路1号\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stuck, err := s.ImportNow(ctx, roster.KindHouseholds, "b.csv", []byte("网格,地址\ng1,育才路2号\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := time.Now().Add(-2 * time.Hour)
+	if _, err := db.NewRaw("UPDATE imports SET status = 'running', started_at = ?, finished_at = NULL WHERE tenant_id = 't-1' AND id = ?", long, stuck.ID).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []int{1, 0} { // the second pass finds nothing left
+		if n, err := s.FailAbandoned(ctx); err != nil || n != want {
+			t.Fatalf("pass %d: ended %d, want %d (%v)", i+1, n, want, err)
+		}
+	}
+	got, err := s.GetImport(ctx, stuck.ID)
+	if err != nil || got.Status != "failed" || got.Message != "import_gave_up" || got.FinishedAt == nil {
+		t.Fatalf("abandoned import: %+v %v", got, err)
+	}
+	if err := s.GiveUp(ctx, done.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.GetImport(ctx, done.ID); got.Status != "done" {
+		t.Fatalf("a finished import was changed: %+v", got)
 	}
 }

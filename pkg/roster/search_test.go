@@ -11,7 +11,7 @@ import (
 )
 
 // TestSearchResidents: q is a name's start, a phone's end, or a whole ID
-// number for the roles that see ID numbers.
+// number for the roles that see ID numbers; tag is one whole tag.
 func TestSearchResidents(t *testing.T) {
 	db := storetest.New(t)
 	staff := community(t, db)
@@ -24,9 +24,9 @@ func TestSearchResidents(t *testing.T) {
 	id := "45030519500101002"
 	id += string(pii.CheckDigit(id))
 	for _, in := range []roster.ResidentInput{
-		{HouseholdID: home.ID, Name: "张三", Phone: "13900001234", IDNumber: id},
-		{HouseholdID: home.ID, Name: "张三丰", Phone: "13900005678"},
-		{HouseholdID: home.ID, Name: "李四"},
+		{HouseholdID: home.ID, Name: "张三", Phone: "13900001234", IDNumber: id, Tags: []string{"独居", "老人"}},
+		{HouseholdID: home.ID, Name: "张三丰", Phone: "13900005678", Tags: []string{"楼长", "A&B"}},
+		{HouseholdID: home.ID, Name: "李四", Tags: []string{"elderly"}},
 	} {
 		if _, err := s.CreateResident(staff, in); err != nil {
 			t.Fatal(err)
@@ -36,23 +36,30 @@ func TestSearchResidents(t *testing.T) {
 		name string
 		asOf string
 		q    string
+		tag  string
 		want string
 	}{
-		{"name start", "staff", "张三", "张三,张三丰"},
-		{"whole name", "staff", "李四", "李四"},
-		{"phone end", "staff", "1234", "张三"},
-		{"phone end, official", "official", "5678", "张三丰"},
-		{"ID number", "staff", id, "张三"},
-		{"ID number, lower-case x", "staff", strings.ToLower(id), "张三"},
-		{"ID number, official", "official", id, ""},
-		{"nothing", "staff", "王", ""},
+		{"tag", "staff", "", "elderly", "张三,李四"},
+		{"tag and name", "staff", "李", "elderly", "李四"},
+		{"tag, lives alone", "official", "", "lives_alone", "张三"},
+		{"custom tag", "staff", "", "楼长", "张三丰"},
+		{"custom tag json escapes", "staff", "", "A&B", "张三丰"},
+		{"tag prefix is not the tag", "staff", "", "elder", ""},
+		{"name start", "staff", "张三", "", "张三,张三丰"},
+		{"whole name", "staff", "李四", "", "李四"},
+		{"phone end", "staff", "1234", "", "张三"},
+		{"phone end, official", "official", "5678", "", "张三丰"},
+		{"ID number", "staff", id, "", "张三"},
+		{"ID number, lower-case x", "staff", strings.ToLower(id), "", "张三"},
+		{"ID number, official", "official", id, "", ""},
+		{"nothing", "staff", "王", "", ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := staff
 			if tt.asOf == "official" {
 				ctx = official
 			}
-			list, _, err := s.ListResidents(ctx, roster.Filter{Q: tt.q, Limit: 10})
+			list, _, err := s.ListResidents(ctx, roster.Filter{Q: tt.q, Tag: tt.tag, Limit: 10})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -61,7 +68,7 @@ func TestSearchResidents(t *testing.T) {
 				names = append(names, r.Name)
 			}
 			if got := strings.Join(names, ","); got != tt.want {
-				t.Errorf("q=%q as %s: %q, want %q", tt.q, tt.asOf, got, tt.want)
+				t.Errorf("q=%q tag=%q as %s: %q, want %q", tt.q, tt.tag, tt.asOf, got, tt.want)
 			}
 		})
 	}

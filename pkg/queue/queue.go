@@ -131,6 +131,8 @@ func NewServer(r *Redis, o ServerOptions) *asynq.Server {
 		// Scheduled and retried tasks move to pending this often; the
 		// default 5 s makes retries and tests needlessly slow.
 		DelayedTaskCheckInterval: time.Second,
+		IsFailure:                isFailure,
+		RetryDelayFunc:           retryDelay,
 	})
 }
 

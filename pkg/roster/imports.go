@@ -115,6 +115,10 @@ const TypeImport = "roster:import"
 // under a minute.
 const importTimeout = 30 * time.Minute
 
+// importWait is how long an import waits for the community's running one
+// before it looks again.
+const importWait = 5 * time.Second
+
 // ImportPayload names the import to process and who uploaded it, so the
 // worker's audit entries are filed under that person and community.
 type ImportPayload struct {
@@ -252,14 +256,22 @@ func (s *Service) RunImport(ctx context.Context, id string) error {
 		return nil
 	}
 	started := s.now()
-	// A retry starts over: every row is read again and upserted.
+	// Claim the community's import slot (a unique index allows one running
+	// import per community); a retry of this import already holds it and
+	// starts over: every row is read again and upserted.
 	imp.Status, imp.StartedAt, imp.Rows, imp.Created, imp.Updated, imp.Unchanged, imp.ErrorCount = "running", &started, 0, 0, 0, 0, 0
 	err = s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
+		_, err := tx.Update(imp).Column("status", "started_at", "rows", "created", "updated", "unchanged", "error_count").WherePK().Exec(ctx)
+		if store.IsUniqueViolation(err) {
+			return queue.Later(importWait, "another import of this community is running")
+		}
+		if err != nil {
+			return err
+		}
 		if _, err := tx.Delete((*rejectedRow)(nil)).Where("import_id = ?", imp.ID).Exec(ctx); err != nil {
 			return fmt.Errorf("import: clear rejected rows: %w", err)
 		}
-		_, err := tx.Update(imp).Column("status", "started_at", "rows", "created", "updated", "unchanged", "error_count").WherePK().Exec(ctx)
-		return err
+		return nil
 	})
 	if err != nil {
 		return err

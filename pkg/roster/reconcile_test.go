@@ -1,6 +1,7 @@
 package roster_test
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -88,5 +89,45 @@ func TestFailAbandoned(t *testing.T) {
 	}
 	if got, _ := s.GetImport(ctx, done.ID); got.Status != "done" {
 		t.Fatalf("a finished import was changed: %+v", got)
+	}
+}
+
+// TestOneImportAtATime: while one import of a community runs, another
+// waits (a LaterError for the queue) and runs once the first is done.
+func TestOneImportAtATime(t *testing.T) {
+	db := storetest.New(t)
+	ctx := community(t, db)
+	r := queuetest.New(t)
+	client := queue.NewClient(r)
+	defer client.Close()
+	s := &roster.Service{DB: db, Queue: client}
+	first, err := s.CreateImport(ctx, roster.KindHouseholds, "a.csv", []byte("网格,地址\ng1,育才路1号\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := s.CreateImport(ctx, roster.KindHouseholds, "b.csv", []byte("网格,地址\ng1,育才路1号\ng1,育才路2号\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first one's worker has claimed the community.
+	if _, err := db.NewRaw("UPDATE imports SET status = 'running', started_at = ? WHERE tenant_id = 't-1' AND id = ?", time.Now(), first.ID).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var later *queue.LaterError
+	if err := s.RunImport(ctx, second.ID); !errors.As(err, &later) {
+		t.Fatalf("second import while the first runs: %v, want a LaterError", err)
+	}
+	if got, _ := s.GetImport(ctx, second.ID); got.Status != "queued" {
+		t.Fatalf("the waiting import is %s", got.Status)
+	}
+	// The first one's task runs (again) and finishes; then the second runs.
+	for _, id := range []string{first.ID, second.ID} {
+		if err := s.RunImport(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.GetImport(ctx, second.ID)
+	if err != nil || got.Status != "done" || got.Created != 1 || got.Unchanged != 1 {
+		t.Fatalf("second import: %+v %v", got, err)
 	}
 }

@@ -116,3 +116,31 @@ func TestOpenErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestIsUniqueViolation(t *testing.T) {
+	ctx := storetest.Unguarded(context.Background())
+	db := storetest.New(t)
+	if _, err := db.ExecContext(ctx, `CREATE TABLE uniq (id TEXT PRIMARY KEY, k TEXT NOT NULL UNIQUE, n INTEGER NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO uniq VALUES ('a', 'x', 1)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		sql  string
+		want bool
+	}{
+		{`INSERT INTO uniq VALUES ('a', 'y', 1)`, true}, // primary key
+		{`INSERT INTO uniq VALUES ('b', 'x', 1)`, true}, // unique column
+		{`INSERT INTO uniq VALUES ('c', 'z', NULL)`, false},
+		{`INSERT INTO nowhere VALUES (1)`, false},
+	} {
+		_, err := db.ExecContext(ctx, tt.sql)
+		if err == nil || store.IsUniqueViolation(err) != tt.want {
+			t.Errorf("%s: err %v, unique violation %v, want %v", tt.sql, err, store.IsUniqueViolation(err), tt.want)
+		}
+	}
+	if store.IsUniqueViolation(errors.New("UNIQUE constraint failed")) {
+		t.Error("a plain error is not a violation")
+	}
+}

@@ -15,3 +15,8 @@ CREATE TABLE import_errors (
 );
 --bun:split
 ALTER TABLE imports DROP COLUMN errors;
+--bun:split
+-- One import at a time per community: two at once would clash on the same
+-- households. The worker claims the slot by setting its import running; a
+-- second waits and tries again (see roster.RunImport).
+CREATE UNIQUE INDEX imports_one_running_idx ON imports (tenant_id) WHERE status = 'running';

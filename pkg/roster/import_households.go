@@ -87,4 +87,3 @@ func (b *batcher) households(ctx context.Context, tx *store.TenantTx) error {
 	}
 	return nil
 }
-

@@ -236,4 +236,3 @@ func (b *batcher) matchResidents(ctx context.Context, tx *store.TenantTx, goods 
 	}
 	return m, nil
 }
-

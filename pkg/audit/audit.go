@@ -81,10 +81,17 @@ func ActorFrom(ctx context.Context) Actor {
 	return Actor{UserID: "system", Username: "system", Role: "system", OrgPath: "/"}
 }
 
+// Writer is where entries are written: the transaction of the change being
+// recorded (a bun.Tx, or a store.TenantTx), or the database for an event
+// that changes nothing else (a sign-in).
+type Writer interface {
+	NewInsert() *bun.InsertQuery
+}
+
 // Record writes one entry through db, which should be the transaction of
 // the change being recorded. details (which fields changed, never their
 // personal values) is stored as JSON.
-func Record(ctx context.Context, db bun.IDB, action, resource, resourceID string, details map[string]any) error {
+func Record(ctx context.Context, db Writer, action, resource, resourceID string, details map[string]any) error {
 	a := ActorFrom(ctx)
 	e := &Entry{
 		ID: uuid.Must(uuid.NewV7()).String(), OrgPath: a.OrgPath, At: time.Now().UTC(),

@@ -15,8 +15,6 @@ import (
 	"github.com/wanjia/wanjia/pkg/audit"
 	"github.com/wanjia/wanjia/pkg/authn"
 	"github.com/wanjia/wanjia/pkg/authz"
-	"github.com/wanjia/wanjia/pkg/store"
-	"github.com/wanjia/wanjia/pkg/tenancy"
 )
 
 // The Apply* methods make the database match a declaration (tenants/)
@@ -62,7 +60,10 @@ func (s *Service) ApplyGrid(ctx context.Context, tx bun.Tx, community string, in
 		return false, err
 	}
 	ctx = audit.InOrg(ctx, o.Slug, o.Path)
-	ttx := &store.TenantTx{Tx: tx, Scope: tenancy.Scope{TenantID: o.ID}}
+	ttx, err := s.DB.EnterTenant(ctx, tx, o.ID)
+	if err != nil {
+		return false, err
+	}
 	g := new(Grid)
 	err = ttx.Select(g).Where("slug = ?", in.Slug).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {

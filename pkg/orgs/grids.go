@@ -67,7 +67,7 @@ func createGrid(ctx context.Context, tx *store.TenantTx, in GridInput) (*Grid, e
 	}
 	now := time.Now().UTC()
 	g := &Grid{ID: newID(), TenantID: tx.Tenant(), Slug: in.Slug, Name: in.Name, CreatedAt: now, UpdatedAt: now}
-	if _, err := tx.NewInsert().Model(g).Exec(ctx); err != nil {
+	if _, err := tx.Insert(g).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("create grid: %w", err)
 	}
 	if err := audit.Record(ctx, tx, audit.ActionCreate, "grid", g.ID, map[string]any{"slug": g.Slug}); err != nil {

@@ -13,6 +13,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/uptrace/bun"
+
 	"github.com/wanjia/wanjia/pkg/audit"
 	"github.com/wanjia/wanjia/pkg/authz"
 	"github.com/wanjia/wanjia/pkg/pii"
@@ -32,15 +34,30 @@ func community(tb testing.TB, db *store.DB) context.Context {
 		VALUES ('t-1', 'bench', 'Bench', 'community', '/bench/', 'Asia/Shanghai', '{}', ?, ?)`, now, now).Exec(ctx); err != nil {
 		tb.Fatal(err)
 	}
-	for i := 1; i <= 5; i++ {
-		if _, err := db.NewRaw(`INSERT INTO grids (id, tenant_id, slug, name, created_at, updated_at) VALUES (?, 't-1', ?, ?, ?, ?)`,
-			fmt.Sprintf("g-%d", i), fmt.Sprintf("g%d", i), fmt.Sprintf("网格%d", i), now, now).Exec(ctx); err != nil {
-			tb.Fatal(err)
+	err := db.AcrossTenants(ctx, "test fixture", []string{"t-1"}, func(ctx context.Context, tx bun.Tx) error {
+		for i := 1; i <= 5; i++ {
+			if _, err := tx.NewRaw(`INSERT INTO grids (id, tenant_id, slug, name, created_at, updated_at) VALUES (?, 't-1', ?, ?, ?, ?)`,
+				fmt.Sprintf("g-%d", i), fmt.Sprintf("g%d", i), fmt.Sprintf("网格%d", i), now, now).Exec(ctx); err != nil {
+				return err
+			}
 		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
 	}
 	ctx = tenancy.With(ctx, tenancy.Scope{TenantID: "t-1"})
 	ctx = authz.WithCaller(ctx, authz.Caller{UserID: "u-1", Username: "bench", Role: authz.RoleCommunityStaff})
 	return audit.WithActor(ctx, audit.Actor{UserID: "u-1", Username: "bench", Role: authz.RoleCommunityStaff, Org: "bench", OrgPath: "/bench/"})
+}
+
+// fixtureExec runs a statement that sets up a test's state behind the
+// services' backs, through the cross-tenant path that row security allows.
+func fixtureExec(ctx context.Context, db *store.DB, query string, args ...any) error {
+	return db.AcrossTenants(ctx, "test fixture", store.AllTenants, func(ctx context.Context, tx bun.Tx) error {
+		_, err := tx.NewRaw(query, args...).Exec(ctx)
+		return err
+	})
 }
 
 // residentsCSV builds n resident rows, three to a household, 700

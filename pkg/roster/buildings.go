@@ -65,7 +65,7 @@ func (s *Service) createBuilding(ctx context.Context, tx *store.TenantTx, g *gri
 	}
 	now := s.now()
 	b := &Building{ID: newID(), TenantID: tx.Tenant(), GridID: gridID, Name: in.Name, Address: in.Address, CreatedAt: now, UpdatedAt: now}
-	if _, err := tx.NewInsert().Model(b).Exec(ctx); err != nil {
+	if _, err := tx.Insert(b).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("create building: %w", err)
 	}
 	return b, audit.Record(ctx, tx, audit.ActionCreate, "building", b.ID, nil)

@@ -67,7 +67,7 @@ func (s *Service) SeedDemo(ctx context.Context, spec DemoSpec) (households, resi
 			blds[i] = b
 		}
 		if len(newBuildings) > 0 {
-			if _, err := tx.NewInsert().Model(&newBuildings).Exec(ctx); err != nil {
+			if _, err := tx.Insert(&newBuildings).Exec(ctx); err != nil {
 				return fmt.Errorf("demo buildings: %w", err)
 			}
 		}
@@ -109,13 +109,13 @@ func (s *Service) SeedDemo(ctx context.Context, spec DemoSpec) (households, resi
 		}
 		for start := 0; start < len(newHomes); start += 500 {
 			batch := newHomes[start:min(start+500, len(newHomes))]
-			if _, err := tx.NewInsert().Model(&batch).Exec(ctx); err != nil {
+			if _, err := tx.Insert(&batch).Exec(ctx); err != nil {
 				return fmt.Errorf("demo households: %w", err)
 			}
 		}
 		for start := 0; start < len(people); start += 500 {
 			batch := people[start:min(start+500, len(people))]
-			if _, err := tx.NewInsert().Model(&batch).Exec(ctx); err != nil {
+			if _, err := tx.Insert(&batch).Exec(ctx); err != nil {
 				return fmt.Errorf("demo residents: %w", err)
 			}
 		}

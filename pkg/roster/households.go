@@ -162,7 +162,7 @@ func (s *Service) CreateHousehold(ctx context.Context, in HouseholdInput) (*Hous
 		if err := duplicateHousehold(ctx, tx, h.AddressKey, ""); err != nil {
 			return err
 		}
-		if _, err := tx.NewInsert().Model(h).Exec(ctx); err != nil {
+		if _, err := tx.Insert(h).Exec(ctx); err != nil {
 			return fmt.Errorf("create household: %w", err)
 		}
 		out = householdView(h, g, viewOf(ctx))

@@ -73,7 +73,7 @@ func (b *batcher) saveRejected(ctx context.Context, tx *store.TenantTx) error {
 		rows = append(rows, r)
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].Line < rows[j].Line })
-	if _, err := tx.NewInsert().Model(&rows).Exec(ctx); err != nil {
+	if _, err := tx.Insert(&rows).Exec(ctx); err != nil {
 		return fmt.Errorf("import: save rejected rows: %w", err)
 	}
 	clear(b.rejected)

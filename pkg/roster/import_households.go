@@ -80,7 +80,7 @@ func (b *batcher) households(ctx context.Context, tx *store.TenantTx) error {
 		b.homes[h.AddressKey] = homeRef{id: h.ID, gridID: h.GridID}
 	}
 	if len(inserts) > 0 {
-		if _, err := tx.NewInsert().Model(&inserts).Exec(ctx); err != nil {
+		if _, err := tx.Insert(&inserts).Exec(ctx); err != nil {
 			return fmt.Errorf("import: insert households: %w", err)
 		}
 		b.imp.Created += len(inserts)

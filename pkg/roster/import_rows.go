@@ -93,7 +93,7 @@ func (b *batcher) load(ctx context.Context, tx *store.TenantTx) error {
 		Slug string `bun:"slug"`
 		Name string `bun:"name"`
 	}
-	if err := tx.NewSelect().TableExpr("grids").Column("id", "slug", "name").Where("tenant_id = ?", tx.Tenant()).Scan(ctx, &gs); err != nil {
+	if err := tx.SelectTable("grids").Column("id", "slug", "name").Scan(ctx, &gs); err != nil {
 		return err
 	}
 	b.grids = map[string]string{}
@@ -121,8 +121,8 @@ func (b *batcher) load(ctx context.Context, tx *store.TenantTx) error {
 }
 
 func (b *batcher) loadHomes(ctx context.Context, tx *store.TenantTx) error {
-	rows, err := tx.NewSelect().TableExpr("households").Column("id", "grid_id", "address_key").
-		Where("tenant_id = ? AND deleted_at IS NULL", tx.Tenant()).Rows(ctx)
+	rows, err := tx.SelectTable("households").Column("id", "grid_id", "address_key").
+		Where("deleted_at IS NULL").Rows(ctx)
 	if err != nil {
 		return fmt.Errorf("import: load households: %w", err)
 	}
@@ -138,8 +138,8 @@ func (b *batcher) loadHomes(ctx context.Context, tx *store.TenantTx) error {
 }
 
 func (b *batcher) loadResidents(ctx context.Context, tx *store.TenantTx) error {
-	rows, err := tx.NewSelect().TableExpr("residents").Column("household_id", "name", "phone", "id_number").
-		Where("tenant_id = ? AND deleted_at IS NULL", tx.Tenant()).Rows(ctx)
+	rows, err := tx.SelectTable("residents").Column("household_id", "name", "phone", "id_number").
+		Where("deleted_at IS NULL").Rows(ctx)
 	if err != nil {
 		return fmt.Errorf("import: load residents: %w", err)
 	}
@@ -257,7 +257,7 @@ func (b *batcher) insertBuilding(ctx context.Context, tx *store.TenantTx, p *pla
 	if p.newBuilding == nil || !b.pending[p.newBuilding.ID] {
 		return nil
 	}
-	if _, err := tx.NewInsert().Model(p.newBuilding).Exec(ctx); err != nil {
+	if _, err := tx.Insert(p.newBuilding).Exec(ctx); err != nil {
 		return fmt.Errorf("import building: %w", err)
 	}
 	delete(b.pending, p.newBuilding.ID)
@@ -308,7 +308,7 @@ func insertHouseholds(ctx context.Context, tx *store.TenantTx, hs []*Household) 
 	if done || err != nil {
 		return err
 	}
-	if _, err := tx.NewInsert().Model(&hs).Exec(ctx); err != nil {
+	if _, err := tx.Insert(&hs).Exec(ctx); err != nil {
 		return fmt.Errorf("import: insert households: %w", err)
 	}
 	return nil
@@ -327,7 +327,7 @@ func insertResidents(ctx context.Context, tx *store.TenantTx, rs []*Resident) er
 	if done || err != nil {
 		return err
 	}
-	if _, err := tx.NewInsert().Model(&rs).Exec(ctx); err != nil {
+	if _, err := tx.Insert(&rs).Exec(ctx); err != nil {
 		return fmt.Errorf("import: insert residents: %w", err)
 	}
 	return nil

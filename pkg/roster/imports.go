@@ -182,7 +182,7 @@ func (s *Service) storeImport(ctx context.Context, kind, filename string, data [
 		File: data, CreatedBy: actor.UserID, CreatedAt: s.now()}
 	err = s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
 		imp.TenantID = tx.Tenant()
-		if _, err := tx.NewInsert().Model(imp).Exec(ctx); err != nil {
+		if _, err := tx.Insert(imp).Exec(ctx); err != nil {
 			return fmt.Errorf("store import: %w", err)
 		}
 		return audit.Record(ctx, tx, audit.ActionCreate, "import", imp.ID, map[string]any{"kind": kind, "filename": filename, "size": len(data)})
@@ -347,8 +347,10 @@ func (s *Service) RequeueStale(ctx context.Context, olderThan time.Duration) (in
 	}
 	// A system job over all tenants: each row carries its own tenant_id
 	// into the task, and the worker scopes the import to it.
-	err := s.DB.NewSelect().TableExpr("imports").Column("id", "tenant_id").
-		Where("status = 'queued' AND created_at < ?", s.now().Add(-olderThan)).Order("created_at").Limit(1000).Scan(ctx, &stale)
+	err := s.DB.AcrossTenants(ctx, "roster: requeue stale imports", store.AllTenants, func(ctx context.Context, tx bun.Tx) error {
+		return tx.NewSelect().TableExpr("imports").Column("id", "tenant_id").
+			Where("status = 'queued' AND created_at < ?", s.now().Add(-olderThan)).Order("created_at").Limit(1000).Scan(ctx, &stale)
+	})
 	if err != nil {
 		return 0, fmt.Errorf("find stale imports: %w", err)
 	}
@@ -396,8 +398,10 @@ func (s *Service) FailAbandoned(ctx context.Context) (int, error) {
 	}
 	// A system job over all tenants, like RequeueStale; each import is then
 	// ended in its own tenant's scope.
-	err := s.DB.NewSelect().TableExpr("imports").Column("id", "tenant_id").
-		Where("status = 'running' AND started_at < ?", s.now().Add(-2*importTimeout)).Limit(1000).Scan(ctx, &stuck)
+	err := s.DB.AcrossTenants(ctx, "roster: fail abandoned imports", store.AllTenants, func(ctx context.Context, tx bun.Tx) error {
+		return tx.NewSelect().TableExpr("imports").Column("id", "tenant_id").
+			Where("status = 'running' AND started_at < ?", s.now().Add(-2*importTimeout)).Limit(1000).Scan(ctx, &stuck)
+	})
 	if err != nil {
 		return 0, fmt.Errorf("find abandoned imports: %w", err)
 	}

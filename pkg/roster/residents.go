@@ -190,7 +190,7 @@ func (s *Service) CreateResident(ctx context.Context, in ResidentInput) (*Reside
 		if err := duplicateResident(ctx, tx, r); err != nil {
 			return err
 		}
-		if _, err := tx.NewInsert().Model(r).Exec(ctx); err != nil {
+		if _, err := tx.Insert(r).Exec(ctx); err != nil {
 			return fmt.Errorf("create resident: %w", err)
 		}
 		out = residentView(r, g, viewOf(ctx), true)

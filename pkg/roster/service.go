@@ -67,7 +67,7 @@ func loadGrids(ctx context.Context, tx *store.TenantTx) (*grids, error) {
 		ID   string `bun:"id"`
 		Slug string `bun:"slug"`
 	}
-	if err := tx.NewSelect().TableExpr("grids").Column("id", "slug").Where("tenant_id = ?", tx.Tenant()).Scan(ctx, &rows); err != nil {
+	if err := tx.SelectTable("grids").Column("id", "slug").Scan(ctx, &rows); err != nil {
 		return nil, fmt.Errorf("load grids: %w", err)
 	}
 	g := &grids{idBySlug: map[string]string{}, slugByID: map[string]string{}}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -66,6 +67,9 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if h := openHook(o); h != nil {
+		h(db)
 	}
 	pctx, cancel := context.WithTimeout(ctx, o.PingTimeout)
 	defer cancel()
@@ -144,6 +148,39 @@ func (db *DB) Ping(ctx context.Context) error { return db.PingContext(ctx) }
 // back otherwise (and on panic, which is re-raised).
 func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
 	return db.RunInTx(ctx, nil, fn)
+}
+
+// Tests hand each test a fresh database by URL (PostgreSQL) or data
+// directory (SQLite), and the code under test opens it itself; storetest
+// registers a hook under that key to install its query guard on whatever
+// opens it. Production code never registers one.
+var (
+	openHooksMu sync.Mutex
+	openHooks   = map[string]func(*DB){}
+)
+
+// RegisterOpenHook runs fn on every DB that Open opens at key (a database
+// URL, or the data directory of an SQLite database) until unregister is
+// called. It exists for storetest.
+func RegisterOpenHook(key string, fn func(*DB)) (unregister func()) {
+	openHooksMu.Lock()
+	openHooks[key] = fn
+	openHooksMu.Unlock()
+	return func() {
+		openHooksMu.Lock()
+		delete(openHooks, key)
+		openHooksMu.Unlock()
+	}
+}
+
+func openHook(o Options) func(*DB) {
+	key := o.URL
+	if key == "" {
+		key = o.DataDir
+	}
+	openHooksMu.Lock()
+	defer openHooksMu.Unlock()
+	return openHooks[key]
 }
 
 // rootCause strips wrapping that repeats the DSN.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -19,10 +20,15 @@ var ErrNoTenant = errors.New("store: no tenant in context")
 
 // TenantTx is a transaction bound to one tenant. Every tenant-owned query
 // goes through it, so the tenant always comes from the context (never from
-// a request body) and there is one place that knows it: the place where
-// PostgreSQL row-level security will be switched on per transaction.
+// a request body).
+//
+// It does not hand out bun's builders: a read, update or delete can only be
+// started scoped to the tenant (Select, SelectTable, Update, Delete), and an
+// INSERT is checked by the database (row security's WITH CHECK) and by the
+// test-time guard. Code that must reach past the scope says so with
+// Unscoped, which is meant to be rare and easy to grep for.
 type TenantTx struct {
-	bun.Tx
+	tx    bun.Tx
 	Scope tenancy.Scope
 
 	// raw reaches the driver connection under the transaction; set only by
@@ -30,14 +36,19 @@ type TenantTx struct {
 	raw func(func(driverConn any) error) error
 }
 
-// InTenantTx runs fn in a transaction scoped to the tenant in ctx.
+// InTenantTx runs fn in a transaction scoped to the tenant in ctx. On
+// PostgreSQL it also names the tenant for row-level security, so a query
+// that forgot its WHERE still sees only this tenant's rows.
 func (db *DB) InTenantTx(ctx context.Context, fn func(ctx context.Context, tx *TenantTx) error) error {
 	scope, ok := tenancy.From(ctx)
 	if !ok {
 		return ErrNoTenant
 	}
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		return fn(ctx, &TenantTx{Tx: tx, Scope: scope})
+		if err := db.bindTenant(ctx, tx, scope.TenantID); err != nil {
+			return err
+		}
+		return fn(ctx, &TenantTx{tx: tx, Scope: scope})
 	})
 }
 
@@ -54,7 +65,10 @@ func (db *DB) InTenantConnTx(ctx context.Context, fn func(ctx context.Context, t
 	}
 	defer conn.Close()
 	return conn.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		t := &TenantTx{Tx: tx, Scope: scope}
+		if err := db.bindTenant(ctx, tx, scope.TenantID); err != nil {
+			return err
+		}
+		t := &TenantTx{tx: tx, Scope: scope}
 		if db.dialect == Postgres {
 			t.raw = conn.Raw
 		}
@@ -62,10 +76,82 @@ func (db *DB) InTenantConnTx(ctx context.Context, fn func(ctx context.Context, t
 	})
 }
 
+// bindTenant names the transaction's tenant for row-level security. The
+// setting is local to the transaction, so a pooled connection never carries
+// it into the next one.
+func (db *DB) bindTenant(ctx context.Context, tx bun.Tx, tenantID string) error {
+	if db.dialect != Postgres {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, "SELECT set_config('app.tenant_id', ?, true)", tenantID); err != nil {
+		return fmt.Errorf("bind tenant: %w", err)
+	}
+	return nil
+}
+
+// EnterTenant scopes an already open transaction to one tenant, for system
+// work that provisions several orgs in one transaction (tenants apply) or
+// checks a grant against its community's grids. Row security follows: from
+// here to the end of tx, or to the next EnterTenant, only that tenant's
+// rows are visible. Request code uses InTenantTx instead.
+func (db *DB) EnterTenant(ctx context.Context, tx bun.Tx, tenantID string) (*TenantTx, error) {
+	if tenantID == "" {
+		return nil, ErrNoTenant
+	}
+	if err := db.bindTenant(ctx, tx, tenantID); err != nil {
+		return nil, err
+	}
+	return &TenantTx{tx: tx, Scope: tenancy.Scope{TenantID: tenantID}}, nil
+}
+
+// AllTenants, passed to AcrossTenants, reaches every tenant's rows.
+var AllTenants = []string{"*"}
+
+// AcrossTenants is the one path for work that reads or writes several
+// tenants' rows on purpose: reconcilers and the scheduler (AllTenants), an
+// org's grants checked against its community's grids, and later the
+// sub-district rollups over the communities below. purpose names the work
+// (it is what docs/architecture.md lists and what a reviewer greps for);
+// tenants bounds what row-level security lets the transaction see. Queries
+// inside must still say which tenant each row belongs to.
+func (db *DB) AcrossTenants(ctx context.Context, purpose string, tenants []string, fn func(ctx context.Context, tx bun.Tx) error) error {
+	if purpose == "" || len(tenants) == 0 {
+		return fmt.Errorf("store: AcrossTenants needs a purpose and tenants")
+	}
+	for _, t := range tenants {
+		if t == "" || strings.Contains(t, ",") || (t == "*" && len(tenants) > 1) {
+			return fmt.Errorf("store: AcrossTenants(%s): bad tenant list %q", purpose, tenants)
+		}
+	}
+	ctx = context.WithValue(ctx, acrossKey{}, purpose)
+	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if db.dialect == Postgres {
+			if _, err := tx.ExecContext(ctx, "SELECT set_config('app.tenant_ids', ?, true)", strings.Join(tenants, ",")); err != nil {
+				return fmt.Errorf("%s: bind tenants: %w", purpose, err)
+			}
+		}
+		return fn(ctx, tx)
+	})
+}
+
+type acrossKey struct{}
+
+// AcrossTenantsPurpose reports whether ctx is inside AcrossTenants, and why:
+// the test-time guard lets such queries omit a tenant predicate.
+func AcrossTenantsPurpose(ctx context.Context) (string, bool) {
+	p, ok := ctx.Value(acrossKey{}).(string)
+	return p, ok
+}
+
 // CopyFrom bulk-loads rows into table with COPY, inside the transaction.
 // It reports false (and does nothing) where COPY is not available: SQLite,
 // or a transaction not begun by InTenantConnTx. Every row must carry the
 // transaction's tenant in the column named tenant_id.
+//
+// PostgreSQL refuses COPY FROM into a table under row-level security, so
+// the rows are copied into a temporary table of the same shape (no policy,
+// no indexes, dropped at commit) and moved with one INSERT … SELECT, which
+// the policy checks like any insert.
 func (t *TenantTx) CopyFrom(ctx context.Context, table string, columns []string, rows [][]any) (bool, error) {
 	if t.raw == nil {
 		return false, nil
@@ -84,12 +170,31 @@ func (t *TenantTx) CopyFrom(ctx context.Context, table string, columns []string,
 			return true, errors.New("store: CopyFrom row of another tenant")
 		}
 	}
+	stage := "copy_stage_" + table
+	cols := make([]string, len(columns))
+	for i, c := range columns {
+		cols[i] = pgx.Identifier{c}.Sanitize()
+	}
+	colList := strings.Join(cols, ", ")
+	target := pgx.Identifier{table}.Sanitize()
 	err := t.raw(func(dc any) error {
 		c, ok := dc.(*stdlib.Conn)
 		if !ok {
 			return fmt.Errorf("store: CopyFrom on %T", dc)
 		}
-		_, err := c.Conn().CopyFrom(ctx, pgx.Identifier{table}, columns, pgx.CopyFromRows(rows))
+		conn := c.Conn()
+		if _, err := conn.Exec(ctx, "CREATE TEMP TABLE IF NOT EXISTS "+stage+" (LIKE "+target+" INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"); err != nil {
+			return err
+		}
+		if _, err := conn.CopyFrom(ctx, pgx.Identifier{stage}, columns, pgx.CopyFromRows(rows)); err != nil {
+			return err
+		}
+		if _, err := conn.Exec(ctx, "INSERT INTO "+target+" ("+colList+") SELECT "+colList+" FROM "+stage+" WHERE tenant_id = $1", t.Scope.TenantID); err != nil {
+			return err
+		}
+		// Emptied now, not only at commit: a second load into the same
+		// table in this transaction must not move these rows again.
+		_, err := conn.Exec(ctx, "TRUNCATE "+stage)
 		return err
 	})
 	if err != nil {
@@ -100,18 +205,38 @@ func (t *TenantTx) CopyFrom(ctx context.Context, table string, columns []string,
 
 // Select starts a SELECT on model limited to the tenant.
 func (t *TenantTx) Select(model any) *bun.SelectQuery {
-	return t.NewSelect().Model(model).Where("?TableAlias.tenant_id = ?", t.Scope.TenantID)
+	return t.tx.NewSelect().Model(model).Where("?TableAlias.tenant_id = ?", t.Scope.TenantID)
+}
+
+// SelectTable starts a SELECT on a table by name (for reads into plain
+// structs or rows), limited to the tenant.
+func (t *TenantTx) SelectTable(table string) *bun.SelectQuery {
+	return t.tx.NewSelect().TableExpr(table).Where("tenant_id = ?", t.Scope.TenantID)
 }
 
 // Update starts an UPDATE on model limited to the tenant.
 func (t *TenantTx) Update(model any) *bun.UpdateQuery {
-	return t.NewUpdate().Model(model).Where("?TableAlias.tenant_id = ?", t.Scope.TenantID)
+	return t.tx.NewUpdate().Model(model).Where("?TableAlias.tenant_id = ?", t.Scope.TenantID)
 }
 
 // Delete starts a DELETE on model limited to the tenant.
 func (t *TenantTx) Delete(model any) *bun.DeleteQuery {
-	return t.NewDelete().Model(model).Where("?TableAlias.tenant_id = ?", t.Scope.TenantID)
+	return t.tx.NewDelete().Model(model).Where("?TableAlias.tenant_id = ?", t.Scope.TenantID)
 }
+
+// Insert starts an INSERT of model. The model's tenant_id is the caller's
+// to set (from Tenant); row security and the test guard check it.
+func (t *TenantTx) Insert(model any) *bun.InsertQuery {
+	return t.tx.NewInsert().Model(model)
+}
+
+// NewInsert lets the audit log (a platform table) be written in the same
+// transaction as the change it records.
+func (t *TenantTx) NewInsert() *bun.InsertQuery { return t.tx.NewInsert() }
+
+// Unscoped is the escape hatch: the bare transaction, for a query the
+// helpers above cannot express. Every use must scope itself and say why.
+func (t *TenantTx) Unscoped() bun.Tx { return t.tx }
 
 // Tenant is the tenant id, for inserts.
 func (t *TenantTx) Tenant() string { return t.Scope.TenantID }

@@ -2,6 +2,12 @@
 // PostgreSQL schema when WANJIA_TEST_DATABASE_URL is set, otherwise a new
 // SQLite file in the test's temp dir. Tests never share rows, so they can run
 // in parallel and in any order.
+//
+// Every database it hands out carries the tenant guard (see tenantGuard),
+// including one that the code under test opens itself from Fresh's URL. On
+// PostgreSQL the tests connect as AppRole, a role without superuser or
+// BYPASSRLS rights, so row-level security binds them as it binds the
+// application in production.
 package storetest
 
 import (
@@ -18,16 +24,19 @@ import (
 // EnvURL names the variable that switches tests to PostgreSQL.
 const EnvURL = "WANJIA_TEST_DATABASE_URL"
 
+// AppRole is the role the tests connect as on PostgreSQL. The URL in EnvURL
+// is the administrator's (a superuser, which row security never binds): it
+// creates this role when missing, and a schema per test owned by it.
+const AppRole = "wanjia_test_app"
+
 // New opens a fresh database with every migration applied and the tenant
-// guard installed (see tenantGuard). It is closed and dropped when the test
-// ends.
+// guard installed. It is closed and dropped when the test ends.
 func New(t testing.TB) *store.DB {
 	t.Helper()
 	db := NewEmpty(t)
 	if _, err := db.Migrate(context.Background()); err != nil {
 		t.Fatalf("storetest: migrate: %v", err)
 	}
-	guard(t, db)
 	return db
 }
 
@@ -46,9 +55,36 @@ func NewEmpty(t testing.TB) *store.DB {
 // Fresh makes an empty database for code that opens its own connection
 // (a whole app under test) and returns what to configure it with: a URL
 // whose search_path is a new PostgreSQL schema, or a new data directory for
-// SQLite. The schema is dropped when the test ends.
+// SQLite. Whatever opens it gets the tenant guard, reporting to t. The
+// schema is dropped when the test ends.
 func Fresh(t testing.TB) (databaseURL, dataDir string) {
 	t.Helper()
+	databaseURL, dataDir = fresh(t)
+	key := databaseURL
+	if key == "" {
+		key = dataDir
+	}
+	t.Cleanup(store.RegisterOpenHook(key, func(db *store.DB) { guard(t, db) }))
+	return databaseURL, dataDir
+}
+
+// FreshAdmin is Fresh for a test that must act as the administrator too
+// (migrations run by the tables' owner, roles and grants): it also returns
+// a URL to the same schema as the administrator of EnvURL. It is "" on
+// SQLite.
+func FreshAdmin(t testing.TB) (appURL, adminURL, dataDir string) {
+	t.Helper()
+	appURL, dataDir = Fresh(t)
+	if appURL == "" {
+		return "", "", dataDir
+	}
+	u, _ := url.Parse(appURL)
+	base, _ := url.Parse(os.Getenv(EnvURL))
+	u.User = base.User
+	return appURL, u.String(), dataDir
+}
+
+func fresh(t testing.TB) (string, string) {
 	ctx := context.Background()
 	base := os.Getenv(EnvURL)
 	if base == "" {
@@ -58,8 +94,18 @@ func Fresh(t testing.TB) (databaseURL, dataDir string) {
 	if err != nil {
 		t.Fatalf("storetest: open %s: %v", EnvURL, err)
 	}
+	// Packages run in parallel: the role may be created by another one
+	// between our check and our CREATE, which the handler forgives.
+	if _, err := admin.ExecContext(ctx, `DO $$ BEGIN
+		IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '`+AppRole+`') THEN
+			CREATE ROLE `+AppRole+` LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+		END IF;
+	EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+	END $$`); err != nil {
+		t.Fatalf("storetest: create role %s: %v", AppRole, err)
+	}
 	schema := "t_" + randomHex(8)
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema+" AUTHORIZATION "+AppRole); err != nil {
 		t.Fatalf("storetest: create schema: %v", err)
 	}
 	u, err := url.Parse(base)
@@ -69,6 +115,7 @@ func Fresh(t testing.TB) (databaseURL, dataDir string) {
 	q := u.Query()
 	q.Set("search_path", schema) // pgx passes it on as a runtime parameter
 	u.RawQuery = q.Encode()
+	u.User = url.User(AppRole)
 	// Registered first, so it runs last: after the users of the schema
 	// have closed their connections.
 	t.Cleanup(func() {

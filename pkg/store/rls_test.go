@@ -1,0 +1,256 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/wanjia/wanjia/pkg/store"
+	"github.com/wanjia/wanjia/pkg/store/storetest"
+	"github.com/wanjia/wanjia/pkg/tenancy"
+)
+
+// Row-level security is the third tenancy lock and exists on PostgreSQL
+// only; these tests skip on SQLite.
+func requirePostgres(t *testing.T) {
+	t.Helper()
+	if os.Getenv(storetest.EnvURL) == "" {
+		t.Skip("row-level security is PostgreSQL's; set " + storetest.EnvURL)
+	}
+}
+
+func inTenant(id string) context.Context {
+	return tenancy.With(storetest.Unguarded(context.Background()), tenancy.Scope{TenantID: id})
+}
+
+// seedHouseholds writes n households for tenant, through its own scope.
+func seedHouseholds(t *testing.T, db *store.DB, tenant string, n int) {
+	t.Helper()
+	err := db.InTenantTx(inTenant(tenant), func(ctx context.Context, tx *store.TenantTx) error {
+		for i := range n {
+			_, err := tx.Unscoped().ExecContext(ctx, `INSERT INTO households (id, tenant_id, grid_id, address, address_key, tags, created_at, updated_at)
+				VALUES (?, ?, 'g', 'a', ?, '[]', now(), now())`, fmt.Sprintf("%s-%d", tenant, i), tenant, fmt.Sprintf("k%d", i))
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// countAll counts households with no WHERE at all: what a query that forgot
+// its tenant predicate would see.
+func countAll(ctx context.Context, db bun.IDB) (int, error) {
+	var n int
+	err := db.NewRaw("SELECT count(*) FROM households").Scan(ctx, &n)
+	return n, err
+}
+
+// TestRowSecurityScopesForgottenWhere: inside a tenant's transaction a
+// query without any tenant predicate still sees that tenant's rows only;
+// outside every tenant, tenant tables look empty and refuse writes.
+func TestRowSecurityScopesForgottenWhere(t *testing.T) {
+	requirePostgres(t)
+	db := storetest.New(t)
+	seedHouseholds(t, db, "ta", 3)
+	seedHouseholds(t, db, "tb", 2)
+
+	for tenant, want := range map[string]int{"ta": 3, "tb": 2, "tc": 0} {
+		err := db.InTenantTx(inTenant(tenant), func(ctx context.Context, tx *store.TenantTx) error {
+			n, err := countAll(ctx, tx.Unscoped())
+			if err != nil {
+				return err
+			}
+			if n != want {
+				t.Errorf("tenant %s: unscoped count = %d, want %d", tenant, n, want)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Writing another tenant's row is refused by the policy's check.
+		err = db.InTenantTx(inTenant(tenant), func(ctx context.Context, tx *store.TenantTx) error {
+			_, err := tx.Unscoped().ExecContext(ctx, `INSERT INTO households (id, tenant_id, grid_id, address, address_key, tags, created_at, updated_at)
+				VALUES ('x-`+tenant+`', 'other', 'g', 'a', 'kx', '[]', now(), now())`)
+			return err
+		})
+		if err == nil {
+			t.Errorf("tenant %s: inserted a row of another tenant", tenant)
+		}
+	}
+
+	ctx := storetest.Unguarded(context.Background())
+	if n, err := countAll(ctx, db); err != nil || n != 0 {
+		t.Errorf("no tenant bound: count = %d, %v; want 0", n, err)
+	}
+	// The pool hands back connections: nothing of a tenant's setting stays.
+	for range 5 {
+		if n, _ := countAll(ctx, db); n != 0 {
+			t.Fatalf("a pooled connection kept a tenant: %d rows", n)
+		}
+	}
+
+	// The one cross-tenant path sees what it names, and no more.
+	for _, c := range []struct {
+		tenants []string
+		want    int
+	}{{[]string{"ta"}, 3}, {[]string{"ta", "tb"}, 5}, {store.AllTenants, 5}} {
+		err := db.AcrossTenants(ctx, "test", c.tenants, func(ctx context.Context, tx bun.Tx) error {
+			n, err := countAll(ctx, tx)
+			if n != c.want {
+				t.Errorf("AcrossTenants(%v) = %d, want %d", c.tenants, n, c.want)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestEveryTenantTableHasRowSecurity holds every table with tenant_id, now
+// and in later migrations, to row security with a policy.
+func TestEveryTenantTableHasRowSecurity(t *testing.T) {
+	requirePostgres(t)
+	db := storetest.New(t)
+	ctx := storetest.Unguarded(context.Background())
+	var rows []struct {
+		Table    string `bun:"table_name"`
+		Enabled  bool   `bun:"enabled"`
+		Forced   bool   `bun:"forced"`
+		Policies int    `bun:"policies"`
+	}
+	err := db.NewRaw(`SELECT c.relname AS table_name, c.relrowsecurity AS enabled, c.relforcerowsecurity AS forced,
+			(SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid) AS policies
+		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')
+		AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped)
+		ORDER BY 1`).Scan(ctx, &rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) < 6 {
+		t.Fatalf("found %d tenant tables, expected at least the roster's six", len(rows))
+	}
+	for _, r := range rows {
+		if !r.Enabled || !r.Forced || r.Policies == 0 {
+			t.Errorf("tenant table %s: row security enabled=%v forced=%v policies=%d; call wanjia_enable_rls in its migration",
+				r.Table, r.Enabled, r.Forced, r.Policies)
+		}
+	}
+}
+
+// TestCopyUnderRowSecurity: bulk loads keep working with row security on,
+// and still cannot write another tenant's rows.
+func TestCopyUnderRowSecurity(t *testing.T) {
+	requirePostgres(t)
+	db := storetest.New(t)
+	cols := []string{"id", "tenant_id", "grid_id", "address", "address_key", "tags", "created_at", "updated_at"}
+	now := time.Now().UTC()
+	rows := func(tenant string, n int) [][]any {
+		var out [][]any
+		for i := range n {
+			out = append(out, []any{fmt.Sprintf("%s-c%d", tenant, i), tenant, "g", "a", fmt.Sprintf("c%d", i), "[]", now, now})
+		}
+		return out
+	}
+	for round := range 2 { // twice in one transaction: the stage is emptied between
+		err := db.InTenantConnTx(inTenant("ta"), func(ctx context.Context, tx *store.TenantTx) error {
+			done, err := tx.CopyFrom(ctx, "households", cols, rows("ta", 100)[round*50:round*50+50])
+			if !done || err != nil {
+				return fmt.Errorf("copy: done=%v err=%w", done, err)
+			}
+			done, err = tx.CopyFrom(ctx, "households", cols, rows("ta", 200)[100+round*50:150+round*50])
+			if !done || err != nil {
+				return fmt.Errorf("second copy: done=%v err=%w", done, err)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := db.InTenantTx(inTenant("ta"), func(ctx context.Context, tx *store.TenantTx) error {
+		n, err := countAll(ctx, tx.Unscoped())
+		if n != 200 {
+			t.Errorf("after copies: %d rows, want 200", n)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.InTenantConnTx(inTenant("ta"), func(ctx context.Context, tx *store.TenantTx) error {
+		_, err := tx.CopyFrom(ctx, "households", cols, rows("tb", 1))
+		return err
+	})
+	if err == nil {
+		t.Error("CopyFrom wrote a row of another tenant")
+	}
+}
+
+// TestAppRoleThatDoesNotOwnTheTables is the production setup the README
+// describes: migrations run as the tables' owner, the application connects
+// as a role that owns nothing and has only row privileges. Row security
+// binds it even with FORCE switched off.
+func TestAppRoleThatDoesNotOwnTheTables(t *testing.T) {
+	requirePostgres(t)
+	ctx := storetest.Unguarded(context.Background())
+	appURL, adminURL, dir := storetest.FreshAdmin(t)
+	owner, err := store.Open(ctx, store.Options{URL: adminURL, DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Close()
+	if _, err := owner.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA " + schemaOf(t, owner) + " TO " + storetest.AppRole,
+		"ALTER TABLE households NO FORCE ROW LEVEL SECURITY",
+	} {
+		if _, err := owner.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	app, err := store.Open(ctx, store.Options{URL: appURL, DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	if err := app.CheckMigrated(ctx); err != nil {
+		t.Fatalf("the application role cannot read the migration state: %v", err)
+	}
+	seedHouseholds(t, app, "ta", 2)
+	seedHouseholds(t, app, "tb", 1)
+	err = app.InTenantTx(inTenant("tb"), func(ctx context.Context, tx *store.TenantTx) error {
+		n, err := countAll(ctx, tx.Unscoped())
+		if n != 1 {
+			t.Errorf("application role in tenant tb sees %d households, want 1", n)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.ExecContext(ctx, "ALTER TABLE households DISABLE ROW LEVEL SECURITY"); err == nil {
+		t.Error("the application role could switch row security off")
+	}
+}
+
+func schemaOf(t *testing.T, db *store.DB) string {
+	t.Helper()
+	var s string
+	if err := db.NewRaw("SELECT current_schema()").Scan(context.Background(), &s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}

@@ -61,7 +61,7 @@ func (s *Service) createBuilding(ctx context.Context, tx *store.TenantTx, g *gri
 	}
 	var existing Building
 	if err := tx.Select(&existing).Where("name = ? AND deleted_at IS NULL", in.Name).Limit(1).Scan(ctx); err == nil {
-		return nil, errs.New(errs.KindConflict, "building_exists", map[string]any{"name": in.Name}).WithData("existing_id", existing.ID)
+		return nil, conflict("building_exists", map[string]any{"name": in.Name}, g, existing.GridID, existing.ID)
 	}
 	now := s.now()
 	b := &Building{ID: newID(), TenantID: tx.Tenant(), GridID: gridID, Name: in.Name, Address: in.Address, CreatedAt: now, UpdatedAt: now}

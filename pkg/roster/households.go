@@ -137,17 +137,18 @@ func joinAddress(b *Building, unit, room string) string {
 	return base
 }
 
-// duplicateHousehold answers 409 naming the household already at the key.
-func duplicateHousehold(ctx context.Context, tx *store.TenantTx, key, except string) error {
-	var id string
-	err := tx.Select((*Household)(nil)).Column("h.id").Where("h.address_key = ? AND h.deleted_at IS NULL AND h.id <> ?", key, except).Limit(1).Scan(ctx, &id)
+// duplicateHousehold answers 409 when a household is already at the key,
+// naming it only to a caller who may see it (see conflict).
+func duplicateHousehold(ctx context.Context, tx *store.TenantTx, g *grids, key, except string) error {
+	var found Household
+	err := tx.Select(&found).Column("h.id", "h.grid_id").Where("h.address_key = ? AND h.deleted_at IS NULL AND h.id <> ?", key, except).Limit(1).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	return errs.New(errs.KindConflict, "household_exists", nil).WithData("existing_id", id)
+	return conflict("household_exists", nil, g, found.GridID, found.ID)
 }
 
 // CreateHousehold adds a household.
@@ -159,7 +160,7 @@ func (s *Service) CreateHousehold(ctx context.Context, in HouseholdInput) (*Hous
 		if err := s.prepareHousehold(ctx, tx, g, in, h); err != nil {
 			return err
 		}
-		if err := duplicateHousehold(ctx, tx, h.AddressKey, ""); err != nil {
+		if err := duplicateHousehold(ctx, tx, g, h.AddressKey, ""); err != nil {
 			return err
 		}
 		if _, err := tx.Insert(h).Exec(ctx); err != nil {
@@ -198,10 +199,7 @@ func (s *Service) GetHousehold(ctx context.Context, id string) (*HouseholdView, 
 		}
 		v := viewOf(ctx)
 		out = householdView(h, g, v)
-		if v.fullPhone && h.Phone != "" {
-			return audit.Record(ctx, tx, audit.ActionView, "household", h.ID, nil)
-		}
-		return nil
+		return auditRead(ctx, tx, "household", h.ID, v, nil)
 	})
 	if err != nil {
 		return nil, err
@@ -243,7 +241,7 @@ func (s *Service) UpdateHousehold(ctx context.Context, id string, p HouseholdPat
 		if err := s.prepareHousehold(ctx, tx, g, in, h); err != nil {
 			return err
 		}
-		if err := duplicateHousehold(ctx, tx, h.AddressKey, h.ID); err != nil {
+		if err := duplicateHousehold(ctx, tx, g, h.AddressKey, h.ID); err != nil {
 			return err
 		}
 		h.UpdatedAt = s.now()
@@ -305,7 +303,12 @@ func (s *Service) ListHouseholds(ctx context.Context, f Filter) ([]HouseholdView
 		if f.Tag != "" {
 			q = s.tagCondition(q, "h", f.Tag)
 		}
+		v := viewOf(ctx)
 		if qq := clean(f.Q); qq != "" {
+			if isDigits(qq) && !v.fullPhone {
+				// Phone digits would unmask a masked phone one guess at a time.
+				return errs.Validation(errs.Field("q", "search_by_address_only", nil))
+			}
 			if isDigits(qq) && len(qq) >= 3 {
 				q = s.prefixCondition(q, "h.phone_rev", reverse(qq))
 			} else {
@@ -322,15 +325,13 @@ func (s *Service) ListHouseholds(ctx context.Context, f Filter) ([]HouseholdView
 			rows = rows[:f.Limit]
 			next = rows[len(rows)-1].ID
 		}
-		v := viewOf(ctx)
 		out = make([]HouseholdView, 0, len(rows))
+		ids := make([]string, 0, len(rows))
 		for i := range rows {
 			out = append(out, householdView(&rows[i], g, v))
+			ids = append(ids, rows[i].ID)
 		}
-		if v.fullPhone && len(rows) > 0 {
-			return audit.Record(ctx, tx, audit.ActionView, "households", "list", map[string]any{"count": len(rows)})
-		}
-		return nil
+		return auditList(ctx, tx, "households", v, ids, f)
 	})
 	return out, next, err
 }

@@ -19,6 +19,8 @@ func init() {
 		"resident_same_name_phone": {ZH: "已有同名同电话的居民", EN: "A resident with this name and phone is already on the roster"},
 		"import_kind":              {ZH: "kind 应为 households 或 residents", EN: "kind must be households or residents"},
 		"import_file_required":     {ZH: "请上传文件（字段名 file）", EN: "Upload a file in the field named file"},
+		"search_by_name_only":      {ZH: "只能按姓名查找居民（电话、身份证号对本角色不可见）", EN: "Search residents by name only (phone and ID numbers are hidden for your role)"},
+		"search_by_address_only":   {ZH: "只能按地址查找住户（电话对本角色不可见）", EN: "Search households by address only (phones are hidden for your role)"},
 		"export_unknown":           {ZH: "可导出 residents 或 households，格式 xlsx 或 csv", EN: "Export residents or households as xlsx or csv"},
 	})
 }

@@ -145,34 +145,36 @@ func (s *Service) prepareResident(ctx context.Context, tx *store.TenantTx, g *gr
 	return nil
 }
 
-// duplicateResident answers 409 with the existing record's id when the ID
-// number, or the name and phone, are already in the community.
-func duplicateResident(ctx context.Context, tx *store.TenantTx, r *Resident) error {
-	find := func(where string, args ...any) (string, error) {
-		var id string
-		err := tx.Select((*Resident)(nil)).Column("r.id").Where("r.deleted_at IS NULL AND r.id <> ?", r.ID).
-			Where(where, args...).Limit(1).Scan(ctx, &id)
+// duplicateResident answers 409 when the ID number, or the name and phone,
+// are already in the community. The existing record's id is named only
+// when the caller may see it: a grid worker learns nothing about other
+// grids from a conflict but that it is one.
+func duplicateResident(ctx context.Context, tx *store.TenantTx, g *grids, r *Resident) error {
+	find := func(where string, args ...any) (*Resident, error) {
+		var found Resident
+		err := tx.Select(&found).Column("r.id", "r.grid_id").Where("r.deleted_at IS NULL AND r.id <> ?", r.ID).
+			Where(where, args...).Limit(1).Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) {
-			return "", nil
+			return nil, nil
 		}
-		return id, err
+		return &found, err
 	}
 	if r.IDNumber != nil {
-		id, err := find("r.id_number = ?", *r.IDNumber)
+		found, err := find("r.id_number = ?", *r.IDNumber)
 		if err != nil {
 			return err
 		}
-		if id != "" {
-			return errs.New(errs.KindConflict, "resident_same_id", nil).WithData("existing_id", id)
+		if found != nil {
+			return conflict("resident_same_id", nil, g, found.GridID, found.ID)
 		}
 	}
 	if r.Phone != "" {
-		id, err := find("r.name = ? AND r.phone = ?", r.Name, r.Phone)
+		found, err := find("r.name = ? AND r.phone = ?", r.Name, r.Phone)
 		if err != nil {
 			return err
 		}
-		if id != "" {
-			return errs.New(errs.KindConflict, "resident_same_name_phone", nil).WithData("existing_id", id)
+		if found != nil {
+			return conflict("resident_same_name_phone", nil, g, found.GridID, found.ID)
 		}
 	}
 	return nil
@@ -187,7 +189,7 @@ func (s *Service) CreateResident(ctx context.Context, in ResidentInput) (*Reside
 		if err := s.prepareResident(ctx, tx, g, in, r); err != nil {
 			return err
 		}
-		if err := duplicateResident(ctx, tx, r); err != nil {
+		if err := duplicateResident(ctx, tx, g, r); err != nil {
 			return err
 		}
 		if _, err := tx.Insert(r).Exec(ctx); err != nil {
@@ -224,10 +226,7 @@ func (s *Service) GetResident(ctx context.Context, id string) (*ResidentView, er
 		}
 		v := viewOf(ctx)
 		out = residentView(r, g, v, true)
-		if (v.fullPhone && r.Phone != "") || (v.fullID && r.IDNumber != nil) {
-			return audit.Record(ctx, tx, audit.ActionView, "resident", r.ID, nil)
-		}
-		return nil
+		return auditRead(ctx, tx, "resident", r.ID, v, nil)
 	})
 	if err != nil {
 		return nil, err
@@ -269,7 +268,7 @@ func (s *Service) UpdateResident(ctx context.Context, id string, p ResidentPatch
 		if err := s.prepareResident(ctx, tx, g, in, r); err != nil {
 			return err
 		}
-		if err := duplicateResident(ctx, tx, r); err != nil {
+		if err := duplicateResident(ctx, tx, g, r); err != nil {
 			return err
 		}
 		r.UpdatedAt = s.now()
@@ -322,13 +321,16 @@ func (s *Service) ListResidents(ctx context.Context, f Filter) ([]ResidentView, 
 		}
 		v := viewOf(ctx)
 		if qq := clean(f.Q); qq != "" {
-			// A whole ID number finds its holder, for the roles that see ID
-			// numbers; for others it would confirm who lives here, so it is
-			// only a name.
+			// A whole ID number finds its holder, and digits a phone's
+			// ending, for the roles that see them. For the others either
+			// would confirm who lives here, digit by digit, so they may
+			// search by name only.
 			id, err := pii.ParseID(qq, s.now())
 			switch {
 			case err == nil && v.fullID:
 				q = q.Where("r.id_number = ?", id.Number)
+			case looksLikeNumber(qq) && !v.fullPhone:
+				return errs.Validation(errs.Field("q", "search_by_name_only", nil))
 			case isDigits(qq) && len(qq) >= 3:
 				q = s.prefixCondition(q, "r.phone_rev", reverse(qq))
 			default:
@@ -346,13 +348,12 @@ func (s *Service) ListResidents(ctx context.Context, f Filter) ([]ResidentView, 
 			next = rows[len(rows)-1].ID
 		}
 		out = make([]ResidentView, 0, len(rows))
+		ids := make([]string, 0, len(rows))
 		for i := range rows {
 			out = append(out, residentView(&rows[i], g, v, false))
+			ids = append(ids, rows[i].ID)
 		}
-		if v.fullPhone && len(rows) > 0 {
-			return audit.Record(ctx, tx, audit.ActionView, "residents", "list", map[string]any{"count": len(rows)})
-		}
-		return nil
+		return auditList(ctx, tx, "residents", v, ids, f)
 	})
 	return out, next, err
 }

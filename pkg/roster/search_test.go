@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/wanjia/wanjia/pkg/authz"
+	"github.com/wanjia/wanjia/pkg/errs"
 	"github.com/wanjia/wanjia/pkg/pii"
 	"github.com/wanjia/wanjia/pkg/roster"
 	"github.com/wanjia/wanjia/pkg/store/storetest"
@@ -37,7 +38,7 @@ func TestSearchResidents(t *testing.T) {
 		asOf string
 		q    string
 		tag  string
-		want string
+		want string // names found; "422" for a refused search
 	}{
 		{"tag", "staff", "", "elderly", "张三,李四"},
 		{"tag and name", "staff", "李", "elderly", "李四"},
@@ -48,10 +49,12 @@ func TestSearchResidents(t *testing.T) {
 		{"name start", "staff", "张三", "", "张三,张三丰"},
 		{"whole name", "staff", "李四", "", "李四"},
 		{"phone end", "staff", "1234", "", "张三"},
-		{"phone end, official", "official", "5678", "", "张三丰"},
+		{"phone end, official: masked phones cannot be searched", "official", "5678", "", "422"},
+		{"phone digits with a prefix, official", "official", "139 0000 5678", "", "422"},
 		{"ID number", "staff", id, "", "张三"},
 		{"ID number, lower-case x", "staff", strings.ToLower(id), "", "张三"},
-		{"ID number, official", "official", id, "", ""},
+		{"ID number, official", "official", id, "", "422"},
+		{"name, official", "official", "李", "", "李四"},
 		{"nothing", "staff", "王", "", ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -60,6 +63,12 @@ func TestSearchResidents(t *testing.T) {
 				ctx = official
 			}
 			list, _, err := s.ListResidents(ctx, roster.Filter{Q: tt.q, Tag: tt.tag, Limit: 10})
+			if tt.want == "422" {
+				if errs.KindOf(err) != errs.KindValidation {
+					t.Fatalf("q=%q as %s: %v (%d found), want a validation error", tt.q, tt.asOf, err, len(list))
+				}
+				return
+			}
 			if err != nil {
 				t.Fatal(err)
 			}

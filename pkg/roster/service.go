@@ -10,6 +10,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/uptrace/bun"
 
+	"github.com/wanjia/wanjia/pkg/audit"
 	"github.com/wanjia/wanjia/pkg/authz"
 	"github.com/wanjia/wanjia/pkg/errs"
 	"github.com/wanjia/wanjia/pkg/store"
@@ -124,6 +125,60 @@ func (g *grids) limit(q *bun.SelectQuery, col string) *bun.SelectQuery {
 // notFound is the answer for another tenant's record, another grid's
 // record and a record that never was: the caller cannot tell them apart.
 func notFound() error { return errs.New(errs.KindNotFound, "not_found", nil) }
+
+// conflict is the 409 for a record that already exists. It names the
+// existing record (so a form can link to it) only when the caller may see
+// that record's grid; to a grid worker, a record of another grid is just a
+// conflict, as a record of another community is nothing at all.
+func conflict(key string, args map[string]any, g *grids, gridID, id string) error {
+	e := errs.New(errs.KindConflict, key, args)
+	if g.may(gridID) {
+		e = e.WithData("existing_id", id)
+	}
+	return e
+}
+
+// auditRead records that the caller saw one record with personal data,
+// masked or not: the log must show who looked at whom, including the
+// officials above the community who see masks.
+func auditRead(ctx context.Context, tx *store.TenantTx, resource, id string, v view, details map[string]any) error {
+	if details == nil {
+		details = map[string]any{}
+	}
+	details["masked"] = !v.fullPhone
+	return audit.Record(ctx, tx, audit.ActionView, resource, id, details)
+}
+
+// auditList records a page of a listing: which records were returned (by
+// id, never their personal values) and the search that found them.
+func auditList(ctx context.Context, tx *store.TenantTx, resource string, v view, ids []string, f Filter) error {
+	if len(ids) == 0 && f.Q == "" {
+		return nil
+	}
+	d := map[string]any{"count": len(ids), "ids": ids}
+	for k, x := range map[string]string{"q": f.Q, "grid": f.Grid, "tag": f.Tag, "household_id": f.HouseholdID, "building_id": f.BuildingID} {
+		if x != "" {
+			d[k] = x
+		}
+	}
+	return auditRead(ctx, tx, resource, "list", v, d)
+}
+
+// looksLikeNumber tells a search for a phone or ID number (digits, with an
+// ID number's final X) from a search for a name.
+func looksLikeNumber(q string) bool {
+	digits := 0
+	for _, r := range q {
+		switch {
+		case r >= '0' && r <= '9', r >= '０' && r <= '９':
+			digits++
+		case r == 'x' || r == 'X' || r == ' ' || r == '-' || r == '+':
+		default:
+			return false
+		}
+	}
+	return digits >= 3
+}
 
 // Filter narrows a listing.
 type Filter struct {

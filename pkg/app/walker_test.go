@@ -1,0 +1,172 @@
+package app_test
+
+import (
+	"net/http"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// recordKinds names, for each route segment followed by an {id}, how the
+// walker finds a real record of that kind in Yucai. A new route with an id
+// fails TestRouteWalkerWithRealRecords until its kind is added here, so
+// every later domain is walked with real ids too.
+var recordKinds = map[string]bool{"households": true, "residents": true, "imports": true, "invitations": true}
+
+// fileParams fills the {file} of routes that name a file.
+var fileParams = map[string]string{"/imports/:id/:file": "rejected.csv", "/exports/:file": "residents.csv"}
+
+// TestRouteWalkerWithRealRecords asks for each of Yucai's real records by
+// id, on every route with an {id}, as a Wangcheng user: through Wangcheng's
+// own URLs (the route lock lets them in; only the data lock stands between
+// them and Yucai's rows) and through Yucai's URLs (the route lock). Every
+// answer is 403 or 404 with nothing but an error. It also reads /me, /orgs
+// and the lists filtered by Yucai's ids as strangers, and looks for any of
+// Yucai's ids or names in what comes back.
+//
+// The app runs on a database with the tenant guard, and on PostgreSQL as a
+// role that row security binds, so a lookup that loses its tenant scope
+// fails here twice over.
+func TestRouteWalkerWithRealRecords(t *testing.T) {
+	a := newApp(t, nil)
+	if err := a.ApplyDemo(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	h := a.Engine
+	staff := login(t, h, "yucai.staff", demoPassword)
+
+	// Real records of Yucai, one of each kind.
+	real := map[string]string{}
+	var names []string
+	for _, kind := range []string{"households", "residents"} {
+		p := decode[page](t, do(t, h, http.MethodGet, "/api/v1/orgs/yucai/"+kind+"?limit=1", staff, nil).Body.Bytes())
+		if len(p.Items) != 1 {
+			t.Fatalf("no %s in yucai", kind)
+		}
+		real[kind] = p.Items[0].ID
+	}
+	res := decode[map[string]any](t, do(t, h, http.MethodGet, "/api/v1/orgs/yucai/residents/"+real["residents"], staff, nil).Body.Bytes())
+	if n, _ := res["name"].(string); n != "" {
+		names = append(names, n)
+	}
+	rec := upload(t, h, staff, "households", "walk.csv", []byte("网格,地址\nyucai-g1,育才路999号\n,\n"))
+	if rec.Code != http.StatusAccepted {
+		t.Fatalf("upload: %d %s", rec.Code, rec.Body)
+	}
+	real["imports"] = decode[importView](t, rec.Body.Bytes()).ID
+	// An invitation of Yucai's: its id is the invited user's to answer.
+	yadmin := login(t, h, "yucai.admin", demoPassword)
+	if rec := do(t, h, http.MethodPost, "/api/v1/orgs/yucai/invitations", yadmin, map[string]any{"username": "wangcheng.staff", "role": "community_staff"}); rec.Code/100 != 2 {
+		t.Fatalf("invite: %d %s", rec.Code, rec.Body)
+	}
+	invited := login(t, h, "wangcheng.staff", demoPassword)
+	inv := decode[struct {
+		Items []struct {
+			ID string `json:"id"`
+		} `json:"items"`
+	}](t, do(t, h, http.MethodGet, "/api/v1/me/invitations", invited, nil).Body.Bytes())
+	if len(inv.Items) != 1 {
+		t.Fatalf("the invited user sees %d invitations", len(inv.Items))
+	}
+	real["invitations"] = inv.Items[0].ID
+
+	// Strangers to Yucai's records; and to the invitation, which is
+	// wangcheng.staff's alone, a Yucai user too.
+	strangers := map[string]string{
+		"wangcheng.admin": login(t, h, "wangcheng.admin", demoPassword),
+		"wangcheng.staff": invited,
+	}
+	toInvitation := map[string]string{
+		"wangcheng.admin": strangers["wangcheng.admin"],
+		"yucai.grid1":     login(t, h, "yucai.grid1", demoPassword),
+	}
+	onlyError := func(t *testing.T, what string, code int, body string) {
+		t.Helper()
+		if code != http.StatusForbidden && code != http.StatusNotFound {
+			t.Errorf("%s: %d, want 403 or 404: %.300s", what, code, body)
+			return
+		}
+		if b := decode[map[string]any](t, []byte(body)); len(b) != 1 || b["error"] == nil {
+			t.Errorf("%s: the body must be only an error, got %.300s", what, body)
+		}
+		for _, id := range real {
+			if strings.Contains(body, id) {
+				t.Errorf("%s: the answer names a Yucai record: %.300s", what, body)
+			}
+		}
+	}
+
+	routes := a.Engine.Routes()
+	sort.Slice(routes, func(i, j int) bool { return routes[i].Path+routes[i].Method < routes[j].Path+routes[j].Method })
+	walked := 0
+	for _, r := range routes {
+		if !strings.Contains(r.Path, "/:id") {
+			continue
+		}
+		kind := r.Path[:strings.Index(r.Path, "/:id")]
+		kind = kind[strings.LastIndex(kind, "/")+1:]
+		if !recordKinds[kind] {
+			t.Errorf("%s %s: no real record of kind %q to walk it with; add one to recordKinds", r.Method, r.Path, kind)
+			continue
+		}
+		id := real[kind]
+		path := strings.Replace(r.Path, ":id", id, 1)
+		for suffix, file := range fileParams {
+			if strings.HasSuffix(r.Path, suffix) {
+				path = strings.Replace(path, ":file", file, 1)
+			}
+		}
+		body := map[string]any{"name": "闯入者", "notes": "x", "address": "x", "status": "done"}
+		walked++
+		if !strings.Contains(r.Path, ":org") {
+			for who, token := range toInvitation {
+				rec := do(t, h, r.Method, path, token, body)
+				onlyError(t, r.Method+" "+path+" as "+who, rec.Code, rec.Body.String())
+			}
+			continue
+		}
+		for who, token := range strangers {
+			for _, org := range []string{"wangcheng", "yucai"} {
+				p := strings.Replace(path, ":org", org, 1)
+				rec := do(t, h, r.Method, p, token, body)
+				onlyError(t, r.Method+" "+p+" as "+who, rec.Code, rec.Body.String())
+			}
+		}
+	}
+	if walked < 8 {
+		t.Fatalf("walked %d id routes, expected every households, residents, imports and invitations route", walked)
+	}
+
+	// Lists of their own community, filtered by Yucai's ids, and the
+	// strangers' own views of themselves and the tree.
+	w := strangers["wangcheng.admin"]
+	for _, p := range []string{
+		"/api/v1/orgs/wangcheng/residents?household_id=" + real["households"],
+		"/api/v1/orgs/wangcheng/households?q=" + "育才",
+		"/api/v1/me",
+		"/api/v1/orgs",
+		"/api/v1/orgs/wangcheng/audit",
+	} {
+		rec := do(t, h, http.MethodGet, p, w, nil)
+		if rec.Code != http.StatusOK {
+			t.Errorf("GET %s as wangcheng.admin: %d %s", p, rec.Code, rec.Body)
+		}
+		for _, leak := range append(names, real["households"], real["residents"], real["imports"], "yucai") {
+			if strings.Contains(rec.Body.String(), leak) {
+				t.Errorf("GET %s as wangcheng.admin shows %q: %.300s", p, leak, rec.Body)
+			}
+		}
+	}
+
+	// Nothing the strangers tried changed Yucai's records.
+	got := decode[map[string]any](t, do(t, h, http.MethodGet, "/api/v1/orgs/yucai/residents/"+real["residents"], staff, nil).Body.Bytes())
+	if got["name"] == "闯入者" {
+		t.Fatal("a stranger renamed a Yucai resident")
+	}
+	if rec := do(t, h, http.MethodGet, "/api/v1/orgs/yucai/households/"+real["households"], staff, nil); rec.Code != http.StatusOK {
+		t.Fatalf("a stranger deleted a Yucai household: %d", rec.Code)
+	}
+	if rec := do(t, h, http.MethodGet, "/api/v1/me/invitations", invited, nil); !strings.Contains(rec.Body.String(), real["invitations"]) {
+		t.Fatalf("a stranger answered someone else's invitation: %s", rec.Body)
+	}
+}

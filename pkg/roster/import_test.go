@@ -83,7 +83,7 @@ func TestImportHouseholds(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if again.Created != 0 || again.Updated != 0 || again.Unchanged != 2 {
+		if again.Status != "done" || again.Created != 0 || again.Updated != 0 || again.Unchanged != 2 {
 			t.Fatalf("%s: re-import changed the roster: %+v", c.name, again)
 		}
 	}
@@ -179,7 +179,7 @@ func TestImportResidentsAcrossBatches(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if imp.Rows != n+1 || imp.Created != want.created || imp.Unchanged != want.unchanged || imp.Updated != 0 ||
+		if imp.Status != "done" || imp.Rows != n+1 || imp.Created != want.created || imp.Unchanged != want.unchanged || imp.Updated != 0 ||
 			imp.ErrorCount != 1 || !errorSet(imp)[itoa(n+2)+"/name/resident_same_name_phone"] {
 			t.Fatalf("import %d: rows %d created %d unchanged %d updated %d errors %v", i+1, imp.Rows, imp.Created, imp.Unchanged, imp.Updated, imp.Errors)
 		}
@@ -241,7 +241,7 @@ func TestRejectedRows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again.Created != bad || again.ErrorCount != 0 {
+	if again.Status != "done" || again.Created != bad || again.ErrorCount != 0 {
 		t.Fatalf("fixed file: created %d, errors %v", again.Created, again.Errors)
 	}
 	// A retry of the import starts over without doubling its rejected rows.
@@ -273,7 +273,7 @@ func TestExportReimports(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s.%s: %v", c.kind, format, err)
 			}
-			if imp.Rows != c.n || imp.Unchanged != c.n || imp.ErrorCount != 0 {
+			if imp.Status != "done" || imp.Rows != c.n || imp.Unchanged != c.n || imp.ErrorCount != 0 {
 				t.Errorf("%s.%s re-imported: rows %d unchanged %d created %d updated %d errors %v", c.kind, format,
 					imp.Rows, imp.Unchanged, imp.Created, imp.Updated, imp.Errors)
 			}

@@ -254,3 +254,67 @@ func schemaOf(t *testing.T, db *store.DB) string {
 	}
 	return s
 }
+
+// TestTenantKeys holds every table with tenant_id, now and later, to keys
+// that can be distributed by tenant: its primary key and unique indexes
+// lead with tenant_id, and a foreign key to another tenant table carries
+// it. orgs, users and memberships are reference tables and exempt.
+func TestTenantKeys(t *testing.T) {
+	requirePostgres(t)
+	db := storetest.New(t)
+	ctx := storetest.Unguarded(context.Background())
+	var indexes []struct {
+		Table   string `bun:"tbl"`
+		Index   string `bun:"idx"`
+		Primary bool   `bun:"is_primary"`
+		First   string `bun:"first_col"`
+	}
+	err := db.NewRaw(`SELECT c.relname AS tbl, i.relname AS idx, x.indisprimary AS is_primary,
+			COALESCE((SELECT a.attname FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum = x.indkey[0]), '') AS first_col
+		FROM pg_index x JOIN pg_class c ON c.oid = x.indrelid JOIN pg_class i ON i.oid = x.indexrelid
+		JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = current_schema() AND (x.indisunique OR x.indisprimary)
+		AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped)
+		ORDER BY 1, 2`).Scan(ctx, &indexes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	primary := map[string]bool{}
+	for _, ix := range indexes {
+		if ix.Primary {
+			primary[ix.Table] = true
+		}
+		if ix.First != "tenant_id" {
+			t.Errorf("%s: unique index %s leads with %q, not tenant_id", ix.Table, ix.Index, ix.First)
+		}
+	}
+	for _, table := range storetest.TenantTables(t, db) {
+		if !primary[table] {
+			t.Errorf("%s: no primary key", table)
+		}
+	}
+	var fks []struct {
+		Table  string `bun:"tbl"`
+		Name   string `bun:"name"`
+		Refers string `bun:"refers"`
+		Tenant bool   `bun:"has_tenant"`
+	}
+	err = db.NewRaw(`SELECT c.relname AS tbl, k.conname AS name, r.relname AS refers,
+			EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND a.attnum = ANY (k.conkey)) AS has_tenant
+		FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_class r ON r.oid = k.confrelid
+		JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE k.contype = 'f' AND n.nspname = current_schema()
+		AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = r.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped)
+		ORDER BY 1, 2`).Scan(ctx, &fks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fks) < 4 {
+		t.Fatalf("found %d foreign keys between tenant tables, expected at least the roster's four", len(fks))
+	}
+	for _, fk := range fks {
+		if !fk.Tenant {
+			t.Errorf("%s: foreign key %s to tenant table %s does not carry tenant_id", fk.Table, fk.Name, fk.Refers)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -144,3 +145,18 @@ func (a slogAdapter) Info(args ...any)  { a.l.Info(fmt.Sprint(args...)) }
 func (a slogAdapter) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...)) }
 func (a slogAdapter) Error(args ...any) { a.l.Error(fmt.Sprint(args...)) }
 func (a slogAdapter) Fatal(args ...any) { a.l.Error(fmt.Sprint(args...)) }
+
+// RouteRedisLogs sends go-redis's own log lines (a dropped pub/sub
+// connection, a failed dial during an outage) through l, so that a real
+// mode's log stays one JSON object per line. go-redis keeps one logger per
+// process, so this is set once, at start.
+func RouteRedisLogs(l *slog.Logger) {
+	redis.SetLogger(redisLogger{l.With("component", "redis")})
+}
+
+// redisLogger is go-redis's logging interface over slog.
+type redisLogger struct{ l *slog.Logger }
+
+func (r redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	r.l.WarnContext(ctx, strings.TrimSpace(fmt.Sprintf(format, v...)))
+}

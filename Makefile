@@ -6,12 +6,14 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 PG_URL    ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 REDIS_URL ?= redis://127.0.0.1:6379/0
 STATICCHECK_VERSION ?= v0.8.2
+# make run serves this machine only; set RUN_ADDR=:8080 to open it to the LAN.
+RUN_ADDR  ?= 127.0.0.1:8080
 
 .PHONY: run build test test-real bench bench-real lint migrate docker chart-lint clean
 
 ## run: build and start everything in one process on the embedded mode, with the demo district
 run: build
-	./$(BIN) all --demo
+	./$(BIN) all --demo --addr '$(RUN_ADDR)'
 
 ## build: the wanjia binary (pure Go, no cgo)
 build:

@@ -40,8 +40,11 @@ func lastAttempt(ctx context.Context) bool {
 }
 
 // staleImportAge is how long an upload may wait before its task is
-// presumed lost: far longer than the queue ever takes to start one.
-const staleImportAge = 10 * time.Minute
+// presumed lost. Re-queuing one whose task still exists is harmless (the
+// task id is the import's, so Asynq refuses the copy), so this can be
+// short: with the 30-second period, a lost import runs again within about
+// a minute of the loss.
+const staleImportAge = 30 * time.Second
 
 func (h handlers) reconcileImports(ctx context.Context, _ *asynq.Task) error {
 	n, err := h.Roster.RequeueStale(ctx, staleImportAge)

@@ -20,7 +20,8 @@ type Periodic struct {
 // PeriodicTasks is the table the scheduler runs.
 var PeriodicTasks = []Periodic{
 	{Name: "heartbeat", Every: time.Minute, NewTask: NewHeartbeatTask},
-	{Name: "reconcile-imports", Every: 5 * time.Minute, NewTask: NewReconcileImportsTask},
+	// Imports whose task Redis lost run again within about a minute.
+	{Name: "reconcile-imports", Every: 30 * time.Second, NewTask: NewReconcileImportsTask},
 }
 
 // Enqueuer is the part of the Asynq client the scheduler needs.

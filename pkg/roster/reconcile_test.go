@@ -1,6 +1,7 @@
 package roster_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -129,5 +130,33 @@ func TestOneImportAtATime(t *testing.T) {
 	got, err := s.GetImport(ctx, second.ID)
 	if err != nil || got.Status != "done" || got.Created != 1 || got.Unchanged != 1 {
 		t.Fatalf("second import: %+v %v", got, err)
+	}
+}
+
+// TestPendingWork: uploads waiting in the database are counted, with the
+// age of the oldest, whatever the queue holds.
+func TestPendingWork(t *testing.T) {
+	db := storetest.New(t)
+	ctx := community(t, db)
+	s := &roster.Service{DB: db, Queue: queue.NewClient(queuetest.New(t))}
+	if _, err := s.CreateImport(ctx, roster.KindHouseholds, "a.csv", []byte("网格,地址\ng1,育才路1号\n")); err != nil {
+		t.Fatal(err)
+	}
+	s.Now = func() time.Time { return time.Now().Add(time.Minute) }
+	got, err := s.PendingWork(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{"queued": 1, "running": 0}
+	for _, p := range got {
+		if p.Kind != "import" || p.Count != want[p.Status] {
+			t.Errorf("pending %+v, want %d", p, want[p.Status])
+		}
+		if p.Status == "queued" && (p.Oldest < 50*time.Second || p.Oldest > 2*time.Minute) {
+			t.Errorf("oldest queued import is %v old, want about a minute", p.Oldest)
+		}
+	}
+	if len(got) != 2 {
+		t.Fatalf("pending work: %+v", got)
 	}
 }

@@ -3,11 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/wanjia/wanjia/pkg/app"
+	"github.com/wanjia/wanjia/pkg/config"
 )
 
 // run executes the command tree in-process, as main does.
@@ -106,5 +112,39 @@ func TestExitCode(t *testing.T) {
 	got := strings.TrimSpace(stderr.String())
 	if strings.Count(got, "\n") != 0 || !strings.HasPrefix(got, "wanjia: ") {
 		t.Fatalf("stderr should be one line starting with 'wanjia: ', got %q", got)
+	}
+}
+
+// TestDemoCommand: `wanjia demo` loads the demo district with the demo
+// password into a migrated database, and running it again changes nothing.
+func TestDemoCommand(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"WANJIA_DATA_DIR": dir, "WANJIA_DEMO_PASSWORD": "demo-pass-123", "WANJIA_ADMIN_PASSWORD": "admin-pass-123"}
+	if _, err := run(t, env, "demo"); err == nil || !strings.Contains(err.Error(), "pending") {
+		t.Fatalf("demo before migrations: %v, want a pending-migrations error", err)
+	}
+	if _, err := run(t, env, "migrate", "up"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		out, err := run(t, env, "demo")
+		if err != nil || !strings.Contains(out, "demo district loaded") {
+			t.Fatalf("demo run %d: %v %s", i+1, err, out)
+		}
+		if strings.Contains(out, "shown once") {
+			t.Fatalf("demo run %d printed a generated password although WANJIA_DEMO_PASSWORD is set: %s", i+1, out)
+		}
+	}
+	cfg := &config.Config{Addr: "127.0.0.1:0", DataDir: dir, SMSProvider: "log", LogLevel: "error", ShutdownTimeout: time.Second, Out: io.Discard}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.Open(context.Background(), cfg, app.Parts{}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if _, _, err := a.Authn.Login(context.Background(), "yucai.staff", "demo-pass-123", "127.0.0.1"); err != nil {
+		t.Fatalf("the demo user cannot sign in with WANJIA_DEMO_PASSWORD: %v", err)
 	}
 }

@@ -43,6 +43,7 @@ func newRootCmd() *cobra.Command {
 		partCmd("scheduler", "Run the periodic-task scheduler", cfg, app.Parts{Scheduler: true}),
 		migrateCmd(cfg),
 		tenantsCmd(cfg),
+		demoCmd(cfg),
 		versionCmd(),
 	)
 	return root

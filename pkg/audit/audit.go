@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
 	"github.com/wanjia/wanjia/pkg/errs"
@@ -92,17 +91,8 @@ type Writer interface {
 // the change being recorded. details (which fields changed, never their
 // personal values) is stored as JSON.
 func Record(ctx context.Context, db Writer, action, resource, resourceID string, details map[string]any) error {
-	a := ActorFrom(ctx)
-	e := &Entry{
-		ID: uuid.Must(uuid.NewV7()).String(), OrgPath: a.OrgPath, At: time.Now().UTC(),
-		ActorID: a.UserID, Actor: a.Username, Role: a.Role, Org: a.Org,
-		Action: action, Resource: resource, ResourceID: resourceID, IP: a.IP, RequestID: a.Request,
-	}
-	if e.OrgPath == "" {
-		e.OrgPath = "/"
-	}
-	e.Details = details
-	if _, err := db.NewInsert().Model(e).Exec(ctx); err != nil {
+	e := newEntry(ctx, action, resource, resourceID, details)
+	if _, err := db.NewInsert().Model(&e).Exec(ctx); err != nil {
 		return fmt.Errorf("audit %s %s: %w", action, resource, err)
 	}
 	return nil

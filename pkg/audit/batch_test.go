@@ -19,7 +19,7 @@ func count(t *testing.T, db *store.DB) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return n
+	return int(n)
 }
 
 func actor(i int) context.Context {

@@ -318,3 +318,29 @@ func TestTenantKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestReadTxRefusesWrites: a read transaction is bound to its tenant like
+// any other, and PostgreSQL refuses a write in it.
+func TestReadTxRefusesWrites(t *testing.T) {
+	requirePostgres(t)
+	db := storetest.New(t)
+	seedHouseholds(t, db, "ta", 2)
+	seedHouseholds(t, db, "tb", 1)
+	err := db.InTenantReadTx(inTenant("ta"), func(ctx context.Context, tx *store.TenantTx) error {
+		n, err := countAll(ctx, tx.Unscoped())
+		if n != 2 {
+			t.Errorf("read tx of ta sees %d households, want 2", n)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.InTenantReadTx(inTenant("ta"), func(ctx context.Context, tx *store.TenantTx) error {
+		_, err := tx.Unscoped().ExecContext(ctx, "UPDATE households SET notes = 'x' WHERE tenant_id = 'ta'")
+		return err
+	})
+	if err == nil {
+		t.Error("a read transaction wrote")
+	}
+}

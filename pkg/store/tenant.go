@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -45,6 +46,23 @@ func (db *DB) InTenantTx(ctx context.Context, fn func(ctx context.Context, tx *T
 		return ErrNoTenant
 	}
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := db.bindTenant(ctx, tx, scope.TenantID); err != nil {
+			return err
+		}
+		return fn(ctx, &TenantTx{tx: tx, Scope: scope})
+	})
+}
+
+// InTenantReadTx is InTenantTx for reads: a read-only transaction, which
+// on SQLite begins without taking the write lock (so reads run side by
+// side under WAL instead of queueing behind each other and every writer)
+// and on PostgreSQL refuses any write.
+func (db *DB) InTenantReadTx(ctx context.Context, fn func(ctx context.Context, tx *TenantTx) error) error {
+	scope, ok := tenancy.From(ctx)
+	if !ok {
+		return ErrNoTenant
+	}
+	return db.RunInTx(ctx, &sql.TxOptions{ReadOnly: true}, func(ctx context.Context, tx bun.Tx) error {
 		if err := db.bindTenant(ctx, tx, scope.TenantID); err != nil {
 			return err
 		}

@@ -75,7 +75,7 @@ func (s *Service) createBuilding(ctx context.Context, tx *store.TenantTx, g *gri
 func (s *Service) ListBuildings(ctx context.Context, f Filter) ([]BuildingView, string, error) {
 	var out []BuildingView
 	next := ""
-	err := s.inScope(ctx, func(ctx context.Context, tx *store.TenantTx, g *grids) error {
+	err := s.inReadScope(ctx, func(ctx context.Context, tx *store.TenantTx, g *grids) error {
 		var rows []Building
 		q := g.limit(tx.Select(&rows).Where("b.deleted_at IS NULL"), "b.grid_id")
 		if f.Grid != "" {

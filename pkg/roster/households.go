@@ -192,14 +192,14 @@ func (s *Service) household(ctx context.Context, tx *store.TenantTx, g *grids, i
 // of personal data, so it is audited.
 func (s *Service) GetHousehold(ctx context.Context, id string) (*HouseholdView, error) {
 	var out HouseholdView
-	err := s.inScope(ctx, func(ctx context.Context, tx *store.TenantTx, g *grids) error {
+	err := s.inReadScope(ctx, func(ctx context.Context, tx *store.TenantTx, g *grids) error {
 		h, err := s.household(ctx, tx, g, id)
 		if err != nil {
 			return err
 		}
 		v := viewOf(ctx)
 		out = householdView(h, g, v)
-		return auditRead(ctx, tx, "household", h.ID, v, nil)
+		return s.auditRead(ctx, "household", h.ID, v, nil)
 	})
 	if err != nil {
 		return nil, err
@@ -287,7 +287,7 @@ func (s *Service) DeleteHousehold(ctx context.Context, id string) error {
 func (s *Service) ListHouseholds(ctx context.Context, f Filter) ([]HouseholdView, string, error) {
 	var out []HouseholdView
 	next := ""
-	err := s.inScope(ctx, func(ctx context.Context, tx *store.TenantTx, g *grids) error {
+	err := s.inReadScope(ctx, func(ctx context.Context, tx *store.TenantTx, g *grids) error {
 		var rows []Household
 		q := g.limit(tx.Select(&rows).Where("h.deleted_at IS NULL"), "h.grid_id")
 		if f.Grid != "" {
@@ -331,7 +331,7 @@ func (s *Service) ListHouseholds(ctx context.Context, f Filter) ([]HouseholdView
 			out = append(out, householdView(&rows[i], g, v))
 			ids = append(ids, rows[i].ID)
 		}
-		return auditList(ctx, tx, "households", v, ids, f)
+		return s.auditList(ctx, "households", v, ids, f)
 	})
 	return out, next, err
 }

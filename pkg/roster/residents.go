@@ -219,14 +219,14 @@ func (s *Service) resident(ctx context.Context, tx *store.TenantTx, g *grids, id
 // GetResident returns one resident; an unmasked read is audited.
 func (s *Service) GetResident(ctx context.Context, id string) (*ResidentView, error) {
 	var out ResidentView
-	err := s.inScope(ctx, func(ctx context.Context, tx *store.TenantTx, g *grids) error {
+	err := s.inReadScope(ctx, func(ctx context.Context, tx *store.TenantTx, g *grids) error {
 		r, err := s.resident(ctx, tx, g, id)
 		if err != nil {
 			return err
 		}
 		v := viewOf(ctx)
 		out = residentView(r, g, v, true)
-		return auditRead(ctx, tx, "resident", r.ID, v, nil)
+		return s.auditRead(ctx, "resident", r.ID, v, nil)
 	})
 	if err != nil {
 		return nil, err
@@ -303,7 +303,7 @@ func (s *Service) DeleteResident(ctx context.Context, id string) error {
 func (s *Service) ListResidents(ctx context.Context, f Filter) ([]ResidentView, string, error) {
 	var out []ResidentView
 	next := ""
-	err := s.inScope(ctx, func(ctx context.Context, tx *store.TenantTx, g *grids) error {
+	err := s.inReadScope(ctx, func(ctx context.Context, tx *store.TenantTx, g *grids) error {
 		var rows []Resident
 		q := g.limit(tx.Select(&rows).Where("r.deleted_at IS NULL"), "r.grid_id")
 		if f.Grid != "" {
@@ -353,7 +353,7 @@ func (s *Service) ListResidents(ctx context.Context, f Filter) ([]ResidentView, 
 			out = append(out, residentView(&rows[i], g, v, false))
 			ids = append(ids, rows[i].ID)
 		}
-		return auditList(ctx, tx, "residents", v, ids, f)
+		return s.auditList(ctx, "residents", v, ids, f)
 	})
 	return out, next, err
 }

@@ -25,6 +25,7 @@ type Enqueuer interface {
 type Service struct {
 	DB    *store.DB
 	Queue Enqueuer
+	Reads ReadRecorder // nil: reads are audited synchronously
 	Now   func() time.Time
 }
 
@@ -98,6 +99,17 @@ func (s *Service) inScope(ctx context.Context, fn func(ctx context.Context, tx *
 	})
 }
 
+// inReadScope is inScope for reads: a read-only transaction.
+func (s *Service) inReadScope(ctx context.Context, fn func(ctx context.Context, tx *store.TenantTx, g *grids) error) error {
+	return s.DB.InTenantReadTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
+		g, err := loadGrids(ctx, tx)
+		if err != nil {
+			return err
+		}
+		return fn(ctx, tx, g)
+	})
+}
+
 // may reports whether the caller may see or touch records of grid id.
 func (g *grids) may(id string) bool { return g.allowed == nil || g.allowed[id] }
 
@@ -138,20 +150,32 @@ func conflict(key string, args map[string]any, g *grids, gridID, id string) erro
 	return e
 }
 
+// ReadRecorder records reads of personal data outside the reader's
+// transaction (audit.Reads, batched).
+type ReadRecorder interface {
+	Record(ctx context.Context, resource, resourceID string, details map[string]any)
+}
+
 // auditRead records that the caller saw one record with personal data,
 // masked or not: the log must show who looked at whom, including the
-// officials above the community who see masks.
-func auditRead(ctx context.Context, tx *store.TenantTx, resource, id string, v view, details map[string]any) error {
+// officials above the community who see masks. With a ReadRecorder the
+// entry is queued (the read stays read-only); without one it is written at
+// once.
+func (s *Service) auditRead(ctx context.Context, resource, id string, v view, details map[string]any) error {
 	if details == nil {
 		details = map[string]any{}
 	}
 	details["masked"] = !v.fullPhone
-	return audit.Record(ctx, tx, audit.ActionView, resource, id, details)
+	if s.Reads != nil {
+		s.Reads.Record(ctx, resource, id, details)
+		return nil
+	}
+	return audit.Record(ctx, s.DB, audit.ActionView, resource, id, details)
 }
 
 // auditList records a page of a listing: which records were returned (by
 // id, never their personal values) and the search that found them.
-func auditList(ctx context.Context, tx *store.TenantTx, resource string, v view, ids []string, f Filter) error {
+func (s *Service) auditList(ctx context.Context, resource string, v view, ids []string, f Filter) error {
 	if len(ids) == 0 && f.Q == "" {
 		return nil
 	}
@@ -161,7 +185,7 @@ func auditList(ctx context.Context, tx *store.TenantTx, resource string, v view,
 			d[k] = x
 		}
 	}
-	return auditRead(ctx, tx, resource, "list", v, d)
+	return s.auditRead(ctx, resource, "list", v, d)
 }
 
 // looksLikeNumber tells a search for a phone or ID number (digits, with an

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/wanjia/wanjia/pkg/audit"
@@ -54,6 +55,7 @@ type App struct {
 	Health  *health.Checker
 	Engine  *gin.Engine
 
+	Reads   *audit.Reads // reads of personal data, audited in batches
 	Authn   *authn.Service
 	Authz   *authz.Authorizer
 	Watcher *authz.Watcher
@@ -100,6 +102,7 @@ func Open(ctx context.Context, cfg *config.Config, parts Parts, logger *slog.Log
 		return nil, err
 	}
 
+	queue.RouteRedisLogs(logger)
 	a.Redis, err = queue.OpenRedis(ctx, cfg.RedisURL)
 	if err != nil {
 		return nil, err
@@ -110,14 +113,23 @@ func Open(ctx context.Context, cfg *config.Config, parts Parts, logger *slog.Log
 	if err := a.wire(ctx); err != nil {
 		return nil, err
 	}
-	a.Engine = a.routes()
+	a.Metrics.Registry.MustRegister(observe.NewPendingCollector(a.Roster.PendingWork))
+	proxies, err := cfg.Proxies()
+	if err != nil {
+		return nil, err
+	}
+	a.Engine = a.routes(proxies) // validated with the config
 	ok = true
 	return a, nil
 }
 
 // wire builds the domain services.
 func (a *App) wire(ctx context.Context) error {
-	keys, err := authn.LoadKeys(ctx, a.DB)
+	secret, err := a.Config.MasterKey()
+	if err != nil {
+		return err
+	}
+	keys, err := authn.LoadKeys(ctx, a.DB, authn.KeyOptions{Secret: secret, Rotation: a.Config.KeyRotation})
 	if err != nil {
 		return err
 	}
@@ -129,7 +141,12 @@ func (a *App) wire(ctx context.Context) error {
 	a.Orgs.Authz = a.Authz
 	a.Watcher = authz.NewWatcher(a.Authz, a.Redis.Client, a.Logger)
 	a.Orgs.Notify = a.Watcher
-	a.Roster = &roster.Service{DB: a.DB, Queue: a.Queue}
+	a.Reads = audit.NewReads(a.DB, audit.ReadsOptions{Logger: a.Logger})
+	a.Metrics.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "wanjia_audit_reads_dropped_total",
+		Help: "Audit entries of reads that could not be recorded (queue full or database down).",
+	}, func() float64 { return float64(a.Reads.Dropped()) }))
+	a.Roster = &roster.Service{DB: a.DB, Queue: a.Queue, Reads: a.Reads}
 	if a.parts.API {
 		created, generated, err := a.Orgs.EnsurePlatformAdmin(ctx, a.Config.AdminPassword)
 		if err != nil {
@@ -283,6 +300,12 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 // Close releases the database and Redis. Call it after Run returns.
 func (a *App) Close() error {
 	var errs []error
+	if a.Reads != nil {
+		// Before the database closes: the last reads' entries are written.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		a.Reads.Close(ctx)
+		cancel()
+	}
 	if a.Queue != nil {
 		errs = append(errs, a.Queue.Close())
 	}

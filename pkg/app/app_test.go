@@ -33,6 +33,7 @@ func newApp(t *testing.T, change func(*config.Config)) *app.App {
 		Addr: "127.0.0.1:0", DataDir: dir, DatabaseURL: dbURL, RedisURL: queuetest.URL(t),
 		BaseURL: "http://localhost:8080", SMSProvider: "log", LogLevel: "info",
 		AdminPassword: "admin-pass-123", DemoPassword: demoPassword,
+		SecretKey:       "wanjia-test-secret-key-0123456789abcdef",
 		ShutdownTimeout: 5 * time.Second, Out: io.Discard,
 	}
 	if change != nil {
@@ -197,6 +198,8 @@ func TestMetricsExposeHTTPQueuesAndRuntime(t *testing.T) {
 		`wanjia_http_request_duration_seconds_bucket`,
 		`wanjia_queue_tasks{queue="critical",state="pending"}`,
 		`wanjia_queue_up 1`,
+		`wanjia_pending_work{kind="import",status="queued"} 0`,
+		`wanjia_pending_work_up 1`,
 		`go_goroutines`,
 		`process_resident_memory_bytes`,
 	} {

@@ -14,8 +14,8 @@ import (
 
 // routes builds the engine with every route of the API. Every route added
 // here must be in pkg/apidoc/openapi.yaml (a test checks both ways).
-func (a *App) routes() *gin.Engine {
-	e := web.NewEngine(web.Options{Logger: a.Logger, Metrics: a.Metrics})
+func (a *App) routes(trustedProxies []string) *gin.Engine {
+	e := web.NewEngine(web.Options{Logger: a.Logger, Metrics: a.Metrics, TrustedProxies: trustedProxies})
 
 	health.Routes(e, a.Health)
 	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(a.Metrics.Registry, promhttp.HandlerOpts{})))

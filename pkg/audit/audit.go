@@ -41,6 +41,10 @@ const (
 	ActionView   = "view"   // an unmasked read of personal data
 	ActionExport = "export" // personal data leaving the system as a file
 	ActionLogin  = "login"
+	// ActionLoginFailed is a refused sign-in: a wrong password, an unknown
+	// or disabled user, or a throttled attempt, told apart by nothing but
+	// the attempted name, so the log cannot be used to find accounts.
+	ActionLoginFailed = "login_failed"
 )
 
 // Actor is who acts, and in which org; the HTTP layer or a task puts it in

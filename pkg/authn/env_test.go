@@ -35,7 +35,7 @@ func newEnv(t testing.TB) *env {
 	ctx := context.Background()
 	db := storetest.New(t)
 	rdb := queuetest.New(t)
-	keys, err := authn.LoadKeys(ctx, db)
+	keys, err := authn.LoadKeys(ctx, db, authn.TestingKeyOptions())
 	if err != nil {
 		t.Fatalf("LoadKeys: %v", err)
 	}

@@ -126,6 +126,10 @@ func TestHTTPErrors(t *testing.T) {
 		{"login not an object", "POST", "/api/v1/auth/login", `["alice"]`, nil, 400, "bad_request"},
 		{"login wrong type", "POST", "/api/v1/auth/login", `{"username":1,"password":"x"}`, nil, 400, "bad_request"},
 		{"login missing fields", "POST", "/api/v1/auth/login", `{}`, nil, 422, "validation_failed"},
+		// A NUL reached the database and came back as a 500 (PostgreSQL
+		// refuses it in text); pkg/web now refuses it at bind.
+		{"login NUL in username", "POST", "/api/v1/auth/login", `{"username":"ali\u0000ce","password":"nope"}`, nil, 422, "validation_failed"},
+		{"login password of 500 KB", "POST", "/api/v1/auth/login", `{"username":"alice","password":"` + strings.Repeat("x", 500<<10) + `"}`, nil, 422, "validation_failed"},
 		{"refresh without body", "POST", "/api/v1/auth/refresh", "", nil, 400, "bad_request"},
 		{"refresh invalid JSON", "POST", "/api/v1/auth/refresh", `{`, nil, 400, "bad_request"},
 		{"refresh missing token", "POST", "/api/v1/auth/refresh", `{}`, nil, 422, "validation_failed"},
@@ -165,14 +169,14 @@ func TestHTTPRateLimited(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	h := newServer(e)
-	for i := 0; i < e.svc.Throttle.MaxPerUser; i++ {
+	for i := 0; i < e.svc.Throttle.FreeAttempts; i++ {
 		if r := do(t, h, "POST", "/api/v1/auth/login", `{"username":"alice","password":"nope"}`, nil); r.status != 401 {
 			t.Fatalf("failure %d: %d %s", i+1, r.status, r.raw)
 		}
 	}
 	r := do(t, h, "POST", "/api/v1/auth/login", `{"username":"alice","password":"`+alicePassword+`"}`, nil)
 	if r.status != http.StatusTooManyRequests || errorCode(t, r) != "rate_limited" {
-		t.Fatalf("11th attempt: %d %s", r.status, r.raw)
+		t.Fatalf("attempt after the free ones: %d %s", r.status, r.raw)
 	}
 	ra, _ := r.body["error"].(map[string]any)["retry_after"].(float64)
 	if ra < 1 || r.header.Get("Retry-After") == "" {

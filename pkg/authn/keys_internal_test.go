@@ -38,11 +38,11 @@ func TestUnknownKidReloadsWhenStale(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := storetest.New(t)
-	a, err := LoadKeys(ctx, db)
+	a, err := LoadKeys(ctx, db, testingKeyOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := LoadKeys(ctx, db)
+	b, err := LoadKeys(ctx, db, testingKeyOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestUnknownKidReloadIsRateLimited(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := storetest.New(t)
-	k, err := LoadKeys(ctx, db)
+	k, err := LoadKeys(ctx, db, testingKeyOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func TestUnknownKidReloadIsRateLimited(t *testing.T) {
 func TestVerifyRejectsWellSignedOddTokens(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	k, err := LoadKeys(ctx, storetest.New(t))
+	k, err := LoadKeys(ctx, storetest.New(t), testingKeyOptions())
 	if err != nil {
 		t.Fatal(err)
 	}

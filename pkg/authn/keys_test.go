@@ -101,7 +101,7 @@ func TestVerifyRejects(t *testing.T) {
 	seg := strings.Split(good, ".")
 
 	// A key from another deployment's database.
-	otherKeys, err := authn.LoadKeys(ctx, storetest.New(t))
+	otherKeys, err := authn.LoadKeys(ctx, storetest.New(t), authn.TestingKeyOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +261,7 @@ func TestRotateAndRetire(t *testing.T) {
 		t.Fatalf("token of the current key after retiring the old one: %v", err)
 	}
 	// A fresh instance (another replica starting) does not resurrect it.
-	again, err := authn.LoadKeys(ctx, e.db)
+	again, err := authn.LoadKeys(ctx, e.db, authn.TestingKeyOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,7 +282,7 @@ func TestKeysSharedAcrossInstances(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now()
 	a := e.keys
-	b, err := authn.LoadKeys(ctx, e.db)
+	b, err := authn.LoadKeys(ctx, e.db, authn.TestingKeyOptions())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,9 @@ import (
 	"strings"
 
 	"golang.org/x/crypto/argon2"
+
+	"github.com/wanjia/wanjia/pkg/authn/pwpolicy"
+	"github.com/wanjia/wanjia/pkg/errs"
 )
 
 // Argon2Params are the argon2id cost settings. They are stored in every
@@ -84,4 +87,23 @@ func CheckPassword(hash, pw string) (bool, error) {
 	}
 	got := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
+}
+
+// PasswordFieldError checks pw against the password policy (pwpolicy) for
+// username and, when it fails, returns the field error to report on field.
+// Callers that collect several field errors use it; others use
+// ValidatePassword.
+func PasswordFieldError(field, username, pw string) (errs.FieldError, bool) {
+	if p := pwpolicy.Check(username, pw); p != nil {
+		return errs.Field(field, p.Key, p.Args), true
+	}
+	return errs.FieldError{}, false
+}
+
+// ValidatePassword is the policy check as a 422 on the field "password".
+func ValidatePassword(username, pw string) error {
+	if f, bad := PasswordFieldError("password", username, pw); bad {
+		return errs.Validation(f)
+	}
+	return nil
 }

@@ -16,11 +16,15 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
+	"github.com/wanjia/wanjia/pkg/audit"
+	"github.com/wanjia/wanjia/pkg/authn/pwpolicy"
 	"github.com/wanjia/wanjia/pkg/errs"
+	"github.com/wanjia/wanjia/pkg/observe"
 	"github.com/wanjia/wanjia/pkg/store"
 )
 
@@ -56,67 +60,120 @@ type Service struct {
 	Logger     *slog.Logger
 	Now        func() time.Time
 
+	// checkPassword is CheckPassword; tests count the calls through it.
+	checkPassword func(hash, pw string) (bool, error)
+
 	dummyOnce sync.Once
 	dummyHash string
 }
+
+// Token lifetimes. Keys refuses access tokens that claim to live longer
+// than DefaultAccessTTL, and keeps a replaced signing key for
+// DefaultRefreshTTL after its rotation period.
+const (
+	DefaultAccessTTL  = 15 * time.Minute
+	DefaultRefreshTTL = 14 * 24 * time.Hour
+)
 
 // NewService wires a Service with the default lifetimes: access tokens for
 // 15 minutes, refresh tokens for 14 days.
 func NewService(db *store.DB, keys *Keys, th *Throttle, logger *slog.Logger) *Service {
 	return &Service{DB: db, Keys: keys, Throttle: th, Argon2: DefaultArgon2,
-		AccessTTL: 15 * time.Minute, RefreshTTL: 14 * 24 * time.Hour, Logger: logger, Now: time.Now}
+		AccessTTL: DefaultAccessTTL, RefreshTTL: DefaultRefreshTTL, Logger: logger, Now: time.Now,
+		checkPassword: CheckPassword}
 }
 
-// Login checks a username and password and starts a session.
+// maxAuditName bounds the attempted username recorded for a failed login,
+// which can be anything a client sends.
+const maxAuditName = 64
+
+// Login checks a username and password and starts a session. ip is the
+// client's address, as far as trusted proxies let us know it; it keys the
+// throttle and goes into the audit log.
 func (s *Service) Login(ctx context.Context, username, password, ip string) (*Tokens, *User, error) {
 	username = strings.ToLower(strings.TrimSpace(username)) // usernames are stored lower-case
 	if username == "" || password == "" {
 		return nil, nil, errs.Validation(
 			requiredIfEmpty("username", username), requiredIfEmpty("password", password))
 	}
-	wait, err := s.Throttle.Check(ctx, username, ip)
+	// No password this long can have been set under the policy; refusing it
+	// here keeps a megabyte "password" from costing a hash.
+	if len(password) > pwpolicy.MaxBytes {
+		return nil, nil, errs.Validation(errs.Field("password", "password_too_long", map[string]any{"max": pwpolicy.MaxLen}))
+	}
+	actor := audit.Actor{Username: truncateRunes(username, maxAuditName), OrgPath: "/", IP: ip, Request: observe.RequestID(ctx)}
+
+	// Counted before the password is checked: parallel guesses cannot all
+	// pass a check that runs before any of them is recorded.
+	wait, err := s.Throttle.Admit(ctx, username, ip)
 	if err != nil {
 		return nil, nil, err
 	}
 	if wait > 0 {
-		e := errs.New(errs.KindRateLimited, "login_locked", map[string]any{"minutes": int(wait.Minutes()) + 1})
-		e.Data = map[string]any{"retry_after": int(wait.Seconds()) + 1}
+		if err := s.auditFailed(ctx, actor, map[string]any{"throttled": true}); err != nil {
+			return nil, nil, err
+		}
+		e := errs.New(errs.KindRateLimited, "login_locked", map[string]any{"minutes": int((wait + time.Minute - 1) / time.Minute)})
+		e.Data = map[string]any{"retry_after": int((wait + time.Second - 1) / time.Second)}
 		return nil, nil, e
 	}
 	u, err := UserByUsername(ctx, s.DB, username)
 	if err != nil && !errors.Is(err, ErrNoUser) {
 		return nil, nil, err
 	}
+	check := s.checkPassword
+	if check == nil {
+		check = CheckPassword
+	}
 	ok := false
 	if u != nil {
-		ok, err = CheckPassword(u.PasswordHash, password)
+		ok, err = check(u.PasswordHash, password)
 		if err != nil {
 			return nil, nil, fmt.Errorf("user %s: %w", u.ID, err)
 		}
 	} else {
 		// Hash anyway so that an unknown username takes as long as a
 		// wrong password and usernames cannot be discovered by timing.
-		_, _ = CheckPassword(s.dummy(), password)
+		_, _ = check(s.dummy(), password)
 	}
 	if !ok || u.Disabled {
-		if err := s.Throttle.Failed(ctx, username, ip); err != nil {
+		// The attempt stays counted. The entry is the same whether the
+		// user exists or not, so the log does not tell either.
+		if err := s.auditFailed(ctx, actor, nil); err != nil {
 			return nil, nil, err
 		}
 		return nil, nil, errs.New(errs.KindUnauthenticated, "login_failed", nil)
 	}
-	if err := s.Throttle.Succeeded(ctx, username); err != nil {
+	if err := s.Throttle.Succeeded(ctx, username, ip); err != nil {
 		return nil, nil, err
 	}
+	actor.UserID, actor.Username = u.ID, u.Username
 	var t *Tokens
 	err = s.DB.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		family := uuid.NewString()
 		var err error
-		t, err = s.issue(ctx, tx, u, uuid.NewString())
-		return err
+		if t, err = s.issue(ctx, tx, u, family); err != nil {
+			return err
+		}
+		// In the session's transaction: no session without its entry.
+		return audit.Record(audit.WithActor(ctx, actor), tx, audit.ActionLogin, "session", family, nil)
 	})
 	if err != nil {
 		return nil, nil, err
 	}
 	return t, u, nil
+}
+
+func (s *Service) auditFailed(ctx context.Context, actor audit.Actor, details map[string]any) error {
+	return audit.Record(audit.WithActor(ctx, actor), s.DB, audit.ActionLoginFailed, "session", "", details)
+}
+
+// truncateRunes cuts s to at most n characters without splitting one.
+func truncateRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n])
 }
 
 func requiredIfEmpty(field, v string) errs.FieldError {

@@ -2,68 +2,138 @@ package authn
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
-// Throttle limits failed logins per username and per client IP. Counters
-// live in Redis so that the limit holds across every API replica.
+// Throttle limits password guessing. Every attempt is counted in Redis
+// before its password is checked, in one Lua script, so a burst of parallel
+// requests cannot all slip through between a check and a count, and the
+// limits hold across every API replica. Three limits apply:
+//
+//   - per (username, IP): FreeAttempts failures in a row go through at once;
+//     after that each attempt waits BaseDelay, doubling with every further
+//     failure, up to MaxDelay. A guesser elsewhere therefore slows down only
+//     their own pair, and the real user at the office can still sign in.
+//   - per IP: MaxPerIP failures within Window lock the address for the rest
+//     of the window. Generous, because a whole community office often shares
+//     one address.
+//   - per username, across all addresses: MaxPerUser failures within Window
+//     lock the username everywhere, a high ceiling against guessing spread
+//     over many addresses.
+//
+// A success clears its pair and takes its attempt back from the other two
+// counters, so they count failures (and attempts still in flight).
 type Throttle struct {
 	Redis redis.Cmdable
-	// MaxPerUser failures in a row lock a username for Cooldown.
+
+	FreeAttempts int
+	BaseDelay    time.Duration
+	MaxDelay     time.Duration
+	// PairMemory is how long a pair's failures are remembered after its last
+	// attempt; long, so that waiting out one delay does not reset the next.
+	PairMemory time.Duration
+
+	MaxPerIP   int
 	MaxPerUser int
-	// MaxPerIP failures lock an IP; higher than per user because a whole
-	// community office often shares one address.
-	MaxPerIP int
-	Cooldown time.Duration
+	Window     time.Duration
+
+	// Now is the clock the delays are computed with (tests move it).
+	Now func() time.Time
 }
 
-// NewThrottle returns the default policy: 10 failures per username or 30 per
-// IP lock logins for 15 minutes.
+// NewThrottle returns the default policy: five free failures per username
+// and address, then 30 s doubling to 15 min; 30 failures per address or 100
+// per username within 15 minutes lock for the rest of that window.
 func NewThrottle(rdb redis.Cmdable) *Throttle {
-	return &Throttle{Redis: rdb, MaxPerUser: 10, MaxPerIP: 30, Cooldown: 15 * time.Minute}
+	return &Throttle{Redis: rdb,
+		FreeAttempts: 5, BaseDelay: 30 * time.Second, MaxDelay: 15 * time.Minute, PairMemory: 24 * time.Hour,
+		MaxPerIP: 30, MaxPerUser: 100, Window: 15 * time.Minute,
+		Now: time.Now}
 }
 
-func failUserKey(u string) string { return "wanjia:login:fail:user:" + u }
-func failIPKey(ip string) string  { return "wanjia:login:fail:ip:" + ip }
+// keyPart keeps Redis keys short whatever a client sends as a username:
+// real usernames are at most 64 characters, anything longer is hashed.
+func keyPart(s string) string {
+	if len(s) <= 64 {
+		return s
+	}
+	sum := sha256.Sum256([]byte(s))
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
 
-// Check returns how long the caller must wait (0: may try now).
-func (t *Throttle) Check(ctx context.Context, username, ip string) (time.Duration, error) {
-	pipe := t.Redis.Pipeline()
-	u := pipe.Get(ctx, failUserKey(username))
-	uttl := pipe.PTTL(ctx, failUserKey(username))
-	i := pipe.Get(ctx, failIPKey(ip))
-	ittl := pipe.PTTL(ctx, failIPKey(ip))
-	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
+func (t *Throttle) keys(username, ip string) []string {
+	u := keyPart(username)
+	// An IP never contains "|", so the pair key is unambiguous.
+	return []string{"wanjia:login:pair:" + ip + "|" + u, "wanjia:login:ip:" + ip, "wanjia:login:user:" + u}
+}
+
+// admitScript refuses (returning the wait in ms) or counts the attempt
+// (returning 0), atomically. The pair is a hash: n attempts not followed by a
+// success, and until, the time (ms) before which it may not try again.
+var admitScript = redis.NewScript(`
+local now = tonumber(ARGV[1])
+local wait = 0
+local untilMs = tonumber(redis.call('HGET', KEYS[1], 'until') or '0')
+if untilMs > now then wait = untilMs - now end
+for i, max in ipairs({tonumber(ARGV[6]), tonumber(ARGV[7])}) do
+  local n = tonumber(redis.call('GET', KEYS[i + 1]) or '0')
+  if n >= max then
+    local ttl = redis.call('PTTL', KEYS[i + 1])
+    if ttl < 0 then ttl = tonumber(ARGV[8]) end
+    if ttl > wait then wait = ttl end
+  end
+end
+if wait > 0 then return wait end
+
+local n = redis.call('HINCRBY', KEYS[1], 'n', 1)
+local free = tonumber(ARGV[2])
+if n >= free then
+  -- Set when the attempt is admitted: if it succeeds the pair is deleted,
+  -- if it fails the delay is already in force for the next one.
+  local d = tonumber(ARGV[3]) * 2 ^ (n - free)
+  if d > tonumber(ARGV[4]) then d = tonumber(ARGV[4]) end
+  redis.call('HSET', KEYS[1], 'until', string.format('%d', now + d))
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+for i = 2, 3 do
+  redis.call('INCR', KEYS[i])
+  redis.call('PEXPIRE', KEYS[i], ARGV[8])
+end
+return 0
+`)
+
+// succeededScript clears the pair and gives back the attempt counted on the
+// address and the username.
+var succeededScript = redis.NewScript(`
+redis.call('DEL', KEYS[1])
+for i = 2, 3 do
+  if tonumber(redis.call('GET', KEYS[i]) or '0') > 0 then redis.call('DECR', KEYS[i]) end
+end
+return 0
+`)
+
+// Admit counts an attempt by username from ip before its password is
+// checked. It returns how long the caller must wait instead (0: go ahead,
+// the attempt is counted).
+func (t *Throttle) Admit(ctx context.Context, username, ip string) (time.Duration, error) {
+	ms, err := admitScript.Run(ctx, t.Redis, t.keys(username, ip),
+		t.Now().UnixMilli(), t.FreeAttempts, t.BaseDelay.Milliseconds(), t.MaxDelay.Milliseconds(),
+		t.PairMemory.Milliseconds(), t.MaxPerIP, t.MaxPerUser, t.Window.Milliseconds()).Int64()
+	if err != nil {
 		return 0, fmt.Errorf("login throttle: %w", err)
 	}
-	var wait time.Duration
-	if n, _ := u.Int(); n >= t.MaxPerUser {
-		wait = max(wait, uttl.Val())
-	}
-	if n, _ := i.Int(); n >= t.MaxPerIP {
-		wait = max(wait, ittl.Val())
-	}
-	return wait, nil
+	return time.Duration(ms) * time.Millisecond, nil
 }
 
-// Failed counts a failed attempt. Every failure restarts the cool-down, so
-// a guesser who keeps trying stays locked out.
-func (t *Throttle) Failed(ctx context.Context, username, ip string) error {
-	pipe := t.Redis.TxPipeline()
-	pipe.Incr(ctx, failUserKey(username))
-	pipe.PExpire(ctx, failUserKey(username), t.Cooldown)
-	pipe.Incr(ctx, failIPKey(ip))
-	pipe.PExpire(ctx, failIPKey(ip), t.Cooldown)
-	if _, err := pipe.Exec(ctx); err != nil {
+// Succeeded ends the pair's run of failures after a correct password.
+func (t *Throttle) Succeeded(ctx context.Context, username, ip string) error {
+	if err := succeededScript.Run(ctx, t.Redis, t.keys(username, ip)).Err(); err != nil && err != redis.Nil {
 		return fmt.Errorf("login throttle: %w", err)
 	}
 	return nil
-}
-
-// Succeeded clears the username's run of failures.
-func (t *Throttle) Succeeded(ctx context.Context, username string) error {
-	return t.Redis.Del(ctx, failUserKey(username)).Err()
 }

@@ -53,8 +53,13 @@ func UserByID(ctx context.Context, db bun.IDB, id string) (*User, error) {
 }
 
 // CreateUser inserts a user with a hashed password. The caller runs it in
-// its transaction, beside the membership and the audit entry.
+// its transaction, beside the membership and the audit entry. The password
+// must pass the policy (a 422 on "password" otherwise): every way a user
+// comes to be, the admin from the environment included, goes through here.
 func CreateUser(ctx context.Context, db bun.IDB, u *User, password string, p Argon2Params) error {
+	if err := ValidatePassword(u.Username, password); err != nil {
+		return err
+	}
 	hash, err := HashPassword(password, p)
 	if err != nil {
 		return err
@@ -74,8 +79,16 @@ func CreateUser(ctx context.Context, db bun.IDB, u *User, password string, p Arg
 	return nil
 }
 
-// SetPassword replaces a user's password and ends their sessions.
+// SetPassword replaces a user's password and ends their sessions. The new
+// password must pass the policy, like a new user's.
 func SetPassword(ctx context.Context, db bun.IDB, userID, password string, p Argon2Params) error {
+	u, err := UserByID(ctx, db, userID)
+	if err != nil {
+		return err
+	}
+	if err := ValidatePassword(u.Username, password); err != nil {
+		return err
+	}
 	hash, err := HashPassword(password, p)
 	if err != nil {
 		return err

@@ -10,10 +10,13 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/wanjia/wanjia/pkg/authn/pwpolicy"
 )
 
 // Config is the effective configuration of one wanjia process.
@@ -29,8 +32,18 @@ type Config struct {
 	LogLevel        string
 	LogFormat       string // "text", "json" or "" (auto: json in real mode)
 	ShutdownTimeout time.Duration
+	// SecretKey (or the file SecretKeyFile holds) encrypts secrets at rest,
+	// such as the token signing keys; see MasterKey.
+	SecretKey     string
+	SecretKeyFile string
+	// KeyRotation is how long one token signing key signs.
+	KeyRotation time.Duration
+	// TrustedProxies is a comma-separated list of CIDRs or IPs whose
+	// X-Forwarded-For is believed; empty trusts none. See Proxies.
+	TrustedProxies string
 
-	badTimeout string // an unparsable WANJIA_SHUTDOWN_TIMEOUT, reported by Validate
+	badTimeout  string // an unparsable WANJIA_SHUTDOWN_TIMEOUT, reported by Validate
+	badRotation string // likewise WANJIA_KEY_ROTATION
 
 	// Out receives what must reach the operator's terminal once (generated
 	// passwords); nil means standard output.
@@ -65,6 +78,9 @@ func (c *Config) settings() []setting {
 		{"sms-provider", "WANJIA_SMS_PROVIDER", "log", "SMS/voice provider: log, aliyun, twilio, webhook", false, &c.SMSProvider},
 		{"log-level", "WANJIA_LOG_LEVEL", "info", "log level: debug, info, warn, error", false, &c.LogLevel},
 		{"log-format", "WANJIA_LOG_FORMAT", "", "log format: text or json (default: json in real mode)", false, &c.LogFormat},
+		{"secret-key", "WANJIA_SECRET_KEY", "", "secret key (at least 32 characters) that encrypts the token signing keys at rest; empty: WANJIA_SECRET_KEY_FILE, or in embedded mode a key generated into the data dir", true, &c.SecretKey},
+		{"secret-key-file", "WANJIA_SECRET_KEY_FILE", "", "file holding the secret key (instead of WANJIA_SECRET_KEY)", false, &c.SecretKeyFile},
+		{"trusted-proxies", "WANJIA_TRUSTED_PROXIES", "", "comma-separated CIDRs or IPs of reverse proxies whose X-Forwarded-For is believed; empty: none", false, &c.TrustedProxies},
 	}
 }
 
@@ -95,6 +111,58 @@ func (c *Config) Bind(fs *pflag.FlagSet) {
 		}
 	}
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", timeout, "how long to wait for in-flight work on shutdown (env WANJIA_SHUTDOWN_TIMEOUT)")
+	rotation := DefaultKeyRotation
+	if v := os.Getenv("WANJIA_KEY_ROTATION"); v != "" {
+		if d, err := ParseDuration(v); err == nil {
+			rotation = d
+		} else {
+			c.badRotation = v
+		}
+	}
+	c.KeyRotation = rotation
+	fs.Var((*daysDuration)(&c.KeyRotation), "key-rotation", "how long one token signing key signs before a new one takes over, e.g. 30d or 720h (env WANJIA_KEY_ROTATION)")
+}
+
+// DefaultKeyRotation is the default of WANJIA_KEY_ROTATION (authn has the
+// same default; config does not import authn).
+const DefaultKeyRotation = 30 * 24 * time.Hour
+
+// minKeyRotation keeps a typo such as "30s" from making a key a minute.
+const minKeyRotation = time.Hour
+
+// ParseDuration is time.ParseDuration that also takes whole days ("30d"),
+// the natural unit of key rotation.
+func ParseDuration(s string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil || days < 0 || days > 3650 {
+			return 0, fmt.Errorf("%q is not a number of days", s)
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
+}
+
+// daysDuration is a pflag.Value for durations that also takes days.
+type daysDuration time.Duration
+
+func (d *daysDuration) Set(s string) error {
+	v, err := ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = daysDuration(v)
+	return nil
+}
+
+func (d *daysDuration) Type() string { return "duration" }
+
+func (d *daysDuration) String() string {
+	v := time.Duration(*d)
+	if v > 0 && v%(24*time.Hour) == 0 {
+		return strconv.Itoa(int(v/(24*time.Hour))) + "d"
+	}
+	return v.String()
 }
 
 // Load builds a Config from the environment alone (flags at their defaults).
@@ -155,6 +223,27 @@ func (c *Config) Validate() error {
 	} else if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("WANJIA_SHUTDOWN_TIMEOUT must be positive"))
 	}
+	if c.badRotation != "" {
+		errs = append(errs, fmt.Errorf("WANJIA_KEY_ROTATION: %q is not a duration such as 30d or 720h", c.badRotation))
+	} else if c.KeyRotation != 0 && c.KeyRotation < minKeyRotation {
+		errs = append(errs, fmt.Errorf("WANJIA_KEY_ROTATION must be at least %v", minKeyRotation))
+	}
+	errs = append(errs, c.validateSecretKey()...)
+	if _, err := c.Proxies(); err != nil {
+		errs = append(errs, err)
+	}
+	// The same policy as every other password; checked here so that a weak
+	// one stops the process at once, with the variable named.
+	if c.AdminPassword != "" {
+		if p := pwpolicy.Check("admin", c.AdminPassword); p != nil {
+			errs = append(errs, fmt.Errorf("WANJIA_ADMIN_PASSWORD: %w", p))
+		}
+	}
+	if c.DemoPassword != "" {
+		if p := pwpolicy.Check("", c.DemoPassword); p != nil {
+			errs = append(errs, fmt.Errorf("WANJIA_DEMO_PASSWORD: %w", p))
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -206,7 +295,8 @@ func (c *Config) LogValue() slog.Value {
 		}
 		attrs = append(attrs, slog.String(s.env, v))
 	}
-	attrs = append(attrs, slog.String("WANJIA_SHUTDOWN_TIMEOUT", c.ShutdownTimeout.String()))
+	attrs = append(attrs, slog.String("WANJIA_SHUTDOWN_TIMEOUT", c.ShutdownTimeout.String()),
+		slog.String("WANJIA_KEY_ROTATION", (*daysDuration)(&c.KeyRotation).String()))
 	return slog.GroupValue(attrs...)
 }
 

@@ -47,12 +47,47 @@ func TestLoad(t *testing.T) {
 		{name: "bad log format", env: map[string]string{"WANJIA_LOG_FORMAT": "xml"}, wantErr: "WANJIA_LOG_FORMAT"},
 		{name: "unknown flag", args: []string{"--nope"}, wantErr: "unknown flag: --nope"},
 		{name: "bad shutdown timeout", env: map[string]string{"WANJIA_SHUTDOWN_TIMEOUT": "soon"}, wantErr: "WANJIA_SHUTDOWN_TIMEOUT"},
+		{name: "key rotation defaults to 30 days", check: func(t *testing.T, c *Config) {
+			if c.KeyRotation != 30*24*time.Hour {
+				t.Fatalf("key rotation %v", c.KeyRotation)
+			}
+		}},
+		{name: "key rotation in days", env: map[string]string{"WANJIA_KEY_ROTATION": "7d"}, check: func(t *testing.T, c *Config) {
+			if c.KeyRotation != 7*24*time.Hour {
+				t.Fatalf("key rotation %v", c.KeyRotation)
+			}
+		}},
+		{name: "key rotation flag", args: []string{"--key-rotation", "90d"}, check: func(t *testing.T, c *Config) {
+			if c.KeyRotation != 90*24*time.Hour {
+				t.Fatalf("key rotation %v", c.KeyRotation)
+			}
+		}},
+		{name: "bad key rotation", env: map[string]string{"WANJIA_KEY_ROTATION": "monthly"}, wantErr: "WANJIA_KEY_ROTATION"},
+		{name: "key rotation too short", env: map[string]string{"WANJIA_KEY_ROTATION": "30s"}, wantErr: "WANJIA_KEY_ROTATION must be at least"},
+		{name: "trusted proxies", env: map[string]string{"WANJIA_TRUSTED_PROXIES": " 10.0.0.0/8, 192.0.2.1 ,fd00::/8"}, check: func(t *testing.T, c *Config) {
+			p, err := c.Proxies()
+			if err != nil || strings.Join(p, " ") != "10.0.0.0/8 192.0.2.1 fd00::/8" {
+				t.Fatalf("proxies = %q, %v", p, err)
+			}
+		}},
+		{name: "no trusted proxies by default", check: func(t *testing.T, c *Config) {
+			if p, err := c.Proxies(); p != nil || err != nil {
+				t.Fatalf("proxies = %q, %v; want none", p, err)
+			}
+		}},
+		{name: "bad trusted proxy", env: map[string]string{"WANJIA_TRUSTED_PROXIES": "10.0.0.0/8,lb.internal"}, wantErr: `WANJIA_TRUSTED_PROXIES: "lb.internal" is not an IP address`},
+		{name: "bad trusted cidr", env: map[string]string{"WANJIA_TRUSTED_PROXIES": "10.0.0.0/33"}, wantErr: `WANJIA_TRUSTED_PROXIES: "10.0.0.0/33" is not a CIDR`},
+		{name: "short secret key", env: map[string]string{"WANJIA_SECRET_KEY": "hunter2"}, wantErr: "WANJIA_SECRET_KEY: must have at least 32 characters"},
+		{name: "secret key twice", env: map[string]string{"WANJIA_SECRET_KEY": strings.Repeat("k", 32), "WANJIA_SECRET_KEY_FILE": "/etc/wanjia/key"}, wantErr: "both set"},
+		{name: "weak admin password", env: map[string]string{"WANJIA_ADMIN_PASSWORD": "a"}, wantErr: "WANJIA_ADMIN_PASSWORD: The password must have at least 10 characters"},
+		{name: "common admin password", env: map[string]string{"WANJIA_ADMIN_PASSWORD": "12345678"}, wantErr: "WANJIA_ADMIN_PASSWORD"},
+		{name: "common demo password", env: map[string]string{"WANJIA_DEMO_PASSWORD": "woaini1314"}, wantErr: "WANJIA_DEMO_PASSWORD: This password is too common"},
+		{name: "huge demo password", env: map[string]string{"WANJIA_DEMO_PASSWORD": strings.Repeat("x", 500<<10)}, wantErr: "WANJIA_DEMO_PASSWORD: The password must have at most 128"},
+		{name: "the test passwords", env: map[string]string{"WANJIA_ADMIN_PASSWORD": "admin-pass-123", "WANJIA_DEMO_PASSWORD": "demo-pass-123"}, check: func(t *testing.T, c *Config) {}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			for _, k := range []string{"WANJIA_ADDR", "WANJIA_DATABASE_URL", "WANJIA_REDIS_URL", "WANJIA_SMS_PROVIDER", "WANJIA_LOG_LEVEL", "WANJIA_LOG_FORMAT", "WANJIA_DATA_DIR", "WANJIA_SHUTDOWN_TIMEOUT"} {
-				t.Setenv(k, "")
-			}
+			clearEnv(t)
 			for k, v := range tt.env {
 				t.Setenv(k, v)
 			}
@@ -71,10 +106,20 @@ func TestLoad(t *testing.T) {
 	}
 }
 
+// clearEnv unsets every WANJIA_ variable the test may inherit.
+func clearEnv(t *testing.T) {
+	for _, k := range []string{"WANJIA_ADDR", "WANJIA_DATABASE_URL", "WANJIA_REDIS_URL", "WANJIA_SMS_PROVIDER", "WANJIA_LOG_LEVEL",
+		"WANJIA_LOG_FORMAT", "WANJIA_DATA_DIR", "WANJIA_SHUTDOWN_TIMEOUT", "WANJIA_SECRET_KEY", "WANJIA_SECRET_KEY_FILE",
+		"WANJIA_KEY_ROTATION", "WANJIA_TRUSTED_PROXIES", "WANJIA_ADMIN_PASSWORD", "WANJIA_DEMO_PASSWORD"} {
+		t.Setenv(k, "")
+	}
+}
+
 func TestSecretsMasked(t *testing.T) {
-	c := &Config{DatabaseURL: "postgres://wanjia:s3cret@db:5432/wanjia?sslmode=disable", RedisURL: "redis://:hunter2@r:6379/0", AdminPassword: "adminpw", DemoPassword: "demopw"}
+	c := &Config{DatabaseURL: "postgres://wanjia:s3cret@db:5432/wanjia?sslmode=disable", RedisURL: "redis://:hunter2@r:6379/0", AdminPassword: "adminpw",
+		DemoPassword: "demopw", SecretKey: "the-very-secret-key-0123456789abcdef"}
 	out := c.LogValue().String()
-	for _, secret := range []string{"s3cret", "hunter2", "adminpw", "demopw"} {
+	for _, secret := range []string{"s3cret", "hunter2", "adminpw", "demopw", "the-very-secret"} {
 		if strings.Contains(out, secret) {
 			t.Errorf("log value leaks %q: %s", secret, out)
 		}

@@ -200,3 +200,30 @@ func rootCause(err error) error {
 		err = u
 	}
 }
+
+// Optimize refreshes the planner's statistics after a bulk change (the demo
+// seed, an import): ANALYZE on PostgreSQL, PRAGMA optimize on SQLite, which
+// otherwise plans a freshly filled community as if it were empty.
+func (db *DB) Optimize(ctx context.Context) error {
+	// SQLite: a sampled ANALYZE (analysis_limit) of every table whose
+	// statistics are missing or stale (0x10002: all tables, not only the
+	// ones this connection has queried).
+	qs := []string{"PRAGMA analysis_limit = 1000", "PRAGMA optimize = 0x10002"}
+	if db.dialect == Postgres {
+		// Tables the connecting role does not own are skipped with a
+		// warning, not an error: in production the owner's autovacuum
+		// analyzes them soon after.
+		qs = []string{"ANALYZE"}
+	}
+	conn, err := db.Conn(ctx) // the pragmas hold per connection
+	if err != nil {
+		return fmt.Errorf("optimize: %w", err)
+	}
+	defer conn.Close()
+	for _, q := range qs {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("optimize: %w", err)
+		}
+	}
+	return nil
+}

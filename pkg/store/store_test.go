@@ -144,3 +144,12 @@ func TestIsUniqueViolation(t *testing.T) {
 		t.Error("a plain error is not a violation")
 	}
 }
+
+// TestOptimize: statistics are gathered on both databases, as whichever
+// role the tests connect as.
+func TestOptimize(t *testing.T) {
+	db := storetest.New(t)
+	if err := db.Optimize(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}

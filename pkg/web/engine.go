@@ -34,23 +34,17 @@ const DefaultBodyLimit int64 = 1 << 20
 // HeaderRequestID carries the request id in and out.
 const HeaderRequestID = "X-Request-ID"
 
-// DefaultTrustedProxies are the peers whose X-Forwarded-For is believed:
-// loopback and private networks, where an ingress or load balancer sits in
-// every supported deployment. Trusting everyone (Gin's default) would let
-// any client forge its IP, which feeds the login throttle and the audit log.
-var DefaultTrustedProxies = []string{
-	"127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128", "fc00::/7",
-}
-
 // Options configures NewEngine. The zero value works: slog.Default(), no
-// metrics, a 1 MiB body limit, private-network proxies trusted.
+// metrics, a 1 MiB body limit, no proxy trusted.
 type Options struct {
 	Logger    *slog.Logger
 	Metrics   *observe.Metrics
 	BodyLimit int64
-	// TrustedProxies lists CIDRs or IPs whose forwarding headers are
-	// believed for ClientIP; nil means DefaultTrustedProxies, an empty
-	// non-nil slice trusts no proxy.
+	// TrustedProxies lists CIDRs or IPs whose X-Forwarded-For is believed
+	// for ClientIP. None by default: the client IP feeds the login throttle
+	// and the audit log, and trusting, say, every private range would let
+	// anyone on an office LAN pick theirs. Name the ingress or load
+	// balancer (WANJIA_TRUSTED_PROXIES).
 	TrustedProxies []string
 }
 
@@ -78,11 +72,6 @@ func NewEngine(o Options) *gin.Engine {
 	if limit <= 0 {
 		limit = DefaultBodyLimit
 	}
-	proxies := o.TrustedProxies
-	if proxies == nil {
-		proxies = DefaultTrustedProxies
-	}
-
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
 	// Handlers must pass c.Request.Context() to services, never c itself:
@@ -91,19 +80,20 @@ func NewEngine(o Options) *gin.Engine {
 	// fallback, a *gin.Context passed by mistake carries no request values,
 	// so tests catch it.
 	e.ContextWithFallback = false
-	if err := e.SetTrustedProxies(proxies); err != nil {
-		log.Error("invalid trusted proxies, trusting none", "proxies", proxies, "error", err)
+	if err := e.SetTrustedProxies(o.TrustedProxies); err != nil {
+		log.Error("invalid trusted proxies, trusting none", "proxies", o.TrustedProxies, "error", err)
 		_ = e.SetTrustedProxies(nil)
 	}
 
 	// Order matters: the access log and metrics sit outside recovery so a
 	// panic is still logged and counted as the 500 it became; the error
-	// renderer is innermost so it runs right after the handler.
+	// renderer is innermost so it runs right after the handler, and after
+	// the text check, whose refusals it renders.
 	mw := []gin.HandlerFunc{requestIDMiddleware(), accessLog(log)}
 	if o.Metrics != nil {
 		mw = append(mw, metricsMiddleware(o.Metrics))
 	}
-	mw = append(mw, recovery(log), bodyLimit(limit), errorMiddleware(log))
+	mw = append(mw, recovery(log), bodyLimit(limit), errorMiddleware(log), textCheck())
 	e.Use(mw...)
 
 	e.NoRoute(func(c *gin.Context) {

@@ -2,7 +2,8 @@ package web
 
 import "github.com/wanjia/wanjia/pkg/i18n"
 
-// Messages for JSON type errors, named by the JSON type expected.
+// Messages for JSON type errors, named by the JSON type expected, and for
+// text that cannot be stored.
 func init() {
 	i18n.Register(map[string]i18n.Message{
 		"invalid_type":   {ZH: "类型不正确", EN: "Wrong type"},
@@ -12,5 +13,6 @@ func init() {
 		"expect_boolean": {ZH: "应为 true 或 false", EN: "Must be true or false"},
 		"expect_array":   {ZH: "应为数组", EN: "Must be an array"},
 		"expect_object":  {ZH: "应为对象", EN: "Must be an object"},
+		"invalid_text":   {ZH: "含有不允许的字符（如空字符）", EN: "Contains a character that is not allowed (such as NUL)"},
 	})
 }

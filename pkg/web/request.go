@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"reflect"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -32,7 +34,147 @@ func BindJSON(c *gin.Context, dst any) error {
 		}
 		return jsonError(err)
 	}
+	if field, bad := badText(reflect.ValueOf(dst), ""); bad {
+		return errs.Validation(errs.Field(field, "invalid_text", nil))
+	}
 	return nil
+}
+
+// validText reports whether s can be stored and shown as text. A NUL byte
+// is valid JSON ("\u0000") and valid in a URL ("%00"), but PostgreSQL
+// refuses it in text columns, and so it ended as a 500; invalid UTF-8 in a
+// query string did the same. Refusing both at the door gives the client a
+// 422 naming the field, for every handler at once.
+func validText(s string) bool {
+	return strings.IndexByte(s, 0) < 0 && utf8.ValidString(s)
+}
+
+// badText walks a decoded value and returns the JSON path of the first
+// string that is not valid text. JSON decoding leaves no cycles, so the walk
+// ends.
+func badText(v reflect.Value, path string) (string, bool) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return "", false
+		}
+		return badText(v.Elem(), path)
+	case reflect.String:
+		if !validText(v.String()) {
+			if path == "" {
+				path = "body"
+			}
+			return path, true
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			// encoding/json's rule: unexported fields are skipped, except
+			// embedded structs, whose exported fields it fills.
+			if !f.IsExported() && !(f.Anonymous && indirect(f.Type).Kind() == reflect.Struct) {
+				continue
+			}
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "-" {
+				continue
+			}
+			sub := path
+			if name != "" || !f.Anonymous {
+				// An untagged embedded struct's fields sit at its
+				// parent's level, as encoding/json decodes them.
+				if name == "" {
+					name = f.Name
+				}
+				sub = joinPath(path, name)
+			}
+			if p, bad := badText(v.Field(i), sub); bad {
+				return p, true
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return "", false // []byte and json.RawMessage: bytes, not text
+		}
+		for i := range v.Len() {
+			if p, bad := badText(v.Index(i), path+"["+strconv.Itoa(i)+"]"); bad {
+				return p, true
+			}
+		}
+	case reflect.Map:
+		iter := v.MapRange()
+		for iter.Next() {
+			k := iter.Key()
+			// Not k.Interface(): values reached through an unexported
+			// embedded struct are read-only, and Interface would panic.
+			var name string
+			switch k.Kind() {
+			case reflect.String:
+				name = k.String()
+			case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+				name = strconv.FormatInt(k.Int(), 10)
+			case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+				name = strconv.FormatUint(k.Uint(), 10)
+			}
+			if k.Kind() == reflect.String && !validText(k.String()) {
+				if path == "" {
+					return "body", true
+				}
+				return path, true
+			}
+			if p, bad := badText(iter.Value(), joinPath(path, name)); bad {
+				return p, true
+			}
+		}
+	}
+	return "", false
+}
+
+func indirect(t reflect.Type) reflect.Type {
+	if t.Kind() == reflect.Pointer {
+		return t.Elem()
+	}
+	return t
+}
+
+func joinPath(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
+}
+
+// textCheck refuses a request whose query parameters or path parameters
+// are not valid text (see validText), before any handler sees them.
+func textCheck() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		for key, values := range c.Request.URL.Query() {
+			ok := validText(key)
+			for _, v := range values {
+				ok = ok && validText(v)
+			}
+			if !ok {
+				Fail(c, errs.Validation(errs.Field(safeName(key), "invalid_text", nil)))
+				return
+			}
+		}
+		for _, p := range c.Params {
+			if !validText(p.Value) {
+				Fail(c, errs.Validation(errs.Field(p.Key, "invalid_text", nil)))
+				return
+			}
+		}
+		c.Next()
+	}
+}
+
+// safeName makes a parameter name fit to be echoed in the error details.
+func safeName(key string) string {
+	key = strings.ToValidUTF8(strings.ReplaceAll(key, "\x00", ""), "")
+	if key == "" {
+		return "query"
+	}
+	return key
 }
 
 func jsonError(err error) error {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -184,5 +185,93 @@ func TestLang(t *testing.T) {
 		if r.Body["lang"] != want || r.Body["again"] != want {
 			t.Errorf("%q: got %s, want %s", header, r.Raw, want)
 		}
+	}
+}
+
+// labelled is embedded unexported, as handlers sometimes do: encoding/json
+// fills its fields, so they are checked too.
+type labelled struct {
+	Labels map[string]string `json:"labels"`
+}
+
+// A NUL in a query string or a JSON body reached PostgreSQL, which refuses
+// it in text, and came back as a 500. The engine now refuses it (and
+// invalid UTF-8) with a 422 naming the field, for every handler.
+func TestInvalidTextRefused(t *testing.T) {
+	s := newTestServer(t, 0)
+	reached := 0
+	s.engine.POST("/bind", func(c *gin.Context) {
+		var v struct {
+			bindTarget
+			labelled
+			Tags  map[string]string `json:"tags"`
+			Extra any               `json:"extra"`
+			Raw   json.RawMessage   `json:"raw"`
+			Items []struct {
+				Note *string `json:"note"`
+			} `json:"items"`
+		}
+		if err := BindJSON(c, &v); err != nil {
+			Fail(c, err)
+			return
+		}
+		reached++
+		OK(c, http.StatusOK, gin.H{"ok": true})
+	})
+	s.engine.GET("/orgs/:org/search", func(c *gin.Context) {
+		reached++
+		OK(c, http.StatusOK, gin.H{"q": c.Query("q")})
+	})
+	tests := []struct {
+		name, method, target, body string
+		status                     int
+		field                      string
+	}{
+		{"query NUL", "GET", "/orgs/yucai/search?q=a%00b", "", 422, "q"},
+		{"query invalid UTF-8", "GET", "/orgs/yucai/search?q=%ff%fe", "", 422, "q"},
+		{"query key NUL", "GET", "/orgs/yucai/search?q%00=x", "", 422, "q"},
+		{"query second value", "GET", "/orgs/yucai/search?q=ok&q=%00", "", 422, "q"},
+		{"path NUL", "GET", "/orgs/yu%00cai/search?q=x", "", 422, "org"},
+		{"body NUL", "POST", "/bind", `{"name":"李\u0000四"}`, 422, "name"},
+		{"body nested NUL", "POST", "/bind", `{"audience":{"grids":["g1","g\u0000"]}}`, 422, "audience.grids[1]"},
+		{"body map value", "POST", "/bind", `{"tags":{"k":"\u0000"}}`, 422, "tags.k"},
+		{"body map key", "POST", "/bind", `{"tags":{"\u0000":"v"}}`, 422, "tags"},
+		{"body any", "POST", "/bind", `{"extra":{"a":["\u0000"]}}`, 422, "extra.a[0]"},
+		{"body pointer in slice", "POST", "/bind", `{"items":[{"note":"ok"},{"note":"x\u0000"}]}`, 422, "items[1].note"},
+		{"map in an embedded unexported struct", "POST", "/bind", `{"labels":{"a":"\u0000"}}`, 422, "labels.a"},
+		{"raw NUL byte is not JSON", "POST", "/bind", "{\"name\":\"a\x00b\"}", 400, ""},
+		{"fine", "GET", "/orgs/yucai/search?q=%E6%9D%8E", "", 200, ""},
+		{"fine body", "POST", "/bind", `{"name":"李四","raw":"\u0000","tags":{"k":"v"},"items":[{"note":null}]}`, 200, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := reached
+			var body io.Reader
+			if tt.body != "" {
+				body = strings.NewReader(tt.body)
+			}
+			r := s.do(t, tt.method, tt.target, body, map[string]string{"Accept-Language": "en"})
+			if r.Status != tt.status {
+				t.Fatalf("status %d, want %d: %s", r.Status, tt.status, r.Raw)
+			}
+			if tt.status == 200 {
+				return
+			}
+			if tt.method == "GET" && reached != before {
+				t.Fatal("the handler ran")
+			}
+			obj := errorObject(t, r)
+			if tt.field == "" {
+				return
+			}
+			details, _ := obj["details"].([]any)
+			if obj["code"] != "validation_failed" || len(details) != 1 {
+				t.Fatalf("error = %s", r.Raw)
+			}
+			d := details[0].(map[string]any)
+			if d["field"] != tt.field || d["message"] != "Contains a character that is not allowed (such as NUL)" {
+				t.Fatalf("detail = %v, want field %s", d, tt.field)
+			}
+		})
 	}
 }

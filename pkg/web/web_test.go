@@ -493,21 +493,37 @@ func TestAccessLog(t *testing.T) {
 	}
 }
 
-func TestClientIPTrustsOnlyPrivateProxies(t *testing.T) {
-	s := newTestServer(t, 0)
-	s.engine.GET("/ip", func(c *gin.Context) { OK(c, 200, gin.H{"ip": c.ClientIP()}) })
-	tests := []struct{ remote, xff, want string }{
-		{"10.1.2.3:5000", "203.0.113.9", "203.0.113.9"},
-		{"198.51.100.7:5000", "203.0.113.9", "198.51.100.7"},
+// X-Forwarded-For is believed only from the proxies named: by default
+// none, so someone on an office LAN cannot pick the IP that the login
+// throttle and the audit log see.
+func TestClientIPTrustsOnlyNamedProxies(t *testing.T) {
+	tests := []struct {
+		name    string
+		proxies []string
+		remote  string
+		want    string
+	}{
+		{"default: a private peer is not believed", nil, "10.1.2.3:5000", "10.1.2.3"},
+		{"default: loopback is not believed", nil, "127.0.0.1:5000", "127.0.0.1"},
+		{"default: a public peer is not believed", nil, "198.51.100.7:5000", "198.51.100.7"},
+		{"named CIDR is believed", []string{"10.0.0.0/8"}, "10.1.2.3:5000", "203.0.113.9"},
+		{"named IP is believed", []string{"192.0.2.1"}, "192.0.2.1:5000", "203.0.113.9"},
+		{"other peers still are not", []string{"10.0.0.0/8"}, "192.168.1.20:5000", "192.168.1.20"},
+		{"a bad list trusts none", []string{"not-an-ip"}, "10.1.2.3:5000", "10.1.2.3"},
 	}
 	for _, tt := range tests {
-		req := httptest.NewRequest(http.MethodGet, "/ip", nil)
-		req.RemoteAddr = tt.remote
-		req.Header.Set("X-Forwarded-For", tt.xff)
-		rec := httptest.NewRecorder()
-		s.engine.ServeHTTP(rec, req)
-		if !strings.Contains(rec.Body.String(), `"`+tt.want+`"`) {
-			t.Errorf("remote %s xff %s: got %s, want %s", tt.remote, tt.xff, rec.Body.String(), tt.want)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			e := NewEngine(Options{Logger: slog.New(slog.DiscardHandler), TrustedProxies: tt.proxies})
+			e.GET("/ip", func(c *gin.Context) { OK(c, 200, gin.H{"ip": c.ClientIP()}) })
+			req := httptest.NewRequest(http.MethodGet, "/ip", nil)
+			req.RemoteAddr = tt.remote
+			req.Header.Set("X-Forwarded-For", "203.0.113.9")
+			req.Header.Set("X-Real-IP", "203.0.113.9")
+			rec := httptest.NewRecorder()
+			e.ServeHTTP(rec, req)
+			if !strings.Contains(rec.Body.String(), `"`+tt.want+`"`) {
+				t.Errorf("got %s, want %s", rec.Body.String(), tt.want)
+			}
+		})
 	}
 }

@@ -23,6 +23,13 @@ func (h handlers) importRoster(ctx context.Context, t *asynq.Task) error {
 		ctx = audit.WithActor(ctx, p.Actor)
 	}
 	err := h.Roster.RunImport(ctx, p.ImportID)
+	if err == nil {
+		// Thousands of new rows: plan the community's lists with fresh
+		// statistics (SQLite has none until asked).
+		if oerr := h.Roster.DB.Optimize(ctx); oerr != nil {
+			h.Logger.Warn("import: refreshing statistics failed", "import_id", p.ImportID, "err", oerr)
+		}
+	}
 	if err != nil && (lastAttempt(ctx) || errors.Is(err, asynq.SkipRetry)) {
 		// Asynq will not run it again: say so on the import itself.
 		if gerr := h.Roster.GiveUp(ctx, p.ImportID); gerr != nil {

@@ -191,6 +191,7 @@ func (a *App) ApplyDemo(ctx context.Context) error {
 		return fmt.Errorf("demo district: %w", err)
 	}
 	a.Logger.Info("demo district applied", "changes", len(res.Changes))
+	seeded := false
 	for _, spec := range demoRosters {
 		o, ok := a.Authz.Org(spec.community)
 		if !ok {
@@ -204,6 +205,12 @@ func (a *App) ApplyDemo(ctx context.Context) error {
 		}
 		if h > 0 {
 			a.Logger.Info("demo roster added", "community", spec.community, "households", h, "residents", r)
+			seeded = true
+		}
+	}
+	if seeded {
+		if err := a.DB.Optimize(ctx); err != nil {
+			return err
 		}
 	}
 	if len(res.Changes) > 0 && a.Config.DemoPassword == "" {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -44,6 +45,11 @@ type Throttle struct {
 
 	// Now is the clock the delays are computed with (tests move it).
 	Now func() time.Time
+
+	// While Redis is away: the process's own count (throttle_local.go).
+	local     localThrottle
+	downMu    sync.Mutex
+	downUntil time.Time
 }
 
 // NewThrottle returns the default policy: five free failures per username
@@ -119,21 +125,42 @@ return 0
 
 // Admit counts an attempt by username from ip before its password is
 // checked. It returns how long the caller must wait instead (0: go ahead,
-// the attempt is counted).
+// the attempt is counted). When Redis does not answer within redisBudget,
+// the attempt is counted in this process instead (see throttle_local.go).
 func (t *Throttle) Admit(ctx context.Context, username, ip string) (time.Duration, error) {
-	ms, err := admitScript.Run(ctx, t.Redis, t.keys(username, ip),
-		t.Now().UnixMilli(), t.FreeAttempts, t.BaseDelay.Milliseconds(), t.MaxDelay.Milliseconds(),
-		t.PairMemory.Milliseconds(), t.MaxPerIP, t.MaxPerUser, t.Window.Milliseconds()).Int64()
-	if err != nil {
-		return 0, fmt.Errorf("login throttle: %w", err)
+	now := t.Now()
+	keys := t.keys(username, ip)
+	if t.redisUsable(now) {
+		rctx, cancel := budget(ctx)
+		ms, err := admitScript.Run(rctx, t.Redis, keys,
+			now.UnixMilli(), t.FreeAttempts, t.BaseDelay.Milliseconds(), t.MaxDelay.Milliseconds(),
+			t.PairMemory.Milliseconds(), t.MaxPerIP, t.MaxPerUser, t.Window.Milliseconds()).Int64()
+		cancel()
+		if err == nil {
+			return time.Duration(ms) * time.Millisecond, nil
+		}
+		if ctx.Err() != nil {
+			return 0, fmt.Errorf("login throttle: %w", ctx.Err())
+		}
+		t.redisFailed(now)
 	}
-	return time.Duration(ms) * time.Millisecond, nil
+	return t.local.admit(t, keys, now), nil
 }
 
 // Succeeded ends the pair's run of failures after a correct password.
 func (t *Throttle) Succeeded(ctx context.Context, username, ip string) error {
-	if err := succeededScript.Run(ctx, t.Redis, t.keys(username, ip)).Err(); err != nil && err != redis.Nil {
-		return fmt.Errorf("login throttle: %w", err)
+	now := t.Now()
+	keys := t.keys(username, ip)
+	t.local.succeeded(keys, now) // harmless when it counted nothing
+	if !t.redisUsable(now) {
+		return nil
+	}
+	rctx, cancel := budget(ctx)
+	defer cancel()
+	if err := succeededScript.Run(rctx, t.Redis, keys).Err(); err != nil && err != redis.Nil {
+		// The password was right: a sign-in does not fail for want of
+		// clearing a counter, which only delays this pair's next failure.
+		t.redisFailed(now)
 	}
 	return nil
 }

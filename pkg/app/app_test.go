@@ -108,11 +108,12 @@ func TestReadinessFollowsRedis(t *testing.T) {
 	if body.Checks["database"] != "ok" || body.Checks["redis"] == "ok" || body.Error.Code != "unavailable" {
 		t.Fatalf("readyz body should name redis: %s", rec.Body)
 	}
-	// A call that needs Redis (login is throttled there) answers 503 in
-	// the error shape, not 500.
+	// Sign-in does not need Redis: its throttle counts in the process
+	// meanwhile, and does not wait out Redis's timeouts.
+	start := time.Now()
 	rec = do(t, a.Engine, http.MethodPost, "/api/v1/auth/login", "", map[string]string{"username": "admin", "password": "admin-pass-123"})
-	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), `"code":"unavailable"`) {
-		t.Fatalf("login with redis down: %d %s", rec.Code, rec.Body)
+	if rec.Code != http.StatusOK || time.Since(start) > 2*time.Second {
+		t.Fatalf("login with redis down: %d after %v: %s", rec.Code, time.Since(start), rec.Body)
 	}
 
 	if err := m.Restart(); err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/alicebob/miniredis/v2"
 
 	"github.com/wanjia/wanjia/pkg/app"
+	"github.com/wanjia/wanjia/pkg/authz"
 	"github.com/wanjia/wanjia/pkg/config"
 )
 
@@ -227,5 +228,296 @@ func TestMembershipChangeReachesOtherInstances(t *testing.T) {
 			t.Fatalf("instance b still refuses the new member after 1 s: %d", rec.Code)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// errorBody is the API's error shape.
+type errorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+		Details []struct {
+			Field   string `json:"field"`
+			Message string `json:"message"`
+		} `json:"details"`
+	} `json:"error"`
+}
+
+// TestNobodyGrantsThemselves: the platform admin may appoint first admins
+// but never make itself (or any platform admin) a member, so it can never
+// reach resident data through a membership; and no one grants a role to
+// themselves.
+func TestNobodyGrantsThemselves(t *testing.T) {
+	a := newApp(t, nil)
+	if err := a.ApplyDemo(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	h := a.Engine
+	admin := login(t, h, "admin", "admin-pass-123")
+	yadmin := login(t, h, "yucai.admin", demoPassword)
+	tries := []struct {
+		who, token, org string
+		body            map[string]any
+	}{
+		{"admin", admin, "yucai", map[string]any{"username": "admin", "role": "community_admin"}},
+		{"admin", admin, "yucai", map[string]any{"username": "admin", "role": "community_admin", "display_name": "x", "password": "admin-second-pw"}},
+		{"admin", admin, "qixing", map[string]any{"username": "admin", "role": "subdistrict_official"}},
+		{"admin", admin, "wangcheng", map[string]any{"username": "ADMIN ", "role": "community_admin"}},
+		{"yucai.admin", yadmin, "yucai", map[string]any{"username": "yucai.admin", "role": "community_staff"}},
+	}
+	for _, tr := range tries {
+		rec := do(t, h, http.MethodPost, "/api/v1/orgs/"+tr.org+"/members", tr.token, tr.body)
+		if rec.Code != http.StatusForbidden {
+			t.Fatalf("%s granting itself %v in %s: %d, want 403: %s", tr.who, tr.body["role"], tr.org, rec.Code, rec.Body)
+		}
+		if e := decode[errorBody](t, rec.Body.Bytes()); e.Error.Code != "forbidden" || e.Error.Message == "" {
+			t.Fatalf("error shape: %s", rec.Body)
+		}
+	}
+	for _, path := range []string{"/api/v1/orgs/yucai/residents", "/api/v1/orgs/yucai/exports/residents.csv"} {
+		if rec := do(t, h, http.MethodGet, path, admin, nil); rec.Code != http.StatusForbidden {
+			t.Fatalf("platform admin reading %s: %d %s", path, rec.Code, rec.Body)
+		}
+	}
+	me := decode[map[string]any](t, do(t, h, http.MethodGet, "/api/v1/me", admin, nil).Body.Bytes())
+	if ms := me["memberships"].([]any); len(ms) != 1 || ms[0].(map[string]any)["role"] != "platform_admin" {
+		t.Fatalf("admin's memberships changed: %v", me)
+	}
+	// Nor by invitation: the platform admin is never invited.
+	if rec := do(t, h, http.MethodPost, "/api/v1/orgs/yucai/invitations", yadmin, map[string]any{"username": "admin", "role": "community_staff"}); rec.Code != http.StatusAccepted {
+		t.Fatalf("inviting admin: %d %s", rec.Code, rec.Body)
+	}
+	if items := myInvitations(t, h, admin); len(items) != 0 {
+		t.Fatalf("the platform admin got an invitation: %v", items)
+	}
+}
+
+type invitationItem struct {
+	ID        string   `json:"id"`
+	Org       string   `json:"org"`
+	Role      string   `json:"role"`
+	Grids     []string `json:"grids"`
+	InvitedBy string   `json:"invited_by"`
+	Status    string   `json:"status"`
+}
+
+func myInvitations(t *testing.T, h http.Handler, token string) []invitationItem {
+	t.Helper()
+	rec := do(t, h, http.MethodGet, "/api/v1/me/invitations", token, nil)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("my invitations: %d %s", rec.Code, rec.Body)
+	}
+	return decode[struct {
+		Items []invitationItem `json:"items"`
+	}](t, rec.Body.Bytes()).Items
+}
+
+// TestMembershipAcrossCommunitiesNeedsConsent: a community admin cannot
+// attach another community's user, cannot see their phone, and cannot tell
+// an existing username from an unknown one; it invites, and the user joins
+// only by accepting.
+func TestMembershipAcrossCommunitiesNeedsConsent(t *testing.T) {
+	a := newApp(t, nil)
+	if err := a.ApplyDemo(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	h := a.Engine
+	yadmin := login(t, h, "yucai.admin", demoPassword)
+	wadmin := login(t, h, "wangcheng.admin", demoPassword)
+	if rec := do(t, h, http.MethodPost, "/api/v1/orgs/wangcheng/members", wadmin, map[string]any{
+		"username": "wangcheng.nurse", "display_name": "王城护士", "phone": "13912345678", "password": "nurse-pass-2022", "role": "community_staff"}); rec.Code != 201 {
+		t.Fatalf("wangcheng member: %d %s", rec.Code, rec.Body)
+	}
+
+	// Without a new account's fields: the same answer, byte for byte, for
+	// a user of Wangcheng and for a username nobody has.
+	for _, extra := range []map[string]any{{}, {"display_name": "某人"}, {"password": "x"}, {"phone": "13900000000"}} {
+		answer := func(username string) (int, string) {
+			body := map[string]any{"username": username, "role": "community_staff"}
+			for k, v := range extra {
+				body[k] = v
+			}
+			rec := do(t, h, http.MethodPost, "/api/v1/orgs/yucai/members", yadmin, body)
+			return rec.Code, rec.Body.String()
+		}
+		fc, fb := answer("wangcheng.nurse")
+		uc, ub := answer("nobody.at.all")
+		if fc != uc || fb != ub {
+			t.Fatalf("with %v: a foreign user answers %d %s, an unknown one %d %s", extra, fc, fb, uc, ub)
+		}
+		if fc != http.StatusUnprocessableEntity || strings.Contains(fb, "1391234") || strings.Contains(fb, "王城护士") {
+			t.Fatalf("with %v: %d %s", extra, fc, fb)
+		}
+	}
+	// With them, a taken username is refused with nothing of the account.
+	rec := do(t, h, http.MethodPost, "/api/v1/orgs/yucai/members", yadmin, map[string]any{
+		"username": "wangcheng.nurse", "display_name": "冒名", "password": "another-pass-2022", "role": "community_staff"})
+	if rec.Code != http.StatusConflict || decode[errorBody](t, rec.Body.Bytes()).Error.Code != "username_unavailable" ||
+		strings.Contains(rec.Body.String(), "1391234") || strings.Contains(rec.Body.String(), "王城护士") {
+		t.Fatalf("taken username: %d %s", rec.Code, rec.Body)
+	}
+	if body := do(t, h, http.MethodGet, "/api/v1/orgs/yucai/members", yadmin, nil).Body.String(); strings.Contains(body, "wangcheng.nurse") {
+		t.Fatalf("the foreign user was attached: %s", body)
+	}
+
+	// Invitations: one answer for everyone, a row only for a real account.
+	inviteAnswer := func(username string) (int, string) {
+		rec := do(t, h, http.MethodPost, "/api/v1/orgs/yucai/invitations", yadmin, map[string]any{"username": username, "role": "community_staff"})
+		return rec.Code, rec.Body.String()
+	}
+	fc, fb := inviteAnswer("wangcheng.nurse")
+	uc, ub := inviteAnswer("nobody.at.all")
+	if fc != http.StatusAccepted || fb != `{"status":"invited"}` || uc != fc || ub != fb {
+		t.Fatalf("invite: existing %d %s, unknown %d %s", fc, fb, uc, ub)
+	}
+	// The org's audit log reads the same for both.
+	entries := decode[struct {
+		Items []struct {
+			Resource, ResourceID, Action string
+			Details                      map[string]any
+		} `json:"items"`
+	}](t, do(t, h, http.MethodGet, "/api/v1/orgs/yucai/audit?action=create&limit=5", yadmin, nil).Body.Bytes()).Items
+	if len(entries) < 2 || entries[0].Resource != "invitation" || entries[1].Resource != "invitation" ||
+		len(entries[0].Details) != len(entries[1].Details) || entries[0].Details["username"] != "nobody.at.all" {
+		t.Fatalf("audit of invitations: %+v", entries)
+	}
+	if rec := do(t, h, http.MethodPost, "/api/v1/orgs/yucai/invitations", yadmin, map[string]any{"username": "Not A Name!", "role": "community_staff"}); rec.Code != 422 {
+		t.Fatalf("malformed username: %d %s", rec.Code, rec.Body)
+	}
+	if rec := do(t, h, http.MethodPost, "/api/v1/orgs/yucai/invitations", yadmin, map[string]any{"username": "wangcheng.nurse", "role": "grid_worker", "grids": []string{"wangcheng-g1"}}); rec.Code != 422 {
+		t.Fatalf("another community's grid: %d %s", rec.Code, rec.Body)
+	}
+	if rec := do(t, h, http.MethodPost, "/api/v1/orgs/yucai/invitations", login(t, h, "yucai.staff", demoPassword), map[string]any{"username": "wangcheng.nurse", "role": "community_staff"}); rec.Code != 403 {
+		t.Fatalf("staff inviting: %d %s", rec.Code, rec.Body)
+	}
+
+	nurse := login(t, h, "wangcheng.nurse", "nurse-pass-2022")
+	items := myInvitations(t, h, nurse)
+	if len(items) != 1 || items[0].Org != "yucai" || items[0].Role != "community_staff" || items[0].InvitedBy != "yucai.admin" || items[0].Status != "pending" {
+		t.Fatalf("the nurse's invitations: %+v", items)
+	}
+	id := items[0].ID
+	// Nobody else sees or answers it.
+	if other := myInvitations(t, h, wadmin); len(other) != 0 {
+		t.Fatalf("wangcheng.admin sees %+v", other)
+	}
+	for _, verb := range []string{"accept", "decline"} {
+		if rec := do(t, h, http.MethodPost, "/api/v1/me/invitations/"+id+"/"+verb, wadmin, nil); rec.Code != 404 {
+			t.Fatalf("someone else's %s: %d %s", verb, rec.Code, rec.Body)
+		}
+	}
+	rec = do(t, h, http.MethodPost, "/api/v1/me/invitations/"+id+"/accept", nurse, nil)
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"status":"accepted"`) {
+		t.Fatalf("accept: %d %s", rec.Code, rec.Body)
+	}
+	if rec := do(t, h, http.MethodPost, "/api/v1/me/invitations/"+id+"/accept", nurse, nil); rec.Code != 409 {
+		t.Fatalf("accepting twice: %d %s", rec.Code, rec.Body)
+	}
+	me := decode[map[string]any](t, do(t, h, http.MethodGet, "/api/v1/me", nurse, nil).Body.Bytes())
+	if ms := me["memberships"].([]any); len(ms) != 2 {
+		t.Fatalf("memberships after accepting: %v", me)
+	}
+	if rec := do(t, h, http.MethodGet, "/api/v1/orgs/yucai/grids", nurse, nil); rec.Code != 200 {
+		t.Fatalf("the new member in yucai: %d %s", rec.Code, rec.Body)
+	}
+	seen := false
+	for _, e := range decode[struct {
+		Items []struct{ Actor, Action, Resource string } `json:"items"`
+	}](t, do(t, h, http.MethodGet, "/api/v1/orgs/yucai/audit?actor=wangcheng.nurse", yadmin, nil).Body.Bytes()).Items {
+		seen = seen || (e.Action == "create" && e.Resource == "membership")
+	}
+	if !seen {
+		t.Fatal("accepting left no membership entry in yucai's audit log")
+	}
+	// Now a member of Yucai, the phone shows to Yucai's admin in the list
+	// (as for any member), and stays masked for the sub-district.
+	if body := do(t, h, http.MethodGet, "/api/v1/orgs/yucai/members", yadmin, nil).Body.String(); !strings.Contains(body, "13912345678") {
+		t.Fatalf("admin's list: %s", body)
+	}
+	if body := do(t, h, http.MethodGet, "/api/v1/orgs/yucai/members", login(t, h, "qixing.official", demoPassword), nil).Body.String(); strings.Contains(body, "13912345678") || !strings.Contains(body, "139****5678") {
+		t.Fatalf("official's list: %s", body)
+	}
+
+	// Declining closes an invitation without a membership.
+	if rec := do(t, h, http.MethodPost, "/api/v1/orgs/yucai/invitations", yadmin, map[string]any{"username": "wangcheng.staff", "role": "grid_worker", "grids": []string{"yucai-g2"}}); rec.Code != 202 {
+		t.Fatalf("invite: %d %s", rec.Code, rec.Body)
+	}
+	wstaff := login(t, h, "wangcheng.staff", demoPassword)
+	items = myInvitations(t, h, wstaff)
+	if len(items) != 1 || len(items[0].Grids) != 1 || items[0].Grids[0] != "yucai-g2" {
+		t.Fatalf("wangcheng.staff's invitations: %+v", items)
+	}
+	if rec := do(t, h, http.MethodPost, "/api/v1/me/invitations/"+items[0].ID+"/decline", wstaff, nil); rec.Code != 200 || !strings.Contains(rec.Body.String(), `"status":"declined"`) {
+		t.Fatalf("decline: %d %s", rec.Code, rec.Body)
+	}
+	if rec := do(t, h, http.MethodPost, "/api/v1/me/invitations/"+items[0].ID+"/accept", wstaff, nil); rec.Code != 409 {
+		t.Fatalf("accepting a declined invitation: %d %s", rec.Code, rec.Body)
+	}
+	if rec := do(t, h, http.MethodGet, "/api/v1/orgs/yucai/grids", wstaff, nil); rec.Code != 403 {
+		t.Fatalf("wangcheng.staff in yucai after declining: %d", rec.Code)
+	}
+	if len(myInvitations(t, h, wstaff)) != 0 {
+		t.Fatal("a declined invitation is still listed")
+	}
+
+	// The platform admin may still attach an existing user directly; the
+	// answer masks the phone the account brought with it.
+	admin := login(t, h, "admin", "admin-pass-123")
+	rec = do(t, h, http.MethodPost, "/api/v1/orgs/qixing/members", admin, map[string]any{"username": "wangcheng.nurse", "role": "subdistrict_official"})
+	if rec.Code != 201 || strings.Contains(rec.Body.String(), "13912345678") {
+		t.Fatalf("platform admin attaching: %d %s", rec.Code, rec.Body)
+	}
+}
+
+// TestCommunityRoutesOnSubdistrict: every route for a community's own
+// records answers 404 in the error shape on a sub-district or district,
+// for whoever calls (never a 500), and keeps working on a community.
+func TestCommunityRoutesOnSubdistrict(t *testing.T) {
+	a := newApp(t, nil)
+	if err := a.ApplyDemo(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	h := a.Engine
+	callers := map[string]string{
+		"qixing.official": login(t, h, "qixing.official", demoPassword),
+		"admin":           login(t, h, "admin", "admin-pass-123"),
+		"yucai.admin":     login(t, h, "yucai.admin", demoPassword),
+	}
+	checked := 0
+	for _, r := range a.Engine.Routes() {
+		p, ok := a.OrgRoutes.PermOf(r.Method, r.Path)
+		if !ok || !authz.CommunityOnly(p.Resource) {
+			continue
+		}
+		checked++
+		for _, org := range []string{"qixing", "qixing-district"} {
+			for who, token := range callers {
+				rec := do(t, h, r.Method, fill(r.Path, org), token, map[string]any{"name": "x"})
+				if rec.Code != http.StatusNotFound || decode[errorBody](t, rec.Body.Bytes()).Error.Code != "not_found" {
+					t.Errorf("%s %s on %s as %s: %d %s", r.Method, r.Path, org, who, rec.Code, rec.Body)
+				}
+			}
+		}
+	}
+	if checked < 10 {
+		t.Fatalf("only %d community routes found", checked)
+	}
+	official := callers["qixing.official"]
+	for _, path := range []string{"/api/v1/orgs/yucai/residents", "/api/v1/orgs/wangcheng/households", "/api/v1/orgs/yucai/grids", "/api/v1/orgs/qixing", "/api/v1/orgs/qixing/members"} {
+		if rec := do(t, h, http.MethodGet, path, official, nil); rec.Code != http.StatusOK {
+			t.Errorf("official reading %s: %d %s", path, rec.Code, rec.Body)
+		}
+	}
+}
+
+// TestOversizedOrgSlug: a slug past authz.MaxSlugLen is a plain 404.
+func TestOversizedOrgSlug(t *testing.T) {
+	a := newApp(t, nil)
+	token := login(t, a.Engine, "admin", "admin-pass-123")
+	for _, slug := range []string{strings.Repeat("a", authz.MaxSlugLen+1), strings.Repeat("q", 500<<10)} {
+		rec := do(t, a.Engine, http.MethodGet, "/api/v1/orgs/"+slug+"/members", token, nil)
+		if rec.Code != http.StatusNotFound || decode[errorBody](t, rec.Body.Bytes()).Error.Code != "not_found" {
+			t.Fatalf("slug of %d bytes: %d %.200s", len(slug), rec.Code, rec.Body)
+		}
 	}
 }

@@ -207,11 +207,22 @@ func Policy() [][]string {
 	return out
 }
 
+// MaxSlugLen bounds an org slug as it arrives in a path. Real slugs are at
+// most 63 bytes (pkg/orgs validates them); anything longer names no org and
+// is refused before it reaches a map, the cache or the database.
+const MaxSlugLen = 64
+
 // Check decides whether user may do act on obj in the org with slug org.
 // Decisions are cached per generation, so after the first time a check is
-// one map lookup with no allocation.
+// one map lookup with no allocation. Only decisions about orgs that exist
+// are cached: the slug comes from the request path, and caching denials
+// for made-up slugs would let any signed-in caller grow the cache (and the
+// heap) without bound.
 func (a *Authorizer) Check(userID, org, obj, act string) *Decision {
 	st := a.cur.Load()
+	if org != RootDomain && (len(org) > MaxSlugLen || st.orgs[org] == nil) {
+		return denied
+	}
 	k := cacheKey{userID, org, obj, act}
 	if d, ok := st.cache.Load(k); ok {
 		return d.(*Decision)
@@ -219,6 +230,13 @@ func (a *Authorizer) Check(userID, org, obj, act string) *Decision {
 	d := st.decide(userID, org, obj, act)
 	st.cache.Store(k, d)
 	return d
+}
+
+// cacheLen counts the cached decisions of the current generation (tests).
+func (a *Authorizer) cacheLen() int {
+	n := 0
+	a.cur.Load().cache.Range(func(any, any) bool { n++; return true })
+	return n
 }
 
 var denied = &Decision{}
@@ -272,9 +290,26 @@ func (st *state) gridsIn(userID string, o *Org) []string {
 
 // Org returns the org with slug, if it exists.
 func (a *Authorizer) Org(slug string) (*Org, bool) {
+	if len(slug) > MaxSlugLen {
+		return nil, false
+	}
 	o, ok := a.cur.Load().orgs[slug]
 	return o, ok
 }
+
+// treeResources are the resources every org has, whatever its kind: the
+// org itself, its people and its log, and the daily report (a
+// sub-district's is the sum of its communities'). Every other resource is
+// a community's own records (roster, grids, imports, and whatever is added
+// next), which only exist where there is a tenant. Listing the exceptions
+// rather than the community resources keeps a new resource closed on
+// sub-districts until someone decides otherwise.
+var treeResources = map[string]bool{
+	"orgs": true, "settings": true, "members": true, "invitations": true, "audit": true, "reports": true,
+}
+
+// CommunityOnly reports whether resource exists only in communities.
+func CommunityOnly(resource string) bool { return !treeResources[resource] }
 
 // OrgByID returns the org with id, if it exists.
 func (a *Authorizer) OrgByID(id string) (*Org, bool) {

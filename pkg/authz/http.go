@@ -69,6 +69,15 @@ func (r *OrgRoutes) Handle(method, path string, p Perm, h ...gin.HandlerFunc) {
 	r.group.Handle(method, path, h...)
 }
 
+// PermOf returns the permission a registered route needs; fullPath is the
+// route's pattern as gin reports it ("/api/v1/orgs/:org/residents").
+func (r *OrgRoutes) PermOf(method, fullPath string) (Perm, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	p, ok := r.perms[method+" "+fullPath]
+	return p, ok
+}
+
 // Group returns the underlying group, for sub-groups with extra middleware
 // (a larger body limit). Routes on it still need Handle to be reachable.
 func (r *OrgRoutes) Group() *gin.RouterGroup { return r.group }
@@ -86,9 +95,23 @@ func (r *OrgRoutes) enforce(c *gin.Context) {
 		web.Fail(c, errs.New(errs.KindForbidden, "forbidden", nil))
 		return
 	}
-	slug := c.Param("org")
-	d := r.a.Check(u.ID, slug, p.Resource, p.Action)
+	// Resolve the org before deciding: an unknown (or absurdly long) slug
+	// is a 404 that touches neither the decision cache nor the database,
+	// and a community route on a sub-district is a 404 here, for every
+	// such route at once, instead of a handler finding no tenant in its
+	// context and failing with a 500.
+	o, found := r.a.Org(c.Param("org"))
+	if !found {
+		web.Fail(c, errs.New(errs.KindNotFound, "org_not_found", nil))
+		return
+	}
+	if !o.IsCommunity() && CommunityOnly(p.Resource) {
+		web.Fail(c, errs.New(errs.KindNotFound, "community_only", nil))
+		return
+	}
+	d := r.a.Check(u.ID, o.Slug, p.Resource, p.Action)
 	if d.Org == nil {
+		// The org went away between the lookup and the check (a reload).
 		web.Fail(c, errs.New(errs.KindNotFound, "org_not_found", nil))
 		return
 	}

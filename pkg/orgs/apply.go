@@ -96,7 +96,7 @@ func (s *Service) ApplyMember(ctx context.Context, tx bun.Tx, org string, in Mem
 			in.Password = RandomPassword()
 			generated = in.Password
 		}
-		_, err := s.addMember(ctx, tx, org, in, nil)
+		_, err := s.addMember(ctx, tx, org, in, systemGranter)
 		return err == nil, generated, err
 	}
 	if err != nil {
@@ -106,10 +106,14 @@ func (s *Service) ApplyMember(ctx context.Context, tx bun.Tx, org string, in Mem
 	m := new(Membership)
 	err = tx.NewSelect().Model(m).Where("user_id = ? AND org_id = ?", u.ID, o.ID).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
-		_, err := s.addMember(ctx, tx, org, in, nil)
+		_, err := s.addMember(ctx, tx, org, in, systemGranter)
 		return err == nil, "", err
 	}
 	if err != nil {
+		return false, "", err
+	}
+	// A declaration cannot put a platform admin in an org either.
+	if err := refuseIfPlatformAdmin(ctx, tx, u.ID); err != nil {
 		return false, "", err
 	}
 	grids := in.Grids

@@ -1,6 +1,7 @@
 package orgs
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -15,6 +16,12 @@ import (
 // authentication; org is the /orgs/{org} group.
 func (s *Service) Routes(signed *gin.RouterGroup, org *authz.OrgRoutes) {
 	signed.GET("/me", s.Authz.Signed(), s.handleMe)
+	// A user's own invitations: no org and no policy line, because the
+	// only one who may see or answer an invitation is its invitee (the
+	// service looks it up by id and the caller's user id together).
+	signed.GET("/me/invitations", s.Authz.Signed(), s.handleMyInvitations)
+	signed.POST("/me/invitations/:id/accept", s.Authz.Signed(), s.handleAnswerInvitation(s.AcceptInvitation))
+	signed.POST("/me/invitations/:id/decline", s.Authz.Signed(), s.handleAnswerInvitation(s.DeclineInvitation))
 	signed.GET("/orgs", s.Authz.Signed(), s.handleList)
 	signed.POST("/orgs", s.Authz.RequireRoot(authz.Perm{Resource: "orgs", Action: "write"}), s.handleCreate)
 
@@ -22,6 +29,7 @@ func (s *Service) Routes(signed *gin.RouterGroup, org *authz.OrgRoutes) {
 	org.Handle(http.MethodPatch, "", authz.Perm{Resource: "settings", Action: "write"}, s.handlePatch)
 	org.Handle(http.MethodGet, "/members", authz.Perm{Resource: "members", Action: "read"}, s.handleMembers)
 	org.Handle(http.MethodPost, "/members", authz.Perm{Resource: "members", Action: "write"}, s.handleAddMember)
+	org.Handle(http.MethodPost, "/invitations", authz.Perm{Resource: "invitations", Action: "write"}, s.handleInvite)
 	org.Handle(http.MethodGet, "/grids", authz.Perm{Resource: "grids", Action: "read"}, s.handleGrids)
 	org.Handle(http.MethodPost, "/grids", authz.Perm{Resource: "grids", Action: "write"}, s.handleCreateGrid)
 	org.Handle(http.MethodGet, "/audit", authz.Perm{Resource: "audit", Action: "read"}, s.handleAudit)
@@ -100,6 +108,47 @@ func (s *Service) handleAddMember(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusCreated, v)
+}
+
+func (s *Service) handleInvite(c *gin.Context) {
+	var in InvitationInput
+	if err := web.BindJSON(c, &in); err != nil {
+		web.Fail(c, err)
+		return
+	}
+	if err := s.Invite(c.Request.Context(), c.Param("org"), in); err != nil {
+		web.Fail(c, err)
+		return
+	}
+	// The same answer whether or not the username exists (see Invite).
+	c.JSON(http.StatusAccepted, gin.H{"status": "invited"})
+}
+
+func (s *Service) handleMyInvitations(c *gin.Context) {
+	page, err := web.ParsePage(c)
+	if err != nil {
+		web.Fail(c, err)
+		return
+	}
+	u, _ := authn.UserFrom(c.Request.Context())
+	items, next, err := s.MyInvitations(c.Request.Context(), u, page.Limit, page.Cursor)
+	if err != nil {
+		web.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, web.List[InvitationView]{Items: items, NextCursor: next})
+}
+
+func (s *Service) handleAnswerInvitation(answer func(context.Context, *authn.User, string) (*InvitationView, error)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		u, _ := authn.UserFrom(c.Request.Context())
+		v, err := answer(c.Request.Context(), u, c.Param("id"))
+		if err != nil {
+			web.Fail(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, v)
+	}
 }
 
 func (s *Service) handleGrids(c *gin.Context) {

@@ -28,8 +28,9 @@ type MemberView struct {
 	Disabled    bool     `json:"disabled"`
 }
 
-// MemberInput adds a member: a new user (with a password) or an existing
-// one (by username, no password needed).
+// MemberInput adds a member: a new user (with a password and a display
+// name). Only a platform admin (and tenants apply) may name an existing
+// user instead; a community admin invites them (InvitationInput).
 type MemberInput struct {
 	Username    string   `json:"username" yaml:"username"`
 	DisplayName string   `json:"display_name" yaml:"display_name"`
@@ -111,14 +112,34 @@ func MaskPhone(p string) string {
 	return p[:3] + strings.Repeat("*", len(p)-7) + p[len(p)-4:]
 }
 
+// granter is who grants a role, which bounds what the grant may do.
+type granter struct {
+	userID string // "" for the system (tenants apply), which is nobody
+	// mayGrant lists the roles it may grant; nil means any (the system).
+	mayGrant []string
+	// attach: it may make an existing account a member without that
+	// account's consent. Only the platform admin and the system may; a
+	// community admin must invite (see Invite), because attaching showed
+	// another community's user's phone and told which usernames exist.
+	attach bool
+}
+
+func granterFrom(ctx context.Context) granter {
+	caller, _ := authz.CallerFrom(ctx)
+	return granter{userID: caller.UserID, mayGrant: grants[caller.Role], attach: caller.Role == authz.RolePlatformAdmin}
+}
+
+// systemGranter is tenants apply: the declaration decides.
+var systemGranter = granter{attach: true}
+
 // AddMember grants a role in the org with slug, creating the user when the
 // username is new. The caller's role bounds which roles it may grant.
 func (s *Service) AddMember(ctx context.Context, slug string, in MemberInput) (*MemberView, error) {
-	caller, _ := authz.CallerFrom(ctx)
+	g := granterFrom(ctx)
 	var view *MemberView
 	err := s.DB.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var err error
-		view, err = s.addMember(ctx, tx, slug, in, grants[caller.Role])
+		view, err = s.addMember(ctx, tx, slug, in, g)
 		return err
 	})
 	if err != nil {
@@ -130,7 +151,60 @@ func (s *Service) AddMember(ctx context.Context, slug string, in MemberInput) (*
 	return view, nil
 }
 
-func (s *Service) addMember(ctx context.Context, tx bun.IDB, slug string, in MemberInput, mayGrant []string) (*MemberView, error) {
+// validateGrant checks what a membership and an invitation have in common:
+// the username's form, a role the org can hold, and grids for (and only
+// for) a grid worker. None of it depends on whether the username exists.
+func (s *Service) validateGrant(ctx context.Context, tx bun.Tx, o *Org, username, role string, grids []string) ([]errs.FieldError, error) {
+	var fe []errs.FieldError
+	if !usernameRE.MatchString(username) {
+		fe = append(fe, errs.Field("username", "invalid_username", nil))
+	}
+	if !contains(rolesIn[o.Kind], role) {
+		fe = append(fe, errs.Field("role", "invalid_choice", map[string]any{"choices": strings.Join(rolesIn[o.Kind], ", ")}))
+	}
+	if role != authz.RoleGridWorker {
+		if len(grids) > 0 {
+			fe = append(fe, errs.Field("grids", "grids_only_for_grid_workers", nil))
+		}
+		return fe, nil
+	}
+	if len(grids) == 0 {
+		return append(fe, errs.Field("grids", "required", nil)), nil
+	}
+	missing, err := s.missingGrids(ctx, tx, o, grids)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range missing {
+		fe = append(fe, errs.Field("grids", "unknown_grid", map[string]any{"grid": g}))
+	}
+	return fe, nil
+}
+
+// missingGrids returns the slugs in grids that are not grids of the
+// community o. Grids are tenant-owned, so the check runs scoped to o.
+func (s *Service) missingGrids(ctx context.Context, tx bun.Tx, o *Org, grids []string) ([]string, error) {
+	if o.Kind != KindCommunity {
+		return grids, nil
+	}
+	ttx, err := s.DB.EnterTenant(ctx, tx, o.ID)
+	if err != nil {
+		return nil, err
+	}
+	var have []string
+	if err := ttx.Select((*Grid)(nil)).Column("slug").Where("slug IN (?)", bun.List(grids)).Scan(ctx, &have); err != nil {
+		return nil, fmt.Errorf("check grids: %w", err)
+	}
+	var missing []string
+	for _, g := range grids {
+		if !contains(have, g) {
+			missing = append(missing, g)
+		}
+	}
+	return missing, nil
+}
+
+func (s *Service) addMember(ctx context.Context, tx bun.Tx, slug string, in MemberInput, g granter) (*MemberView, error) {
 	o, err := s.bySlug(ctx, tx, slug)
 	if err != nil {
 		return nil, err
@@ -139,12 +213,9 @@ func (s *Service) addMember(ctx context.Context, tx bun.IDB, slug string, in Mem
 	in.Username = strings.ToLower(strings.TrimSpace(in.Username))
 	in.DisplayName = strings.TrimSpace(in.DisplayName)
 	in.Phone = strings.TrimSpace(in.Phone)
-	var fe []errs.FieldError
-	if !usernameRE.MatchString(in.Username) {
-		fe = append(fe, errs.Field("username", "invalid_username", nil))
-	}
-	if !contains(rolesIn[o.Kind], in.Role) {
-		fe = append(fe, errs.Field("role", "invalid_choice", map[string]any{"choices": strings.Join(rolesIn[o.Kind], ", ")}))
+	fe, err := s.validateGrant(ctx, tx, o, in.Username, in.Role, in.Grids)
+	if err != nil {
+		return nil, err
 	}
 	if in.Phone != "" && !staffPhoneRE.MatchString(in.Phone) {
 		fe = append(fe, errs.Field("phone", "invalid_mobile", nil))
@@ -152,41 +223,55 @@ func (s *Service) addMember(ctx context.Context, tx bun.IDB, slug string, in Mem
 	if utf8.RuneCountInString(in.DisplayName) > 50 {
 		fe = append(fe, errs.Field("display_name", "too_long", map[string]any{"max": 50}))
 	}
-	if in.Role == authz.RoleGridWorker {
-		if len(in.Grids) == 0 {
-			fe = append(fe, errs.Field("grids", "required", nil))
-		}
-		for _, g := range in.Grids {
-			n, err := tx.NewSelect().Model((*Grid)(nil)).Where("tenant_id = ? AND slug = ?", o.ID, g).Count(ctx)
-			if err != nil {
-				return nil, err
-			}
-			if n == 0 {
-				fe = append(fe, errs.Field("grids", "unknown_grid", map[string]any{"grid": g}))
-			}
-		}
-	} else if len(in.Grids) > 0 {
-		fe = append(fe, errs.Field("grids", "grids_only_for_grid_workers", nil))
-	}
 	u, err := authn.UserByUsername(ctx, tx, in.Username)
 	switch {
 	case errors.Is(err, authn.ErrNoUser):
-		if len(in.Password) < 8 {
-			fe = append(fe, errs.Field("password", "password_too_short", map[string]any{"min": 8}))
+		u = nil
+	case err != nil:
+		return nil, err
+	}
+	// Nobody grants a role to themselves, whatever the role and the org.
+	if u != nil && g.userID != "" && u.ID == g.userID {
+		return nil, errs.New(errs.KindForbidden, "may_not_grant_self", nil)
+	}
+	member := false
+	if u != nil {
+		if member, err = isMember(ctx, tx, u.ID, o.ID); err != nil {
+			return nil, err
+		}
+	}
+	// A new account needs its fields. A granter who may not attach
+	// existing accounts is held to them whether or not the username is
+	// taken, so that a username of another org answers exactly as one that
+	// does not exist: this request cannot be used to find out which do.
+	if !member && (u == nil || !g.attach) {
+		if f, bad := authn.PasswordFieldError("password", in.Username, in.Password); bad {
+			fe = append(fe, f)
 		}
 		if in.DisplayName == "" {
 			fe = append(fe, errs.Field("display_name", "required", nil))
 		}
-	case err != nil:
-		return nil, err
 	}
 	if len(fe) > 0 {
 		return nil, errs.Validation(fe...)
 	}
-	if mayGrant != nil && !contains(mayGrant, in.Role) {
+	if g.mayGrant != nil && !contains(g.mayGrant, in.Role) {
 		return nil, errs.New(errs.KindForbidden, "may_not_grant_role", map[string]any{"role": in.Role})
 	}
-	if u == nil {
+	if member {
+		return nil, errs.New(errs.KindConflict, "already_member", map[string]any{"username": u.Username})
+	}
+	attached := u != nil
+	if attached {
+		if !g.attach {
+			// The same answer for every taken username: nothing about
+			// the account (its org, name or phone) is shown.
+			return nil, errs.New(errs.KindConflict, "username_unavailable", nil).WithCode("username_unavailable")
+		}
+		if err := refuseIfPlatformAdmin(ctx, tx, u.ID); err != nil {
+			return nil, err
+		}
+	} else {
 		u = &authn.User{Username: in.Username, DisplayName: in.DisplayName, Phone: in.Phone}
 		if err := authn.CreateUser(ctx, tx, u, in.Password, s.Argon2); err != nil {
 			return nil, err
@@ -195,26 +280,64 @@ func (s *Service) addMember(ctx context.Context, tx bun.IDB, slug string, in Mem
 			return nil, err
 		}
 	}
-	exists, err := tx.NewSelect().Model((*Membership)(nil)).Where("user_id = ? AND org_id = ?", u.ID, o.ID).Exists(ctx)
+	m, err := s.insertMembership(ctx, tx, u, o, in.Role, in.Grids, nil)
 	if err != nil {
 		return nil, err
 	}
-	if exists {
-		return nil, errs.New(errs.KindConflict, "already_member", map[string]any{"username": u.Username})
+	v := &MemberView{UserID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Phone: u.Phone, Role: m.Role, Grids: m.Grids, Disabled: u.Disabled}
+	if attached {
+		// The phone of an account that existed before was given by
+		// someone else, maybe for another org; the member list shows it
+		// to those entitled to it.
+		v.Phone = MaskPhone(u.Phone)
 	}
-	grids := in.Grids
+	return v, nil
+}
+
+// insertMembership writes the grant and its audit entry (ctx's actor, in
+// org o). via names the invitation it came from, if any.
+func (s *Service) insertMembership(ctx context.Context, tx bun.Tx, u *authn.User, o *Org, role string, grids []string, via *Invitation) (*Membership, error) {
 	if grids == nil {
 		grids = []string{}
 	}
 	now := time.Now().UTC()
-	m := &Membership{ID: newID(), UserID: u.ID, OrgID: &o.ID, Role: in.Role, Grids: grids, CreatedAt: now, UpdatedAt: now}
+	m := &Membership{ID: newID(), UserID: u.ID, OrgID: &o.ID, Role: role, Grids: grids, CreatedAt: now, UpdatedAt: now}
 	if _, err := tx.NewInsert().Model(m).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("add membership: %w", err)
 	}
-	if err := audit.Record(ctx, tx, audit.ActionCreate, "membership", m.ID, map[string]any{"username": u.Username, "role": in.Role, "grids": grids}); err != nil {
+	details := map[string]any{"username": u.Username, "role": role, "grids": grids}
+	if via != nil {
+		details["invitation"] = via.ID
+		details["invited_by"] = via.InvitedBy
+	}
+	if err := audit.Record(audit.InOrg(ctx, o.Slug, o.Path), tx, audit.ActionCreate, "membership", m.ID, details); err != nil {
 		return nil, err
 	}
-	return &MemberView{UserID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Phone: u.Phone, Role: m.Role, Grids: grids, Disabled: u.Disabled}, nil
+	return m, nil
+}
+
+func isMember(ctx context.Context, db bun.IDB, userID, orgID string) (bool, error) {
+	return db.NewSelect().Model((*Membership)(nil)).Where("user_id = ? AND org_id = ?", userID, orgID).Exists(ctx)
+}
+
+func isPlatformAdmin(ctx context.Context, db bun.IDB, userID string) (bool, error) {
+	return db.NewSelect().Model((*Membership)(nil)).
+		Where("user_id = ? AND org_id IS NULL AND role = ?", userID, authz.RolePlatformAdmin).Exists(ctx)
+}
+
+// refuseIfPlatformAdmin keeps platform admins out of orgs: a platform
+// admin runs the deployment and reads no resident data, and a membership
+// would give it exactly that. A person who also works in an org does so
+// with a second, ordinary account.
+func refuseIfPlatformAdmin(ctx context.Context, db bun.IDB, userID string) error {
+	pa, err := isPlatformAdmin(ctx, db, userID)
+	if err != nil {
+		return err
+	}
+	if pa {
+		return errs.New(errs.KindForbidden, "may_not_grant_platform_admin", nil)
+	}
+	return nil
 }
 
 // MeView is the signed-in user and their memberships.

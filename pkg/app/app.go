@@ -148,12 +148,15 @@ func (a *App) wire(ctx context.Context) error {
 	}, func() float64 { return float64(a.Reads.Dropped()) }))
 	a.Roster = &roster.Service{DB: a.DB, Queue: a.Queue, Reads: a.Reads}
 	if a.parts.API {
-		created, generated, err := a.Orgs.EnsurePlatformAdmin(ctx, a.Config.AdminPassword)
+		created, reset, generated, err := a.Orgs.EnsurePlatformAdmin(ctx, a.Config.AdminPassword)
 		if err != nil {
 			return fmt.Errorf("create the platform admin: %w", err)
 		}
 		if created {
 			a.Logger.Info("platform admin created", "username", "admin")
+		}
+		if reset {
+			a.Logger.Warn("platform admin's password set from WANJIA_ADMIN_PASSWORD", "username", "admin")
 		}
 		if generated != "" {
 			// Shown once, on the terminal, never in the structured log.
@@ -211,6 +214,21 @@ func (a *App) ApplyDemo(ctx context.Context) error {
 	if seeded {
 		if err := a.DB.Optimize(ctx); err != nil {
 			return err
+		}
+	}
+	if a.Config.DemoPassword != "" {
+		// Demo users created earlier with another password take the one
+		// the environment names now.
+		for _, f := range set.Files {
+			for _, m := range f.Members {
+				reset, err := a.Orgs.ResetPassword(ctx, m.Username, a.Config.DemoPassword)
+				if err != nil {
+					return fmt.Errorf("demo user %s: %w", m.Username, err)
+				}
+				if reset {
+					a.Logger.Warn("demo user's password set from WANJIA_DEMO_PASSWORD", "username", m.Username)
+				}
+			}
 		}
 	}
 	if len(res.Changes) > 0 && a.Config.DemoPassword == "" {

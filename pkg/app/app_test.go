@@ -209,3 +209,34 @@ func TestMetricsExposeHTTPQueuesAndRuntime(t *testing.T) {
 		}
 	}
 }
+
+// TestPasswordsFromEnvironmentApply: WANJIA_ADMIN_PASSWORD and
+// WANJIA_DEMO_PASSWORD changed between starts take effect; the old ones
+// stop working.
+func TestPasswordsFromEnvironmentApply(t *testing.T) {
+	var cfg config.Config
+	first := newApp(t, func(c *config.Config) { cfg = *c })
+	if err := first.ApplyDemo(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	_ = first.Close()
+
+	cfg.AdminPassword, cfg.DemoPassword = "admin-pass-456", "demo-pass-456"
+	second, err := app.Open(context.Background(), &cfg, app.All, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	if err := second.ApplyDemo(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ user, old, new string }{
+		{"admin", "admin-pass-123", "admin-pass-456"},
+		{"yucai.staff", demoPassword, "demo-pass-456"},
+	} {
+		if rec := do(t, second.Engine, http.MethodPost, "/api/v1/auth/login", "", map[string]string{"username": c.user, "password": c.old}); rec.Code != http.StatusUnauthorized {
+			t.Errorf("%s with the old password: %d", c.user, rec.Code)
+		}
+		login(t, second.Engine, c.user, c.new)
+	}
+}

@@ -136,11 +136,21 @@ func (s *Service) ApplyMember(ctx context.Context, tx bun.Tx, org string, in Mem
 
 // EnsurePlatformAdmin creates the platform admin "admin" on first start.
 // With no password given it generates one and returns it to be shown once.
-func (s *Service) EnsurePlatformAdmin(ctx context.Context, password string) (created bool, generated string, err error) {
+//
+// When admin exists and password is set, password replaces admin's current
+// one if it differs (reset reports it, and it is audited).
+func (s *Service) EnsurePlatformAdmin(ctx context.Context, password string) (created, reset bool, generated string, err error) {
 	err = s.DB.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		_, err := authn.UserByUsername(ctx, tx, "admin")
+		u, err := authn.UserByUsername(ctx, tx, "admin")
 		if err == nil {
-			return nil
+			// The environment names the password: a later start with a new
+			// one applies it, rather than keeping an old one silently.
+			if password == "" {
+				return nil
+			}
+			changed, err := s.resetPassword(ctx, tx, u, password)
+			reset = changed
+			return err
 		}
 		if !errors.Is(err, authn.ErrNoUser) {
 			return err
@@ -149,7 +159,7 @@ func (s *Service) EnsurePlatformAdmin(ctx context.Context, password string) (cre
 			password = RandomPassword()
 			generated = password
 		}
-		u := &authn.User{Username: "admin", DisplayName: "平台管理员 Platform admin"}
+		u = &authn.User{Username: "admin", DisplayName: "平台管理员 Platform admin"}
 		if err := authn.CreateUser(ctx, tx, u, password, s.Argon2); err != nil {
 			return err
 		}
@@ -164,7 +174,34 @@ func (s *Service) EnsurePlatformAdmin(ctx context.Context, password string) (cre
 	if err == nil && created {
 		err = s.Notify.Changed(ctx)
 	}
-	return created, generated, err
+	return created, reset, generated, err
+}
+
+// ResetPassword sets username's password to password unless it already is
+// that, and reports whether it changed: how a password named by the
+// environment (the demo users' WANJIA_DEMO_PASSWORD) takes effect on a
+// later start.
+func (s *Service) ResetPassword(ctx context.Context, username, password string) (bool, error) {
+	changed := false
+	err := s.DB.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		u, err := authn.UserByUsername(ctx, tx, username)
+		if err != nil {
+			return err
+		}
+		changed, err = s.resetPassword(ctx, tx, u, password)
+		return err
+	})
+	return changed, err
+}
+
+func (s *Service) resetPassword(ctx context.Context, tx bun.Tx, u *authn.User, password string) (bool, error) {
+	if same, err := authn.CheckPassword(u.PasswordHash, password); err != nil || same {
+		return false, err
+	}
+	if err := authn.SetPassword(ctx, tx, u.ID, password, s.Argon2); err != nil {
+		return false, err
+	}
+	return true, audit.Record(ctx, tx, audit.ActionUpdate, "user", u.ID, map[string]any{"username": u.Username, "fields": []string{"password"}, "source": "environment"})
 }
 
 // RandomPassword returns 16 characters from an alphabet without look-alikes.

@@ -39,7 +39,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	f.svc.Authz, f.svc.Notify = a, reloader{&f.svc.Authz}
-	if _, _, err := f.svc.EnsurePlatformAdmin(ctx, "platform-admin-pw"); err != nil {
+	if _, _, _, err := f.svc.EnsurePlatformAdmin(ctx, "platform-admin-pw"); err != nil {
 		t.Fatal(err)
 	}
 	err = f.svc.DB.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {

@@ -197,8 +197,15 @@ func logPath(c *gin.Context) string {
 			p = strings.ReplaceAll(p, param.Value, "***")
 		}
 	}
+	// A scanner's half-megabyte path must not become a half-megabyte line.
+	if len(p) > maxLoggedPath {
+		p = strings.ToValidUTF8(p[:maxLoggedPath], "") + "…"
+	}
 	return p
 }
+
+// maxLoggedPath bounds the path written to the access log.
+const maxLoggedPath = 256
 
 // knownMethods bounds the method label: arbitrary methods from scanners
 // would otherwise each create a new time series.

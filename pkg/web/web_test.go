@@ -491,6 +491,13 @@ func TestAccessLog(t *testing.T) {
 	if strings.Contains(s.logs.String(), "sekrit") || strings.Contains(s.logs.String(), "13800138000") {
 		t.Errorf("secret or query in logs: %s", s.logs.String())
 	}
+
+	// A scanner's huge path is cut short in the log.
+	before := len(s.logs.String())
+	s.do(t, http.MethodGet, "/"+strings.Repeat("a", 100_000), nil, nil)
+	if n := len(s.logs.String()) - before; n > 2000 {
+		t.Errorf("a 100 KB path made a %d-byte log line", n)
+	}
 }
 
 // X-Forwarded-For is believed only from the proxies named: by default

@@ -9,7 +9,7 @@ STATICCHECK_VERSION ?= v0.8.2
 # make run serves this machine only; set RUN_ADDR=:8080 to open it to the LAN.
 RUN_ADDR  ?= 127.0.0.1:8080
 
-.PHONY: run build test test-real bench bench-real lint migrate docker chart-lint clean
+.PHONY: run build test test-real bench bench-real lint migrate docker chart-lint chart-test clean
 
 ## run: build and start everything in one process on the embedded mode, with the demo district
 run: build
@@ -49,10 +49,21 @@ migrate: build
 docker:
 	docker build -f deploy/Dockerfile --build-arg VERSION=$(VERSION) -t wanjia:$(VERSION) .
 
+## chart-lint: helm lint of the chart, with its defaults and with each value set of charts/test/testdata
+## (installs helm into $(go env GOPATH)/bin on first use: a 3-4 minute build)
 chart-lint:
 	@test -x "$$($(GO) env GOPATH)/bin/helm" || $(GO) install helm.sh/helm/v3/cmd/helm@v3.22.0
 	"$$($(GO) env GOPATH)/bin/helm" lint charts/wanjia
-	"$$($(GO) env GOPATH)/bin/helm" template wanjia charts/wanjia >/dev/null
+	@set -e; for f in charts/test/testdata/*.yaml; do \
+		echo "helm lint --strict charts/wanjia -f $$f"; \
+		"$$($(GO) env GOPATH)/bin/helm" lint --strict charts/wanjia -f "$$f"; \
+	done
+	"$$($(GO) env GOPATH)/bin/helm" template wanjia charts/wanjia -f charts/test/testdata/minimal.yaml >/dev/null
+
+## chart-test: the rendered chart decoded strictly into Kubernetes' own types (charts/test, a module of
+## its own; needs the helm that chart-lint installs)
+chart-test:
+	cd charts/test && $(GO) test -count=1 ./...
 
 clean:
 	rm -rf bin

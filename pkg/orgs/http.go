@@ -22,92 +22,35 @@ func (s *Service) Routes(signed *gin.RouterGroup, org *authz.OrgRoutes) {
 	signed.GET("/me/invitations", s.Authz.Signed(), s.handleMyInvitations)
 	signed.POST("/me/invitations/:id/accept", s.Authz.Signed(), s.handleAnswerInvitation(s.AcceptInvitation))
 	signed.POST("/me/invitations/:id/decline", s.Authz.Signed(), s.handleAnswerInvitation(s.DeclineInvitation))
-	signed.GET("/orgs", s.Authz.Signed(), s.handleList)
-	signed.POST("/orgs", s.Authz.RequireRoot(authz.Perm{Resource: "orgs", Action: "write"}), s.handleCreate)
+	signed.GET("/orgs", s.Authz.Signed(), web.All(func(c *gin.Context) ([]OrgView, error) {
+		u, _ := authn.UserFrom(c.Request.Context())
+		return s.List(c.Request.Context(), u.ID)
+	}))
+	signed.POST("/orgs", s.Authz.RequireRoot(authz.Perm{Resource: "orgs", Action: "write"}), web.Create(s.Create))
 
-	org.Handle(http.MethodGet, "", authz.Perm{Resource: "orgs", Action: "read"}, s.handleGet)
-	org.Handle(http.MethodPatch, "", authz.Perm{Resource: "settings", Action: "write"}, s.handlePatch)
-	org.Handle(http.MethodGet, "/members", authz.Perm{Resource: "members", Action: "read"}, s.handleMembers)
-	org.Handle(http.MethodPost, "/members", authz.Perm{Resource: "members", Action: "write"}, s.handleAddMember)
+	org.Handle(http.MethodGet, "", authz.Perm{Resource: "orgs", Action: "read"}, web.Handle(http.StatusOK, func(c *gin.Context, _ web.NoBody) (*OrgView, error) {
+		return s.Get(c.Request.Context(), c.Param("org"))
+	}))
+	org.Handle(http.MethodPatch, "", authz.Perm{Resource: "settings", Action: "write"}, web.Handle(http.StatusOK, func(c *gin.Context, p OrgPatch) (*OrgView, error) {
+		return s.Update(c.Request.Context(), c.Param("org"), p)
+	}))
+	org.Handle(http.MethodGet, "/members", authz.Perm{Resource: "members", Action: "read"}, web.All(func(c *gin.Context) ([]MemberView, error) {
+		return s.ListMembers(c.Request.Context(), c.Param("org"))
+	}))
+	org.Handle(http.MethodPost, "/members", authz.Perm{Resource: "members", Action: "write"}, web.Handle(http.StatusCreated, func(c *gin.Context, in MemberInput) (*MemberView, error) {
+		return s.AddMember(c.Request.Context(), c.Param("org"), in)
+	}))
 	org.Handle(http.MethodPost, "/invitations", authz.Perm{Resource: "invitations", Action: "write"}, s.handleInvite)
-	org.Handle(http.MethodGet, "/grids", authz.Perm{Resource: "grids", Action: "read"}, s.handleGrids)
-	org.Handle(http.MethodPost, "/grids", authz.Perm{Resource: "grids", Action: "write"}, s.handleCreateGrid)
+	org.Handle(http.MethodGet, "/grids", authz.Perm{Resource: "grids", Action: "read"}, web.All(func(c *gin.Context) ([]Grid, error) {
+		return s.ListGrids(c.Request.Context())
+	}))
+	org.Handle(http.MethodPost, "/grids", authz.Perm{Resource: "grids", Action: "write"}, web.Create(s.CreateGrid))
 	org.Handle(http.MethodGet, "/audit", authz.Perm{Resource: "audit", Action: "read"}, s.handleAudit)
 }
 
 func (s *Service) handleMe(c *gin.Context) {
 	u, _ := authn.UserFrom(c.Request.Context())
 	c.JSON(http.StatusOK, s.Me(c.Request.Context(), u))
-}
-
-func (s *Service) handleList(c *gin.Context) {
-	u, _ := authn.UserFrom(c.Request.Context())
-	items, err := s.List(c.Request.Context(), u.ID)
-	if err != nil {
-		web.Fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, web.List[OrgView]{Items: items})
-}
-
-func (s *Service) handleCreate(c *gin.Context) {
-	var in OrgInput
-	if err := web.BindJSON(c, &in); err != nil {
-		web.Fail(c, err)
-		return
-	}
-	v, err := s.Create(c.Request.Context(), in)
-	if err != nil {
-		web.Fail(c, err)
-		return
-	}
-	c.JSON(http.StatusCreated, v)
-}
-
-func (s *Service) handleGet(c *gin.Context) {
-	v, err := s.Get(c.Request.Context(), c.Param("org"))
-	if err != nil {
-		web.Fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, v)
-}
-
-func (s *Service) handlePatch(c *gin.Context) {
-	var p OrgPatch
-	if err := web.BindJSON(c, &p); err != nil {
-		web.Fail(c, err)
-		return
-	}
-	v, err := s.Update(c.Request.Context(), c.Param("org"), p)
-	if err != nil {
-		web.Fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, v)
-}
-
-func (s *Service) handleMembers(c *gin.Context) {
-	items, err := s.ListMembers(c.Request.Context(), c.Param("org"))
-	if err != nil {
-		web.Fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, web.List[MemberView]{Items: items})
-}
-
-func (s *Service) handleAddMember(c *gin.Context) {
-	var in MemberInput
-	if err := web.BindJSON(c, &in); err != nil {
-		web.Fail(c, err)
-		return
-	}
-	v, err := s.AddMember(c.Request.Context(), c.Param("org"), in)
-	if err != nil {
-		web.Fail(c, err)
-		return
-	}
-	c.JSON(http.StatusCreated, v)
 }
 
 func (s *Service) handleInvite(c *gin.Context) {
@@ -136,7 +79,7 @@ func (s *Service) handleMyInvitations(c *gin.Context) {
 		web.Fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, web.List[InvitationView]{Items: items, NextCursor: next})
+	c.JSON(http.StatusOK, web.NewList(items, next))
 }
 
 func (s *Service) handleAnswerInvitation(answer func(context.Context, *authn.User, string) (*InvitationView, error)) gin.HandlerFunc {
@@ -149,29 +92,6 @@ func (s *Service) handleAnswerInvitation(answer func(context.Context, *authn.Use
 		}
 		c.JSON(http.StatusOK, v)
 	}
-}
-
-func (s *Service) handleGrids(c *gin.Context) {
-	items, err := s.ListGrids(c.Request.Context())
-	if err != nil {
-		web.Fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, web.List[Grid]{Items: items})
-}
-
-func (s *Service) handleCreateGrid(c *gin.Context) {
-	var in GridInput
-	if err := web.BindJSON(c, &in); err != nil {
-		web.Fail(c, err)
-		return
-	}
-	g, err := s.CreateGrid(c.Request.Context(), in)
-	if err != nil {
-		web.Fail(c, err)
-		return
-	}
-	c.JSON(http.StatusCreated, g)
 }
 
 func (s *Service) handleAudit(c *gin.Context) {
@@ -192,5 +112,5 @@ func (s *Service) handleAudit(c *gin.Context) {
 		web.Fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, web.List[audit.Entry]{Items: items, NextCursor: next})
+	c.JSON(http.StatusOK, web.NewList(items, next))
 }

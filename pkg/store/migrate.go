@@ -88,8 +88,17 @@ func (db *DB) Status(ctx context.Context) ([]MigrationStatus, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := m.Init(ctx); err != nil {
-		return nil, fmt.Errorf("init migration tables: %w", err)
+	// Reading the state must not need the right to create tables: the
+	// application's role in production has none (README, "Real mode").
+	// Only a database never migrated needs bun's tables made first.
+	exists, err := db.hasTable(ctx, "bun_migrations")
+	if err != nil {
+		return nil, fmt.Errorf("migration status: %w", err)
+	}
+	if !exists {
+		if err := m.Init(ctx); err != nil {
+			return nil, fmt.Errorf("init migration tables: %w", err)
+		}
 	}
 	ms, err := m.MigrationsWithStatus(ctx)
 	if err != nil {
@@ -134,4 +143,16 @@ func names(ms migrate.MigrationSlice) []string {
 		out = append(out, m.Name+"_"+m.Comment)
 	}
 	return out
+}
+
+// hasTable reports whether table exists in the schema the connection uses.
+func (db *DB) hasTable(ctx context.Context, table string) (bool, error) {
+	var n int
+	var err error
+	if db.dialect == Postgres {
+		err = db.NewRaw("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = ?", table).Scan(ctx, &n)
+	} else {
+		err = db.NewRaw("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?", table).Scan(ctx, &n)
+	}
+	return n > 0, err
 }

@@ -213,8 +213,14 @@ func TestAppRoleThatDoesNotOwnTheTables(t *testing.T) {
 	if _, err := owner.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
+	schema := schemaOf(t, owner)
 	for _, q := range []string{
-		"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA " + schemaOf(t, owner) + " TO " + storetest.AppRole,
+		// As in the README: the application may use the schema, not
+		// create in it, and may read and write rows only.
+		"ALTER SCHEMA " + schema + " OWNER TO CURRENT_USER",
+		"REVOKE ALL ON SCHEMA " + schema + " FROM " + storetest.AppRole,
+		"GRANT USAGE ON SCHEMA " + schema + " TO " + storetest.AppRole,
+		"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA " + schema + " TO " + storetest.AppRole,
 		"ALTER TABLE households NO FORCE ROW LEVEL SECURITY",
 	} {
 		if _, err := owner.ExecContext(ctx, q); err != nil {

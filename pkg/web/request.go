@@ -276,17 +276,15 @@ type List[T any] struct {
 	NextCursor string `json:"next_cursor"`
 }
 
-// MarshalJSON writes an empty list as [] rather than null, which clients
-// would otherwise have to special-case.
-func (l List[T]) MarshalJSON() ([]byte, error) {
-	items := l.Items
+// NewList is the answer of a list endpoint. An empty list is [] rather than
+// null, which clients would otherwise have to special-case; it is set here
+// rather than in a MarshalJSON method, whose output encoding/json would
+// parse and compact a second time.
+func NewList[T any](items []T, next string) List[T] {
 	if items == nil {
 		items = []T{}
 	}
-	return json.Marshal(struct {
-		Items      []T    `json:"items"`
-		NextCursor string `json:"next_cursor"`
-	}{items, l.NextCursor})
+	return List[T]{Items: items, NextCursor: next}
 }
 
 // OK writes v as JSON with status (200, 201, 202...).

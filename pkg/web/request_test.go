@@ -147,11 +147,11 @@ func TestListEncoding(t *testing.T) {
 		v    any
 		want string
 	}{
-		{"nil items", List[string]{}, `{"items":[],"next_cursor":""}`},
+		{"nil items", NewList[string](nil, ""), `{"items":[],"next_cursor":""}`},
 		{"pointer", &List[int]{Items: []int{1, 2}, NextCursor: "n"}, `{"items":[1,2],"next_cursor":"n"}`},
-		{"structs", List[struct {
+		{"structs", NewList[struct {
 			ID string `json:"id"`
-		}]{Items: nil}, `{"items":[],"next_cursor":""}`},
+		}](nil, ""), `{"items":[],"next_cursor":""}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -167,7 +167,7 @@ func TestListEncoding(t *testing.T) {
 
 	// Through gin's renderer too, which is what handlers use.
 	s := newTestServer(t, 0)
-	s.engine.GET("/empty", func(c *gin.Context) { OK(c, 200, List[string]{}) })
+	s.engine.GET("/empty", All(func(c *gin.Context) ([]string, error) { return nil, nil }))
 	r := s.do(t, http.MethodGet, "/empty", nil, nil)
 	if strings.TrimSpace(r.Raw) != `{"items":[],"next_cursor":""}` {
 		t.Errorf("gin rendered %s", r.Raw)

@@ -82,6 +82,22 @@ The name of the Secret holding WANJIA_DATABASE_URL, WANJIA_REDIS_URL, ...
 {{- end }}
 
 {{/*
+The name of the Secret whose key WANJIA_DATABASE_URL the migration Job uses:
+secrets.existingMigrateSecret, else secrets.existingSecret, else the hook
+Secret made for the Job (secrets.migrateDatabaseURL, else
+secrets.databaseURL; see migrate-job.yaml).
+*/}}
+{{- define "wanjia.migrateSecretName" -}}
+{{- if .Values.secrets.existingMigrateSecret }}
+{{- .Values.secrets.existingMigrateSecret }}
+{{- else if .Values.secrets.existingSecret }}
+{{- .Values.secrets.existingSecret }}
+{{- else }}
+{{- include "wanjia.fullname" . }}-migrate
+{{- end }}
+{{- end }}
+
+{{/*
 WANJIA_BASE_URL: config.baseURL, else the first ingress host when the
 ingress is on (https when that host has TLS), else nothing (the binary's
 default).
@@ -118,6 +134,7 @@ variable means the default anyway.
   "WANJIA_LOG_LEVEL" .Values.config.logLevel
   "WANJIA_LOG_FORMAT" .Values.config.logFormat
   "WANJIA_SHUTDOWN_TIMEOUT" .Values.config.shutdownTimeout
+  "WANJIA_TRUSTED_PROXIES" (.Values.config.trustedProxies | default "")
 }}
 {{- range $k, $v := .Values.config.extra }}
 {{- $_ := set $env $k $v }}
@@ -137,6 +154,7 @@ chart makes when no existingSecret is given.
 {{- $env := dict
   "WANJIA_DATABASE_URL" .Values.secrets.databaseURL
   "WANJIA_REDIS_URL" .Values.secrets.redisURL
+  "WANJIA_SECRET_KEY" .Values.secrets.secretKey
   "WANJIA_ADMIN_PASSWORD" .Values.secrets.adminPassword
 }}
 {{- range $k, $v := .Values.secrets.extra }}
@@ -152,10 +170,12 @@ chart makes when no existingSecret is given.
 {{/*
 Environment of a long-running part: everything from the ConfigMap and the
 Secret (so also WANJIA_ADMIN_PASSWORD, which only the api uses, on its first
-start, and any provider credentials), and the two URLs again by explicit
-reference, which is NOT optional: a Secret without them keeps the pod from
-starting (CreateContainerConfigError naming the key) instead of letting
-wanjia fall back to its embedded mode.
+start, and any provider credentials), and the two URLs and the
+secret key again by explicit reference, which is NOT optional: an
+existingSecret without them keeps the pod from starting
+(CreateContainerConfigError naming the key) instead of letting wanjia fall
+back to its embedded mode. (The Secret the chart makes always has them: the
+render fails without them, see wanjia.validateSecrets.)
 Call with (dict "ctx" $ "extraEnv" .Values.api.extraEnv).
 */}}
 {{- define "wanjia.env" -}}
@@ -175,6 +195,11 @@ env:
       secretKeyRef:
         name: {{ include "wanjia.secretName" .ctx }}
         key: WANJIA_REDIS_URL
+  - name: WANJIA_SECRET_KEY
+    valueFrom:
+      secretKeyRef:
+        name: {{ include "wanjia.secretName" .ctx }}
+        key: WANJIA_SECRET_KEY
   {{- with .ctx.Values.extraEnv }}
   {{- toYaml . | nindent 2 }}
   {{- end }}
@@ -266,8 +291,43 @@ room for the graceful shutdown: Kubernetes would SIGKILL in-flight work.
 {{- fail (printf "scheduler.terminationGracePeriodSeconds (%v) must be more than config.shutdownTimeout (%v s)" .Values.scheduler.terminationGracePeriodSeconds $shutdown) }}
 {{- end }}
 {{- end }}
-{{- if and .Values.secrets.existingSecret (or .Values.secrets.databaseURL .Values.secrets.redisURL .Values.secrets.adminPassword) }}
-{{- fail "secrets.existingSecret is set: leave secrets.databaseURL, secrets.redisURL and secrets.adminPassword empty (put them in that Secret)" }}
+{{- include "wanjia.validateSecrets" . }}
+{{- end }}
+
+{{/*
+Fails the render when the pods could not start for want of a secret: without
+secrets.existingSecret, the Secret the chart makes must carry the two URLs
+and the secret key (the parts reference them and would stop at
+CreateContainerConfigError, and the migration hook would wait out its
+deadline). `required`, so that `helm lint` (which renders the defaults and
+only reports missing required values) stays clean; one `required` (`and`
+gives the first empty value) with one message naming every missing value.
+*/}}
+{{- define "wanjia.validateSecrets" -}}
+{{- $s := .Values.secrets }}
+{{- if $s.existingSecret }}
+{{- if or $s.databaseURL $s.redisURL $s.secretKey $s.adminPassword $s.migrateDatabaseURL }}
+{{- fail "secrets.existingSecret is set: leave secrets.databaseURL, secrets.redisURL, secrets.secretKey, secrets.adminPassword and secrets.migrateDatabaseURL empty (put them in that Secret; the owner's URL for migrations in secrets.existingMigrateSecret)" }}
+{{- end }}
+{{- else }}
+{{- $missing := list }}
+{{- if not $s.databaseURL }}
+{{- $missing = append $missing "secrets.databaseURL (WANJIA_DATABASE_URL of the parts, the application role: postgres://wanjia_app:PASSWORD@HOST:5432/wanjia?sslmode=require)" }}
+{{- end }}
+{{- if not $s.redisURL }}
+{{- $missing = append $missing "secrets.redisURL (WANJIA_REDIS_URL: redis://:PASSWORD@HOST:6379/0)" }}
+{{- end }}
+{{- if not $s.secretKey }}
+{{- $missing = append $missing "secrets.secretKey (WANJIA_SECRET_KEY, at least 32 characters: openssl rand -base64 32)" }}
+{{- end }}
+{{- $msg := printf "secrets.existingSecret is empty, so the chart makes the Secret and needs: %s. Set them (--set secrets.databaseURL=...), or set secrets.existingSecret to a Secret holding WANJIA_DATABASE_URL, WANJIA_REDIS_URL and WANJIA_SECRET_KEY" (join "; " $missing) }}
+{{- $_ := required $msg (and $s.databaseURL $s.redisURL $s.secretKey) }}
+{{- end }}
+{{- if and $s.secretKey (not (regexMatch "(?s)^.{32,}$" (toString $s.secretKey))) }}
+{{- fail "secrets.secretKey must have at least 32 characters (make one with `openssl rand -base64 32`): wanjia refuses a shorter WANJIA_SECRET_KEY" }}
+{{- end }}
+{{- if and $s.existingMigrateSecret $s.migrateDatabaseURL }}
+{{- fail "secrets.existingMigrateSecret and secrets.migrateDatabaseURL are both set: set one" }}
 {{- end }}
 {{- end }}
 

@@ -325,7 +325,9 @@ func TestImportResidents(t *testing.T) {
 
 	// Export what is there, as CSV; the official's copy is masked.
 	rec = do(t, h, http.MethodGet, "/api/v1/orgs/yucai/exports/residents.csv", staff, nil)
-	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "张三,13900001111,"+id1) {
+	// Staff's export masks ID numbers as lists do (whole ones are the
+	// community admin's, asked for with ?id_numbers=full).
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "张三,13900001111,"+id1[:4]+"**********"+id1[14:]) {
 		t.Fatalf("export: %d %.300s", rec.Code, rec.Body)
 	}
 	official := login(t, h, "qixing.official", demoPassword)

@@ -7,10 +7,15 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/xuri/excelize/v2"
 
 	"github.com/wanjia/wanjia/pkg/audit"
+	"github.com/wanjia/wanjia/pkg/authz"
+	"github.com/wanjia/wanjia/pkg/errs"
+	"github.com/wanjia/wanjia/pkg/i18n"
+	"github.com/wanjia/wanjia/pkg/sheet"
 	"github.com/wanjia/wanjia/pkg/store"
 )
 
@@ -20,10 +25,24 @@ type table interface {
 	close() error
 }
 
-type csvTable struct{ w *csv.Writer }
+type csvTable struct {
+	w   *csv.Writer
+	buf []string
+}
 
-func (t *csvTable) row(cells []string) error { return t.w.Write(cells) }
-func (t *csvTable) close() error             { t.w.Flush(); return t.w.Error() }
+// row writes cells with formula-like values neutralised (a leading
+// apostrophe, see sheet.EscapeFormula): a name such as "=HYPERLINK(...)"
+// must reach the office's spreadsheet program as text, not as code. The
+// importer drops the apostrophe again, so the file still imports as it is.
+func (t *csvTable) row(cells []string) error {
+	t.buf = t.buf[:0]
+	for _, c := range cells {
+		t.buf = append(t.buf, sheet.EscapeFormula(c))
+	}
+	return t.w.Write(t.buf)
+}
+
+func (t *csvTable) close() error { t.w.Flush(); return t.w.Error() }
 
 type xlsxTable struct {
 	f   *excelize.File
@@ -36,7 +55,10 @@ func (t *xlsxTable) row(cells []string) error {
 	t.n++
 	vals := make([]any, len(cells))
 	for i, c := range cells {
-		vals[i] = c // strings, so phones and ID numbers keep every digit
+		// Strings: phones and ID numbers keep every digit, and a value
+		// that looks like a formula ("=1+2") is an inline string cell,
+		// which Excel shows and never runs; no escaping is needed here.
+		vals[i] = c
 	}
 	cell, _ := excelize.CoordinatesToCellName(1, t.n)
 	return t.sw.SetRow(cell, vals)
@@ -73,11 +95,58 @@ func newTable(format string, w io.Writer) (table, error) {
 	return &xlsxTable{f: f, sw: sw, out: w}, nil
 }
 
+// ExportOptions are what the caller asked of an export beyond its kind and
+// format.
+type ExportOptions struct {
+	// FullIDNumbers asks for whole ID numbers in a residents export
+	// (?id_numbers=full). Only a role granted PermExportIDNumbers gets
+	// them; anyone else asking is refused rather than quietly given masks.
+	FullIDNumbers bool
+}
+
+// PermExportIDNumbers is the permission to export whole ID numbers. A file
+// leaves the system for good, so it is a permission of its own (community
+// admins' only), asked for explicitly, on top of roster/export.
+var PermExportIDNumbers = authz.Perm{Resource: "residents_id_numbers", Action: "export"}
+
+// rolePermits reports whether the permissions table grants role p. The
+// route's check (roster/export) has already resolved the caller's role in
+// this org and put it in the context; a further permission of that role
+// is a line of the same static table, read here rather than through the
+// Authorizer, which the roster service does not hold.
+func rolePermits(role string, p authz.Perm) bool {
+	return policySet()[[3]string{role, p.Resource, p.Action}]
+}
+
+var policySet = sync.OnceValue(func() map[[3]string]bool {
+	set := map[[3]string]bool{}
+	for _, l := range authz.Policy() {
+		set[[3]string{l[0], l[1], l[2]}] = true
+	}
+	return set
+})
+
 // Export writes the roster (residents or households) as CSV or XLSX,
-// masked per the caller's role; headers are bilingual so the file can be
-// re-imported as it is. The export is audited.
+// masked per the caller's role, ID numbers masked as in lists; see
+// ExportWith.
 func (s *Service) Export(ctx context.Context, kind, format string, w io.Writer) error {
+	return s.ExportWith(ctx, kind, format, ExportOptions{}, w)
+}
+
+// ExportWith writes the roster as Export does. Phones are masked per role
+// as in lists. ID numbers are masked as in lists unless opts asks for them
+// whole and the caller's role holds PermExportIDNumbers. Headers are
+// bilingual so the file can be re-imported as it is; a masked column gets
+// a title of its own ("身份证号（已隐藏） id_number_masked") that the
+// importer does not know, so re-importing the file keeps the numbers on
+// the roster instead of rejecting every row for a masked number. The
+// export is audited, saying whether ID numbers were included whole.
+func (s *Service) ExportWith(ctx context.Context, kind, format string, opts ExportOptions, w io.Writer) error {
 	v := viewOf(ctx)
+	if opts.FullIDNumbers && !rolePermits(v.role, PermExportIDNumbers) {
+		return errs.New(errs.KindForbidden, "export_id_numbers_forbidden", nil)
+	}
+	fullIDs := opts.FullIDNumbers && v.fullID
 	count := 0
 	err := s.inScope(ctx, func(ctx context.Context, tx *store.TenantTx, g *grids) error {
 		var buildings []Building
@@ -92,10 +161,12 @@ func (s *Service) Export(ctx context.Context, kind, format string, w io.Writer) 
 		if err != nil {
 			return err
 		}
+		details := map[string]any{"masked": !v.fullPhone}
 		if kind == KindHouseholds {
 			count, err = s.exportHouseholds(ctx, tx, g, v, bname, t)
 		} else {
-			count, err = s.exportResidents(ctx, tx, g, v, bname, t)
+			count, err = s.exportResidents(ctx, tx, g, v, fullIDs, bname, t)
+			details["id_numbers"] = map[bool]string{true: "full", false: "masked"}[fullIDs]
 		}
 		if err != nil {
 			return err
@@ -103,15 +174,41 @@ func (s *Service) Export(ctx context.Context, kind, format string, w io.Writer) 
 		if err := t.close(); err != nil {
 			return fmt.Errorf("write export: %w", err)
 		}
-		return audit.Record(ctx, tx, audit.ActionExport, kind, format, map[string]any{"rows": count, "masked": !v.fullPhone})
+		details["rows"] = count
+		return audit.Record(ctx, tx, audit.ActionExport, kind, format, details)
 	})
 	return err
+}
+
+// exportHeaders are the bilingual titles of fields, with masked fields
+// retitled so that the importer leaves them alone (see ExportWith).
+func exportHeaders(fields []sheet.Field, masked map[string]bool) []string {
+	out := headers(fields)
+	for i, f := range fields {
+		if masked[f.Name] {
+			out[i] = f.Aliases[0] + "（已隐藏） " + f.Name + "_masked"
+		}
+	}
+	return out
+}
+
+func init() {
+	i18n.Register(map[string]i18n.Message{
+		"export_id_numbers_forbidden": {
+			ZH: "只有社区管理员可以导出完整的身份证号",
+			EN: "Only community admins may export whole ID numbers",
+		},
+		"export_id_numbers": {
+			ZH: "id_numbers 应为 full（完整）或 masked（隐藏中间位）",
+			EN: "id_numbers must be full or masked",
+		},
+	})
 }
 
 const exportPage = 2000
 
 func (s *Service) exportHouseholds(ctx context.Context, tx *store.TenantTx, g *grids, v view, bname map[string]string, t table) (int, error) {
-	if err := t.row(headers(householdFields)); err != nil {
+	if err := t.row(exportHeaders(householdFields, map[string]bool{"phone": !v.fullPhone})); err != nil {
 		return 0, err
 	}
 	n, after := 0, ""
@@ -139,8 +236,8 @@ func (s *Service) exportHouseholds(ctx context.Context, tx *store.TenantTx, g *g
 	}
 }
 
-func (s *Service) exportResidents(ctx context.Context, tx *store.TenantTx, g *grids, v view, bname map[string]string, t table) (int, error) {
-	if err := t.row(headers(residentFields)); err != nil {
+func (s *Service) exportResidents(ctx context.Context, tx *store.TenantTx, g *grids, v view, fullIDs bool, bname map[string]string, t table) (int, error) {
+	if err := t.row(exportHeaders(residentFields, map[string]bool{"phone": !v.fullPhone, "id_number": !fullIDs})); err != nil {
 		return 0, err
 	}
 	n, after := 0, ""
@@ -162,7 +259,7 @@ func (s *Service) exportResidents(ctx context.Context, tx *store.TenantTx, g *gr
 		}
 		for i := range rows {
 			r := &rows[i]
-			rv := residentView(&r.Resident, g, v, true)
+			rv := residentView(&r.Resident, g, v, fullIDs)
 			year := ""
 			if rv.BirthYear != nil {
 				year = strconv.Itoa(*rv.BirthYear)

@@ -76,7 +76,16 @@ func (s *Service) handleExport(c *gin.Context) {
 		web.Fail(c, errs.New(errs.KindNotFound, "export_unknown", nil))
 		return
 	}
-	sendFile(c, kind+"."+format, func(w io.Writer) error { return s.Export(c.Request.Context(), kind, format, w) })
+	var opts ExportOptions
+	switch c.Query("id_numbers") {
+	case "", "masked":
+	case "full":
+		opts.FullIDNumbers = true
+	default:
+		web.Fail(c, errs.Validation(errs.Field("id_numbers", "export_id_numbers", nil)))
+		return
+	}
+	sendFile(c, kind+"."+format, func(w io.Writer) error { return s.ExportWith(c.Request.Context(), kind, format, opts, w) })
 }
 
 // handleRejectedRows serves /imports/{id}/rejected.{csv|xlsx}.

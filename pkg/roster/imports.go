@@ -138,8 +138,11 @@ func NewImportTask(tenantID, importID string, actor audit.Actor) (*asynq.Task, [
 		asynq.MaxRetry(3), asynq.Timeout(importTimeout), asynq.Retention(24 * time.Hour)}, nil
 }
 
-// CreateImport checks an upload (format, header, size) at once, so a bad
+// CreateImport checks an upload (size, format, header) at once, so a bad
 // file is refused at upload with a clear 4xx, then stores it and queues it.
+// The check reads only the head of the file (sheet.Check); whatever is
+// wrong further down (a bad row, an XLSX that unpacks to too much) is
+// found by the task and reported on the import.
 func (s *Service) CreateImport(ctx context.Context, kind, filename string, data []byte) (*Import, error) {
 	imp, err := s.storeImport(ctx, kind, filename, data)
 	if err != nil {
@@ -171,16 +174,17 @@ func (s *Service) storeImport(ctx context.Context, kind, filename string, data [
 	if int64(len(data)) > MaxImportBytes {
 		return nil, errs.New(errs.KindTooLarge, "body_too_large", map[string]any{"limit": MaxImportBytes})
 	}
-	r, err := sheet.Open(bytes.NewReader(data), filename, fieldsFor(kind), importLimits)
-	if err != nil {
+	// Only the head of the file is read here (format, header, a first data
+	// row): the request answers at once whatever the file holds further
+	// down, and reading it all, with its limits, is the task's job.
+	if err := sheet.Check(bytes.NewReader(data), filename, fieldsFor(kind), importLimits); err != nil {
 		return nil, sheetError("file", err)
 	}
-	_ = r.Close()
 	scope, _ := tenancy.From(ctx)
 	actor := audit.ActorFrom(ctx)
 	imp := &Import{ID: newID(), TenantID: scope.TenantID, Kind: kind, Status: "queued", Filename: filename, Size: int64(len(data)),
 		File: data, CreatedBy: actor.UserID, CreatedAt: s.now()}
-	err = s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
+	err := s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
 		imp.TenantID = tx.Tenant()
 		if _, err := tx.Insert(imp).Exec(ctx); err != nil {
 			return fmt.Errorf("store import: %w", err)

@@ -72,12 +72,18 @@ const (
 	keyRowBadQuote     = "sheet_row_bad_quote"
 	keyRowCellTooLong  = "sheet_row_cell_too_long"
 	keyRowBadEncoding  = "sheet_row_bad_encoding"
+
+	keyUnpackedTooLarge = "sheet_unpacked_too_large"
+	keyCellTooLarge     = "sheet_cell_too_large"
+	keyRowTooLarge      = "sheet_row_too_large"
+	keyTooManyStrings   = "sheet_too_many_strings"
 )
 
 // parentKey lists keys that are a more precise case of another key.
 var parentKey = map[string]string{
-	keyLegacyXLS:      keyNotSpreadsheet,
-	keyRowBadEncoding: keyBadEncoding,
+	keyLegacyXLS:        keyNotSpreadsheet,
+	keyRowBadEncoding:   keyBadEncoding,
+	keyUnpackedTooLarge: keyTooLarge,
 }
 
 // Sentinels for errors.Is. Returned errors are fresh values with Args; never
@@ -109,6 +115,24 @@ var (
 	// ErrDuplicateColumn: two header columns mean the same field.
 	// Args["column"] names the field, Args["headers"] the two titles.
 	ErrDuplicateColumn = &Error{Key: keyDuplicateColumn}
+
+	// ErrUnpackedTooLarge: an XLSX whose worksheet or shared-string table
+	// unpacks to more than MaxSheetXMLBytes or MaxSharedStringsBytes, or
+	// another XML part to more than its own limit, whatever the size of
+	// the upload. errors.Is(err, ErrTooLarge) is also true. Args["max"].
+	ErrUnpackedTooLarge = &Error{Key: keyUnpackedTooLarge}
+	// ErrCellTooLarge: an XLSX with a cell or shared string of more than
+	// MaxCellBytes of XML, or a longer run of text anywhere in its XML.
+	// The file is refused whole: such a cell is no typing mistake, and
+	// reading on would mean holding it. Args["max"], and Args["line"] when
+	// the cell is in a worksheet row.
+	ErrCellTooLarge = &Error{Key: keyCellTooLarge}
+	// ErrRowTooLarge: an XLSX row of more than MaxRowBytes of XML.
+	// Args["max"] and Args["line"].
+	ErrRowTooLarge = &Error{Key: keyRowTooLarge}
+	// ErrTooManyStrings: an XLSX shared-string table of more than
+	// MaxSharedStrings entries. Args["max"].
+	ErrTooManyStrings = &Error{Key: keyTooManyStrings}
 
 	// ErrBadQuote (a RowError): a CSV record whose quotes do not pair up.
 	ErrBadQuote = &RowError{Key: keyRowBadQuote}

@@ -21,8 +21,16 @@ var fuzzLimits = Limits{MaxBytes: 1 << 20, MaxRows: 5000, MaxCellRunes: 40}
 // checkUpload reads data to the end and checks the invariants every upload
 // must keep, whatever its bytes: no panic, errors carry keys, every row has
 // one value per field in valid UTF-8 without surrounding space, and Lines
-// strictly increase.
+// strictly increase. Check, the upload's quick look, must not refuse what
+// Open opens.
 func checkUpload(t *testing.T, data []byte) {
+	checkErr := Check(bytes.NewReader(data), "fuzz", testFields, fuzzLimits)
+	if checkErr != nil {
+		var se *Error
+		if !errors.As(checkErr, &se) || se.Key == "" {
+			t.Fatalf("Check error without a key: %T %v", checkErr, checkErr)
+		}
+	}
 	r, err := Open(bytes.NewReader(data), "fuzz", testFields, fuzzLimits)
 	if err != nil {
 		var se *Error
@@ -30,6 +38,9 @@ func checkUpload(t *testing.T, data []byte) {
 			t.Fatalf("Open error without a key: %T %v", err, err)
 		}
 		return
+	}
+	if checkErr != nil {
+		t.Fatalf("Check refused what Open opens: %v", checkErr)
 	}
 	defer func() {
 		if err := r.Close(); err != nil {

@@ -1,6 +1,10 @@
 package sheet
 
-import "github.com/wanjia/wanjia/pkg/i18n"
+import (
+	"fmt"
+
+	"github.com/wanjia/wanjia/pkg/i18n"
+)
 
 // The messages say what to do, not only what is wrong: the reader is a
 // community worker who exported a roster from Excel or WPS, and the fix is
@@ -50,6 +54,27 @@ func init() {
 		keyRowCellTooLong: {
 			ZH: "“{column}”的内容超过 {max} 个字",
 			EN: "The value in \"{column}\" is longer than {max} characters",
+		},
+		// The XLSX limits are written into these texts rather than passed
+		// as {max}: an import that fails in the background keeps only the
+		// key, and the message must still say what the limit is.
+		keyUnpackedTooLarge: {
+			ZH: fmt.Sprintf("表格解压后内容过多（工作表上限 %s，共享文本上限 %s），可能含有大量空白或隐藏内容；请在 Excel 中只复制需要的行列到新工作簿，另存为 .xlsx 后重新上传",
+				sizeText(MaxSheetXMLBytes), sizeText(MaxSharedStringsBytes)),
+			EN: fmt.Sprintf("Unpacked, the workbook holds too much (limit %s for a sheet, %s for its shared text), probably masses of blank or hidden content; copy only the rows and columns you need into a new workbook, save it as .xlsx and upload that",
+				sizeText(MaxSheetXMLBytes), sizeText(MaxSharedStringsBytes)),
+		},
+		keyCellTooLarge: {
+			ZH: fmt.Sprintf("表格中有单元格的内容超过 %s，文件可能已损坏；请删除该单元格的内容，另存为 .xlsx 后重新上传", sizeText(MaxCellBytes)),
+			EN: fmt.Sprintf("A cell in the workbook holds more than %s, so the file is probably damaged; clear that cell, save the file as .xlsx and upload it again", sizeText(MaxCellBytes)),
+		},
+		keyRowTooLarge: {
+			ZH: fmt.Sprintf("表格中有一行的内容超过 %s，文件可能已损坏；请删除多余的列，另存为 .xlsx 后重新上传", sizeText(MaxRowBytes)),
+			EN: fmt.Sprintf("A row of the workbook holds more than %s, so the file is probably damaged; delete the columns you do not need, save the file as .xlsx and upload it again", sizeText(MaxRowBytes)),
+		},
+		keyTooManyStrings: {
+			ZH: fmt.Sprintf("表格中不同的文字超过 %d 项，请拆分后分批上传", MaxSharedStrings),
+			EN: fmt.Sprintf("The workbook holds more than %d distinct texts; split it and upload the parts", MaxSharedStrings),
 		},
 		keyRowBadEncoding: {
 			ZH: "此行含有无法识别的字符（可能是乱码），请将文件另存为“CSV UTF-8”或 .xlsx 后重新上传",

@@ -8,7 +8,8 @@
 // sheet is walked with excelize's row iterator (large sheets from a temp
 // file), so memory does not grow with the number of rows. An XLSX must be
 // held whole (a zip is read from its end), so its size is checked before it
-// is unpacked.
+// is unpacked, and its XML is measured against fixed limits before excelize
+// parses any of it (xmlguard.go): a small zip can hold a bomb.
 //
 // Errors carry i18n keys (see messages.go). An *Error ends reading; a
 // *RowError concerns one row and reading may go on.
@@ -114,15 +115,16 @@ type source interface {
 // Reader reads the rows of an upload, mapped to fields. It is not safe for
 // concurrent use.
 type Reader struct {
-	src    source
-	format Format
-	limits Limits
-	m      *matcher
-	hdr    *header
-	values []string
-	rows   int // data rows so far, row errors included, for MaxRows
-	ahead  *pending
-	err    error // sticky: reading has ended
+	src      source
+	format   Format
+	headOnly bool // opened by Check: an XLSX is read by headSource
+	limits   Limits
+	m        *matcher
+	hdr      *header
+	values   []string
+	rows     int // data rows so far, row errors included, for MaxRows
+	ahead    *pending
+	err      error // sticky: reading has ended
 }
 
 // pending is the first data row, read by Open to tell a header-only file
@@ -145,11 +147,31 @@ type pending struct {
 //
 // Open does not close r.
 func Open(r io.Reader, filename string, fields []Field, limits Limits) (*Reader, error) {
+	return open(r, filename, fields, limits, false)
+}
+
+// Check refuses what Open would refuse, reading no further than that
+// takes: the format, the rows up to the header and the first data row. It
+// is for the upload request, where a bad file deserves an answer at once
+// but the file is not yet read: an XLSX is not unpacked (only its first
+// worksheet is streamed, through the same XML limits as Open's, for at
+// most headRowLimit rows), so checking a workbook costs the same whatever
+// it holds further down. What lies beyond the first data row (a cell over
+// MaxCellBytes, a bomb of spaces) is Open's to find, in the background.
+func Check(r io.Reader, filename string, fields []Field, limits Limits) error {
+	rd, err := open(r, filename, fields, limits, true)
+	if err != nil {
+		return err
+	}
+	return rd.Close()
+}
+
+func open(r io.Reader, filename string, fields []Field, limits Limits, headOnly bool) (*Reader, error) {
 	m, err := newMatcher(fields)
 	if err != nil {
 		return nil, err
 	}
-	rd := &Reader{limits: limits.withDefaults(), m: m, values: make([]string, len(fields))}
+	rd := &Reader{limits: limits.withDefaults(), m: m, values: make([]string, len(fields)), headOnly: headOnly}
 	if err := rd.open(r); err != nil {
 		if rd.src != nil {
 			_ = rd.src.close()
@@ -193,6 +215,14 @@ func (rd *Reader) open(r io.Reader) error {
 		}
 		if err != nil {
 			return fmt.Errorf("sheet: reading upload: %w", err)
+		}
+		if rd.headOnly {
+			h, err := openXLSXHead(data, rd.limits.MaxBytes)
+			if err != nil {
+				return err
+			}
+			rd.src, rd.format = h, XLSX
+			break
 		}
 		x, err := openXLSX(data, rd.limits.MaxBytes)
 		if err != nil {
@@ -276,6 +306,9 @@ func (rd *Reader) readHeader() error {
 	}
 	row, err := rd.read()
 	if err == io.EOF {
+		if h, ok := rd.src.(*headSource); ok && h.stopped {
+			return nil // Check read as far as it may: the rest is Open's
+		}
 		return newError(keyEmpty, nil)
 	}
 	if err != nil && !isRowError(err) {
@@ -351,7 +384,7 @@ func (rd *Reader) read() (Row, error) {
 			if f < 0 || col >= len(cells) {
 				continue
 			}
-			v := cells[col]
+			v := unescapeFormula(cells[col])
 			// A string has at least as many bytes as runes: count runes
 			// only when the bytes alone exceed the limit.
 			if limit := rd.limits.MaxCellRunes; limit > 0 && len(v) > limit && utf8.RuneCountInString(v) > limit {

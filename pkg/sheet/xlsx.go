@@ -21,27 +21,65 @@ type zipLimits struct {
 
 // xlsxLimits derives the unpacking limits from MaxBytes. Sheet XML
 // compresses about 5-15x; 32x leaves room for very repetitive sheets while
-// a zip bomb (1000x and more) is refused before anything is inflated.
+// a zip bomb (1000x and more) is refused before anything is inflated. The
+// ceiling is two worksheets at MaxSheetXMLBytes: whatever the upload's
+// size, unpacking it costs no more than that in time and temp space.
 // Worksheets and the shared strings larger than 1 MiB are streamed from a
 // temp file instead of being parsed into memory: excelize holds a parsed
-// shared-string table at several times its XML size.
+// shared-string table at several times its XML size. Everything else
+// excelize reads into memory, together at most 32 MiB.
 func xlsxLimits(maxBytes int64) zipLimits {
-	const ceiling = 1 << 30
+	const ceiling = 2 * MaxSheetXMLBytes
 	unzip := int64(ceiling)
 	if maxBytes >= 0 && maxBytes < ceiling/32 {
 		unzip = max(32*maxBytes, 16<<20)
 	}
-	return zipLimits{unzip: unzip, xml: min(1<<20, unzip), mem: min(64<<20, unzip)}
+	return zipLimits{unzip: unzip, xml: min(1<<20, unzip), mem: min(32<<20, unzip)}
+}
+
+// partKind is how an XML part of an XLSX is guarded, by its name.
+type partKind int
+
+const (
+	partData   partKind = iota // not XML (images, printer settings): not parsed
+	partSheet                  // a worksheet
+	partShared                 // the shared-string table
+	partOther                  // any other XML part
+)
+
+// kindOfPart mirrors the names excelize gives special treatment: it finds
+// the shared strings at this one path whatever the relationships say.
+func kindOfPart(lowerName string) partKind {
+	switch {
+	case lowerName == "xl/sharedstrings.xml":
+		return partShared
+	case strings.HasPrefix(lowerName, "xl/worksheets/") && strings.HasSuffix(lowerName, ".xml"):
+		return partSheet
+	case strings.HasSuffix(lowerName, ".xml") || strings.HasSuffix(lowerName, ".rels"):
+		return partOther
+	}
+	return partData
+}
+
+// limits are the XML limits of a part of kind k.
+func (k partKind) limits() xmlLimits {
+	switch k {
+	case partSheet:
+		return sheetXMLLimits
+	case partShared:
+		return sharedStringsLimits
+	}
+	return otherXMLLimits
 }
 
 // checkZip inspects the central directory before excelize inflates
 // anything: it rejects archives whose declared sizes break the limits (Go's
 // zip reader fails an entry that inflates past its declared size, so the
 // declaration binds), and zips that are not workbooks.
-func checkZip(data []byte, lim zipLimits) error {
+func checkZip(data []byte, lim zipLimits) (*zip.Reader, error) {
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
-		return newError(keyCorrupt, map[string]any{"detected": "ZIP"})
+		return nil, newError(keyCorrupt, map[string]any{"detected": "ZIP"})
 	}
 	var total, inMem uint64
 	var types *zip.File
@@ -51,14 +89,17 @@ func checkZip(data []byte, lim zipLimits) error {
 		size := zf.UncompressedSize64
 		total += size
 		if size > uint64(lim.unzip) || total > uint64(lim.unzip) {
-			return tooLarge
+			return nil, tooLarge
+		}
+		if k := kindOfPart(name); k != partData && size > uint64(k.limits().part) {
+			return nil, newError(keyUnpackedTooLarge, map[string]any{"max": sizeText(k.limits().part), "part": zf.Name})
 		}
 		// Mirrors excelize's ReadZipReader: only big worksheets and shared
 		// strings go to disk; every other part is read into memory.
 		toDisk := (strings.HasPrefix(name, "xl/worksheets/sheet") || name == "xl/sharedstrings.xml") && size > uint64(lim.xml)
 		if !toDisk {
 			if inMem += size; inMem > uint64(lim.mem) {
-				return tooLarge
+				return nil, tooLarge
 			}
 		}
 		if name == "[content_types].xml" {
@@ -66,19 +107,55 @@ func checkZip(data []byte, lim zipLimits) error {
 		}
 	}
 	if types == nil {
-		return newError(keyNotSpreadsheet, map[string]any{"detected": zipKind(zr, "")})
+		return nil, newError(keyNotSpreadsheet, map[string]any{"detected": zipKind(zr, "")})
 	}
 	rc, err := types.Open()
 	if err != nil {
-		return newError(keyCorrupt, map[string]any{"detected": "XLSX"})
+		return nil, newError(keyCorrupt, map[string]any{"detected": "XLSX"})
 	}
 	defer rc.Close()
 	ct, err := io.ReadAll(io.LimitReader(rc, 1<<20))
 	if err != nil {
-		return newError(keyCorrupt, map[string]any{"detected": "XLSX"})
+		return nil, newError(keyCorrupt, map[string]any{"detected": "XLSX"})
 	}
 	if !bytes.Contains(ct, []byte("spreadsheetml")) {
-		return newError(keyNotSpreadsheet, map[string]any{"detected": zipKind(zr, string(ct))})
+		return nil, newError(keyNotSpreadsheet, map[string]any{"detected": zipKind(zr, string(ct))})
+	}
+	return zr, nil
+}
+
+// guardParts reads every XML part excelize may parse through an xmlGuard,
+// before excelize unpacks anything: excelize cannot be handed a guarded
+// stream, so the parts are inflated once to be measured, in constant
+// memory, and once more by excelize. The first pass costs a fraction of
+// excelize's parsing, and refuses a bomb at its first oversized token.
+func guardParts(zr *zip.Reader) error {
+	for _, zf := range zr.File {
+		k := kindOfPart(strings.ToLower(strings.ReplaceAll(zf.Name, `\`, "/")))
+		if k == partData {
+			continue
+		}
+		if err := guardPart(zf, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func guardPart(zf *zip.File, k partKind) error {
+	rc, err := zf.Open()
+	if err != nil {
+		return newError(keyCorrupt, map[string]any{"detected": "XLSX", "part": zf.Name})
+	}
+	defer rc.Close()
+	g := newXMLGuard(rc, k.limits(), k == partShared)
+	if _, err := io.Copy(io.Discard, g); err != nil {
+		var se *Error
+		if errors.As(err, &se) {
+			se.Args = withArg(se.Args, "part", zf.Name)
+			return se
+		}
+		return newError(keyCorrupt, map[string]any{"detected": "XLSX", "part": zf.Name})
 	}
 	return nil
 }
@@ -130,7 +207,11 @@ type xlsxSource struct {
 // validator sees one unambiguous form instead of en-US "01-02-06".
 func openXLSX(data []byte, maxBytes int64) (src *xlsxSource, err error) {
 	lim := xlsxLimits(maxBytes)
-	if err := checkZip(data, lim); err != nil {
+	zr, err := checkZip(data, lim)
+	if err != nil {
+		return nil, err
+	}
+	if err := guardParts(zr); err != nil {
 		return nil, err
 	}
 	// excelize spills large parts to temp files and, on some error paths,

@@ -65,7 +65,7 @@ func (s *Service) handleGetImport(c *gin.Context) {
 		"created": imp.Created, "updated": imp.Updated, "unchanged": imp.Unchanged, "errors": imp.Errors,
 		"errors_truncated": imp.ErrorsTruncated, "error_count": imp.ErrorCount, "created_at": imp.CreatedAt, "started_at": imp.StartedAt, "finished_at": imp.FinishedAt}
 	if imp.Message != "" {
-		body["message"] = i18n.T(lang, imp.Message, nil)
+		body["message"] = i18n.T(lang, imp.Message, imp.MessageArgs)
 	}
 	c.JSON(http.StatusOK, body)
 }

@@ -280,3 +280,22 @@ func TestExportReimports(t *testing.T) {
 		}
 	}
 }
+
+// TestFailedImportMessageKeepsItsArguments: an import that fails in the
+// background says why with its numbers, not a bare "{max}".
+func TestFailedImportMessageKeepsItsArguments(t *testing.T) {
+	defer roster.SetImportRowLimit(2)()
+	db := storetest.New(t)
+	ctx := community(t, db)
+	s := &roster.Service{DB: db}
+	imp, err := s.ImportNow(ctx, roster.KindHouseholds, "a.csv", []byte("网格,地址\ng1,育才路1号\ng1,育才路2号\ng1,育才路3号\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if imp.Status != "failed" || imp.Message != "sheet_too_many_rows" {
+		t.Fatalf("import: status %s message %q", imp.Status, imp.Message)
+	}
+	if got := i18n.T(i18n.EN, imp.Message, imp.MessageArgs); !strings.Contains(got, "2") || strings.Contains(got, "{max}") {
+		t.Fatalf("message: %q (args %v)", got, imp.MessageArgs)
+	}
+}

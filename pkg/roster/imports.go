@@ -39,23 +39,24 @@ const (
 // Import is an uploaded roster file and its outcome.
 type Import struct {
 	bun.BaseModel `bun:"table:imports,alias:i"`
-	ID            string     `bun:"id,pk" json:"id"`
-	TenantID      string     `bun:"tenant_id" json:"-"`
-	Kind          string     `bun:"kind" json:"kind"`
-	Status        string     `bun:"status" json:"status"`
-	Filename      string     `bun:"filename" json:"filename"`
-	Size          int64      `bun:"size" json:"size"`
-	File          []byte     `bun:"file" json:"-"`
-	Rows          int        `bun:"rows" json:"rows"`
-	Created       int        `bun:"created" json:"created"`
-	Updated       int        `bun:"updated" json:"updated"`
-	Unchanged     int        `bun:"unchanged" json:"unchanged"`
-	ErrorCount    int        `bun:"error_count" json:"error_count"`
-	Message       string     `bun:"message" json:"message,omitempty"`
-	CreatedBy     string     `bun:"created_by" json:"-"`
-	CreatedAt     time.Time  `bun:"created_at" json:"created_at"`
-	StartedAt     *time.Time `bun:"started_at" json:"started_at,omitempty"`
-	FinishedAt    *time.Time `bun:"finished_at" json:"finished_at,omitempty"`
+	ID            string         `bun:"id,pk" json:"id"`
+	TenantID      string         `bun:"tenant_id" json:"-"`
+	Kind          string         `bun:"kind" json:"kind"`
+	Status        string         `bun:"status" json:"status"`
+	Filename      string         `bun:"filename" json:"filename"`
+	Size          int64          `bun:"size" json:"size"`
+	File          []byte         `bun:"file" json:"-"`
+	Rows          int            `bun:"rows" json:"rows"`
+	Created       int            `bun:"created" json:"created"`
+	Updated       int            `bun:"updated" json:"updated"`
+	Unchanged     int            `bun:"unchanged" json:"unchanged"`
+	ErrorCount    int            `bun:"error_count" json:"error_count"`
+	Message       string         `bun:"message" json:"message,omitempty"`
+	MessageArgs   map[string]any `bun:"message_args" json:"-"`
+	CreatedBy     string         `bun:"created_by" json:"-"`
+	CreatedAt     time.Time      `bun:"created_at" json:"created_at"`
+	StartedAt     *time.Time     `bun:"started_at" json:"started_at,omitempty"`
+	FinishedAt    *time.Time     `bun:"finished_at" json:"finished_at,omitempty"`
 
 	// Errors are the problems of the first rejected rows (see maxShownRows),
 	// kept in import_errors; ErrorsTruncated says there are more.
@@ -290,10 +291,10 @@ func (s *Service) RunImport(ctx context.Context, id string) error {
 		if !errors.As(runErr, &se) {
 			return runErr // a database fault: let the task retry
 		}
-		imp.Status, imp.Message = "failed", se.Key
+		imp.Status, imp.Message, imp.MessageArgs = "failed", se.Key, se.Args
 	}
 	return s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
-		if _, err := tx.Update(imp).Column("status", "rows", "created", "updated", "unchanged", "error_count", "message", "finished_at").
+		if _, err := tx.Update(imp).Column("status", "rows", "created", "updated", "unchanged", "error_count", "message", "message_args", "finished_at").
 			Set("file = NULL").WherePK().Exec(ctx); err != nil {
 			return err
 		}

@@ -260,26 +260,33 @@ func (s *Service) RunImport(ctx context.Context, id string) error {
 	if imp.Status == "done" || imp.Status == "failed" {
 		return nil
 	}
-	started := s.now()
-	// Claim the community's import slot (a unique index allows one running
-	// import per community); a retry of this import already holds it and
-	// starts over: every row is read again and upserted.
-	imp.Status, imp.StartedAt, imp.Rows, imp.Created, imp.Updated, imp.Unchanged, imp.ErrorCount = "running", &started, 0, 0, 0, 0, 0
-	err = s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
-		_, err := tx.Update(imp).Column("status", "started_at", "rows", "created", "updated", "unchanged", "error_count").WherePK().Exec(ctx)
-		if store.IsUniqueViolation(err) {
-			return queue.Later(importWait, "another import of this community is running")
-		}
+	// A retry of this import (it is already running: its worker died, or
+	// the database went away mid-file) resumes after the last batch that
+	// committed. Each batch commits its rows with the counts and rejected
+	// rows that describe them, so those stay true: rows saved before the
+	// crash are not counted again as "unchanged".
+	resume := imp.Status == "running"
+	if !resume {
+		// Claim the community's import slot (a unique index allows one
+		// running import per community).
+		started := s.now()
+		imp.Status, imp.StartedAt, imp.Rows, imp.Created, imp.Updated, imp.Unchanged, imp.ErrorCount = "running", &started, 0, 0, 0, 0, 0
+		err = s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
+			_, err := tx.Update(imp).Column("status", "started_at", "rows", "created", "updated", "unchanged", "error_count").WherePK().Exec(ctx)
+			if store.IsUniqueViolation(err) {
+				return queue.Later(importWait, "another import of this community is running")
+			}
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Delete((*rejectedRow)(nil)).Where("import_id = ?", imp.ID).Exec(ctx); err != nil {
+				return fmt.Errorf("import: clear rejected rows: %w", err)
+			}
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Delete((*rejectedRow)(nil)).Where("import_id = ?", imp.ID).Exec(ctx); err != nil {
-			return fmt.Errorf("import: clear rejected rows: %w", err)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
 	}
 
 	runErr := s.runRows(ctx, imp)
@@ -307,7 +314,7 @@ func (s *Service) RunImport(ctx context.Context, id string) error {
 // amortise round trips and commits (5,000 rows are about a sixth of a
 // second on PostgreSQL), small enough to keep memory flat and progress
 // moving.
-const importBatch = 5000
+var importBatch = 5000
 
 func (s *Service) runRows(ctx context.Context, imp *Import) error {
 	r, err := sheet.Open(bytes.NewReader(imp.File), imp.Filename, fieldsFor(imp.Kind), importLimits)
@@ -316,13 +323,20 @@ func (s *Service) runRows(ctx context.Context, imp *Import) error {
 	}
 	defer r.Close()
 	b := newBatcher(s, imp)
-	for {
+	// Rows counted are rows whose batch committed: a resumed import skips
+	// them. (A row repeating one of them is then matched against the saved
+	// record rather than named as a repeat within the file.)
+	done := imp.Rows
+	for read := 0; ; read++ {
 		row, err := r.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
+		var re *sheet.RowError
+		if read < done && (err == nil || errors.As(err, &re)) {
+			continue
+		}
 		if err != nil {
-			var re *sheet.RowError
 			if errors.As(err, &re) {
 				imp.Rows++
 				b.fail(re.Line, "", re.Key, re.Args)
@@ -336,10 +350,19 @@ func (s *Service) runRows(ctx context.Context, imp *Import) error {
 			if err := b.flush(ctx); err != nil {
 				return err
 			}
+			if afterBatch != nil {
+				if err := afterBatch(); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	return b.flush(ctx)
 }
+
+// afterBatch, when set (by tests only), runs after each committed batch:
+// a crash between batches is simulated by returning an error.
+var afterBatch func() error
 
 // RequeueStale queues again every import still waiting after olderThan, in
 // every community: the database is the source of truth and Redis only

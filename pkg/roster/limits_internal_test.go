@@ -7,3 +7,29 @@ func SetImportRowLimit(n int) (restore func()) {
 	importLimits.MaxRows = n
 	return func() { importLimits = old }
 }
+
+// SetImportBatch makes batches of n rows for a test.
+func SetImportBatch(n int) (restore func()) {
+	old := importBatch
+	importBatch = n
+	return func() { importBatch = old }
+}
+
+// CrashAfterBatches makes the import fail (as a database fault would, so
+// the task is retried) after its first n committed batches, once.
+func CrashAfterBatches(n int) (restore func()) {
+	left := n
+	afterBatch = func() error {
+		if left--; left == 0 {
+			return errSimulatedCrash
+		}
+		return nil
+	}
+	return func() { afterBatch = nil }
+}
+
+var errSimulatedCrash = errorString("simulated crash between batches")
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }

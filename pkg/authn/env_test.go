@@ -61,6 +61,7 @@ func (e *env) disable(t testing.TB, u *authn.User) {
 	if _, err := e.db.NewUpdate().Model((*authn.User)(nil)).Set("disabled = ?", true).Where("id = ?", u.ID).Exec(context.Background()); err != nil {
 		t.Fatalf("disable %s: %v", u.Username, err)
 	}
+	e.svc.ForgetUser(u.ID) // as the code that disables a user does
 }
 
 func (e *env) login(t testing.TB, username, password string) *authn.Tokens {

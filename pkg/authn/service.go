@@ -65,7 +65,13 @@ type Service struct {
 
 	dummyOnce sync.Once
 	dummyHash string
+
+	users userCache
 }
+
+// ForgetUser drops a user from the authentication cache after a change to
+// it (disabled, renamed), so this process sees the change at once.
+func (s *Service) ForgetUser(id string) { s.users.forget(id) }
 
 // Token lifetimes. Keys refuses access tokens that claim to live longer
 // than DefaultAccessTTL, and keeps a replaced signing key for
@@ -304,7 +310,14 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*User, error)
 	if err != nil {
 		return nil, errs.New(errs.KindUnauthenticated, "token_invalid", nil)
 	}
-	u, err := UserByID(ctx, s.DB, c.Subject)
+	now := s.Now()
+	u, ok := s.users.get(c.Subject, now)
+	if !ok {
+		u, err = UserByID(ctx, s.DB, c.Subject)
+		if err == nil {
+			s.users.put(u, now)
+		}
+	}
 	if errors.Is(err, ErrNoUser) || (err == nil && u.Disabled) {
 		return nil, errs.New(errs.KindUnauthenticated, "token_invalid", nil)
 	}

@@ -258,3 +258,23 @@ func TestUserFromContext(t *testing.T) {
 		t.Fatalf("UserFrom = %+v, %v", u, ok)
 	}
 }
+
+// TestAuthenticationCacheIsShort: a user changed behind this process's
+// back (on another replica) is seen within seconds, not at the token's end.
+func TestAuthenticationCacheIsShort(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	c := &clock{now: time.Now()}
+	e.svc.Now = c.Now
+	tok := e.login(t, "alice", alicePassword)
+	if _, err := e.svc.Authenticate(ctx, tok.AccessToken); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.NewUpdate().Model((*authn.User)(nil)).Set("disabled = ?", true).Where("id = ?", e.alice.ID).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c.Add(10 * time.Second)
+	_, err := e.svc.Authenticate(ctx, tok.AccessToken)
+	wantKind(t, err, errs.KindUnauthenticated)
+}

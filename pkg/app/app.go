@@ -146,7 +146,7 @@ func (a *App) wire(ctx context.Context) error {
 		Name: "wanjia_audit_reads_dropped_total",
 		Help: "Audit entries of reads that could not be recorded (queue full or database down).",
 	}, func() float64 { return float64(a.Reads.Dropped()) }))
-	a.Roster = &roster.Service{DB: a.DB, Queue: a.Queue, Reads: a.Reads}
+	a.Roster = &roster.Service{DB: a.DB, Queue: a.Queue, Reads: a.Reads, Logger: a.Logger}
 	if a.parts.API {
 		created, reset, generated, err := a.Orgs.EnsurePlatformAdmin(ctx, a.Config.AdminPassword)
 		if err != nil {

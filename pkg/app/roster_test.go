@@ -12,7 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
+
 	"github.com/wanjia/wanjia/pkg/app"
+	"github.com/wanjia/wanjia/pkg/config"
 )
 
 // validID builds an ID number with a correct GB 11643 check digit.
@@ -341,5 +344,34 @@ func TestImportResidents(t *testing.T) {
 	}
 	if rec := do(t, h, http.MethodGet, "/api/v1/orgs/yucai/exports/pets.csv", staff, nil); rec.Code != 404 {
 		t.Fatalf("unknown export: %d", rec.Code)
+	}
+}
+
+// TestUploadDuringRedisOutage: an upload stored while Redis is down is
+// answered 202 (it will run: the reconciler queues stored uploads), not a
+// 503 that would make the client upload it twice; once Redis is back the
+// reconciler queues it.
+func TestUploadDuringRedisOutage(t *testing.T) {
+	m := miniredis.RunT(t)
+	a := newApp(t, func(c *config.Config) { c.RedisURL = "redis://" + m.Addr() })
+	if err := a.ApplyDemo(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	staff := login(t, a.Engine, "yucai.staff", demoPassword)
+	m.Close()
+	rec := upload(t, a.Engine, staff, "households", "h.csv", []byte("网格,地址\nyucai-g1,育才路500号\n"))
+	if rec.Code != http.StatusAccepted {
+		t.Fatalf("upload with Redis down: %d %s", rec.Code, rec.Body)
+	}
+	id := decode[importView](t, rec.Body.Bytes()).ID
+	if v := decode[importView](t, do(t, a.Engine, http.MethodGet, "/api/v1/orgs/yucai/imports/"+id, staff, nil).Body.Bytes()); v.Status != "queued" {
+		t.Fatalf("stored upload: %+v", v)
+	}
+	if err := m.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	n, err := a.Roster.RequeueStale(t.Context(), 0)
+	if err != nil || n != 1 {
+		t.Fatalf("reconciler after Redis came back: %d %v", n, err)
 	}
 }

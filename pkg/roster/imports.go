@@ -149,8 +149,12 @@ func (s *Service) CreateImport(ctx context.Context, kind, filename string, data 
 	if err != nil {
 		return nil, err
 	}
-	if err := s.enqueueImport(ctx, imp); err != nil {
-		return nil, err
+	// The upload is saved: it will run whether or not the queue takes it
+	// now, because the reconciler re-queues stored uploads within about a
+	// minute. So the answer is the truth, 202, even with Redis down; a 503
+	// here would make a client upload the same file twice.
+	if err := s.enqueueImport(ctx, imp); err != nil && s.Logger != nil {
+		s.Logger.Warn("import stored but not queued; the reconciler will queue it", "import_id", imp.ID, "err", err)
 	}
 	return imp, nil
 }

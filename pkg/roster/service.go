@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
@@ -23,10 +24,11 @@ type Enqueuer interface {
 
 // Service is the roster's plain-Go door; HTTP handlers and tasks call it.
 type Service struct {
-	DB    *store.DB
-	Queue Enqueuer
-	Reads ReadRecorder // nil: reads are audited synchronously
-	Now   func() time.Time
+	DB     *store.DB
+	Queue  Enqueuer
+	Reads  ReadRecorder // nil: reads are audited synchronously
+	Logger *slog.Logger // nil: nothing is logged
+	Now    func() time.Time
 }
 
 func (s *Service) now() time.Time {

@@ -120,9 +120,12 @@ func openPostgres(o Options) (*DB, error) {
 	if n == 0 {
 		n = 20
 	}
+	// As many idle as open: a busy API that drops back below the cap would
+	// otherwise close connections only to open them again a moment later,
+	// each a new PostgreSQL backend.
 	idle := o.MaxIdleConns
 	if idle == 0 {
-		idle = n / 2
+		idle = n
 	}
 	life := o.ConnMaxLifetime
 	if life == 0 {

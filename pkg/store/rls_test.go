@@ -350,3 +350,40 @@ func TestReadTxRefusesWrites(t *testing.T) {
 		t.Error("a read transaction wrote")
 	}
 }
+
+// TestReadTxLeavesNoTransactionBehind: a read that fails, or panics, hands
+// its connection back outside any transaction and without its tenant.
+func TestReadTxLeavesNoTransactionBehind(t *testing.T) {
+	requirePostgres(t)
+	db := storetest.New(t)
+	db.SetMaxOpenConns(1) // every statement below shares one connection
+	seedHouseholds(t, db, "ta", 2)
+	ctx := storetest.Unguarded(context.Background())
+	pid := func() int {
+		var p int
+		if err := db.NewRaw("SELECT pg_backend_pid()").Scan(ctx, &p); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	before := pid()
+	boom := fmt.Errorf("boom")
+	if err := db.InTenantReadTx(inTenant("ta"), func(ctx context.Context, tx *store.TenantTx) error { return boom }); err != boom {
+		t.Fatalf("err = %v", err)
+	}
+	func() {
+		defer func() { _ = recover() }()
+		_ = db.InTenantReadTx(inTenant("ta"), func(ctx context.Context, tx *store.TenantTx) error { panic("read") })
+	}()
+	// Rolled back, not thrown away: the same connection serves on.
+	if after := pid(); after != before {
+		t.Errorf("the connection was discarded (backend %d, then %d) instead of rolled back", before, after)
+	}
+	var inTx bool
+	if err := db.NewRaw("SELECT now() <> statement_timestamp()").Scan(ctx, &inTx); err != nil || inTx {
+		t.Fatalf("the pooled connection is still in a transaction (%v, %v)", inTx, err)
+	}
+	if n, err := countAll(ctx, db); err != nil || n != 0 {
+		t.Fatalf("the pooled connection kept the tenant: %d rows (%v)", n, err)
+	}
+}

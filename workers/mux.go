@@ -36,7 +36,7 @@ func NewMux(d Deps) *asynq.ServeMux {
 	mux.HandleFunc(TypeHeartbeat, h.heartbeat)
 	if d.Roster != nil {
 		mux.HandleFunc(roster.TypeImport, h.importRoster)
-		mux.HandleFunc(TypeReconcileImports, h.reconcileImports)
+		mux.HandleFunc(roster.TypeReconcileImports, h.reconcileImports)
 	}
 	return mux
 }

@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+
+	"github.com/wanjia/wanjia/pkg/queue"
+	"github.com/wanjia/wanjia/pkg/roster"
 )
 
 // Periodic is one entry of the periodic-task table.
@@ -21,12 +24,7 @@ type Periodic struct {
 var PeriodicTasks = []Periodic{
 	{Name: "heartbeat", Every: time.Minute, NewTask: NewHeartbeatTask},
 	// Imports whose task Redis lost run again within about a minute.
-	{Name: "reconcile-imports", Every: 30 * time.Second, NewTask: NewReconcileImportsTask},
-}
-
-// Enqueuer is the part of the Asynq client the scheduler needs.
-type Enqueuer interface {
-	EnqueueContext(ctx context.Context, t *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
+	{Name: "reconcile-imports", Every: 30 * time.Second, NewTask: roster.NewReconcileImportsTask},
 }
 
 // Scheduler enqueues each periodic task once per period.
@@ -36,7 +34,7 @@ type Enqueuer interface {
 // tasks are retained for two periods, so Asynq rejects the second enqueue
 // of a slot whichever scheduler comes second: the work is never doubled.
 type Scheduler struct {
-	Client Enqueuer
+	Client queue.Enqueuer
 	Tasks  []Periodic
 	Logger *slog.Logger
 	Tick   time.Duration

@@ -1,7 +1,9 @@
-// Package workers is the asynchronous door into the application: Asynq
-// task types, their payloads and constructors, the handlers (thin: they
-// call pkg services), the ServeMux with its middleware, and the table of
-// periodic tasks with the scheduler that enqueues them.
+// Package workers is the asynchronous door into the application: the
+// ServeMux with its middleware, the registration of each domain's task
+// handlers (thin: they call the domain's service), and the table of
+// periodic tasks with the scheduler that enqueues them. Task types,
+// payloads and constructors live with their domain (pkg/<domain>/tasks.go);
+// only the system's own heartbeat is defined here.
 package workers
 
 import (
@@ -15,8 +17,7 @@ import (
 
 // Task types, "<area>:<what>".
 const (
-	TypeHeartbeat        = "system:heartbeat"
-	TypeReconcileImports = "roster:reconcile-imports"
+	TypeHeartbeat = "system:heartbeat"
 )
 
 // HeartbeatPayload is the slot (start of the period) a heartbeat stands for.
@@ -31,9 +32,4 @@ func NewHeartbeatTask(slot time.Time) (*asynq.Task, error) {
 		return nil, fmt.Errorf("heartbeat payload: %w", err)
 	}
 	return asynq.NewTask(TypeHeartbeat, b, asynq.Queue(queue.QueueDefault), asynq.MaxRetry(3), asynq.Timeout(30*time.Second)), nil
-}
-
-// NewReconcileImportsTask re-queues uploads whose task Redis lost.
-func NewReconcileImportsTask(slot time.Time) (*asynq.Task, error) {
-	return asynq.NewTask(TypeReconcileImports, nil, asynq.Queue(queue.QueueDefault), asynq.MaxRetry(1), asynq.Timeout(time.Minute)), nil
 }

@@ -32,6 +32,12 @@ var Weights = map[string]int{
 	QueueReports:  1,
 }
 
+// Enqueuer hands a task to the queue: the part of the Asynq client that
+// services and the scheduler use (tests may pass a fake).
+type Enqueuer interface {
+	EnqueueContext(ctx context.Context, t *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
+}
+
 // Redis is the Redis connection shared by Asynq and the rest of the app.
 type Redis struct {
 	Client   *redis.Client

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -108,36 +107,6 @@ func fieldsFor(kind string) []sheet.Field {
 }
 
 var importLimits = sheet.Limits{MaxBytes: MaxImportBytes, MaxRows: MaxImportRows, MaxCellRunes: 500}
-
-// TypeImport is the task that processes an upload.
-const TypeImport = "roster:import"
-
-// importTimeout bounds one attempt at an import; 200,000 rows take well
-// under a minute.
-const importTimeout = 30 * time.Minute
-
-// importWait is how long an import waits for the community's running one
-// before it looks again.
-const importWait = 5 * time.Second
-
-// ImportPayload names the import to process and who uploaded it, so the
-// worker's audit entries are filed under that person and community.
-type ImportPayload struct {
-	TenantID string      `json:"tenant_id"`
-	ImportID string      `json:"import_id"`
-	Actor    audit.Actor `json:"actor"`
-}
-
-// NewImportTask builds the task; its id is the import's, so an upload is
-// never processed twice at once.
-func NewImportTask(tenantID, importID string, actor audit.Actor) (*asynq.Task, []asynq.Option, error) {
-	b, err := json.Marshal(ImportPayload{TenantID: tenantID, ImportID: importID, Actor: actor})
-	if err != nil {
-		return nil, nil, err
-	}
-	return asynq.NewTask(TypeImport, b), []asynq.Option{asynq.Queue(queue.QueueDefault), asynq.TaskID("import:" + importID),
-		asynq.MaxRetry(3), asynq.Timeout(importTimeout), asynq.Retention(24 * time.Hour)}, nil
-}
 
 // CreateImport checks an upload (size, format, header) at once, so a bad
 // file is refused at upload with a clear 4xx, then stores it and queues it.

@@ -8,24 +8,19 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/hibiken/asynq"
 	"github.com/uptrace/bun"
 
 	"github.com/wanjia/wanjia/pkg/audit"
 	"github.com/wanjia/wanjia/pkg/authz"
 	"github.com/wanjia/wanjia/pkg/errs"
+	"github.com/wanjia/wanjia/pkg/queue"
 	"github.com/wanjia/wanjia/pkg/store"
 )
-
-// Enqueuer hands a task to the queue (the Asynq client).
-type Enqueuer interface {
-	EnqueueContext(ctx context.Context, t *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
-}
 
 // Service is the roster's plain-Go door; HTTP handlers and tasks call it.
 type Service struct {
 	DB     *store.DB
-	Queue  Enqueuer
+	Queue  queue.Enqueuer
 	Reads  ReadRecorder // nil: reads are audited synchronously
 	Logger *slog.Logger // nil: nothing is logged
 	Now    func() time.Time

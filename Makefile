@@ -6,10 +6,13 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 PG_URL    ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 REDIS_URL ?= redis://127.0.0.1:6379/0
 STATICCHECK_VERSION ?= v0.8.2
+SPECTRAL_VERSION ?= 6.16.3
+# api-lint installs Spectral here, outside the repo, once per version.
+SPECTRAL_DIR ?= $(HOME)/.cache/wanjia-spectral/$(SPECTRAL_VERSION)
 # make run serves this machine only; set RUN_ADDR=:8080 to open it to the LAN.
 RUN_ADDR  ?= 127.0.0.1:8080
 
-.PHONY: run build test test-real bench bench-real lint migrate docker chart-lint chart-test clean
+.PHONY: run build test test-real bench bench-real lint api-lint migrate docker chart-lint chart-test clean
 
 ## run: build and start everything in one process on the embedded mode, with the demo district
 run: build
@@ -41,6 +44,14 @@ lint:
 	$(GO) vet ./...
 	@test -x "$$($(GO) env GOPATH)/bin/staticcheck" || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	"$$($(GO) env GOPATH)/bin/staticcheck" ./...
+
+## api-lint: Spectral (the spectral:oas rules, .spectral.yaml) on pkg/apidoc/openapi.yaml; any error or
+## warning fails (installs @stoplight/spectral-cli into $(SPECTRAL_DIR) with npm on first use)
+api-lint:
+	@test -x '$(SPECTRAL_DIR)/node_modules/.bin/spectral' || { rm -rf '$(SPECTRAL_DIR).tmp' && \
+		npm install --prefix '$(SPECTRAL_DIR).tmp' --no-save --no-audit --no-fund --loglevel=error '@stoplight/spectral-cli@$(SPECTRAL_VERSION)' && \
+		rm -rf '$(SPECTRAL_DIR)' && mv '$(SPECTRAL_DIR).tmp' '$(SPECTRAL_DIR)'; }
+	'$(SPECTRAL_DIR)/node_modules/.bin/spectral' lint --ruleset .spectral.yaml --fail-severity=warn pkg/apidoc/openapi.yaml
 
 ## migrate: apply pending migrations to the configured database
 migrate: build

@@ -45,11 +45,6 @@ func Status(k errs.Kind) int {
 	return http.StatusInternalServerError
 }
 
-// StatusOf is the HTTP status err would be rendered with.
-func StatusOf(err error) int {
-	return Status(normalize(err).Kind)
-}
-
 // normalize turns any error into the *errs.Error to render. Besides
 // errs.KindOf it knows one HTTP-only case: a body over the limit surfacing
 // through some other reader (multipart forms, a handler's own decoder).

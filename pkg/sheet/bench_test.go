@@ -325,14 +325,17 @@ func TestPeakHeap100k(t *testing.T) {
 	if peak > 32<<20 {
 		t.Errorf("CSV peak heap %.1f MiB: not streaming", float64(peak)/(1<<20))
 	}
+	// Under -race (as CI runs) a smaller file keeps the test to seconds;
+	// the detector's shadow memory is not Go heap, so the bound holds as is.
+	n := benchRows
 	if raceEnabled {
-		return // the XLSX half takes a minute under -race and measures the detector
+		n = 20_000
 	}
-	data := bigXLSX(t, benchRows, true)
+	data := bigXLSX(t, n, true)
 	rows, peak = peakHeap(t, func() io.Reader { return bytes.NewReader(data) })
 	t.Logf("XLSX (%.1f MiB file): %d rows, peak heap above baseline %.1f MiB", float64(len(data))/(1<<20), rows, float64(peak)/(1<<20))
-	if rows != benchRows {
-		t.Errorf("read %d rows, want %d", rows, benchRows)
+	if rows != n {
+		t.Errorf("read %d rows, want %d", rows, n)
 	}
 	if peak > 100<<20 {
 		t.Errorf("XLSX peak heap %.1f MiB", float64(peak)/(1<<20))

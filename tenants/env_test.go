@@ -43,7 +43,7 @@ func newOrgs(t testing.TB) (*orgs.Service, *reloader) {
 	t.Helper()
 	ctx := context.Background()
 	svc := &orgs.Service{DB: storetest.New(t), Argon2: cheap}
-	a, err := authz.New(ctx, svc)
+	a, err := authz.New(ctx, orgs.Directory{DB: svc.DB})
 	if err != nil {
 		t.Fatalf("authz.New: %v", err)
 	}

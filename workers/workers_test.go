@@ -125,7 +125,16 @@ func TestTwoSchedulersDoNotDouble(t *testing.T) {
 			t.Fatal("tasks not processed")
 		}
 	}
-	time.Sleep(200 * time.Millisecond) // let Asynq move the last one to completed
+	// Asynq moves a task to completed just after its handler returns.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		done, err := insp.ListCompletedTasks(queue.QueueDefault)
+		if err == nil && len(done) == 5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("completed tasks: %d %v, want 5", len(done), err)
+		}
+	}
 	fresh, err := b.EnqueueSlot(ctx, p, base)
 	if err != nil || fresh {
 		t.Fatalf("late re-enqueue of a processed slot = %v, %v; want refused", fresh, err)

@@ -134,13 +134,11 @@ func (a *App) wire(ctx context.Context) error {
 		return err
 	}
 	a.Authn = authn.NewService(a.DB, keys, authn.NewThrottle(a.Redis.Client), a.Logger)
-	a.Orgs = &orgs.Service{DB: a.DB, Argon2: authn.DefaultArgon2}
-	if a.Authz, err = authz.New(ctx, a.Orgs); err != nil {
+	if a.Authz, err = authz.New(ctx, orgs.Directory{DB: a.DB}); err != nil {
 		return err
 	}
-	a.Orgs.Authz = a.Authz
 	a.Watcher = authz.NewWatcher(a.Authz, a.Redis.Client, a.Logger)
-	a.Orgs.Notify = a.Watcher
+	a.Orgs = &orgs.Service{DB: a.DB, Authz: a.Authz, Notify: a.Watcher, Argon2: authn.DefaultArgon2}
 	a.Reads = audit.NewReads(a.DB, audit.ReadsOptions{Logger: a.Logger})
 	a.Metrics.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "wanjia_audit_reads_dropped_total",

@@ -210,7 +210,13 @@ func TestMembershipChangeReachesOtherInstances(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go b.Watcher.Run(ctx)
-	time.Sleep(100 * time.Millisecond) // let b subscribe
+	// Wait until b listens: a change published before would reach no one.
+	for deadline := time.Now().Add(5 * time.Second); m.PubSubNumSub(authz.Channel)[authz.Channel] == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("instance b did not subscribe")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 
 	tok := login(t, a.Engine, "yucai.admin", demoPassword)
 	if rec := do(t, a.Engine, http.MethodPost, "/api/v1/orgs/yucai/members", tok, map[string]any{

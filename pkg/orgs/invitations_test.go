@@ -34,7 +34,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	f := &fixture{svc: &orgs.Service{DB: storetest.New(t), Argon2: cheap}, users: map[string]*authn.User{}}
-	a, err := authz.New(ctx, f.svc)
+	a, err := authz.New(ctx, orgs.Directory{DB: f.svc.DB})
 	if err != nil {
 		t.Fatal(err)
 	}

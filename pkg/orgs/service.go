@@ -38,14 +38,19 @@ func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
 var slugRE = regexp.MustCompile(`^[a-z][a-z0-9-]{1,62}$`)
 
+// Directory is the tree and the grants as authz reads them (authz.Source).
+// It is apart from Service so the two are built in order: the directory,
+// then the authorizer over it, then the service that asks the authorizer.
+type Directory struct{ DB *store.DB }
+
 // AuthzSnapshot implements authz.Source: every org and membership.
-func (s *Service) AuthzSnapshot(ctx context.Context) (*authz.Snapshot, error) {
+func (d Directory) AuthzSnapshot(ctx context.Context) (*authz.Snapshot, error) {
 	var orgs []Org
-	if err := s.DB.NewSelect().Model(&orgs).Column("id", "slug", "kind", "path", "timezone").Scan(ctx); err != nil {
+	if err := d.DB.NewSelect().Model(&orgs).Column("id", "slug", "kind", "path", "timezone").Scan(ctx); err != nil {
 		return nil, err
 	}
 	var ms []Membership
-	if err := s.DB.NewSelect().Model(&ms).
+	if err := d.DB.NewSelect().Model(&ms).
 		Join("JOIN users AS u ON u.id = membership.user_id").Where("u.disabled = ?", false).
 		Column("membership.user_id", "membership.org_id", "membership.role", "membership.grids").Scan(ctx); err != nil {
 		return nil, err

@@ -19,9 +19,14 @@ import (
 	"github.com/wanjia/wanjia/pkg/store"
 )
 
-// table writes rows to a CSV or an XLSX stream.
+// table writes rows to a CSV or an XLSX stream. The first row written is
+// the header.
 type table interface {
+	// row writes a row of text cells.
 	row(cells []string) error
+	// typed writes a row whose cells are text (string), whole numbers
+	// (int: a number cell in XLSX) or empty (nil).
+	typed(cells []any) error
 	close() error
 }
 
@@ -42,26 +47,122 @@ func (t *csvTable) row(cells []string) error {
 	return t.w.Write(t.buf)
 }
 
+func (t *csvTable) typed(cells []any) error {
+	t.buf = t.buf[:0]
+	for _, c := range cells {
+		switch c := c.(type) {
+		case string:
+			t.buf = append(t.buf, sheet.EscapeFormula(c))
+		case int:
+			t.buf = append(t.buf, sheet.EscapeFormula(strconv.Itoa(c)))
+		case nil:
+			t.buf = append(t.buf, "")
+		default:
+			return fmt.Errorf("export: cell of type %T", c)
+		}
+	}
+	return t.w.Write(t.buf)
+}
+
 func (t *csvTable) close() error { t.w.Flush(); return t.w.Error() }
 
+// layout is how an XLSX table looks: its sheet's name and its columns'
+// least widths (in characters; a column is widened to fit its title).
+type layout struct {
+	sheet  string
+	widths []float64
+}
+
+// xlsxTable streams one sheet (excelize's StreamWriter keeps a bounded
+// buffer in memory and the rest in a temp file). Text is written as
+// inline string cells: phones and ID numbers keep every digit and leading
+// zero, and a value that looks like a formula ("=1+2") is shown, never
+// run, so no escaping is needed here. Whole numbers are number cells.
 type xlsxTable struct {
-	f   *excelize.File
-	sw  *excelize.StreamWriter
-	n   int
-	out io.Writer
+	f      *excelize.File
+	sw     *excelize.StreamWriter
+	lay    layout
+	n      int
+	vals   []any
+	header int // style of the header row
+	out    io.Writer
 }
 
 func (t *xlsxTable) row(cells []string) error {
-	t.n++
-	vals := make([]any, len(cells))
-	for i, c := range cells {
-		// Strings: phones and ID numbers keep every digit, and a value
-		// that looks like a formula ("=1+2") is an inline string cell,
-		// which Excel shows and never runs; no escaping is needed here.
-		vals[i] = c
+	t.vals = t.vals[:0]
+	for _, c := range cells {
+		t.vals = append(t.vals, xlsxValue(c))
 	}
+	return t.write(t.vals)
+}
+
+func (t *xlsxTable) typed(cells []any) error {
+	t.vals = t.vals[:0]
+	for _, c := range cells {
+		switch c := c.(type) {
+		case string:
+			t.vals = append(t.vals, xlsxValue(c))
+		case int, nil:
+			t.vals = append(t.vals, c)
+		default:
+			return fmt.Errorf("export: cell of type %T", c)
+		}
+	}
+	return t.write(t.vals)
+}
+
+// xlsxValue is a text cell's value: an empty one is left out (a blank
+// cell, as a reader expects, rather than a string of nothing).
+func xlsxValue(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func (t *xlsxTable) write(vals []any) error {
+	t.n++
 	cell, _ := excelize.CoordinatesToCellName(1, t.n)
-	return t.sw.SetRow(cell, vals)
+	if t.n > 1 {
+		return t.sw.SetRow(cell, vals)
+	}
+	// The header: the columns' widths and the frozen first row must be set
+	// before any row is written. Widths are set from the last column to
+	// the first: excelize puts each before those set already, and readers
+	// want them in order.
+	for i := len(vals) - 1; i >= 0; i-- {
+		v, w := vals[i], 0.0
+		if i < len(t.lay.widths) {
+			w = t.lay.widths[i]
+		}
+		if s, ok := v.(string); ok {
+			w = max(w, textWidth(s)+2)
+		}
+		if w > 0 {
+			if err := t.sw.SetColWidth(i+1, i+1, min(w, 80)); err != nil {
+				return err
+			}
+		}
+	}
+	if err := t.sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft",
+		Selection: []excelize.Selection{{SQRef: "A2", ActiveCell: "A2", Pane: "bottomLeft"}}}); err != nil {
+		return err
+	}
+	return t.sw.SetRow(cell, vals, excelize.RowOpts{StyleID: t.header})
+}
+
+// textWidth is how many character widths s takes in a spreadsheet: two
+// for a Chinese character or a full-width sign, one for the rest.
+func textWidth(s string) float64 {
+	w := 0.0
+	for _, r := range s {
+		if r >= 0x2E80 {
+			w += 2
+		} else {
+			w++
+		}
+	}
+	return w
 }
 
 func (t *xlsxTable) close() error {
@@ -79,7 +180,14 @@ func errorsJoin(a, b error) error {
 	return b
 }
 
+// newTable is a table with the default sheet and no widths of its own.
 func newTable(format string, w io.Writer) (table, error) {
+	return newLaidOutTable(format, layout{}, w)
+}
+
+// newLaidOutTable is a table whose XLSX sheet has the layout's name and
+// column widths.
+func newLaidOutTable(format string, lay layout, w io.Writer) (table, error) {
 	if format == "csv" {
 		// A BOM makes Excel in China open UTF-8 Chinese text correctly.
 		if _, err := w.Write([]byte("\xEF\xBB\xBF")); err != nil {
@@ -88,11 +196,25 @@ func newTable(format string, w io.Writer) (table, error) {
 		return &csvTable{w: csv.NewWriter(w)}, nil
 	}
 	f := excelize.NewFile()
-	sw, err := f.NewStreamWriter("Sheet1")
+	name := "Sheet1"
+	if lay.sheet != "" {
+		if err := f.SetSheetName(name, lay.sheet); err != nil {
+			_ = f.Close()
+			return nil, err
+		}
+		name = lay.sheet
+	}
+	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
 	if err != nil {
+		_ = f.Close()
 		return nil, err
 	}
-	return &xlsxTable{f: f, sw: sw, out: w}, nil
+	sw, err := f.NewStreamWriter(name)
+	if err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return &xlsxTable{f: f, sw: sw, lay: lay, header: bold, out: w}, nil
 }
 
 // ExportOptions are what the caller asked of an export beyond its kind and
@@ -157,7 +279,7 @@ func (s *Service) ExportWith(ctx context.Context, kind, format string, opts Expo
 		for _, b := range buildings {
 			bname[b.ID] = b.Name
 		}
-		t, err := newTable(format, w)
+		t, err := newLaidOutTable(format, exportLayout(kind), w)
 		if err != nil {
 			return err
 		}
@@ -206,6 +328,22 @@ func init() {
 }
 
 const exportPage = 2000
+
+// exportLayout names an export's sheet and sizes its columns (least
+// widths by field, in the order of householdFields and residentFields).
+func exportLayout(kind string) layout {
+	fields, name := residentFields, "居民"
+	if kind == KindHouseholds {
+		fields, name = householdFields, "住户"
+	}
+	width := map[string]float64{"name": 10, "phone": 15, "id_number": 21, "birth_year": 8, "sex": 6, "tags": 18,
+		"grid": 10, "building": 8, "unit": 8, "room": 8, "address": 32, "notes": 30}
+	lay := layout{sheet: name, widths: make([]float64, len(fields))}
+	for i, f := range fields {
+		lay.widths[i] = width[f.Name]
+	}
+	return lay
+}
 
 func (s *Service) exportHouseholds(ctx context.Context, tx *store.TenantTx, g *grids, v view, bname map[string]string, t table) (int, error) {
 	if err := t.row(exportHeaders(householdFields, map[string]bool{"phone": !v.fullPhone})); err != nil {
@@ -260,16 +398,16 @@ func (s *Service) exportResidents(ctx context.Context, tx *store.TenantTx, g *gr
 		for i := range rows {
 			r := &rows[i]
 			rv := residentView(&r.Resident, g, v, fullIDs)
-			year := ""
+			var year any // a number cell in XLSX; empty when unknown
 			if rv.BirthYear != nil {
-				year = strconv.Itoa(*rv.BirthYear)
+				year = *rv.BirthYear
 			}
 			b := ""
 			if r.HBuilding != nil {
 				b = bname[*r.HBuilding]
 			}
 			sex := map[string]string{"male": "男", "female": "女"}[rv.Sex]
-			if err := t.row([]string{rv.Name, rv.Phone, rv.IDNumber, year, sex, strings.Join(rv.Tags, ","), rv.Grid, b, r.HUnit, r.HRoom, r.HAddress}); err != nil {
+			if err := t.typed([]any{rv.Name, rv.Phone, rv.IDNumber, year, sex, strings.Join(rv.Tags, ","), rv.Grid, b, r.HUnit, r.HRoom, r.HAddress}); err != nil {
 				return n, err
 			}
 			n++

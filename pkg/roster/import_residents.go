@@ -1,8 +1,12 @@
 package roster
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -10,6 +14,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/wanjia/wanjia/pkg/errs"
+	"github.com/wanjia/wanjia/pkg/sheet"
 	"github.com/wanjia/wanjia/pkg/store"
 )
 
@@ -22,7 +27,9 @@ type residentRow struct {
 
 // residents saves a batch of resident rows. A row's household is found by
 // its location, and created when new and a resident lands in it; the
-// resident is matched on its ID number, else on household and name.
+// resident is matched as find says. The rules that the API holds a
+// resident to hold here too: two residents may share a name in one
+// household, never an ID number, nor a name and a phone.
 func (b *batcher) residents(ctx context.Context, tx *store.TenantTx) error {
 	goods := b.checkResidents(tx)
 	if len(goods) == 0 {
@@ -38,16 +45,26 @@ func (b *batcher) residents(ctx context.Context, tx *store.TenantTx) error {
 	for i := range goods {
 		g := &goods[i]
 		r := &g.r
-		old := m.find(r)
-		if old == nil && r.Phone != "" && m.byNamePhone[r.Name+"|"+r.Phone] != nil {
-			b.fail(g.line, "name", "resident_same_name_phone", nil)
+		old, earlier := b.find(m, r)
+		if earlier != 0 {
+			b.refuse(g.line, errs.Field("id_number", "repeated_in_file", map[string]any{"row": earlier}))
 			continue
 		}
 		if old == nil {
+			if r.Phone != "" && m.samePhone(r.Name, r.Phone, "") {
+				b.refuse(g.line, errs.Field("name", "resident_same_name_phone", nil))
+				continue
+			}
 			r.ID, r.TenantID, r.CreatedAt, r.UpdatedAt = newID(), tx.Tenant(), now, now
 			inserts = append(inserts, r)
-			if r.Phone != "" {
-				m.byNamePhone[r.Name+"|"+r.Phone] = r
+			m.hold(nil, r)
+			b.claimed[r.ID] = g.line
+			continue
+		}
+		if unchanged(old, r) {
+			b.claimed[old.ID] = g.line
+			if !b.dry {
+				b.imp.Unchanged++
 			}
 			continue
 		}
@@ -57,13 +74,19 @@ func (b *batcher) residents(ctx context.Context, tx *store.TenantTx) error {
 		if r.Phone == "" {
 			r.Phone, r.PhoneRev = old.Phone, old.PhoneRev
 		}
-		if old.HouseholdID == r.HouseholdID && old.Name == r.Name && old.Phone == r.Phone && eqPtr(old.IDNumber, r.IDNumber) &&
-			eqPtr(old.BirthYear, r.BirthYear) && old.Sex == r.Sex && sameTags(old.Tags, r.Tags) {
-			b.imp.Unchanged++
+		// As the API's update: the name and phone a change leaves may not
+		// be another resident's.
+		if r.Phone != "" && m.samePhone(r.Name, r.Phone, old.ID) {
+			b.refuse(g.line, errs.Field("name", "resident_same_name_phone", nil))
 			continue
 		}
+		b.claimed[old.ID] = g.line
 		r.ID, r.TenantID, r.CreatedAt, r.UpdatedAt = old.ID, tx.Tenant(), old.CreatedAt, now
 		updates = append(updates, r)
+		m.hold(old, r)
+	}
+	if b.dry {
+		return nil // replaying: nothing is saved or counted
 	}
 
 	// Only now are new households (and buildings) saved: a household whose
@@ -119,19 +142,18 @@ func (b *batcher) checkResidents(tx *store.TenantTx) []residentRow {
 		p := b.locate(tx, &fe, v[6], v[7], v[8], v[9], v[10])
 		r, rfe := b.s.checkPerson(in)
 		fe = append(fe, rfe...)
-		if len(fe) == 0 {
-			key := "n|" + p.key + "|" + r.Name
-			if r.IDNumber != nil {
-				key = "i|" + *r.IDNumber
-			}
-			if first, dup := b.seen[key]; dup {
-				fe = append(fe, errs.Field("name", "repeated_in_file", map[string]any{"row": first}))
+		// An ID number is one person's: a second row with it repeats the
+		// first. A name is not: two rows of one household may name two
+		// people called alike (see find).
+		if len(fe) == 0 && r.IDNumber != nil {
+			if first, dup := b.seen["i|"+*r.IDNumber]; dup {
+				fe = append(fe, errs.Field("id_number", "repeated_in_file", map[string]any{"row": first}))
 			} else {
-				b.seen[key] = row.line
+				b.seen["i|"+*r.IDNumber] = row.line
 			}
 		}
 		if len(fe) > 0 {
-			b.failFields(row.line, fe)
+			b.refuse(row.line, fe...)
 			continue
 		}
 		goods = append(goods, residentRow{line: row.line, p: p, r: r})
@@ -173,24 +195,92 @@ func (b *batcher) placeResidents(tx *store.TenantTx, goods []residentRow, now ti
 	return planned
 }
 
-// residentMatch holds the saved residents a batch's rows may match.
-type residentMatch struct {
-	byID, byHomeName, byNamePhone map[string]*Resident
+// refuse rejects a row, unless the rows are being replayed.
+func (b *batcher) refuse(line int, fe ...errs.FieldError) {
+	if !b.dry {
+		b.failFields(line, fe)
+	}
 }
 
-// find is the saved resident a row updates: the one with its ID number,
-// else the one of its name in its household (unless both have different
-// ID numbers, which makes them two people).
-func (m *residentMatch) find(r *Resident) *Resident {
+// residentMatch holds the saved residents a batch's rows may match.
+type residentMatch struct {
+	byID map[string]*Resident
+	// byHomeName lists residents in the order of their ids.
+	byHomeName, byNamePhone map[string][]*Resident
+}
+
+// find is the saved resident a row describes, and the line of an earlier
+// row of the file that described it already (0 when none did):
+//
+//   - a row with an ID number is the resident who has it; when nobody has
+//     it, it is the first resident of its household and name, in the order
+//     of their ids, who has no ID number and whom no earlier row matched;
+//   - a row without an ID number is one of the residents of its household
+//     and name whom no earlier row matched: the first of them, in the order
+//     of their ids, that the row leaves unchanged, else the first of them.
+//
+// So the n-th row of a household and name in a file is the n-th such
+// resident on the roster, unless another is the row exactly: a file the
+// roster holds imports again without change, in any order of its rows,
+// its ID numbers whole, masked (not read) or left out. And two residents
+// of one name in one household, whom the API allows, are two rows that
+// import as two residents.
+func (b *batcher) find(m *residentMatch, r *Resident) (*Resident, int) {
 	if r.IDNumber != nil {
 		if old := m.byID[*r.IDNumber]; old != nil {
-			return old
+			return old, b.claimed[old.ID]
 		}
 	}
-	if o := m.byHomeName[r.HouseholdID+"|"+r.Name]; o != nil && (o.IDNumber == nil || r.IDNumber == nil) {
-		return o
+	var first *Resident
+	for _, o := range m.byHomeName[r.HouseholdID+"|"+r.Name] {
+		if _, taken := b.claimed[o.ID]; taken || (o.IDNumber != nil && r.IDNumber != nil) {
+			continue
+		}
+		if r.IDNumber != nil || unchanged(o, r) {
+			return o, 0
+		}
+		if first == nil {
+			first = o
+		}
 	}
-	return nil
+	return first, 0
+}
+
+// unchanged reports whether row r, matched to old, would change nothing of
+// it. An empty phone or ID number in the row keeps old's.
+func unchanged(old, r *Resident) bool {
+	phone, id := r.Phone, r.IDNumber
+	if phone == "" {
+		phone = old.Phone
+	}
+	if id == nil {
+		id = old.IDNumber
+	}
+	return old.HouseholdID == r.HouseholdID && old.Name == r.Name && old.Phone == phone && eqPtr(old.IDNumber, id) &&
+		eqPtr(old.BirthYear, r.BirthYear) && old.Sex == r.Sex && sameTags(old.Tags, r.Tags)
+}
+
+// samePhone reports a saved resident other than except with the name and
+// phone.
+func (m *residentMatch) samePhone(name, phone, except string) bool {
+	for _, o := range m.byNamePhone[name+"|"+phone] {
+		if o.ID != except {
+			return true
+		}
+	}
+	return false
+}
+
+// hold records that r, saved by this batch, now has its name and phone
+// (and no longer old's, when r updates old), for the rows after it.
+func (m *residentMatch) hold(old, r *Resident) {
+	if old != nil && old.Phone != "" {
+		k := old.Name + "|" + old.Phone
+		m.byNamePhone[k] = slices.DeleteFunc(m.byNamePhone[k], func(o *Resident) bool { return o.ID == old.ID })
+	}
+	if r.Phone != "" {
+		m.byNamePhone[r.Name+"|"+r.Phone] = append(m.byNamePhone[r.Name+"|"+r.Phone], r)
+	}
 }
 
 // matchResidents fetches the saved residents that may match the rows: by
@@ -206,33 +296,107 @@ func (b *batcher) matchResidents(ctx context.Context, tx *store.TenantTx, goods 
 		if b.mayExist(keyHomeName, r.HouseholdID, r.Name) {
 			homeIDs = append(homeIDs, r.HouseholdID)
 		}
-		if r.Phone != "" && b.mayExist(keyNamePhone, r.Name, r.Phone) {
-			phones = append(phones, r.PhoneRev) // phone_rev is indexed
-		}
 	}
-	m := &residentMatch{byID: map[string]*Resident{}, byHomeName: map[string]*Resident{}, byNamePhone: map[string]*Resident{}}
-	// Three index-friendly queries rather than one OR, which the planner
-	// may turn into a scan of the whole community.
-	for _, c := range []struct {
-		col  string
-		vals []string
-	}{{"r.household_id", homeIDs}, {"r.id_number", ids}, {"r.phone_rev", phones}} {
-		if len(c.vals) == 0 {
-			continue
+	m := &residentMatch{byID: map[string]*Resident{}, byHomeName: map[string][]*Resident{}, byNamePhone: map[string][]*Resident{}}
+	found := map[string]bool{}
+	// Index-friendly queries, one per key, rather than one OR, which the
+	// planner may turn into a scan of the whole community.
+	fetch := func(col string, vals []string) error {
+		if len(vals) == 0 {
+			return nil
 		}
 		var part []*Resident
-		if err := tx.Select(&part).Where("r.deleted_at IS NULL").Where("? IN (?)", bun.Ident(c.col), bun.List(c.vals)).Scan(ctx); err != nil {
-			return nil, fmt.Errorf("import: match residents: %w", err)
+		if err := tx.Select(&part).Where("r.deleted_at IS NULL").Where("? IN (?)", bun.Ident(col), bun.List(vals)).Scan(ctx); err != nil {
+			return fmt.Errorf("import: match residents: %w", err)
 		}
 		for _, r := range part {
+			if found[r.ID] { // by another of the queries
+				continue
+			}
+			found[r.ID] = true
 			if r.IDNumber != nil {
 				m.byID[*r.IDNumber] = r
 			}
-			m.byHomeName[r.HouseholdID+"|"+r.Name] = r
+			m.byHomeName[r.HouseholdID+"|"+r.Name] = append(m.byHomeName[r.HouseholdID+"|"+r.Name], r)
 			if r.Phone != "" {
-				m.byNamePhone[r.Name+"|"+r.Phone] = r
+				m.byNamePhone[r.Name+"|"+r.Phone] = append(m.byNamePhone[r.Name+"|"+r.Phone], r)
+			}
+		}
+		return nil
+	}
+	if err := fetch("r.household_id", homeIDs); err != nil {
+		return nil, err
+	}
+	if err := fetch("r.id_number", ids); err != nil {
+		return nil, err
+	}
+	// Then by phone, for the duplicate check, with the name and phone a
+	// row leaves: its own, or, when it has no phone, that of a resident it
+	// may change (who keeps the phone).
+	for i := range goods {
+		r := &goods[i].r
+		if r.Phone != "" {
+			if b.mayExist(keyNamePhone, r.Name, r.Phone) {
+				phones = append(phones, r.PhoneRev) // phone_rev is indexed
+			}
+			continue
+		}
+		olds := m.byHomeName[r.HouseholdID+"|"+r.Name]
+		if r.IDNumber != nil && m.byID[*r.IDNumber] != nil {
+			olds = append(olds[:len(olds):len(olds)], m.byID[*r.IDNumber])
+		}
+		for _, o := range olds {
+			if o.Phone != "" && !unchanged(o, r) && b.mayExist(keyNamePhone, r.Name, o.Phone) {
+				phones = append(phones, o.PhoneRev)
 			}
 		}
 	}
+	if err := fetch("r.phone_rev", phones); err != nil {
+		return nil, err
+	}
+	for _, rs := range m.byHomeName {
+		if len(rs) > 1 {
+			slices.SortFunc(rs, func(x, y *Resident) int { return strings.Compare(x.ID, y.ID) })
+		}
+	}
 	return m, nil
+}
+
+// replay reads again the rows that batches committed before this import
+// resumed (runRows skips them), and matches them without saving or
+// counting anything: the saved residents they matched or created are
+// claimed, and their ID numbers seen, so the rows after them match as in
+// one uninterrupted run. Without it, the second of two people of one name
+// in one household, on either side of the crash, would be taken for the
+// first, whom the first run created.
+func (b *batcher) replay(ctx context.Context, tx *store.TenantTx) error {
+	rd, err := sheet.Open(bytes.NewReader(b.imp.File), b.imp.Filename, residentFields, importLimits)
+	if err != nil {
+		return err
+	}
+	defer rd.Close()
+	batch := b.rows
+	b.rows, b.dry = nil, true
+	defer func() { b.rows, b.dry = batch, false }()
+	for read := 0; read < b.resumeAt; read++ {
+		row, err := rd.Next()
+		var re *sheet.RowError
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if errors.As(err, &re) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		b.add(row.Line, row.Values)
+		if len(b.rows) >= importBatch {
+			if err := b.residents(ctx, tx); err != nil {
+				return err
+			}
+			b.rows = b.rows[:0]
+		}
+	}
+	return b.residents(ctx, tx)
 }

@@ -37,6 +37,16 @@ type batcher struct {
 	rows      []pendingRow
 	rejected  map[int]*rejectedRow // this batch's rows that were not saved, by line
 	seen      map[string]int       // natural key → first row, to catch repeats in one file
+
+	// claimed maps the saved residents that rows of this import matched or
+	// created to the row's line: a saved resident is described by one row
+	// of a file at most (see find).
+	claimed map[string]int
+	// resumeAt is how many rows batches committed before this run of the
+	// import (it resumed after a crash); replay reads them again, without
+	// saving anything, to claim what they matched.
+	resumeAt int
+	dry      bool // replaying: match and claim only
 }
 
 type homeRef struct{ id, gridID string }
@@ -48,7 +58,7 @@ type pendingRow struct {
 
 func newBatcher(s *Service, imp *Import) *batcher {
 	return &batcher{s: s, imp: imp, seen: map[string]int{}, pending: map[string]bool{}, rejected: map[int]*rejectedRow{},
-		homes: map[string]homeRef{}, saved: map[uint64]struct{}{}, seed: maphash.MakeSeed()}
+		homes: map[string]homeRef{}, saved: map[uint64]struct{}{}, seed: maphash.MakeSeed(), claimed: map[string]int{}, resumeAt: imp.Rows}
 }
 
 func (b *batcher) add(line int, values []string) {
@@ -115,6 +125,11 @@ func (b *batcher) load(ctx context.Context, tx *store.TenantTx) error {
 		if err := b.loadResidents(ctx, tx); err != nil {
 			return err
 		}
+		if b.resumeAt > 0 {
+			if err := b.replay(ctx, tx); err != nil {
+				return err
+			}
+		}
 	}
 	b.loaded = true
 	return nil
@@ -155,7 +170,7 @@ func (b *batcher) loadResidents(ctx context.Context, tx *store.TenantTx) error {
 }
 
 // Kinds of resident key: by ID number, by household and name, by name and
-// phone (the last only flags a likely duplicate).
+// phone (the last only finds a duplicate, as the API refuses it).
 const (
 	keyID byte = iota
 	keyHomeName

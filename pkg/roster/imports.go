@@ -296,9 +296,9 @@ func (s *Service) runRows(ctx context.Context, imp *Import) error {
 	}
 	defer r.Close()
 	b := newBatcher(s, imp)
-	// Rows counted are rows whose batch committed: a resumed import skips
-	// them. (A row repeating one of them is then matched against the saved
-	// record rather than named as a repeat within the file.)
+	// Rows counted are rows whose batch committed: a resumed import does
+	// not save or count them again (a residents import re-reads them only
+	// to know whom they matched; see batcher.replay).
 	done := imp.Rows
 	for read := 0; ; read++ {
 		row, err := r.Next()

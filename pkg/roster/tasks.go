@@ -43,7 +43,6 @@ func NewImportTask(tenantID, importID string, actor audit.Actor) (*asynq.Task, [
 		asynq.MaxRetry(3), asynq.Timeout(importTimeout), asynq.Retention(24 * time.Hour)}, nil
 }
 
-
 // TypeReconcileImports re-queues uploads whose task Redis lost and ends
 // imports abandoned on their last attempt (a periodic task).
 const TypeReconcileImports = "roster:reconcile-imports"

@@ -23,11 +23,13 @@ import (
 	"github.com/wanjia/wanjia/pkg/authn"
 	"github.com/wanjia/wanjia/pkg/authz"
 	"github.com/wanjia/wanjia/pkg/config"
+	"github.com/wanjia/wanjia/pkg/console"
 	"github.com/wanjia/wanjia/pkg/health"
 	"github.com/wanjia/wanjia/pkg/observe"
 	"github.com/wanjia/wanjia/pkg/orgs"
 	"github.com/wanjia/wanjia/pkg/queue"
 	"github.com/wanjia/wanjia/pkg/roster"
+	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/store"
 	"github.com/wanjia/wanjia/pkg/tenancy"
 	"github.com/wanjia/wanjia/tenants"
@@ -55,6 +57,7 @@ type App struct {
 	Health  *health.Checker
 	Engine  *gin.Engine
 
+	Frame   *scope.Frame // the tenant scope every domain runs in
 	Reads   *audit.Reads // reads of personal data, audited in batches
 	Authn   *authn.Service
 	Authz   *authz.Authorizer
@@ -64,6 +67,10 @@ type App struct {
 	// OrgRoutes is the /api/v1/orgs/{org} group, where every route needs a
 	// permission.
 	OrgRoutes *authz.OrgRoutes
+	// Console is the web console, an engine of its own beside Engine;
+	// Handler is what the listener serves: the console's paths and the API.
+	Console *console.Console
+	Handler http.Handler
 
 	parts Parts
 }
@@ -138,13 +145,16 @@ func (a *App) wire(ctx context.Context) error {
 		return err
 	}
 	a.Watcher = authz.NewWatcher(a.Authz, a.Redis.Client, a.Logger)
-	a.Orgs = &orgs.Service{DB: a.DB, Authz: a.Authz, Notify: a.Watcher, Argon2: authn.DefaultArgon2}
+	a.Frame = scope.New(a.DB)
+	a.Orgs = &orgs.Service{DB: a.DB, Authz: a.Authz, Notify: a.Watcher, Frame: a.Frame, Argon2: authn.DefaultArgon2}
 	a.Reads = audit.NewReads(a.DB, audit.ReadsOptions{Logger: a.Logger})
 	a.Metrics.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "wanjia_audit_reads_dropped_total",
 		Help: "Audit entries of reads that could not be recorded (queue full or database down).",
 	}, func() float64 { return float64(a.Reads.Dropped()) }))
-	a.Roster = &roster.Service{DB: a.DB, Queue: a.Queue, Reads: a.Reads, Logger: a.Logger}
+	a.Roster = &roster.Service{DB: a.DB, Frame: a.Frame, Queue: a.Queue, Reads: a.Reads, Logger: a.Logger}
+	a.Console = console.New(console.Deps{Logger: a.Logger, BaseURL: a.Config.BaseURL, Secret: secret, DB: a.DB,
+		Authn: a.Authn, Authz: a.Authz, Orgs: a.Orgs, Roster: a.Roster, Frame: a.Frame})
 	if a.parts.API {
 		created, reset, generated, err := a.Orgs.EnsurePlatformAdmin(ctx, a.Config.AdminPassword)
 		if err != nil {
@@ -248,7 +258,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 			return errors.New("app: the api part needs a listener")
 		}
 		srv := &http.Server{
-			Handler:           a.Engine,
+			Handler:           a.Handler,
 			ReadHeaderTimeout: 10 * time.Second,
 			IdleTimeout:       120 * time.Second,
 		}

@@ -68,6 +68,7 @@ func (s *Service) ApplyGrid(ctx context.Context, tx bun.Tx, community string, in
 	err = ttx.Select(g).Where("slug = ?", in.Slug).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		_, err := createGrid(ctx, ttx, in)
+		s.gridsChanged(o.ID)
 		return err == nil, err
 	}
 	if err != nil {
@@ -79,6 +80,7 @@ func (s *Service) ApplyGrid(ctx context.Context, tx bun.Tx, community string, in
 	if _, err := ttx.Update(g).Set("name = ?", in.Name).Set("updated_at = ?", time.Now().UTC()).WherePK().Exec(ctx); err != nil {
 		return false, fmt.Errorf("rename grid %s: %w", in.Slug, err)
 	}
+	s.gridsChanged(o.ID)
 	return true, audit.Record(ctx, tx, audit.ActionUpdate, "grid", g.ID, map[string]any{"slug": g.Slug})
 }
 

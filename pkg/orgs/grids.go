@@ -41,7 +41,18 @@ func (s *Service) CreateGrid(ctx context.Context, in GridInput) (*Grid, error) {
 		g, err = createGrid(ctx, tx, in)
 		return err
 	})
+	if err == nil {
+		s.gridsChanged(g.TenantID)
+	}
 	return g, err
+}
+
+// gridsChanged tells the frame that caches grid lists (other replicas see
+// the change when their cache expires, within seconds).
+func (s *Service) gridsChanged(tenantID string) {
+	if s.Frame != nil {
+		s.Frame.ForgetGrids(tenantID)
+	}
 }
 
 func createGrid(ctx context.Context, tx *store.TenantTx, in GridInput) (*Grid, error) {

@@ -18,6 +18,7 @@ import (
 	"github.com/wanjia/wanjia/pkg/authn"
 	"github.com/wanjia/wanjia/pkg/authz"
 	"github.com/wanjia/wanjia/pkg/errs"
+	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/store"
 )
 
@@ -31,6 +32,7 @@ type Service struct {
 	DB     *store.DB
 	Authz  *authz.Authorizer
 	Notify Notifier
+	Frame  *scope.Frame // told when grids change; may be nil
 	Argon2 authn.Argon2Params
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/wanjia/wanjia/pkg/audit"
 	"github.com/wanjia/wanjia/pkg/errs"
+	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/store"
 )
 
@@ -24,31 +25,26 @@ type BuildingView struct {
 	Address string `json:"address"`
 }
 
-func buildingView(b *Building, g *grids) BuildingView {
-	return BuildingView{ID: b.ID, Grid: g.slugByID[b.GridID], Name: b.Name, Address: b.Address}
+func buildingView(b *Building, g *scope.Grids) BuildingView {
+	return BuildingView{ID: b.ID, Grid: g.Slug(b.GridID), Name: b.Name, Address: b.Address}
 }
 
 // CreateBuilding adds a building to a grid of the community.
 func (s *Service) CreateBuilding(ctx context.Context, in BuildingInput) (*BuildingView, error) {
-	var out BuildingView
-	err := s.inScope(ctx, func(ctx context.Context, tx *store.TenantTx, g *grids) error {
+	return scope.Run(ctx, s.frame(), func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (*BuildingView, error) {
 		b, err := s.createBuilding(ctx, tx, g, in)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		out = buildingView(b, g)
-		return nil
+		out := buildingView(b, g)
+		return &out, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
 }
 
-func (s *Service) createBuilding(ctx context.Context, tx *store.TenantTx, g *grids, in BuildingInput) (*Building, error) {
+func (s *Service) createBuilding(ctx context.Context, tx *store.TenantTx, g *scope.Grids, in BuildingInput) (*Building, error) {
 	in.Grid, in.Name, in.Address = clean(in.Grid), clean(in.Name), clean(in.Address)
 	var fe []errs.FieldError
-	gridID, ok := g.resolve(in.Grid)
+	gridID, ok := g.Resolve(in.Grid)
 	if in.Grid == "" {
 		fe = append(fe, errs.Field("grid", "required", nil))
 	} else if !ok {
@@ -73,36 +69,28 @@ func (s *Service) createBuilding(ctx context.Context, tx *store.TenantTx, g *gri
 
 // ListBuildings lists the community's buildings (a grid worker's grids only).
 func (s *Service) ListBuildings(ctx context.Context, f Filter) ([]BuildingView, string, error) {
-	var out []BuildingView
-	next := ""
-	err := s.inReadScope(ctx, func(ctx context.Context, tx *store.TenantTx, g *grids) error {
+	p, err := scope.Read(ctx, s.frame(), func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (store.Page[BuildingView], error) {
 		var rows []Building
-		q := g.limit(tx.Select(&rows).Where("b.deleted_at IS NULL"), "b.grid_id")
+		q := g.Limit(tx.Select(&rows).Where("b.deleted_at IS NULL"), "b.grid_id")
 		if f.Grid != "" {
-			id, ok := g.resolve(f.Grid)
+			id, ok := g.Resolve(f.Grid)
 			if !ok {
-				return errs.Validation(errs.Field("grid", "unknown_grid", map[string]any{"grid": f.Grid}))
+				return store.Page[BuildingView]{}, errs.Validation(errs.Field("grid", "unknown_grid", map[string]any{"grid": f.Grid}))
 			}
 			q = q.Where("b.grid_id = ?", id)
 		}
 		if f.Q != "" {
-			q = s.prefixCondition(q, "b.name", f.Q)
+			q = s.DB.HasPrefix(q, "b.name", f.Q)
 		}
-		if f.Cursor != "" {
-			q = q.Where("b.id > ?", f.Cursor)
+		if err := store.Keyset(q, "b.id", f.Cursor, f.Limit).Scan(ctx); err != nil {
+			return store.Page[BuildingView]{}, fmt.Errorf("list buildings: %w", err)
 		}
-		if err := q.Order("b.id").Limit(int64(f.Limit) + 1).Scan(ctx); err != nil {
-			return fmt.Errorf("list buildings: %w", err)
+		page := store.NextPage(rows, f.Limit, func(b *Building) string { return b.ID })
+		out := make([]BuildingView, 0, len(page.Items))
+		for i := range page.Items {
+			out = append(out, buildingView(&page.Items[i], g))
 		}
-		if len(rows) > f.Limit {
-			rows = rows[:f.Limit]
-			next = rows[len(rows)-1].ID
-		}
-		out = make([]BuildingView, 0, len(rows))
-		for i := range rows {
-			out = append(out, buildingView(&rows[i], g))
-		}
-		return nil
+		return store.Page[BuildingView]{Items: out, Next: page.Next}, nil
 	})
-	return out, next, err
+	return p.Items, p.Next, err
 }

@@ -36,7 +36,7 @@ var (
 func (s *Service) SeedDemo(ctx context.Context, spec DemoSpec) (households, residents int, err error) {
 	rng := rand.New(rand.NewPCG(spec.Seed, spec.Seed^0x9e3779b97f4a7c15))
 	err = s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
-		g, err := loadGrids(ctx, tx)
+		g, err := s.frame().Grids(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -56,7 +56,7 @@ func (s *Service) SeedDemo(ctx context.Context, spec DemoSpec) (households, resi
 			name := fmt.Sprintf("%d栋", i+1)
 			b, ok := byName[name]
 			if !ok {
-				gridID, found := g.idBySlug[spec.Grids[i*len(spec.Grids)/spec.Buildings]]
+				gridID, found := g.ID(spec.Grids[i*len(spec.Grids)/spec.Buildings])
 				if !found {
 					return fmt.Errorf("demo: no grid %s", spec.Grids[i*len(spec.Grids)/spec.Buildings])
 				}

@@ -16,6 +16,7 @@ import (
 	"github.com/wanjia/wanjia/pkg/errs"
 	"github.com/wanjia/wanjia/pkg/i18n"
 	"github.com/wanjia/wanjia/pkg/sheet"
+	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/store"
 )
 
@@ -264,13 +265,13 @@ func (s *Service) Export(ctx context.Context, kind, format string, w io.Writer) 
 // the roster instead of rejecting every row for a masked number. The
 // export is audited, saying whether ID numbers were included whole.
 func (s *Service) ExportWith(ctx context.Context, kind, format string, opts ExportOptions, w io.Writer) error {
-	v := viewOf(ctx)
-	if opts.FullIDNumbers && !rolePermits(v.role, PermExportIDNumbers) {
+	v := scope.ViewOf(ctx)
+	if opts.FullIDNumbers && !rolePermits(v.Role, PermExportIDNumbers) {
 		return errs.New(errs.KindForbidden, "export_id_numbers_forbidden", nil)
 	}
-	fullIDs := opts.FullIDNumbers && v.fullID
+	fullIDs := opts.FullIDNumbers && v.FullID
 	count := 0
-	err := s.inScope(ctx, func(ctx context.Context, tx *store.TenantTx, g *grids) error {
+	err := scope.Do(ctx, s.frame(), func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) error {
 		var buildings []Building
 		if err := tx.Select(&buildings).Scan(ctx); err != nil {
 			return err
@@ -283,7 +284,7 @@ func (s *Service) ExportWith(ctx context.Context, kind, format string, opts Expo
 		if err != nil {
 			return err
 		}
-		details := map[string]any{"masked": !v.fullPhone}
+		details := map[string]any{"masked": !v.FullPhone}
 		if kind == KindHouseholds {
 			count, err = s.exportHouseholds(ctx, tx, g, v, bname, t)
 		} else {
@@ -345,14 +346,14 @@ func exportLayout(kind string) layout {
 	return lay
 }
 
-func (s *Service) exportHouseholds(ctx context.Context, tx *store.TenantTx, g *grids, v view, bname map[string]string, t table) (int, error) {
-	if err := t.row(exportHeaders(householdFields, map[string]bool{"phone": !v.fullPhone})); err != nil {
+func (s *Service) exportHouseholds(ctx context.Context, tx *store.TenantTx, g *scope.Grids, v scope.View, bname map[string]string, t table) (int, error) {
+	if err := t.row(exportHeaders(householdFields, map[string]bool{"phone": !v.FullPhone})); err != nil {
 		return 0, err
 	}
 	n, after := 0, ""
 	for {
 		var rows []Household
-		q := g.limit(tx.Select(&rows).Where("h.deleted_at IS NULL"), "h.grid_id")
+		q := g.Limit(tx.Select(&rows).Where("h.deleted_at IS NULL"), "h.grid_id")
 		if err := q.Where("h.id > ?", after).Order("h.id").Limit(exportPage).Scan(ctx); err != nil {
 			return n, err
 		}
@@ -374,8 +375,8 @@ func (s *Service) exportHouseholds(ctx context.Context, tx *store.TenantTx, g *g
 	}
 }
 
-func (s *Service) exportResidents(ctx context.Context, tx *store.TenantTx, g *grids, v view, fullIDs bool, bname map[string]string, t table) (int, error) {
-	if err := t.row(exportHeaders(residentFields, map[string]bool{"phone": !v.fullPhone, "id_number": !fullIDs})); err != nil {
+func (s *Service) exportResidents(ctx context.Context, tx *store.TenantTx, g *scope.Grids, v scope.View, fullIDs bool, bname map[string]string, t table) (int, error) {
+	if err := t.row(exportHeaders(residentFields, map[string]bool{"phone": !v.FullPhone, "id_number": !fullIDs})); err != nil {
 		return 0, err
 	}
 	n, after := 0, ""
@@ -391,7 +392,7 @@ func (s *Service) exportResidents(ctx context.Context, tx *store.TenantTx, g *gr
 			ColumnExpr("h.building_id AS h_building_id, h.unit AS h_unit, h.room AS h_room, h.address AS h_address").
 			Join("JOIN households AS h ON h.id = r.household_id AND h.tenant_id = r.tenant_id").
 			Where("r.deleted_at IS NULL")
-		q = g.limit(q, "r.grid_id")
+		q = g.Limit(q, "r.grid_id")
 		if err := q.Where("r.id > ?", after).Order("r.id").Limit(exportPage).Scan(ctx); err != nil {
 			return n, err
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/wanjia/wanjia/pkg/audit"
 	"github.com/wanjia/wanjia/pkg/errs"
 	"github.com/wanjia/wanjia/pkg/pii"
+	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/store"
 )
 
@@ -52,8 +53,8 @@ type HouseholdView struct {
 	UpdatedAt  time.Time `json:"updated_at"`
 }
 
-func householdView(h *Household, g *grids, v view) HouseholdView {
-	out := HouseholdView{ID: h.ID, Grid: g.slugByID[h.GridID], Unit: h.Unit, Room: h.Room, Address: h.Address,
+func householdView(h *Household, g *scope.Grids, v scope.View) HouseholdView {
+	out := HouseholdView{ID: h.ID, Grid: g.Slug(h.GridID), Unit: h.Unit, Room: h.Room, Address: h.Address,
 		Phone: h.Phone, Tags: h.Tags, Notes: h.Notes, CreatedAt: h.CreatedAt, UpdatedAt: h.UpdatedAt}
 	if h.BuildingID != nil {
 		out.BuildingID = *h.BuildingID
@@ -61,7 +62,7 @@ func householdView(h *Household, g *grids, v view) HouseholdView {
 	if out.Tags == nil {
 		out.Tags = []string{}
 	}
-	if !v.fullPhone && out.Phone != "" {
+	if !v.FullPhone && out.Phone != "" {
 		out.Phone = pii.MaskPhone(out.Phone)
 	}
 	return out
@@ -69,7 +70,7 @@ func householdView(h *Household, g *grids, v view) HouseholdView {
 
 // prepareHousehold validates in against the tenant's grids and buildings
 // and fills h (a new household, or the one being patched).
-func (s *Service) prepareHousehold(ctx context.Context, tx *store.TenantTx, g *grids, in HouseholdInput, h *Household) error {
+func (s *Service) prepareHousehold(ctx context.Context, tx *store.TenantTx, g *scope.Grids, in HouseholdInput, h *Household) error {
 	in.Grid, in.BuildingID = clean(in.Grid), clean(in.BuildingID)
 	in.Unit, in.Room, in.Address, in.Notes = clean(in.Unit), clean(in.Room), clean(in.Address), clean(in.Notes)
 	var fe []errs.FieldError
@@ -77,14 +78,14 @@ func (s *Service) prepareHousehold(ctx context.Context, tx *store.TenantTx, g *g
 	if in.BuildingID != "" {
 		b = new(Building)
 		err := tx.Select(b).Where("b.id = ? AND b.deleted_at IS NULL", in.BuildingID).Scan(ctx)
-		if errors.Is(err, sql.ErrNoRows) || (err == nil && !g.may(b.GridID)) {
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && !g.May(b.GridID)) {
 			fe = append(fe, errs.Field("building_id", "unknown_building", nil))
 			b = nil
 		} else if err != nil {
 			return err
 		}
 	}
-	gridID, ok := g.resolve(in.Grid)
+	gridID, ok := g.Resolve(in.Grid)
 	switch {
 	case in.Grid == "" && b != nil:
 		gridID = b.GridID
@@ -139,7 +140,7 @@ func joinAddress(b *Building, unit, room string) string {
 
 // duplicateHousehold answers 409 when a household is already at the key,
 // naming it only to a caller who may see it (see conflict).
-func duplicateHousehold(ctx context.Context, tx *store.TenantTx, g *grids, key, except string) error {
+func duplicateHousehold(ctx context.Context, tx *store.TenantTx, g *scope.Grids, key, except string) error {
 	var found Household
 	err := tx.Select(&found).Column("h.id", "h.grid_id").Where("h.address_key = ? AND h.deleted_at IS NULL AND h.id <> ?", key, except).Limit(1).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -153,33 +154,31 @@ func duplicateHousehold(ctx context.Context, tx *store.TenantTx, g *grids, key, 
 
 // CreateHousehold adds a household.
 func (s *Service) CreateHousehold(ctx context.Context, in HouseholdInput) (*HouseholdView, error) {
-	var out HouseholdView
-	err := s.inScope(ctx, func(ctx context.Context, tx *store.TenantTx, g *grids) error {
+	return scope.Run(ctx, s.frame(), func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (*HouseholdView, error) {
 		now := s.now()
 		h := &Household{ID: newID(), TenantID: tx.Tenant(), CreatedAt: now, UpdatedAt: now}
 		if err := s.prepareHousehold(ctx, tx, g, in, h); err != nil {
-			return err
+			return nil, err
 		}
 		if err := duplicateHousehold(ctx, tx, g, h.AddressKey, ""); err != nil {
-			return err
+			return nil, err
 		}
 		if _, err := tx.Insert(h).Exec(ctx); err != nil {
-			return fmt.Errorf("create household: %w", err)
+			return nil, fmt.Errorf("create household: %w", err)
 		}
-		out = householdView(h, g, viewOf(ctx))
-		return audit.Record(ctx, tx, audit.ActionCreate, "household", h.ID, nil)
+		out := householdView(h, g, scope.ViewOf(ctx))
+		if err := audit.Record(ctx, tx, audit.ActionCreate, "household", h.ID, nil); err != nil {
+			return nil, err
+		}
+		return &out, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
 }
 
 // household loads one household the caller may see, or 404.
-func (s *Service) household(ctx context.Context, tx *store.TenantTx, g *grids, id string) (*Household, error) {
+func (s *Service) household(ctx context.Context, tx *store.TenantTx, g *scope.Grids, id string) (*Household, error) {
 	h := new(Household)
 	err := tx.Select(h).Where("h.id = ? AND h.deleted_at IS NULL", id).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && !g.may(h.GridID)) {
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !g.May(h.GridID)) {
 		return nil, notFound()
 	}
 	if err != nil {
@@ -191,31 +190,28 @@ func (s *Service) household(ctx context.Context, tx *store.TenantTx, g *grids, i
 // GetHousehold returns one household. Seeing its phone in full is a read
 // of personal data, so it is audited.
 func (s *Service) GetHousehold(ctx context.Context, id string) (*HouseholdView, error) {
-	var out HouseholdView
-	err := s.inReadScope(ctx, func(ctx context.Context, tx *store.TenantTx, g *grids) error {
+	return scope.Read(ctx, s.frame(), func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (*HouseholdView, error) {
 		h, err := s.household(ctx, tx, g, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		v := viewOf(ctx)
-		out = householdView(h, g, v)
-		return s.auditRead(ctx, "household", h.ID, v, nil)
+		v := scope.ViewOf(ctx)
+		out := householdView(h, g, v)
+		if err := s.auditRead(ctx, "household", h.ID, v, nil); err != nil {
+			return nil, err
+		}
+		return &out, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
 }
 
 // UpdateHousehold applies a patch.
 func (s *Service) UpdateHousehold(ctx context.Context, id string, p HouseholdPatch) (*HouseholdView, error) {
-	var out HouseholdView
-	err := s.inScope(ctx, func(ctx context.Context, tx *store.TenantTx, g *grids) error {
+	return scope.Run(ctx, s.frame(), func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (*HouseholdView, error) {
 		h, err := s.household(ctx, tx, g, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		in := HouseholdInput{Grid: g.slugByID[h.GridID], Unit: h.Unit, Room: h.Room, Address: h.Address, Phone: h.Phone, Tags: h.Tags, Notes: h.Notes}
+		in := HouseholdInput{Grid: g.Slug(h.GridID), Unit: h.Unit, Room: h.Room, Address: h.Address, Phone: h.Phone, Tags: h.Tags, Notes: h.Notes}
 		if h.BuildingID != nil {
 			in.BuildingID = *h.BuildingID
 		}
@@ -239,32 +235,31 @@ func (s *Service) UpdateHousehold(ctx context.Context, id string, p HouseholdPat
 			in.Address = "" // recompute from the building
 		}
 		if err := s.prepareHousehold(ctx, tx, g, in, h); err != nil {
-			return err
+			return nil, err
 		}
 		if err := duplicateHousehold(ctx, tx, g, h.AddressKey, h.ID); err != nil {
-			return err
+			return nil, err
 		}
 		h.UpdatedAt = s.now()
 		if _, err := tx.Update(h).WherePK().Exec(ctx); err != nil {
-			return fmt.Errorf("update household: %w", err)
+			return nil, fmt.Errorf("update household: %w", err)
 		}
 		// Residents follow their household's grid.
 		if _, err := tx.Update((*Resident)(nil)).Set("grid_id = ?", h.GridID).Where("household_id = ?", h.ID).Exec(ctx); err != nil {
-			return err
+			return nil, err
 		}
-		out = householdView(h, g, viewOf(ctx))
-		return audit.Record(ctx, tx, audit.ActionUpdate, "household", h.ID, map[string]any{"fields": changed})
+		out := householdView(h, g, scope.ViewOf(ctx))
+		if err := audit.Record(ctx, tx, audit.ActionUpdate, "household", h.ID, map[string]any{"fields": changed}); err != nil {
+			return nil, err
+		}
+		return &out, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
 }
 
 // DeleteHousehold removes a household and its residents from the roster.
 // Rows are kept (soft delete) so that history and audit stay meaningful.
 func (s *Service) DeleteHousehold(ctx context.Context, id string) error {
-	return s.inScope(ctx, func(ctx context.Context, tx *store.TenantTx, g *grids) error {
+	return scope.Do(ctx, s.frame(), func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) error {
 		h, err := s.household(ctx, tx, g, id)
 		if err != nil {
 			return err
@@ -285,15 +280,14 @@ func (s *Service) DeleteHousehold(ctx context.Context, id string) error {
 // ListHouseholds lists households, newest id last, with filters: grid,
 // tag, q (digits: phone ending; otherwise part of the address).
 func (s *Service) ListHouseholds(ctx context.Context, f Filter) ([]HouseholdView, string, error) {
-	var out []HouseholdView
-	next := ""
-	err := s.inReadScope(ctx, func(ctx context.Context, tx *store.TenantTx, g *grids) error {
+	p, err := scope.Read(ctx, s.frame(), func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (store.Page[HouseholdView], error) {
+		var none store.Page[HouseholdView]
 		var rows []Household
-		q := g.limit(tx.Select(&rows).Where("h.deleted_at IS NULL"), "h.grid_id")
+		q := g.Limit(tx.Select(&rows).Where("h.deleted_at IS NULL"), "h.grid_id")
 		if f.Grid != "" {
-			id, ok := g.resolve(f.Grid)
+			id, ok := g.Resolve(f.Grid)
 			if !ok {
-				return errs.Validation(errs.Field("grid", "unknown_grid", map[string]any{"grid": f.Grid}))
+				return none, errs.Validation(errs.Field("grid", "unknown_grid", map[string]any{"grid": f.Grid}))
 			}
 			q = q.Where("h.grid_id = ?", id)
 		}
@@ -301,37 +295,31 @@ func (s *Service) ListHouseholds(ctx context.Context, f Filter) ([]HouseholdView
 			q = q.Where("h.building_id = ?", f.BuildingID)
 		}
 		if f.Tag != "" {
-			q = s.tagCondition(q, "h", f.Tag)
+			q = s.DB.HasTag(q, "h", f.Tag)
 		}
-		v := viewOf(ctx)
+		v := scope.ViewOf(ctx)
 		if qq := clean(f.Q); qq != "" {
-			if isDigits(qq) && !v.fullPhone {
+			if isDigits(qq) && !v.FullPhone {
 				// Phone digits would unmask a masked phone one guess at a time.
-				return errs.Validation(errs.Field("q", "search_by_address_only", nil))
+				return none, errs.Validation(errs.Field("q", "search_by_address_only", nil))
 			}
 			if isDigits(qq) && len(qq) >= 3 {
-				q = s.prefixCondition(q, "h.phone_rev", reverse(qq))
+				q = s.DB.HasPrefix(q, "h.phone_rev", reverse(qq))
 			} else {
-				q = q.Where("h.address LIKE ? ESCAPE '\\'", "%"+likeEscape(qq)+"%")
+				q = store.Contains(q, "h.address", qq)
 			}
 		}
-		if f.Cursor != "" {
-			q = q.Where("h.id > ?", f.Cursor)
+		if err := store.Keyset(q, "h.id", f.Cursor, f.Limit).Scan(ctx); err != nil {
+			return none, fmt.Errorf("list households: %w", err)
 		}
-		if err := q.Order("h.id").Limit(int64(f.Limit) + 1).Scan(ctx); err != nil {
-			return fmt.Errorf("list households: %w", err)
+		page := store.NextPage(rows, f.Limit, func(h *Household) string { return h.ID })
+		out := make([]HouseholdView, 0, len(page.Items))
+		ids := make([]string, 0, len(page.Items))
+		for i := range page.Items {
+			out = append(out, householdView(&page.Items[i], g, v))
+			ids = append(ids, page.Items[i].ID)
 		}
-		if len(rows) > f.Limit {
-			rows = rows[:f.Limit]
-			next = rows[len(rows)-1].ID
-		}
-		out = make([]HouseholdView, 0, len(rows))
-		ids := make([]string, 0, len(rows))
-		for i := range rows {
-			out = append(out, householdView(&rows[i], g, v))
-			ids = append(ids, rows[i].ID)
-		}
-		return s.auditList(ctx, "households", v, ids, f)
+		return store.Page[HouseholdView]{Items: out, Next: page.Next}, s.auditList(ctx, "households", v, ids, f)
 	})
-	return out, next, err
+	return p.Items, p.Next, err
 }

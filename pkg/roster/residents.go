@@ -11,6 +11,7 @@ import (
 	"github.com/wanjia/wanjia/pkg/audit"
 	"github.com/wanjia/wanjia/pkg/errs"
 	"github.com/wanjia/wanjia/pkg/pii"
+	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/store"
 )
 
@@ -53,19 +54,19 @@ type ResidentView struct {
 
 // residentView masks per the caller's role. fullID is false in lists: an
 // ID number is shown only when one record is opened, and that is audited.
-func residentView(r *Resident, g *grids, v view, fullID bool) ResidentView {
-	out := ResidentView{ID: r.ID, HouseholdID: r.HouseholdID, Grid: g.slugByID[r.GridID], Name: r.Name, Phone: r.Phone,
+func residentView(r *Resident, g *scope.Grids, v scope.View, fullID bool) ResidentView {
+	out := ResidentView{ID: r.ID, HouseholdID: r.HouseholdID, Grid: g.Slug(r.GridID), Name: r.Name, Phone: r.Phone,
 		BirthYear: r.BirthYear, Sex: r.Sex, Tags: r.Tags, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 	if out.Tags == nil {
 		out.Tags = []string{}
 	}
 	if r.IDNumber != nil {
 		out.IDNumber = *r.IDNumber
-		if !(v.fullID && fullID) {
+		if !(v.FullID && fullID) {
 			out.IDNumber = pii.MaskID(out.IDNumber)
 		}
 	}
-	if !v.fullPhone && out.Phone != "" {
+	if !v.FullPhone && out.Phone != "" {
 		out.Phone = pii.MaskPhone(out.Phone)
 	}
 	return out
@@ -121,7 +122,7 @@ func (s *Service) checkPerson(in ResidentInput) (Resident, []errs.FieldError) {
 
 // prepareResident validates in and fills r. The household must be one the
 // caller may see; its grid becomes the resident's.
-func (s *Service) prepareResident(ctx context.Context, tx *store.TenantTx, g *grids, in ResidentInput, r *Resident) error {
+func (s *Service) prepareResident(ctx context.Context, tx *store.TenantTx, g *scope.Grids, in ResidentInput, r *Resident) error {
 	var fe []errs.FieldError
 	var h *Household
 	if id := strings.TrimSpace(in.HouseholdID); id == "" {
@@ -149,7 +150,7 @@ func (s *Service) prepareResident(ctx context.Context, tx *store.TenantTx, g *gr
 // are already in the community. The existing record's id is named only
 // when the caller may see it: a grid worker learns nothing about other
 // grids from a conflict but that it is one.
-func duplicateResident(ctx context.Context, tx *store.TenantTx, g *grids, r *Resident) error {
+func duplicateResident(ctx context.Context, tx *store.TenantTx, g *scope.Grids, r *Resident) error {
 	find := func(where string, args ...any) (*Resident, error) {
 		var found Resident
 		err := tx.Select(&found).Column("r.id", "r.grid_id").Where("r.deleted_at IS NULL AND r.id <> ?", r.ID).
@@ -182,32 +183,30 @@ func duplicateResident(ctx context.Context, tx *store.TenantTx, g *grids, r *Res
 
 // CreateResident adds a resident to a household.
 func (s *Service) CreateResident(ctx context.Context, in ResidentInput) (*ResidentView, error) {
-	var out ResidentView
-	err := s.inScope(ctx, func(ctx context.Context, tx *store.TenantTx, g *grids) error {
+	return scope.Run(ctx, s.frame(), func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (*ResidentView, error) {
 		now := s.now()
 		r := &Resident{ID: newID(), TenantID: tx.Tenant(), CreatedAt: now, UpdatedAt: now}
 		if err := s.prepareResident(ctx, tx, g, in, r); err != nil {
-			return err
+			return nil, err
 		}
 		if err := duplicateResident(ctx, tx, g, r); err != nil {
-			return err
+			return nil, err
 		}
 		if _, err := tx.Insert(r).Exec(ctx); err != nil {
-			return fmt.Errorf("create resident: %w", err)
+			return nil, fmt.Errorf("create resident: %w", err)
 		}
-		out = residentView(r, g, viewOf(ctx), true)
-		return audit.Record(ctx, tx, audit.ActionCreate, "resident", r.ID, nil)
+		out := residentView(r, g, scope.ViewOf(ctx), true)
+		if err := audit.Record(ctx, tx, audit.ActionCreate, "resident", r.ID, nil); err != nil {
+			return nil, err
+		}
+		return &out, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
 }
 
-func (s *Service) resident(ctx context.Context, tx *store.TenantTx, g *grids, id string) (*Resident, error) {
+func (s *Service) resident(ctx context.Context, tx *store.TenantTx, g *scope.Grids, id string) (*Resident, error) {
 	r := new(Resident)
 	err := tx.Select(r).Where("r.id = ? AND r.deleted_at IS NULL", id).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && !g.may(r.GridID)) {
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !g.May(r.GridID)) {
 		return nil, notFound()
 	}
 	if err != nil {
@@ -218,29 +217,26 @@ func (s *Service) resident(ctx context.Context, tx *store.TenantTx, g *grids, id
 
 // GetResident returns one resident; an unmasked read is audited.
 func (s *Service) GetResident(ctx context.Context, id string) (*ResidentView, error) {
-	var out ResidentView
-	err := s.inReadScope(ctx, func(ctx context.Context, tx *store.TenantTx, g *grids) error {
+	return scope.Read(ctx, s.frame(), func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (*ResidentView, error) {
 		r, err := s.resident(ctx, tx, g, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		v := viewOf(ctx)
-		out = residentView(r, g, v, true)
-		return s.auditRead(ctx, "resident", r.ID, v, nil)
+		v := scope.ViewOf(ctx)
+		out := residentView(r, g, v, true)
+		if err := s.auditRead(ctx, "resident", r.ID, v, nil); err != nil {
+			return nil, err
+		}
+		return &out, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
 }
 
 // UpdateResident applies a patch.
 func (s *Service) UpdateResident(ctx context.Context, id string, p ResidentPatch) (*ResidentView, error) {
-	var out ResidentView
-	err := s.inScope(ctx, func(ctx context.Context, tx *store.TenantTx, g *grids) error {
+	return scope.Run(ctx, s.frame(), func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (*ResidentView, error) {
 		r, err := s.resident(ctx, tx, g, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		in := ResidentInput{HouseholdID: r.HouseholdID, Name: r.Name, Phone: r.Phone, BirthYear: r.BirthYear, Sex: r.Sex, Tags: r.Tags}
 		if r.IDNumber != nil {
@@ -266,27 +262,26 @@ func (s *Service) UpdateResident(ctx context.Context, id string, p ResidentPatch
 			in.Tags, changed = *p.Tags, append(changed, "tags")
 		}
 		if err := s.prepareResident(ctx, tx, g, in, r); err != nil {
-			return err
+			return nil, err
 		}
 		if err := duplicateResident(ctx, tx, g, r); err != nil {
-			return err
+			return nil, err
 		}
 		r.UpdatedAt = s.now()
 		if _, err := tx.Update(r).WherePK().Exec(ctx); err != nil {
-			return fmt.Errorf("update resident: %w", err)
+			return nil, fmt.Errorf("update resident: %w", err)
 		}
-		out = residentView(r, g, viewOf(ctx), true)
-		return audit.Record(ctx, tx, audit.ActionUpdate, "resident", r.ID, map[string]any{"fields": changed})
+		out := residentView(r, g, scope.ViewOf(ctx), true)
+		if err := audit.Record(ctx, tx, audit.ActionUpdate, "resident", r.ID, map[string]any{"fields": changed}); err != nil {
+			return nil, err
+		}
+		return &out, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
 }
 
 // DeleteResident removes a resident from the roster (soft delete).
 func (s *Service) DeleteResident(ctx context.Context, id string) error {
-	return s.inScope(ctx, func(ctx context.Context, tx *store.TenantTx, g *grids) error {
+	return scope.Do(ctx, s.frame(), func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) error {
 		r, err := s.resident(ctx, tx, g, id)
 		if err != nil {
 			return err
@@ -301,15 +296,14 @@ func (s *Service) DeleteResident(ctx context.Context, id string) error {
 // ListResidents lists residents with filters: grid, household_id, tag, q
 // (digits: phone ending; otherwise the start of the name).
 func (s *Service) ListResidents(ctx context.Context, f Filter) ([]ResidentView, string, error) {
-	var out []ResidentView
-	next := ""
-	err := s.inReadScope(ctx, func(ctx context.Context, tx *store.TenantTx, g *grids) error {
+	p, err := scope.Read(ctx, s.frame(), func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (store.Page[ResidentView], error) {
+		var none store.Page[ResidentView]
 		var rows []Resident
-		q := g.limit(tx.Select(&rows).Where("r.deleted_at IS NULL"), "r.grid_id")
+		q := g.Limit(tx.Select(&rows).Where("r.deleted_at IS NULL"), "r.grid_id")
 		if f.Grid != "" {
-			id, ok := g.resolve(f.Grid)
+			id, ok := g.Resolve(f.Grid)
 			if !ok {
-				return errs.Validation(errs.Field("grid", "unknown_grid", map[string]any{"grid": f.Grid}))
+				return none, errs.Validation(errs.Field("grid", "unknown_grid", map[string]any{"grid": f.Grid}))
 			}
 			q = q.Where("r.grid_id = ?", id)
 		}
@@ -317,9 +311,9 @@ func (s *Service) ListResidents(ctx context.Context, f Filter) ([]ResidentView, 
 			q = q.Where("r.household_id = ?", f.HouseholdID)
 		}
 		if f.Tag != "" {
-			q = s.tagCondition(q, "r", f.Tag)
+			q = s.DB.HasTag(q, "r", f.Tag)
 		}
-		v := viewOf(ctx)
+		v := scope.ViewOf(ctx)
 		if qq := clean(f.Q); qq != "" {
 			// A whole ID number finds its holder, and digits a phone's
 			// ending, for the roles that see them. For the others either
@@ -327,33 +321,27 @@ func (s *Service) ListResidents(ctx context.Context, f Filter) ([]ResidentView, 
 			// search by name only.
 			id, err := pii.ParseID(qq, s.now())
 			switch {
-			case err == nil && v.fullID:
+			case err == nil && v.FullID:
 				q = q.Where("r.id_number = ?", id.Number)
-			case looksLikeNumber(qq) && !v.fullPhone:
-				return errs.Validation(errs.Field("q", "search_by_name_only", nil))
+			case looksLikeNumber(qq) && !v.FullPhone:
+				return none, errs.Validation(errs.Field("q", "search_by_name_only", nil))
 			case isDigits(qq) && len(qq) >= 3:
-				q = s.prefixCondition(q, "r.phone_rev", reverse(qq))
+				q = s.DB.HasPrefix(q, "r.phone_rev", reverse(qq))
 			default:
-				q = s.prefixCondition(q, "r.name", qq)
+				q = s.DB.HasPrefix(q, "r.name", qq)
 			}
 		}
-		if f.Cursor != "" {
-			q = q.Where("r.id > ?", f.Cursor)
+		if err := store.Keyset(q, "r.id", f.Cursor, f.Limit).Scan(ctx); err != nil {
+			return none, fmt.Errorf("list residents: %w", err)
 		}
-		if err := q.Order("r.id").Limit(int64(f.Limit) + 1).Scan(ctx); err != nil {
-			return fmt.Errorf("list residents: %w", err)
+		page := store.NextPage(rows, f.Limit, func(r *Resident) string { return r.ID })
+		out := make([]ResidentView, 0, len(page.Items))
+		ids := make([]string, 0, len(page.Items))
+		for i := range page.Items {
+			out = append(out, residentView(&page.Items[i], g, v, false))
+			ids = append(ids, page.Items[i].ID)
 		}
-		if len(rows) > f.Limit {
-			rows = rows[:f.Limit]
-			next = rows[len(rows)-1].ID
-		}
-		out = make([]ResidentView, 0, len(rows))
-		ids := make([]string, 0, len(rows))
-		for i := range rows {
-			out = append(out, residentView(&rows[i], g, v, false))
-			ids = append(ids, rows[i].ID)
-		}
-		return s.auditList(ctx, "residents", v, ids, f)
+		return store.Page[ResidentView]{Items: out, Next: page.Next}, s.auditList(ctx, "residents", v, ids, f)
 	})
-	return out, next, err
+	return p.Items, p.Next, err
 }

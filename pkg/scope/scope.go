@@ -47,6 +47,15 @@ func Run[T any](ctx context.Context, f *Frame, fn func(ctx context.Context, tx *
 	return out, err
 }
 
+// Do is Run for an operation that returns nothing but its error (a
+// delete).
+func Do(ctx context.Context, f *Frame, fn func(ctx context.Context, tx *store.TenantTx, g *Grids) error) error {
+	_, err := Run(ctx, f, func(ctx context.Context, tx *store.TenantTx, g *Grids) (struct{}, error) {
+		return struct{}{}, fn(ctx, tx, g)
+	})
+	return err
+}
+
 // Read is Run in a read-only transaction: lists and records, which on
 // SQLite then do not queue behind writers.
 func Read[T any](ctx context.Context, f *Frame, fn func(ctx context.Context, tx *store.TenantTx, g *Grids) (T, error)) (T, error) {

@@ -213,10 +213,18 @@ func (db *DB) Optimize(ctx context.Context) error {
 	// ones this connection has queried).
 	qs := []string{"PRAGMA analysis_limit = 1000", "PRAGMA optimize = 0x10002"}
 	if db.dialect == Postgres {
-		// Tables the connecting role does not own are skipped with a
-		// warning, not an error: in production the owner's autovacuum
-		// analyzes them soon after.
-		qs = []string{"ANALYZE"}
+		// The schema's own tables only: a bare ANALYZE walks every table of
+		// the database, other schemas' included. Tables the connecting role
+		// does not own are skipped with a warning, not an error; in
+		// production the owner's autovacuum analyzes them soon after.
+		var tables []string
+		if err := db.NewRaw("SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = current_schema()").Scan(ctx, &tables); err != nil {
+			return fmt.Errorf("optimize: %w", err)
+		}
+		if len(tables) == 0 {
+			return nil
+		}
+		qs = []string{"ANALYZE " + strings.Join(tables, ", ")}
 	}
 	conn, err := db.Conn(ctx) // the pragmas hold per connection
 	if err != nil {

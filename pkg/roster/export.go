@@ -15,8 +15,8 @@ import (
 	"github.com/wanjia/wanjia/pkg/authz"
 	"github.com/wanjia/wanjia/pkg/errs"
 	"github.com/wanjia/wanjia/pkg/i18n"
-	"github.com/wanjia/wanjia/pkg/sheet"
 	"github.com/wanjia/wanjia/pkg/scope"
+	"github.com/wanjia/wanjia/pkg/sheet"
 	"github.com/wanjia/wanjia/pkg/store"
 )
 

@@ -126,10 +126,17 @@ func (r *OrgRoutes) enforce(c *gin.Context) {
 // bind puts the caller, the tenant scope and the audit actor in the
 // request context: the three things the layers below take from it.
 func (a *Authorizer) bind(c *gin.Context, u *authn.User, d *Decision) context.Context {
-	ctx := c.Request.Context()
+	return Bind(c.Request.Context(), u, d, c.ClientIP(), web.RequestID(c))
+}
+
+// Bind is what a request by u that was allowed by d carries below the
+// HTTP layer: the caller, the tenant scope (a community's, with a grid
+// worker's grids) and the audit actor. Every door into the services (the
+// API, the console, a test's fixture) builds its context with it.
+func Bind(ctx context.Context, u *authn.User, d *Decision, ip, requestID string) context.Context {
 	caller := Caller{UserID: u.ID, Username: u.Username, Org: d.Org, Role: d.Role, Grids: d.Grids}
 	ctx = WithCaller(ctx, caller)
-	actor := audit.Actor{UserID: u.ID, Username: u.Username, Role: d.Role, IP: c.ClientIP(), Request: web.RequestID(c), OrgPath: "/"}
+	actor := audit.Actor{UserID: u.ID, Username: u.Username, Role: d.Role, IP: ip, Request: requestID, OrgPath: "/"}
 	if d.Org != nil {
 		actor.Org, actor.OrgPath = d.Org.Slug, d.Org.Path
 		if d.Org.IsCommunity() {

@@ -15,40 +15,31 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/wanjia/wanjia/pkg/audit"
-	"github.com/wanjia/wanjia/pkg/authz"
 	"github.com/wanjia/wanjia/pkg/pii"
+	"github.com/wanjia/wanjia/pkg/orgs/orgstest"
 	"github.com/wanjia/wanjia/pkg/roster"
 	"github.com/wanjia/wanjia/pkg/store"
 	"github.com/wanjia/wanjia/pkg/store/storetest"
 	"github.com/wanjia/wanjia/pkg/tenancy"
 )
 
-// community makes a community with five grids and returns a context
-// scoped to it, acting as its staff.
+// district builds, through the orgs service, a sub-district with the
+// community "bench" of five grids (g1 … g5) and its users.
+func district(tb testing.TB, db *store.DB) *orgstest.District {
+	tb.Helper()
+	return orgstest.New(tb, db, orgstest.Spec{Slug: "bench", Grids: []string{"g1", "g2", "g3", "g4", "g5"}})
+}
+
+// community is the context of bench's staff, in a fresh district.
 func community(tb testing.TB, db *store.DB) context.Context {
 	tb.Helper()
-	ctx := context.Background()
-	now := time.Now().UTC()
-	if _, err := db.NewRaw(`INSERT INTO orgs (id, slug, name, kind, path, timezone, settings, created_at, updated_at)
-		VALUES ('t-1', 'bench', 'Bench', 'community', '/bench/', 'Asia/Shanghai', '{}', ?, ?)`, now, now).Exec(ctx); err != nil {
-		tb.Fatal(err)
-	}
-	err := db.AcrossTenants(ctx, "test fixture", []string{"t-1"}, func(ctx context.Context, tx bun.Tx) error {
-		for i := 1; i <= 5; i++ {
-			if _, err := tx.NewRaw(`INSERT INTO grids (id, tenant_id, slug, name, created_at, updated_at) VALUES (?, 't-1', ?, ?, ?, ?)`,
-				fmt.Sprintf("g-%d", i), fmt.Sprintf("g%d", i), fmt.Sprintf("网格%d", i), now, now).Exec(ctx); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	ctx = tenancy.With(ctx, tenancy.Scope{TenantID: "t-1"})
-	ctx = authz.WithCaller(ctx, authz.Caller{UserID: "u-1", Username: "bench", Role: authz.RoleCommunityStaff})
-	return audit.WithActor(ctx, audit.Actor{UserID: "u-1", Username: "bench", Role: authz.RoleCommunityStaff, Org: "bench", OrgPath: "/bench/"})
+	return district(tb, db).As(tb, "bench.staff", "bench")
+}
+
+// tenantOf is the community a context works in.
+func tenantOf(ctx context.Context) string {
+	s, _ := tenancy.From(ctx)
+	return s.TenantID
 }
 
 // fixtureExec runs a statement that sets up a test's state behind the

@@ -73,7 +73,7 @@ func TestFailAbandoned(t *testing.T) {
 		t.Fatal(err)
 	}
 	long := time.Now().Add(-2 * time.Hour)
-	if err := fixtureExec(ctx, db, "UPDATE imports SET status = 'running', started_at = ?, finished_at = NULL WHERE tenant_id = 't-1' AND id = ?", long, stuck.ID); err != nil {
+	if err := fixtureExec(ctx, db, "UPDATE imports SET status = 'running', started_at = ?, finished_at = NULL WHERE tenant_id = ? AND id = ?", long, tenantOf(ctx), stuck.ID); err != nil {
 		t.Fatal(err)
 	}
 	for i, want := range []int{1, 0} { // the second pass finds nothing left
@@ -111,7 +111,7 @@ func TestOneImportAtATime(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The first one's worker has claimed the community.
-	if err := fixtureExec(ctx, db, "UPDATE imports SET status = 'running', started_at = ? WHERE tenant_id = 't-1' AND id = ?", time.Now(), first.ID); err != nil {
+	if err := fixtureExec(ctx, db, "UPDATE imports SET status = 'running', started_at = ? WHERE tenant_id = ? AND id = ?", time.Now(), tenantOf(ctx), first.ID); err != nil {
 		t.Fatal(err)
 	}
 	var later *queue.LaterError

@@ -295,7 +295,8 @@ func TestSameNameResidentsByID(t *testing.T) {
 		year int
 	}{{"00000000-0000-7000-8000-000000000002", 1980}, {"00000000-0000-7000-8000-000000000001", 1970}} {
 		if err := fixtureExec(ctx, db, `INSERT INTO residents (id, tenant_id, household_id, grid_id, name, phone, phone_rev, birth_year, sex, tags, created_at, updated_at)
-			VALUES (?, 't-1', ?, 'g-1', '张伟', '', '', ?, '', '[]', ?, ?)`, r.id, h.ID, r.year, now, now); err != nil {
+			VALUES (?, ?, ?, (SELECT grid_id FROM households WHERE tenant_id = ? AND id = ?), '张伟', '', '', ?, '', '[]', ?, ?)`,
+			r.id, tenantOf(ctx), h.ID, tenantOf(ctx), h.ID, r.year, now, now); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -6,29 +6,20 @@ import (
 	"testing"
 
 	"github.com/wanjia/wanjia/pkg/audit"
-	"github.com/wanjia/wanjia/pkg/authz"
 	"github.com/wanjia/wanjia/pkg/errs"
 	"github.com/wanjia/wanjia/pkg/pii"
 	"github.com/wanjia/wanjia/pkg/roster"
 	"github.com/wanjia/wanjia/pkg/store/storetest"
-	"github.com/wanjia/wanjia/pkg/tenancy"
 )
-
-// asGridWorker is ctx acting as a grid worker of grid g1 only.
-func asGridWorker(ctx context.Context) context.Context {
-	s, _ := tenancy.From(ctx)
-	s.Grids = []string{"g1"}
-	ctx = tenancy.With(ctx, s)
-	return authz.WithCaller(ctx, authz.Caller{UserID: "u-3", Username: "grid1", Role: authz.RoleGridWorker})
-}
 
 // TestConflictsOutsideGridsNameNothing: a 409 tells a grid worker that a
 // record conflicts, and names it (existing_id) only when it lies in the
 // worker's grids; staff are always told which one.
 func TestConflictsOutsideGridsNameNothing(t *testing.T) {
 	db := storetest.New(t)
-	staff := community(t, db)
-	worker := asGridWorker(staff)
+	d := district(t, db)
+	staff := d.As(t, "bench.staff", "bench")
+	worker := d.As(t, "bench.grid1", "bench") // grid g1 only
 	s := &roster.Service{DB: db}
 
 	idNumber := "45030519500101002"
@@ -99,9 +90,9 @@ func TestConflictsOutsideGridsNameNothing(t *testing.T) {
 // an official's searches leave a trace as staff's do.
 func TestReadsAreAudited(t *testing.T) {
 	db := storetest.New(t)
-	staff := community(t, db)
-	official := authz.WithCaller(staff, authz.Caller{UserID: "u-2", Username: "official", Role: authz.RoleSubdistrictOfficial})
-	official = audit.WithActor(official, audit.Actor{UserID: "u-2", Username: "official", Role: authz.RoleSubdistrictOfficial, Org: "bench", OrgPath: "/bench/"})
+	d := district(t, db)
+	staff := d.As(t, "bench.staff", "bench")
+	official := d.As(t, "sub.official", "bench")
 	s := &roster.Service{DB: db}
 	h, err := s.CreateHousehold(staff, roster.HouseholdInput{Grid: "g1", Address: "七星路1号", Phone: "13900002222"})
 	if err != nil {
@@ -120,7 +111,7 @@ func TestReadsAreAudited(t *testing.T) {
 	if _, _, err := s.ListHouseholds(staff, roster.Filter{Limit: 10}); err != nil {
 		t.Fatal(err)
 	}
-	entries, _, err := audit.List(storetest.Unguarded(context.Background()), db, audit.Filter{OrgPath: "/bench/", Action: audit.ActionView, Limit: 50})
+	entries, _, err := audit.List(storetest.Unguarded(context.Background()), db, audit.Filter{OrgPath: d.Org(t, "bench").Path, Action: audit.ActionView, Limit: 50})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,15 +123,15 @@ func TestReadsAreAudited(t *testing.T) {
 		}
 		return nil
 	}
-	if e := find("official", "residents", "list"); e == nil {
+	if e := find("sub.official", "residents", "list"); e == nil {
 		t.Errorf("the official's masked search is not audited: %+v", entries)
 	} else if ids, _ := e.Details["ids"].([]any); len(ids) != 1 || ids[0] != r.ID || e.Details["q"] != "赵" || e.Details["masked"] != true {
 		t.Errorf("the official's search entry: %+v", e.Details)
 	}
-	if e := find("official", "resident", r.ID); e == nil || e.Details["masked"] != true {
+	if e := find("sub.official", "resident", r.ID); e == nil || e.Details["masked"] != true {
 		t.Errorf("the official's masked read of one resident: %+v", e)
 	}
-	if e := find("bench", "households", "list"); e == nil {
+	if e := find("bench.staff", "households", "list"); e == nil {
 		t.Error("staff's household list is not audited")
 	} else if ids, _ := e.Details["ids"].([]any); len(ids) != 1 || ids[0] != h.ID || e.Details["masked"] != false {
 		t.Errorf("staff's household list entry: %+v", e.Details)

@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/wanjia/wanjia/pkg/authz"
 	"github.com/wanjia/wanjia/pkg/errs"
 	"github.com/wanjia/wanjia/pkg/pii"
 	"github.com/wanjia/wanjia/pkg/roster"
@@ -15,8 +14,9 @@ import (
 // number for the roles that see ID numbers; tag is one whole tag.
 func TestSearchResidents(t *testing.T) {
 	db := storetest.New(t)
-	staff := community(t, db)
-	official := authz.WithCaller(staff, authz.Caller{UserID: "u-2", Username: "official", Role: authz.RoleSubdistrictOfficial})
+	d := district(t, db)
+	staff := d.As(t, "bench.staff", "bench")
+	official := d.As(t, "sub.official", "bench")
 	s := &roster.Service{DB: db}
 	home, err := s.CreateHousehold(staff, roster.HouseholdInput{Grid: "g1", Address: "七星路1号"})
 	if err != nil {

@@ -15,8 +15,8 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/wanjia/wanjia/pkg/pii"
 	"github.com/wanjia/wanjia/pkg/orgs/orgstest"
+	"github.com/wanjia/wanjia/pkg/pii"
 	"github.com/wanjia/wanjia/pkg/roster"
 	"github.com/wanjia/wanjia/pkg/store"
 	"github.com/wanjia/wanjia/pkg/store/storetest"

@@ -29,8 +29,15 @@ const demoPassword = "demo-pass-123"
 func newApp(t *testing.T, change func(*config.Config)) *app.App {
 	t.Helper()
 	dbURL, dir := storetest.Fresh(t)
+	return newAppWithDB(t, dbURL, dir, change)
+}
+
+// newAppWithDB is newApp on a database the caller made (storetest.Fresh
+// or FreshAdmin): the same configuration, with the given URL and data dir.
+func newAppWithDB(tb testing.TB, dbURL, dir string, change func(*config.Config)) *app.App {
+	tb.Helper()
 	cfg := &config.Config{
-		Addr: "127.0.0.1:0", DataDir: dir, DatabaseURL: dbURL, RedisURL: queuetest.URL(t),
+		Addr: "127.0.0.1:0", DataDir: dir, DatabaseURL: dbURL, RedisURL: queuetest.URL(tb),
 		BaseURL: "http://localhost:8080", SMSProvider: "log", LogLevel: "info",
 		AdminPassword: "admin-pass-123", DemoPassword: demoPassword,
 		SecretKey:       "wanjia-test-secret-key-0123456789abcdef",
@@ -40,13 +47,13 @@ func newApp(t *testing.T, change func(*config.Config)) *app.App {
 		change(cfg)
 	}
 	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	a, err := app.Open(context.Background(), cfg, app.All, slog.New(slog.DiscardHandler))
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() { _ = a.Close() })
+	tb.Cleanup(func() { _ = a.Close() })
 	return a
 }
 
@@ -84,6 +91,7 @@ func login(t *testing.T, h http.Handler, username, password string) string {
 }
 
 func TestReadinessFollowsRedis(t *testing.T) {
+	t.Parallel()
 	m := miniredis.RunT(t)
 	a := newApp(t, func(c *config.Config) { c.RedisURL = "redis://" + m.Addr() })
 
@@ -135,6 +143,7 @@ func TestReadinessFollowsRedis(t *testing.T) {
 }
 
 func TestGracefulShutdownFinishesInFlightRequest(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, nil)
 	started := make(chan struct{})
 	a.Engine.GET("/test/slow", func(c *gin.Context) {
@@ -188,6 +197,7 @@ func TestGracefulShutdownFinishesInFlightRequest(t *testing.T) {
 }
 
 func TestMetricsExposeHTTPQueuesAndRuntime(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, nil)
 	do(t, a.Engine, http.MethodGet, "/healthz", "", nil)
 	do(t, a.Engine, http.MethodGet, "/no/such/route", "", nil)
@@ -214,6 +224,7 @@ func TestMetricsExposeHTTPQueuesAndRuntime(t *testing.T) {
 // WANJIA_DEMO_PASSWORD changed between starts take effect; the old ones
 // stop working.
 func TestPasswordsFromEnvironmentApply(t *testing.T) {
+	t.Parallel()
 	var cfg config.Config
 	first := newApp(t, func(c *config.Config) { cfg = *c })
 	if err := first.ApplyDemo(t.Context()); err != nil {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -24,8 +23,6 @@ import (
 
 	"github.com/wanjia/wanjia/pkg/app"
 	"github.com/wanjia/wanjia/pkg/authz"
-	"github.com/wanjia/wanjia/pkg/config"
-	"github.com/wanjia/wanjia/pkg/queue/queuetest"
 	"github.com/wanjia/wanjia/pkg/roster"
 	"github.com/wanjia/wanjia/pkg/store"
 	"github.com/wanjia/wanjia/pkg/store/storetest"
@@ -137,31 +134,6 @@ func BenchmarkRequestCost(b *testing.B) {
 			})
 		}
 	}
-}
-
-// newAppWithDB is newApp on a database the caller made (storetest.Fresh
-// or FreshAdmin): the same configuration, with the given URL and data dir.
-func newAppWithDB(tb testing.TB, dbURL, dir string, change func(*config.Config)) *app.App {
-	tb.Helper()
-	cfg := &config.Config{
-		Addr: "127.0.0.1:0", DataDir: dir, DatabaseURL: dbURL, RedisURL: queuetest.URL(tb),
-		BaseURL: "http://localhost:8080", SMSProvider: "log", LogLevel: "info",
-		AdminPassword: "admin-pass-123", DemoPassword: demoPassword,
-		SecretKey:       "wanjia-test-secret-key-0123456789abcdef",
-		ShutdownTimeout: 5 * time.Second, Out: io.Discard,
-	}
-	if change != nil {
-		change(cfg)
-	}
-	if err := cfg.Validate(); err != nil {
-		tb.Fatal(err)
-	}
-	a, err := app.Open(context.Background(), cfg, app.All, slog.New(slog.DiscardHandler))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = a.Close() })
-	return a
 }
 
 // runApp runs all of a's parts on a real listener until the benchmark

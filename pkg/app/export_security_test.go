@@ -54,6 +54,7 @@ func exportCells(t *testing.T, h http.Handler, token, file string) [][]string {
 // number; a community admin gets whole ID numbers only by asking
 // (?id_numbers=full), which is audited, and nobody else may ask.
 func TestExportsAreMasked(t *testing.T) {
+	t.Parallel()
 	a := demoApp(t)
 	h := a.Engine
 	staff := login(t, h, "yucai.staff", demoPassword)
@@ -195,6 +196,7 @@ func uploadIn(t *testing.T, h http.Handler, token, lang string, data []byte) *ht
 // header, on the import's status when they come after the first data row
 // (the upload reads no further).
 func TestUploadSpacesBomb(t *testing.T) {
+	t.Parallel()
 	a := demoApp(t)
 	h := a.Engine
 	staff := login(t, h, "yucai.staff", demoPassword)

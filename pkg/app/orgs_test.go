@@ -28,6 +28,7 @@ func decode[T any](t *testing.T, b []byte) T {
 // TestOrganisationsEndToEnd drives the tree from the platform admin down
 // to a grid worker, through the HTTP API only.
 func TestOrganisationsEndToEnd(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, nil)
 	h := a.Engine
 	admin := login(t, h, "admin", "admin-pass-123")
@@ -166,6 +167,7 @@ func TestOrganisationsEndToEnd(t *testing.T) {
 // TestFailedChangeLeavesNoAuditEntry: the entry is in the change's
 // transaction, so a refused change leaves neither.
 func TestFailedChangeLeavesNoAuditEntry(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, nil)
 	if err := a.ApplyDemo(t.Context()); err != nil {
 		t.Fatal(err)
@@ -196,6 +198,7 @@ func TestFailedChangeLeavesNoAuditEntry(t *testing.T) {
 // database and Redis; a member added on one can act on the other within a
 // second, without a restart.
 func TestMembershipChangeReachesOtherInstances(t *testing.T) {
+	t.Parallel()
 	m := miniredis.RunT(t)
 	a := newApp(t, func(c *config.Config) { c.RedisURL = "redis://" + m.Addr() })
 	if err := a.ApplyDemo(t.Context()); err != nil {
@@ -254,6 +257,7 @@ type errorBody struct {
 // reach resident data through a membership; and no one grants a role to
 // themselves.
 func TestNobodyGrantsThemselves(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, nil)
 	if err := a.ApplyDemo(t.Context()); err != nil {
 		t.Fatal(err)
@@ -323,6 +327,7 @@ func myInvitations(t *testing.T, h http.Handler, token string) []invitationItem 
 // an existing username from an unknown one; it invites, and the user joins
 // only by accepting.
 func TestMembershipAcrossCommunitiesNeedsConsent(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, nil)
 	if err := a.ApplyDemo(t.Context()); err != nil {
 		t.Fatal(err)
@@ -479,6 +484,7 @@ func TestMembershipAcrossCommunitiesNeedsConsent(t *testing.T) {
 // records answers 404 in the error shape on a sub-district or district,
 // for whoever calls (never a 500), and keeps working on a community.
 func TestCommunityRoutesOnSubdistrict(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, nil)
 	if err := a.ApplyDemo(t.Context()); err != nil {
 		t.Fatal(err)
@@ -518,6 +524,7 @@ func TestCommunityRoutesOnSubdistrict(t *testing.T) {
 
 // TestOversizedOrgSlug: a slug past authz.MaxSlugLen is a plain 404.
 func TestOversizedOrgSlug(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, nil)
 	token := login(t, a.Engine, "admin", "admin-pass-123")
 	for _, slug := range []string{strings.Repeat("a", authz.MaxSlugLen+1), strings.Repeat("q", 500<<10)} {

@@ -84,6 +84,7 @@ func (p *proxy) restart() { p.start(p.addr) }
 // API calls answer 503 in the error shape, quickly; when it is back, both
 // recover without a restart.
 func TestDatabaseOutage(t *testing.T) {
+	t.Parallel()
 	if os.Getenv(storetest.EnvURL) == "" {
 		t.Skip("an outage of PostgreSQL; set " + storetest.EnvURL)
 	}

@@ -63,152 +63,183 @@ type page struct {
 }
 
 func TestRosterEndToEnd(t *testing.T) {
+	t.Parallel()
 	a := demoApp(t)
 	h := a.Engine
 	staff := login(t, h, "yucai.staff", demoPassword)
 	official := login(t, h, "qixing.official", demoPassword)
 	grid := login(t, h, "yucai.grid1", demoPassword)
 
-	// The demo roster is there: about 2,100 households in Yucai.
-	all := decode[page](t, do(t, h, http.MethodGet, "/api/v1/orgs/yucai/households?limit=500", staff, nil).Body.Bytes())
-	if len(all.Items) != 500 || all.NextCursor == "" {
-		t.Fatalf("demo households page: %d items, cursor %q", len(all.Items), all.NextCursor)
-	}
-
-	rec := do(t, h, http.MethodPost, "/api/v1/orgs/yucai/buildings", staff, map[string]any{"grid": "yucai-g2", "name": "新楼", "address": "育才路200号"})
-	if rec.Code != 201 {
-		t.Fatalf("building: %d %s", rec.Code, rec.Body)
-	}
-	building := decode[idView](t, rec.Body.Bytes())
-	rec = do(t, h, http.MethodPost, "/api/v1/orgs/yucai/households", staff, map[string]any{
-		"grid": "yucai-g2", "building_id": building.ID, "unit": "1单元", "room": "301", "phone": "+86 138-0013-8000", "tags": []string{"独居"}})
-	if rec.Code != 201 {
-		t.Fatalf("household: %d %s", rec.Code, rec.Body)
-	}
-	home := decode[idView](t, rec.Body.Bytes())
-	if home.Phone != "13800138000" || len(home.Tags) != 1 || home.Tags[0] != "lives_alone" {
-		t.Fatalf("household normalised: %+v", home)
-	}
-	// The same door again is a duplicate, named.
-	rec = do(t, h, http.MethodPost, "/api/v1/orgs/yucai/households", staff, map[string]any{"grid": "yucai-g2", "building_id": building.ID, "unit": "1", "room": "301室"})
-	if rec.Code != 409 || !strings.Contains(rec.Body.String(), home.ID) {
-		t.Fatalf("duplicate household: %d %s", rec.Code, rec.Body)
-	}
-
-	id := validID("450305", "19450601", "002")
-	rec = do(t, h, http.MethodPost, "/api/v1/orgs/yucai/residents", staff, map[string]any{
-		"household_id": home.ID, "name": "王秀英", "phone": "13800138000", "id_number": id, "tags": []string{"elderly"}})
-	if rec.Code != 201 {
-		t.Fatalf("resident: %d %s", rec.Code, rec.Body)
-	}
-	res := decode[map[string]any](t, rec.Body.Bytes())
-	if res["birth_year"] != float64(1945) || res["sex"] != "female" || res["id_number"] != id {
-		t.Fatalf("resident derived from ID: %v", res)
-	}
-	resID := res["id"].(string)
-
-	dups := []map[string]any{
-		{"household_id": home.ID, "name": "另一人", "id_number": id},
-		{"household_id": home.ID, "name": "王秀英", "phone": "138 0013 8000"},
-	}
-	for _, d := range dups {
-		rec := do(t, h, http.MethodPost, "/api/v1/orgs/yucai/residents", staff, d)
-		if rec.Code != 409 || !strings.Contains(rec.Body.String(), `"existing_id":"`+resID+`"`) {
-			t.Fatalf("duplicate %v: %d %s", d, rec.Code, rec.Body)
+	var (
+		building, home idView
+		id, resID      string
+	)
+	if !t.Run("the demo roster is there", func(t *testing.T) {
+		// The demo roster is there: about 2,100 households in Yucai.
+		all := decode[page](t, do(t, h, http.MethodGet, "/api/v1/orgs/yucai/households?limit=500", staff, nil).Body.Bytes())
+		if len(all.Items) != 500 || all.NextCursor == "" {
+			t.Fatalf("demo households page: %d items, cursor %q", len(all.Items), all.NextCursor)
 		}
+	}) {
+		return
 	}
-
-	bad := []struct {
-		body  map[string]any
-		field string
-	}{
-		{map[string]any{"household_id": home.ID, "name": "甲", "phone": "12345"}, "phone"},
-		{map[string]any{"household_id": home.ID, "name": "甲", "id_number": id[:17] + map[bool]string{true: "1", false: "0"}[id[17] == '0']}, "id_number"},
-		{map[string]any{"household_id": home.ID, "name": "甲", "birth_year": 1700}, "birth_year"},
-		{map[string]any{"household_id": home.ID, "name": "甲", "sex": "x"}, "sex"},
-		{map[string]any{"household_id": "nope", "name": "甲"}, "household_id"},
-		{map[string]any{"household_id": home.ID, "name": ""}, "name"},
-	}
-	for _, b := range bad {
-		rec := do(t, h, http.MethodPost, "/api/v1/orgs/yucai/residents", staff, b.body)
-		if rec.Code != 422 || !strings.Contains(rec.Body.String(), `"field":"`+b.field+`"`) {
-			t.Fatalf("bad %v: %d %s", b.body, rec.Code, rec.Body)
+	if !t.Run("a building and a household", func(t *testing.T) {
+		rec := do(t, h, http.MethodPost, "/api/v1/orgs/yucai/buildings", staff, map[string]any{"grid": "yucai-g2", "name": "新楼", "address": "育才路200号"})
+		if rec.Code != 201 {
+			t.Fatalf("building: %d %s", rec.Code, rec.Body)
 		}
-	}
-	for _, b := range []map[string]any{{"grid": "nowhere", "address": "x"}, {"grid": "yucai-g1", "building_id": "nope"}, {"grid": "yucai-g1"}} {
-		if rec := do(t, h, http.MethodPost, "/api/v1/orgs/yucai/households", staff, b); rec.Code != 422 {
-			t.Fatalf("bad household %v: %d %s", b, rec.Code, rec.Body)
+		building = decode[idView](t, rec.Body.Bytes())
+		rec = do(t, h, http.MethodPost, "/api/v1/orgs/yucai/households", staff, map[string]any{
+			"grid": "yucai-g2", "building_id": building.ID, "unit": "1单元", "room": "301", "phone": "+86 138-0013-8000", "tags": []string{"独居"}})
+		if rec.Code != 201 {
+			t.Fatalf("household: %d %s", rec.Code, rec.Body)
 		}
-	}
-
-	// Search: phone ending, name start, tag.
-	for _, q := range []string{"q=8000", "q=" + "王秀", "tag=elderly&q=王秀英"} {
-		got := decode[page](t, do(t, h, http.MethodGet, "/api/v1/orgs/yucai/residents?"+q, staff, nil).Body.Bytes())
-		found := false
-		for _, it := range got.Items {
-			found = found || it.ID == resID
+		home = decode[idView](t, rec.Body.Bytes())
+		if home.Phone != "13800138000" || len(home.Tags) != 1 || home.Tags[0] != "lives_alone" {
+			t.Fatalf("household normalised: %+v", home)
 		}
-		if !found {
-			t.Errorf("search %s did not find the resident (%d items)", q, len(got.Items))
+		// The same door again is a duplicate, named.
+		rec = do(t, h, http.MethodPost, "/api/v1/orgs/yucai/households", staff, map[string]any{"grid": "yucai-g2", "building_id": building.ID, "unit": "1", "room": "301室"})
+		if rec.Code != 409 || !strings.Contains(rec.Body.String(), home.ID) {
+			t.Fatalf("duplicate household: %d %s", rec.Code, rec.Body)
 		}
+	}) {
+		return
 	}
-
-	// Masking: lists mask ID numbers; one record shows it to staff (audited);
-	// the official sees masked phone and ID.
-	list := decode[page](t, do(t, h, http.MethodGet, "/api/v1/orgs/yucai/residents?household_id="+home.ID, staff, nil).Body.Bytes())
-	if len(list.Items) != 1 || list.Items[0].IDNumber != "4503**********"+id[14:] || list.Items[0].Phone != "13800138000" {
-		t.Fatalf("staff list: %+v", list.Items)
-	}
-	one := decode[idView](t, do(t, h, http.MethodGet, "/api/v1/orgs/yucai/residents/"+resID, staff, nil).Body.Bytes())
-	if one.IDNumber != id {
-		t.Fatalf("staff record: %+v", one)
-	}
-	off := decode[idView](t, do(t, h, http.MethodGet, "/api/v1/orgs/yucai/residents/"+resID, official, nil).Body.Bytes())
-	if off.Phone != "138****8000" || off.IDNumber != "4503**********"+id[14:] {
-		t.Fatalf("official record: %+v", off)
-	}
-	if rec := do(t, h, http.MethodPost, "/api/v1/orgs/yucai/residents", official, map[string]any{"household_id": home.ID, "name": "x"}); rec.Code != 403 {
-		t.Fatalf("official writing: %d", rec.Code)
-	}
-	admin := login(t, h, "yucai.admin", demoPassword)
-	a.Reads.Flush(t.Context()) // reads are audited in batches
-	auditBody := do(t, h, http.MethodGet, "/api/v1/orgs/yucai/audit?action=view&limit=50", admin, nil).Body.String()
-	if !strings.Contains(auditBody, resID) {
-		t.Fatalf("the unmasked read is not audited: %s", auditBody)
-	}
-
-	// Grid workers see their grid only; another grid's record is 404.
-	mine := decode[page](t, do(t, h, http.MethodGet, "/api/v1/orgs/yucai/households?limit=500", grid, nil).Body.Bytes())
-	if len(mine.Items) == 0 {
-		t.Fatal("grid worker sees no households")
-	}
-	for _, it := range mine.Items {
-		if it.Grid != "yucai-g1" {
-			t.Fatalf("grid worker sees %s", it.Grid)
+	if !t.Run("a resident, derived from its ID number", func(t *testing.T) {
+		id = validID("450305", "19450601", "002")
+		rec := do(t, h, http.MethodPost, "/api/v1/orgs/yucai/residents", staff, map[string]any{
+			"household_id": home.ID, "name": "王秀英", "phone": "13800138000", "id_number": id, "tags": []string{"elderly"}})
+		if rec.Code != 201 {
+			t.Fatalf("resident: %d %s", rec.Code, rec.Body)
 		}
-	}
-	for _, m := range []string{http.MethodGet, http.MethodPatch, http.MethodDelete} {
-		if rec := do(t, h, m, "/api/v1/orgs/yucai/households/"+home.ID, grid, map[string]any{"notes": "x"}); rec.Code != 404 {
-			t.Fatalf("grid worker %s on another grid's household: %d", m, rec.Code)
+		res := decode[map[string]any](t, rec.Body.Bytes())
+		if res["birth_year"] != float64(1945) || res["sex"] != "female" || res["id_number"] != id {
+			t.Fatalf("resident derived from ID: %v", res)
 		}
-		if rec := do(t, h, m, "/api/v1/orgs/yucai/residents/"+resID, grid, map[string]any{"name": "x"}); rec.Code != 404 {
-			t.Fatalf("grid worker %s on another grid's resident: %d", m, rec.Code)
+		resID = res["id"].(string)
+	}) {
+		return
+	}
+	if !t.Run("duplicates are named", func(t *testing.T) {
+		dups := []map[string]any{
+			{"household_id": home.ID, "name": "另一人", "id_number": id},
+			{"household_id": home.ID, "name": "王秀英", "phone": "138 0013 8000"},
 		}
+		for _, d := range dups {
+			rec := do(t, h, http.MethodPost, "/api/v1/orgs/yucai/residents", staff, d)
+			if rec.Code != 409 || !strings.Contains(rec.Body.String(), `"existing_id":"`+resID+`"`) {
+				t.Fatalf("duplicate %v: %d %s", d, rec.Code, rec.Body)
+			}
+		}
+	}) {
+		return
 	}
-	if rec := do(t, h, http.MethodGet, "/api/v1/orgs/yucai/exports/residents.csv", grid, nil); rec.Code != 403 {
-		t.Fatalf("grid worker export: %d", rec.Code)
+	if !t.Run("bad input is a 422 on its field", func(t *testing.T) {
+		bad := []struct {
+			body  map[string]any
+			field string
+		}{
+			{map[string]any{"household_id": home.ID, "name": "甲", "phone": "12345"}, "phone"},
+			{map[string]any{"household_id": home.ID, "name": "甲", "id_number": id[:17] + map[bool]string{true: "1", false: "0"}[id[17] == '0']}, "id_number"},
+			{map[string]any{"household_id": home.ID, "name": "甲", "birth_year": 1700}, "birth_year"},
+			{map[string]any{"household_id": home.ID, "name": "甲", "sex": "x"}, "sex"},
+			{map[string]any{"household_id": "nope", "name": "甲"}, "household_id"},
+			{map[string]any{"household_id": home.ID, "name": ""}, "name"},
+		}
+		for _, b := range bad {
+			rec := do(t, h, http.MethodPost, "/api/v1/orgs/yucai/residents", staff, b.body)
+			if rec.Code != 422 || !strings.Contains(rec.Body.String(), `"field":"`+b.field+`"`) {
+				t.Fatalf("bad %v: %d %s", b.body, rec.Code, rec.Body)
+			}
+		}
+		for _, b := range []map[string]any{{"grid": "nowhere", "address": "x"}, {"grid": "yucai-g1", "building_id": "nope"}, {"grid": "yucai-g1"}} {
+			if rec := do(t, h, http.MethodPost, "/api/v1/orgs/yucai/households", staff, b); rec.Code != 422 {
+				t.Fatalf("bad household %v: %d %s", b, rec.Code, rec.Body)
+			}
+		}
+	}) {
+		return
 	}
-
-	// Patch and delete.
-	if rec := do(t, h, http.MethodPatch, "/api/v1/orgs/yucai/residents/"+resID, staff, map[string]any{"tags": []string{"elderly", "chronic_illness"}}); rec.Code != 200 {
-		t.Fatalf("patch: %d %s", rec.Code, rec.Body)
+	if !t.Run("search by phone ending, name start, tag", func(t *testing.T) {
+		// Search: phone ending, name start, tag.
+		for _, q := range []string{"q=8000", "q=" + "王秀", "tag=elderly&q=王秀英"} {
+			got := decode[page](t, do(t, h, http.MethodGet, "/api/v1/orgs/yucai/residents?"+q, staff, nil).Body.Bytes())
+			found := false
+			for _, it := range got.Items {
+				found = found || it.ID == resID
+			}
+			if !found {
+				t.Errorf("search %s did not find the resident (%d items)", q, len(got.Items))
+			}
+		}
+	}) {
+		return
 	}
-	if rec := do(t, h, http.MethodDelete, "/api/v1/orgs/yucai/households/"+home.ID, staff, nil); rec.Code != 204 {
-		t.Fatalf("delete: %d %s", rec.Code, rec.Body)
+	if !t.Run("masking and the audit of reads", func(t *testing.T) {
+		// Masking: lists mask ID numbers; one record shows it to staff (audited);
+		// the official sees masked phone and ID.
+		list := decode[page](t, do(t, h, http.MethodGet, "/api/v1/orgs/yucai/residents?household_id="+home.ID, staff, nil).Body.Bytes())
+		if len(list.Items) != 1 || list.Items[0].IDNumber != "4503**********"+id[14:] || list.Items[0].Phone != "13800138000" {
+			t.Fatalf("staff list: %+v", list.Items)
+		}
+		one := decode[idView](t, do(t, h, http.MethodGet, "/api/v1/orgs/yucai/residents/"+resID, staff, nil).Body.Bytes())
+		if one.IDNumber != id {
+			t.Fatalf("staff record: %+v", one)
+		}
+		off := decode[idView](t, do(t, h, http.MethodGet, "/api/v1/orgs/yucai/residents/"+resID, official, nil).Body.Bytes())
+		if off.Phone != "138****8000" || off.IDNumber != "4503**********"+id[14:] {
+			t.Fatalf("official record: %+v", off)
+		}
+		if rec := do(t, h, http.MethodPost, "/api/v1/orgs/yucai/residents", official, map[string]any{"household_id": home.ID, "name": "x"}); rec.Code != 403 {
+			t.Fatalf("official writing: %d", rec.Code)
+		}
+		admin := login(t, h, "yucai.admin", demoPassword)
+		a.Reads.Flush(t.Context()) // reads are audited in batches
+		auditBody := do(t, h, http.MethodGet, "/api/v1/orgs/yucai/audit?action=view&limit=50", admin, nil).Body.String()
+		if !strings.Contains(auditBody, resID) {
+			t.Fatalf("the unmasked read is not audited: %s", auditBody)
+		}
+	}) {
+		return
 	}
-	if rec := do(t, h, http.MethodGet, "/api/v1/orgs/yucai/residents/"+resID, staff, nil); rec.Code != 404 {
-		t.Fatalf("resident of a deleted household: %d", rec.Code)
+	if !t.Run("grid workers see their grid only", func(t *testing.T) {
+		// Grid workers see their grid only; another grid's record is 404.
+		mine := decode[page](t, do(t, h, http.MethodGet, "/api/v1/orgs/yucai/households?limit=500", grid, nil).Body.Bytes())
+		if len(mine.Items) == 0 {
+			t.Fatal("grid worker sees no households")
+		}
+		for _, it := range mine.Items {
+			if it.Grid != "yucai-g1" {
+				t.Fatalf("grid worker sees %s", it.Grid)
+			}
+		}
+		for _, m := range []string{http.MethodGet, http.MethodPatch, http.MethodDelete} {
+			if rec := do(t, h, m, "/api/v1/orgs/yucai/households/"+home.ID, grid, map[string]any{"notes": "x"}); rec.Code != 404 {
+				t.Fatalf("grid worker %s on another grid's household: %d", m, rec.Code)
+			}
+			if rec := do(t, h, m, "/api/v1/orgs/yucai/residents/"+resID, grid, map[string]any{"name": "x"}); rec.Code != 404 {
+				t.Fatalf("grid worker %s on another grid's resident: %d", m, rec.Code)
+			}
+		}
+		if rec := do(t, h, http.MethodGet, "/api/v1/orgs/yucai/exports/residents.csv", grid, nil); rec.Code != 403 {
+			t.Fatalf("grid worker export: %d", rec.Code)
+		}
+	}) {
+		return
 	}
+	t.Run("patch and delete", func(t *testing.T) {
+		// Patch and delete.
+		if rec := do(t, h, http.MethodPatch, "/api/v1/orgs/yucai/residents/"+resID, staff, map[string]any{"tags": []string{"elderly", "chronic_illness"}}); rec.Code != 200 {
+			t.Fatalf("patch: %d %s", rec.Code, rec.Body)
+		}
+		if rec := do(t, h, http.MethodDelete, "/api/v1/orgs/yucai/households/"+home.ID, staff, nil); rec.Code != 204 {
+			t.Fatalf("delete: %d %s", rec.Code, rec.Body)
+		}
+		if rec := do(t, h, http.MethodGet, "/api/v1/orgs/yucai/residents/"+resID, staff, nil); rec.Code != 404 {
+			t.Fatalf("resident of a deleted household: %d", rec.Code)
+		}
+	})
 }
 
 func upload(t *testing.T, h http.Handler, token, kind, name string, data []byte) *httptest.ResponseRecorder {
@@ -256,6 +287,7 @@ func waitImport(t *testing.T, h http.Handler, token, id string) importView {
 }
 
 func TestImportResidents(t *testing.T) {
+	t.Parallel()
 	a := demoApp(t)
 	h := a.Engine
 	staff := login(t, h, "yucai.staff", demoPassword)
@@ -352,6 +384,7 @@ func TestImportResidents(t *testing.T) {
 // 503 that would make the client upload it twice; once Redis is back the
 // reconciler queues it.
 func TestUploadDuringRedisOutage(t *testing.T) {
+	t.Parallel()
 	m := miniredis.RunT(t)
 	a := newApp(t, func(c *config.Config) { c.RedisURL = "redis://" + m.Addr() })
 	if err := a.ApplyDemo(t.Context()); err != nil {

@@ -19,6 +19,7 @@ var ginParam = regexp.MustCompile(`:([A-Za-z_]+)`)
 // TestOpenAPICoversEveryRoute fails when a registered route is missing
 // from the OpenAPI document, or a documented one is not registered.
 func TestOpenAPICoversEveryRoute(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, nil)
 	registered := map[string]bool{}
 	for _, r := range a.Engine.Routes() {
@@ -68,6 +69,7 @@ func fill(path, org string) string {
 // token (401), and with the token of another community's admin and staff
 // (403 or 404, never a body with data).
 func TestRouteWalker(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, nil)
 	if err := a.ApplyDemo(t.Context()); err != nil {
 		t.Fatal(err)
@@ -148,6 +150,7 @@ func TestRouteWalker(t *testing.T) {
 // TestUnguardedRouteIsDenied: a route added to the org group without a
 // permission cannot be reached, even by the community's own admin.
 func TestUnguardedRouteIsDenied(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, nil)
 	if err := a.ApplyDemo(t.Context()); err != nil {
 		t.Fatal(err)

@@ -28,6 +28,7 @@ var fileParams = map[string]string{"/imports/:id/:file": "rejected.csv", "/expor
 // role that row security binds, so a lookup that loses its tenant scope
 // fails here twice over.
 func TestRouteWalkerWithRealRecords(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, nil)
 	if err := a.ApplyDemo(t.Context()); err != nil {
 		t.Fatal(err)

@@ -35,16 +35,7 @@ func New(db *store.DB) *Frame { return &Frame{DB: db} }
 // Run runs fn in a read-write transaction of the tenant in ctx, with the
 // tenant's grids, and returns what fn returns.
 func Run[T any](ctx context.Context, f *Frame, fn func(ctx context.Context, tx *store.TenantTx, g *Grids) (T, error)) (T, error) {
-	var out T
-	err := f.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
-		g, err := f.Grids(ctx, tx)
-		if err != nil {
-			return err
-		}
-		out, err = fn(ctx, tx, g)
-		return err
-	})
-	return out, err
+	return in(ctx, f, f.DB.InTenantTx, fn)
 }
 
 // Do is Run for an operation that returns nothing but its error (a
@@ -59,8 +50,14 @@ func Do(ctx context.Context, f *Frame, fn func(ctx context.Context, tx *store.Te
 // Read is Run in a read-only transaction: lists and records, which on
 // SQLite then do not queue behind writers.
 func Read[T any](ctx context.Context, f *Frame, fn func(ctx context.Context, tx *store.TenantTx, g *Grids) (T, error)) (T, error) {
+	return in(ctx, f, f.DB.InTenantReadTx, fn)
+}
+
+// in runs fn with the grids in a transaction begun by begin.
+func in[T any](ctx context.Context, f *Frame, begin func(context.Context, func(context.Context, *store.TenantTx) error) error,
+	fn func(ctx context.Context, tx *store.TenantTx, g *Grids) (T, error)) (T, error) {
 	var out T
-	err := f.DB.InTenantReadTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
+	err := begin(ctx, func(ctx context.Context, tx *store.TenantTx) error {
 		g, err := f.Grids(ctx, tx)
 		if err != nil {
 			return err

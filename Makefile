@@ -78,3 +78,24 @@ chart-test:
 
 clean:
 	rm -rf bin
+
+# The web console (pkg/console): its vendored htmx and its screenshots.
+HTMX_VERSION ?= 2.0.11
+CONSOLE_STATIC := pkg/console/static
+.PHONY: vendor-htmx screenshots
+
+## vendor-htmx: fetch htmx.org@$(HTMX_VERSION) from the npm registry (npm checks the tarball's
+## integrity) into the console's static files, recording its version and sha256 next to it
+vendor-htmx:
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	(cd "$$tmp" && npm pack --silent --loglevel=error 'htmx.org@$(HTMX_VERSION)' >/dev/null); \
+	tar -xzf "$$tmp/htmx.org-$(HTMX_VERSION).tgz" -C "$$tmp" package/dist/htmx.min.js; \
+	cp "$$tmp/package/dist/htmx.min.js" '$(CONSOLE_STATIC)/htmx.min.js'; \
+	sum=$$(sha256sum '$(CONSOLE_STATIC)/htmx.min.js' | cut -d' ' -f1); \
+	printf 'htmx.org %s\nsha256 %s\n' '$(HTMX_VERSION)' "$$sum" > '$(CONSOLE_STATIC)/htmx.min.js.version'; \
+	echo "vendored htmx.org $(HTMX_VERSION), sha256 $$sum"
+
+## screenshots: PNGs of the console's main pages, desktop and phone, into docs/screenshots
+## (drives Debian's chromium; legible Chinese needs CJK fonts: apt-get install chromium fonts-noto-cjk)
+screenshots:
+	WANJIA_SCREENSHOTS='$(CURDIR)/docs/screenshots' $(GO) test -count=1 -run '^TestScreenshots$$' ./pkg/console/

@@ -23,6 +23,7 @@ import (
 	"github.com/wanjia/wanjia/pkg/authn"
 	"github.com/wanjia/wanjia/pkg/authz"
 	"github.com/wanjia/wanjia/pkg/config"
+	"github.com/wanjia/wanjia/pkg/console"
 	"github.com/wanjia/wanjia/pkg/health"
 	"github.com/wanjia/wanjia/pkg/observe"
 	"github.com/wanjia/wanjia/pkg/orgs"
@@ -66,6 +67,10 @@ type App struct {
 	// OrgRoutes is the /api/v1/orgs/{org} group, where every route needs a
 	// permission.
 	OrgRoutes *authz.OrgRoutes
+	// Console is the web console, an engine of its own beside Engine;
+	// Handler is what the listener serves: the console's paths and the API.
+	Console *console.Console
+	Handler http.Handler
 
 	parts Parts
 }
@@ -148,6 +153,8 @@ func (a *App) wire(ctx context.Context) error {
 		Help: "Audit entries of reads that could not be recorded (queue full or database down).",
 	}, func() float64 { return float64(a.Reads.Dropped()) }))
 	a.Roster = &roster.Service{DB: a.DB, Frame: a.Frame, Queue: a.Queue, Reads: a.Reads, Logger: a.Logger}
+	a.Console = console.New(console.Deps{Logger: a.Logger, BaseURL: a.Config.BaseURL, Secret: secret, DB: a.DB,
+		Authn: a.Authn, Authz: a.Authz, Orgs: a.Orgs, Roster: a.Roster})
 	if a.parts.API {
 		created, reset, generated, err := a.Orgs.EnsurePlatformAdmin(ctx, a.Config.AdminPassword)
 		if err != nil {
@@ -251,7 +258,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 			return errors.New("app: the api part needs a listener")
 		}
 		srv := &http.Server{
-			Handler:           a.Engine,
+			Handler:           a.Handler,
 			ReadHeaderTimeout: 10 * time.Second,
 			IdleTimeout:       120 * time.Second,
 		}

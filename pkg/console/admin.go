@@ -1,0 +1,167 @@
+package console
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/wanjia/wanjia/pkg/audit"
+	"github.com/wanjia/wanjia/pkg/authz"
+	"github.com/wanjia/wanjia/pkg/errs"
+	"github.com/wanjia/wanjia/pkg/orgs"
+	"github.com/wanjia/wanjia/pkg/web"
+)
+
+type membersView struct {
+	*frame
+	Members []orgs.MemberView
+	Grids   []orgs.Grid
+	Roles   []string // the roles the member form offers
+
+	Member     orgs.MemberInput // what the member form holds
+	MemberForm formState
+	Grid       orgs.GridInput
+	GridForm   formState
+	Added      string
+}
+
+// memberRoles are the roles a community admin grants (orgs decides).
+var memberRoles = []string{authz.RoleCommunityStaff, authz.RoleGridWorker, authz.RoleCommunityAdmin}
+
+// members lists the org's people (phones masked by orgs for all but
+// admins) and, in a community, its grids; an admin also gets the forms
+// to add either.
+func (c *Console) members(g *gin.Context) {
+	v, err := c.membersView(g)
+	if err != nil {
+		web.Fail(g, err)
+		return
+	}
+	v.Added = g.Query("added")
+	c.render(g, http.StatusOK, "members", v)
+}
+
+func (c *Console) membersView(g *gin.Context) (membersView, error) {
+	ctx := g.Request.Context()
+	f := c.frameFor(g)
+	v := membersView{frame: f, Roles: memberRoles, Member: orgs.MemberInput{Role: authz.RoleCommunityStaff}}
+	v.Title = "console.members.title"
+	var err error
+	if v.Members, err = c.orgs.ListMembers(ctx, g.Param("org")); err != nil {
+		return v, err
+	}
+	if f.Can("grids", "read") {
+		v.Grids, err = c.orgs.ListGrids(ctx)
+	}
+	return v, err
+}
+
+// addMember creates an account with a role here, through orgs.AddMember,
+// which decides which roles the caller may grant.
+func (c *Console) addMember(g *gin.Context) {
+	in := orgs.MemberInput{Username: g.PostForm("username"), DisplayName: g.PostForm("display_name"), Phone: g.PostForm("phone"),
+		Password: g.PostForm("password"), Role: g.PostForm("role"), Grids: g.PostFormArray("grids")}
+	_, err := c.orgs.AddMember(g.Request.Context(), g.Param("org"), in)
+	if err == nil {
+		g.Redirect(http.StatusSeeOther, c.orgURL(g, "/members?added="+url.QueryEscape(in.Username)))
+		return
+	}
+	e, ok := formError(err)
+	var refused *errs.Error
+	if !ok && errors.As(err, &refused) && refused.Kind == errs.KindForbidden {
+		// Past the route's check, a refusal is about what was asked (a role
+		// this admin may not grant, a grant to oneself): the form says so.
+		e, ok = refused, true
+	}
+	if !ok {
+		web.Fail(g, err)
+		return
+	}
+	v, verr := c.membersView(g)
+	if verr != nil {
+		web.Fail(g, verr)
+		return
+	}
+	in.Password = "" // never sent back
+	v.Member, v.MemberForm = in, newFormState(v.Lang, e)
+	c.render(g, web.Status(e.Kind), "members", v)
+}
+
+// addGrid adds a grid to the community through orgs.CreateGrid.
+func (c *Console) addGrid(g *gin.Context) {
+	in := orgs.GridInput{Slug: g.PostForm("slug"), Name: g.PostForm("name")}
+	_, err := c.orgs.CreateGrid(g.Request.Context(), in)
+	if err == nil {
+		g.Redirect(http.StatusSeeOther, c.orgURL(g, "/members?added="+url.QueryEscape(in.Slug)+"#grids"))
+		return
+	}
+	e, ok := formError(err)
+	if !ok {
+		web.Fail(g, err)
+		return
+	}
+	v, verr := c.membersView(g)
+	if verr != nil {
+		web.Fail(g, verr)
+		return
+	}
+	v.Grid, v.GridForm = in, newFormState(v.Lang, e)
+	c.render(g, web.Status(e.Kind), "members", v)
+}
+
+// auditActions are the actions offered in the filter.
+var auditActions = []string{audit.ActionCreate, audit.ActionUpdate, audit.ActionDelete, audit.ActionView, audit.ActionExport, audit.ActionLogin}
+
+type auditView struct {
+	*frame
+	Actor, Action, From, To string
+	Actions                 []string
+	Entries                 []audit.Entry
+	State                   formState
+	Next                    string
+}
+
+// audit is the org's log (and everything below it), filtered as the API's
+// is. Dates are the org's local days: from its first minute to the end of
+// the "to" day.
+func (c *Console) audit(g *gin.Context) {
+	f := c.frameFor(g)
+	v := auditView{frame: f, Actor: strings.TrimSpace(g.Query("actor")), Action: g.Query("action"),
+		From: g.Query("from"), To: g.Query("to"), Actions: auditActions}
+	v.Title = "console.audit.title"
+	filter, err := audit.ParseFilter(v.Actor, v.Action, localDay(v.From, f.loc, 0), localDay(v.To, f.loc, 1))
+	if err != nil {
+		e, ok := formError(err)
+		if !ok {
+			web.Fail(g, err)
+			return
+		}
+		v.State = newFormState(f.Lang, e)
+		c.render(g, http.StatusUnprocessableEntity, "audit", v)
+		return
+	}
+	caller, _ := authz.CallerFrom(g.Request.Context())
+	filter.OrgPath, filter.Limit, filter.Cursor = caller.Org.Path, pageSize, g.Query("cursor")
+	entries, next, err := audit.List(g.Request.Context(), c.db, filter)
+	if err != nil {
+		web.Fail(g, err)
+		return
+	}
+	v.Entries, v.Next = entries, nextURL(g, next)
+	c.render(g, http.StatusOK, "audit", v)
+}
+
+// localDay turns a YYYY-MM-DD typed in the org's time zone into the
+// instant that day (plus days) begins there, for audit.ParseFilter; any
+// other text goes through as typed, for it to judge.
+func localDay(s string, loc *time.Location, days int) string {
+	d, err := time.ParseInLocation(time.DateOnly, strings.TrimSpace(s), loc)
+	if err != nil {
+		return s
+	}
+	return d.AddDate(0, 0, days).Format(time.RFC3339)
+}

@@ -1,0 +1,233 @@
+package console_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"github.com/wanjia/wanjia/pkg/app"
+	"github.com/wanjia/wanjia/pkg/config"
+	"github.com/wanjia/wanjia/pkg/queue/queuetest"
+	"github.com/wanjia/wanjia/pkg/store/storetest"
+)
+
+// demoPassword is the demo users' password in tests (as in pkg/app's).
+const demoPassword = "demo-pass-123"
+
+// testApp is a whole app with the demo district, serving on a real
+// listener, as `wanjia all --demo` does.
+type testApp struct {
+	*app.App
+	Base string // http://127.0.0.1:port
+}
+
+// startApp opens the app on a fresh database (PostgreSQL when
+// WANJIA_TEST_DATABASE_URL is set) and Redis, loads the demo district and
+// serves it until the test ends.
+func startApp(t testing.TB) *testApp {
+	t.Helper()
+	dbURL, dir := storetest.Fresh(t)
+	cfg := &config.Config{
+		Addr: "127.0.0.1:0", DataDir: dir, DatabaseURL: dbURL, RedisURL: queuetest.URL(t),
+		BaseURL: "http://localhost:8080", SMSProvider: "log", LogLevel: "info",
+		AdminPassword: "admin-pass-123", DemoPassword: demoPassword,
+		SecretKey:       "wanjia-test-secret-key-0123456789abcdef",
+		ShutdownTimeout: 5 * time.Second, Out: io.Discard,
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.Open(context.Background(), cfg, app.All, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.ApplyDemo(context.Background()); err != nil {
+		_ = a.Close()
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+		_ = a.Close()
+	})
+	return &testApp{App: a, Base: "http://" + ln.Addr().String()}
+}
+
+// chromiumPath finds Debian's chromium (or WANJIA_CHROMIUM), skipping the
+// test when there is none.
+func chromiumPath(t testing.TB) string {
+	t.Helper()
+	if p := os.Getenv("WANJIA_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Skip("no chromium on this machine (apt-get install chromium, or set WANJIA_CHROMIUM): browser tests skipped")
+	return ""
+}
+
+// browser starts a fresh headless chromium (its own profile, so no
+// cookies carry over) with a window of width×height, and returns a tab's
+// context, which ends with the test or after limit.
+func browser(t testing.TB, width, height int, limit time.Duration) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("accept-lang", "zh-CN"),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(width, height),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelTab := chromedp.NewContext(actx)
+	ctx, cancelTime := context.WithTimeout(ctx, limit)
+	t.Cleanup(func() { cancelTime(); cancelTab(); cancelAlloc() })
+	if err := chromedp.Do(ctx); err != nil { // start the browser now, so its start-up shows as such
+		t.Fatalf("start chromium: %v", err)
+	}
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: watchProblems}); err != nil {
+		t.Fatalf("watch the pages: %v", err)
+	}
+	return ctx
+}
+
+// watchProblems collects, in every page, what the content security
+// policy refused and any script error (htmx's included).
+const watchProblems = `window.__problems = [];
+document.addEventListener("securitypolicyviolation", e => window.__problems.push("CSP " + e.violatedDirective + " " + e.blockedURI));
+window.addEventListener("error", e => window.__problems.push("error " + e.message));
+document.addEventListener("htmx:responseError", e => window.__problems.push("htmx " + e.detail.xhr.status));`
+
+// noProblems fails the test if the page in the tab met any (see watchProblems).
+func noProblems(t testing.TB, ctx context.Context) {
+	t.Helper()
+	if p := val(t, ctx, "the page's problems", chromedp.Evaluate[[]string](`window.__problems || []`)); len(p) > 0 {
+		t.Fatalf("the page met problems: %q", p)
+	}
+}
+
+// phone makes the tab a 360×740 phone screen.
+func phone() chromedp.Action[chromedp.Void] {
+	return chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile, chromedp.EmulateScale(2))
+}
+
+// signIn signs in through the sign-in page and waits for the first page.
+func signIn(base, username string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Navigate(base+"/console/login"),
+		chromedp.WaitVisible(chromedp.CSS(`input[name=username]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name=username]`), username),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), demoPassword),
+		chromedp.Click(chromedp.CSS(`form.form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`nav.menu`)),
+	)
+}
+
+// do runs steps in ctx, failing the test with what was being done.
+func do(t testing.TB, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	val(t, ctx, what, chromedp.Steps(steps...))
+}
+
+// val runs one action in ctx and returns its value.
+func val[T any](t testing.TB, ctx context.Context, what string, a chromedp.Action[T]) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("%s: the scenario ran out of its time", what)
+		}
+		t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+// client is a plain HTTP client with its own cookies that does not
+// follow redirects, for requests a browser would not make.
+func client(t testing.TB) *http.Client {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &http.Client{Jar: jar, Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// httpSignIn signs c in through the sign-in form, as a browser would.
+func httpSignIn(t testing.TB, c *http.Client, base, username string) {
+	t.Helper()
+	resp, err := c.Get(base + "/console/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := csrfField.FindSubmatch(body)
+	if m == nil {
+		t.Fatalf("no csrf field on the sign-in page")
+	}
+	resp, err = c.PostForm(base+"/console/login", url.Values{"username": {username}, "password": {demoPassword}, "csrf": {string(m[1])}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign in %s: %d", username, resp.StatusCode)
+	}
+}
+
+// get fetches a page with c and returns its status and body.
+func get(t testing.TB, c *http.Client, u string) (int, string) {
+	t.Helper()
+	resp, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// post sends a url-encoded form with c.
+func post(t testing.TB, c *http.Client, u string, form url.Values) (int, string) {
+	t.Helper()
+	resp, err := c.Post(u, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}

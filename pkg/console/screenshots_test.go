@@ -1,0 +1,101 @@
+package console_test
+
+import (
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestScreenshots writes PNGs of the main pages, on a desktop (1280 px)
+// and on a phone (360×740), into $WANJIA_SCREENSHOTS: `make screenshots`
+// sets it to docs/screenshots. Without it the test has nothing to do.
+func TestScreenshots(t *testing.T) {
+	dir := os.Getenv("WANJIA_SCREENSHOTS")
+	if dir == "" {
+		t.Skip("set WANJIA_SCREENSHOTS to a directory (make screenshots) to take the console's screenshots")
+	}
+	chromiumPath(t)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	a := startApp(t)
+	csv := filepath.Join(t.TempDir(), "residents.csv")
+	if err := os.WriteFile(csv, []byte("姓名,电话,网格,楼栋,单元,房号\n"+
+		"李秀英,13800000001,yucai-g1,1栋,1单元,101\n"+
+		"王建国,12345,yucai-g1,1栋,1单元,102\n"+
+		"赵桂兰,13800000003,yucai-g9,1栋,1单元,103\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	org := a.Base + "/console/orgs/"
+	household := org + "yucai/households?q=" + url.QueryEscape("育才路12号 12栋 1单元 102")
+	openHousehold := chromedp.Steps(chromedp.Navigate(household), chromedp.Click(css(`#results tbody tr:first-child a`)), chromedp.WaitVisible(css(`dl.facts`)))
+
+	type shot struct {
+		name  string
+		steps chromedp.Action[chromedp.Void]
+	}
+	for _, who := range []struct {
+		user  string
+		shots []shot
+	}{
+		{"", []shot{{"sign-in", chromedp.Navigate(a.Base + "/console/login")}}},
+		{"yucai.staff", []shot{
+			{"community-home", chromedp.Navigate(org + "yucai")},
+			{"households", chromedp.Navigate(org + "yucai/households?grid=yucai-g2")},
+			{"household", openHousehold},
+			{"resident-form-error", chromedp.Steps(openHousehold,
+				chromedp.Click(css(`p.actions a.button`)), chromedp.WaitVisible(css(`input[name=name]`)),
+				chromedp.SendKeys(css(`input[name=name]`), "陈志强"), chromedp.SendKeys(css(`input[name=phone]`), "12345"),
+				chromedp.SendKeys(css(`input[name=id_number]`), "11010519491231002X"), chromedp.SendKeys(css(`input[name=birth_year]`), "1950"),
+				chromedp.Click(css(`form.form button[type=submit]`)), chromedp.WaitVisible(css(`input[aria-invalid]`)))},
+			{"import", chromedp.Steps(chromedp.Navigate(org+"yucai/imports"),
+				chromedp.SetUploadFiles(css(`input[type=file]`), []string{csv}),
+				chromedp.Click(css(`form.form button[type=submit]`)),
+				chromedp.WaitVisible(css(`#import-status .status-done`)))},
+			// English is longer: the same pages, to see that they still fit.
+			{"community-home-en", chromedp.Navigate(a.Base + "/console/lang/en?next=" + url.QueryEscape("/console/orgs/yucai"))},
+			{"residents-en", chromedp.Navigate(org + "yucai/residents?tag=lives_alone")},
+		}},
+		{"yucai.grid1", []shot{{"grid-worker-households", chromedp.Navigate(org + "yucai/households")}}},
+		{"yucai.admin", []shot{
+			{"members", chromedp.Navigate(org + "yucai/members")},
+			{"audit", chromedp.Navigate(org + "yucai/audit?action=create")},
+		}},
+		{"qixing.official", []shot{
+			{"official-communities", chromedp.Navigate(org + "qixing")},
+			{"official-households-masked", chromedp.Navigate(org + "yucai/households")},
+		}},
+	} {
+		ctx := browser(t, 1280, 800, 2*time.Minute)
+		if who.user != "" {
+			do(t, ctx, "sign in "+who.user, signIn(a.Base, who.user))
+		}
+		for _, s := range who.shots {
+			for _, screen := range []struct {
+				name string
+				size chromedp.Action[chromedp.Void]
+			}{
+				{"desktop", chromedp.EmulateViewport(1280, 800)},
+				{"phone", phone()},
+			} {
+				do(t, ctx, s.name+" on a "+screen.name, screen.size, s.steps, chromedp.Sleep(150*time.Millisecond))
+				// What the screen shows, as a person first sees the page;
+				// WANJIA_SCREENSHOTS_FULL=1 takes whole pages, to check them.
+				capture := chromedp.CaptureScreenshot()
+				if os.Getenv("WANJIA_SCREENSHOTS_FULL") != "" {
+					capture = chromedp.FullScreenshot(100)
+				}
+				png := val(t, ctx, "screenshot", capture)
+				file := filepath.Join(dir, s.name+"-"+screen.name+".png")
+				if err := os.WriteFile(file, png, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				t.Logf("wrote %s", file)
+			}
+		}
+	}
+}

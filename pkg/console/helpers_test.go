@@ -134,7 +134,18 @@ func noProblems(t testing.TB, ctx context.Context) {
 	if p := val(t, ctx, "the page's problems", chromedp.Evaluate[[]string](`window.__problems || []`)); len(p) > 0 {
 		t.Fatalf("the page met problems: %q", p)
 	}
+	// The page's assets, as they came over the wire (the console does not
+	// compress them, so this is stricter than the budget's compressed size).
+	weight := val(t, ctx, "the page's assets", chromedp.Evaluate[float64](
+		`performance.getEntriesByType("resource").reduce((n, e) => n + (e.transferSize || e.encodedBodySize || 0), 0)`))
+	if weight > maxAssetBytes {
+		t.Fatalf("the page loaded %.0f bytes of assets, over the %d-byte budget", weight, maxAssetBytes)
+	}
 }
+
+// maxAssetBytes is the console's budget of assets per page (100 KiB):
+// offices on slow lines and grid workers on phones load it.
+const maxAssetBytes = 100 << 10
 
 // phone makes the tab a 360×740 phone screen.
 func phone() chromedp.Action[chromedp.Void] {

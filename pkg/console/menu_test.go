@@ -1,0 +1,76 @@
+package console_test
+
+import (
+	"html"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var href = regexp.MustCompile(`href="(/console/orgs/[^"#]+)"`)
+
+// pageOf names the page a console path shows, as its route declares it.
+var pageOf = []struct {
+	re   *regexp.Regexp
+	name string
+}{
+	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+$`), "home"},
+	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/households$`), "households"},
+	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/households/[0-9a-f-]{36}$`), "household"},
+	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/residents$`), "residents"},
+	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/residents/new$`), "new resident"},
+	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/imports$`), "imports"},
+	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/exports$`), "exports"},
+	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/members$`), "members"},
+	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/audit$`), "audit"},
+}
+
+// TestEveryPageIsReachable follows links from each role's first page, as a
+// person clicking would, and expects to reach every page the role may see:
+// a page no menu or link leads to is a page nobody finds. (An import's
+// own page is reached by uploading, and export files are downloads.)
+func TestEveryPageIsReachable(t *testing.T) {
+	t.Parallel()
+	a := startApp(t)
+	for user, want := range map[string][]string{
+		"yucai.admin":     {"home", "households", "household", "residents", "new resident", "imports", "exports", "members", "audit"},
+		"yucai.grid1":     {"home", "households", "household", "residents"},
+		"qixing.official": {"home", "households", "household", "residents", "members", "audit"},
+	} {
+		t.Run(user, func(t *testing.T) {
+			c := client(t)
+			httpSignIn(t, c, a.Base, user)
+			start := "/console/orgs/yucai"
+			if user == "qixing.official" {
+				start = "/console/orgs/qixing"
+			}
+			seen, queue, reached := map[string]bool{start: true}, []string{start}, map[string]bool{}
+			for len(queue) > 0 && len(seen) < 200 {
+				p := queue[0]
+				queue = queue[1:]
+				code, body := get(t, c, a.Base+p)
+				if code != 200 {
+					continue
+				}
+				for _, pg := range pageOf {
+					if pg.re.MatchString(p) {
+						reached[pg.name] = true
+					}
+				}
+				for _, m := range href.FindAllStringSubmatch(body, -1) {
+					link := html.UnescapeString(m[1])
+					link, _, _ = strings.Cut(link, "?")
+					if !seen[link] && !strings.Contains(link, "/exports/") && !strings.Contains(link, "/imports/") {
+						seen[link] = true
+						queue = append(queue, link)
+					}
+				}
+			}
+			for _, w := range want {
+				if !reached[w] {
+					t.Errorf("%s cannot reach the %s page by following links (reached %v)", user, w, reached)
+				}
+			}
+		})
+	}
+}

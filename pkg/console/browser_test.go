@@ -91,6 +91,51 @@ func TestBrowser(t *testing.T) {
 		noProblems(t, ctx)
 	})
 
+	t.Run("staff edits a household's phone", func(t *testing.T) {
+		ctx := browser(t, 360, 740, browserLimit)
+		do(t, ctx, "phone screen", phone())
+		do(t, ctx, "sign in", signIn(a.Base, "yucai.staff"))
+		do(t, ctx, "open a household's form",
+			chromedp.Navigate(a.Base+"/console/orgs/yucai/households"),
+			chromedp.Click(css(`#results tbody tr:nth-child(5) a`)),
+			chromedp.WaitVisible(css(`dl.facts`)),
+			chromedp.Click(css(`p.actions a[href$="/edit"]`)),
+			chromedp.WaitVisible(css(`input[name=phone]`)),
+		)
+		if width := val(t, ctx, "page width", chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); width > 360 {
+			t.Fatalf("the form is %d px wide on a 360 px screen", width)
+		}
+		heights := val(t, ctx, "tap targets", chromedp.Evaluate[[]float64](`[...document.querySelectorAll('form.form button, form.form .button, form.form input:not([type=hidden]):not([type=checkbox]), form.form select, form.form label.check')].map(e => e.getBoundingClientRect().height)`))
+		for _, h := range heights {
+			if h < 44 {
+				t.Fatalf("a tap target is %v px high: %v", h, heights)
+			}
+		}
+		do(t, ctx, "submit a wrong phone",
+			chromedp.Clear(css(`input[name=phone]`)),
+			chromedp.SendKeys(css(`input[name=phone]`), "12345"),
+			chromedp.Click(css(`form.form button[type=submit]`)),
+			chromedp.WaitVisible(css(`input[name=phone][aria-invalid]`)),
+		)
+		beside := val(t, ctx, "read the message", chromedp.Text(chromedp.Search(`//input[@name="phone"]/following-sibling::p[@class="error"]`)))
+		if beside != i18n.T(i18n.ZH, "phone_mobile_format", nil) && beside != i18n.T(i18n.ZH, "phone_format", nil) {
+			t.Fatalf("beside the phone: %q, want the service's message", beside)
+		}
+		if n := val(t, ctx, "other messages", chromedp.Evaluate[int](`document.querySelectorAll("p.error").length`)); n != 1 {
+			t.Fatalf("%d messages on the form, want the phone's only", n)
+		}
+		do(t, ctx, "fix the phone",
+			chromedp.Clear(css(`input[name=phone]`)),
+			chromedp.SendKeys(css(`input[name=phone]`), "13987654321"),
+			chromedp.Click(css(`form.form button[type=submit]`)),
+			chromedp.WaitVisible(css(`dl.facts`)),
+		)
+		if facts := val(t, ctx, "the household", chromedp.Text(css(`dl.facts`))); !strings.Contains(facts, "13987654321") {
+			t.Fatalf("the household page shows %q, want the new phone", facts)
+		}
+		noProblems(t, ctx)
+	})
+
 	t.Run("staff imports a file with a bad row", func(t *testing.T) {
 		ctx := browser(t, 1280, 900, browserLimit)
 		file := filepath.Join(t.TempDir(), "residents.csv")

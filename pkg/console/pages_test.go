@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"html"
 	"io"
 	"net/http"
 	"net/url"
@@ -38,6 +39,7 @@ func TestPagesAnswerPerRole(t *testing.T) {
 	}
 	yucai, qixing, household := "/console/orgs/yucai", "/console/orgs/qixing", "/households/"+m[1]
 	const missing = "/households/01a22230-0000-7000-8000-000000000000"
+	resident := "/residents/" + firstResident(t, staff, a.Base)
 
 	for user, pages := range map[string]map[string]int{
 		"yucai.staff": {
@@ -47,6 +49,9 @@ func TestPagesAnswerPerRole(t *testing.T) {
 			yucai + "/exports/households.csv": 200, yucai + "/exports/residents.xlsx?id_numbers=full": 403,
 			yucai + "/members": 403, yucai + "/audit": 403, qixing: 403, "/console/orgs/wangcheng": 403, "/console/orgs/nowhere": 404,
 			yucai + "/households?grid=nowhere": 422, "/console/nowhere": 404,
+			yucai + "/buildings": 200, yucai + "/buildings?grid=yucai-g1&q=1": 200, yucai + "/buildings?grid=nowhere": 422,
+			yucai + "/households/new": 200, yucai + household + "/edit": 200, yucai + missing + "/edit": 404,
+			yucai + resident + "/edit": 200, yucai + "/residents/01a22230-0000-7000-8000-000000000000/edit": 404,
 		},
 		"yucai.admin": {
 			yucai + "/members": 200, yucai + "/audit": 200, yucai + "/audit?action=create&from=2020-01-01&to=2099-12-31": 200,
@@ -54,11 +59,14 @@ func TestPagesAnswerPerRole(t *testing.T) {
 		},
 		"yucai.grid1": {
 			yucai: 200, yucai + "/households": 200, yucai + "/imports": 403, yucai + "/exports": 403, yucai + "/members": 403,
+			yucai + "/buildings": 200, yucai + "/buildings?grid=yucai-g2": 422, yucai + "/households/new": 200,
 		},
 		"qixing.official": {
 			"/console/": http.StatusSeeOther, qixing: 200, qixing + "/households": 404, qixing + "/members": 200, qixing + "/audit": 200,
 			yucai: 200, yucai + "/households": 200, yucai + household: 200, yucai + "/households?q=1758": 422,
 			yucai + "/residents/new": 403, yucai + "/imports": 403, yucai + "/exports": 200, yucai + "/members": 200,
+			yucai + "/buildings": 200, qixing + "/buildings": 404, yucai + "/households/new": 403, yucai + household + "/edit": 403,
+			yucai + resident + "/edit": 403,
 		},
 	} {
 		c := client(t)
@@ -175,5 +183,125 @@ func TestAdminAddsPeopleAndGrids(t *testing.T) {
 	_, body = get(t, staff, a.Base+"/console/orgs/yucai")
 	if status, _ := post(t, staff, page, url.Values{"csrf": {csrfField.FindStringSubmatch(body)[1]}, "username": {"x.y.z"}}); status != http.StatusForbidden {
 		t.Fatalf("staff adding a member: %d, want 403", status)
+	}
+}
+
+var residentEditLink = regexp.MustCompile(`href="/console/orgs/yucai/residents/([0-9a-f-]{36})/edit"`)
+
+// firstResident is the id of a resident of yucai, found as staff finds
+// one: from the list, through the household's page.
+func firstResident(t *testing.T, staff *http.Client, base string) string {
+	t.Helper()
+	_, body := get(t, staff, base+"/console/orgs/yucai/residents")
+	m := householdLink.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("no resident on the list")
+	}
+	_, body = get(t, staff, base+"/console/orgs/yucai/households/"+m[1])
+	r := residentEditLink.FindStringSubmatch(body)
+	if r == nil {
+		t.Fatal("no resident to edit on the household page")
+	}
+	return r[1]
+}
+
+// TestRosterForms: staff add a building and a household and edit a
+// household and a resident; what roster refuses shows beside its field,
+// an ID number left empty stays as it was, and an official's POSTs are
+// refused, token or not.
+func TestRosterForms(t *testing.T) {
+	t.Parallel()
+	a := startApp(t)
+	staff := client(t)
+	httpSignIn(t, staff, a.Base, "yucai.staff")
+	org := a.Base + "/console/orgs/yucai"
+	_, body := get(t, staff, org+"/buildings")
+	token := csrfField.FindStringSubmatch(body)[1]
+	zh := func(key string) string { return i18n.T(i18n.ZH, key, nil) }
+
+	// A building.
+	status, body := post(t, staff, org+"/buildings", url.Values{"csrf": {token}, "name": {"新楼"}})
+	if status != http.StatusUnprocessableEntity || !strings.Contains(body, zh("required")) || !strings.Contains(body, `value="新楼"`) {
+		t.Fatalf("a building without a grid: %d, want 422 with roster's message and the name kept", status)
+	}
+	if status, _ = post(t, staff, org+"/buildings", url.Values{"csrf": {token}, "grid": {"yucai-g1"}, "name": {"新楼"}, "address": {"育才路99号"}}); status != http.StatusSeeOther {
+		t.Fatalf("a good building: %d, want 303", status)
+	}
+	if _, body = get(t, staff, org+"/buildings?q="+url.QueryEscape("新楼")); !strings.Contains(body, "育才路99号") {
+		t.Fatal("the new building is not listed")
+	}
+
+	// A household: new, then edited.
+	status, body = post(t, staff, org+"/households", url.Values{"csrf": {token}, "grid": {"yucai-g1"}, "phone": {"12345"}})
+	if status != http.StatusUnprocessableEntity || !strings.Contains(body, zh("address_or_building")) || !strings.Contains(body, `name="phone" type="tel" inputmode="tel" value="12345"`) {
+		t.Fatalf("a household without an address: %d, want 422 with roster's message", status)
+	}
+	resp, err := staff.PostForm(org+"/households", url.Values{"csrf": {token}, "grid": {"yucai-g1"}, "address": {"育才路99号 表单测试"}, "phone": {"13900001111"}, "tags": {"elderly"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/console/orgs/yucai/households/") {
+		t.Fatalf("a good household: %d to %q", resp.StatusCode, loc)
+	}
+	page, _, _ := strings.Cut(loc, "?")
+	if _, body = get(t, staff, a.Base+page+"/edit"); !strings.Contains(body, `name="was_phone" value="13900001111"`) {
+		t.Fatal("the edit form does not hold the household's phone")
+	}
+	was := url.Values{"csrf": {token}, "was_grid": {"yucai-g1"}, "was_address": {"育才路99号 表单测试"}, "was_phone": {"13900001111"}, "was_tags": {"elderly"},
+		"grid": {"yucai-g1"}, "address": {"育才路99号 表单测试"}, "tags": {"elderly"}}
+	was.Set("phone", "139")
+	if status, body = post(t, staff, a.Base+page, was); status != http.StatusUnprocessableEntity || !strings.Contains(body, `aria-invalid`) {
+		t.Fatalf("a wrong phone: %d, want 422", status)
+	}
+	was.Set("phone", "13900002222")
+	was.Set("notes", "表单备注")
+	if status, _ = post(t, staff, a.Base+page, was); status != http.StatusSeeOther {
+		t.Fatalf("a good edit: %d, want 303", status)
+	}
+	if _, body = get(t, staff, a.Base+page); !strings.Contains(body, "13900002222") || !strings.Contains(body, "表单备注") || !strings.Contains(body, zh("console.tag.elderly")) {
+		t.Fatal("the household page does not show the edit")
+	}
+
+	// A resident: the ID number left empty stays.
+	id := firstResident(t, staff, a.Base)
+	_, body = get(t, staff, org+"/residents/"+id+"/edit")
+	field := func(name string) string {
+		m := regexp.MustCompile(`name="` + name + `" value="([^"]*)"`).FindStringSubmatch(body)
+		if m == nil {
+			t.Fatalf("no %s on the resident's form", name)
+		}
+		return html.UnescapeString(m[1])
+	}
+	hint := regexp.MustCompile(`<p class="hint" id="id-on-record">([^<]*)</p>`).FindStringSubmatch(body)
+	if hint == nil {
+		t.Fatal("the resident's form does not say what is on record")
+	}
+	form := url.Values{"csrf": {token}, "household_id": {field("household_id")}, "was_name": {field("was_name")}, "name": {field("was_name") + "乙"},
+		"was_phone": {field("was_phone")}, "phone": {field("was_phone")}, "id_number": {""}}
+	if status, body = post(t, staff, org+"/residents/"+id, url.Values{"csrf": {token}, "was_name": form["was_name"], "name": {""}}); status != http.StatusUnprocessableEntity || !strings.Contains(body, zh("required")) {
+		t.Fatalf("a resident without a name: %d, want 422 with roster's message", status)
+	}
+	if status, _ = post(t, staff, org+"/residents/"+id, form); status != http.StatusSeeOther {
+		t.Fatalf("a good resident edit: %d, want 303", status)
+	}
+	_, body = get(t, staff, org+"/residents/"+id+"/edit")
+	if field("was_name") != form.Get("name") || !strings.Contains(body, hint[0]) {
+		t.Fatal("the resident's edit did not take, or the ID number on record changed")
+	}
+
+	// The official may read, never write.
+	official := client(t)
+	httpSignIn(t, official, a.Base, "qixing.official")
+	_, body = get(t, official, org+"/households")
+	otoken := csrfField.FindStringSubmatch(body)[1]
+	for _, p := range []string{"/buildings", "/households", strings.TrimPrefix(page, "/console/orgs/yucai"), "/residents/" + id} {
+		if status, _ := post(t, official, org+p, url.Values{"csrf": {otoken}, "name": {"伪造"}, "grid": {"yucai-g1"}}); status != http.StatusForbidden {
+			t.Errorf("the official's POST %s: %d, want 403", p, status)
+		}
+	}
+	if strings.Contains(body, "/households/new") {
+		t.Error("the official's list offers to add a household")
 	}
 }

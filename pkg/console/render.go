@@ -146,6 +146,7 @@ func (f *frame) Role() string {
 var menu = []struct{ key, path, resource, action string }{
 	{"console.menu.home", "", "orgs", "read"},
 	{"console.menu.households", "/households", "roster", "read"},
+	{"console.menu.buildings", "/buildings", "roster", "read"},
 	{"console.menu.residents", "/residents", "roster", "read"},
 	{"console.menu.imports", "/imports", "imports", "write"},
 	{"console.menu.exports", "/exports", "roster", "export"},

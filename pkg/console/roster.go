@@ -111,6 +111,8 @@ type householdView struct {
 	GridName  string
 	Residents []roster.ResidentView
 	Added     string
+	Updated   string // a resident just saved
+	Saved     bool   // the household just saved
 }
 
 func (c *Console) household(g *gin.Context) {
@@ -127,7 +129,8 @@ func (c *Console) household(g *gin.Context) {
 		web.Fail(g, err)
 		return
 	}
-	v := householdView{frame: c.frameFor(g), Household: h, Residents: people, Added: g.Query("added"), GridName: h.Grid}
+	v := householdView{frame: c.frameFor(g), Household: h, Residents: people, Added: g.Query("added"), GridName: h.Grid,
+		Updated: g.Query("updated"), Saved: g.Query("saved") != ""}
 	if grids, err := c.orgs.ListGrids(ctx); err == nil {
 		v.GridName = listForm{Grids: grids}.GridName(h.Grid)
 	}

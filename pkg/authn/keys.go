@@ -2,11 +2,7 @@ package authn
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/hkdf"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -18,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
+	"github.com/wanjia/wanjia/pkg/seal"
 	"github.com/wanjia/wanjia/pkg/store"
 )
 
@@ -75,7 +72,7 @@ var ErrWrongSecretKey = errors.New("the signing keys in the database were encryp
 // Keys holds the signing keys in memory.
 type Keys struct {
 	db        bun.IDB
-	aead      cipher.AEAD
+	box       *seal.Box
 	rotation  time.Duration
 	retention time.Duration
 	maxTTL    time.Duration
@@ -90,24 +87,13 @@ type Keys struct {
 // LoadKeys loads the keys, creating the first one on a fresh database and
 // rotating or retiring as due (see Reload).
 func LoadKeys(ctx context.Context, db bun.IDB, o KeyOptions) (*Keys, error) {
-	if len(o.Secret) < 32 {
-		return nil, errors.New("signing keys: the secret key must have at least 32 bytes")
-	}
-	// A key of its own for this one use, so the secret key can later seal
-	// other things without two uses sharing a key.
-	sealKey, err := hkdf.Key(sha256.New, o.Secret, nil, "wanjia signing_keys aes-256-gcm v1", 32)
+	// A key of its own for this one use, so the secret key can seal other
+	// things (the console's sessions) without two uses sharing a key.
+	box, err := seal.New(o.Secret, "wanjia signing_keys aes-256-gcm v1")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("signing keys: %w", err)
 	}
-	block, err := aes.NewCipher(sealKey)
-	if err != nil {
-		return nil, err
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, err
-	}
-	k := &Keys{db: db, aead: aead, rotation: o.Rotation, retention: o.Retention, maxTTL: o.MaxTTL, now: o.Now}
+	k := &Keys{db: db, box: box, rotation: o.Rotation, retention: o.Retention, maxTTL: o.MaxTTL, now: o.Now}
 	if k.rotation <= 0 {
 		k.rotation = DefaultKeyRotation
 	}
@@ -129,12 +115,7 @@ func LoadKeys(ctx context.Context, db bun.IDB, o KeyOptions) (*Keys, error) {
 // seal encrypts a key's secret, bound to its id so that a sealed secret
 // copied onto another row does not open.
 func (k *Keys) seal(id string, secret []byte) (string, error) {
-	nonce := make([]byte, k.aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return "", err
-	}
-	out := k.aead.Seal(nonce, nonce, secret, []byte("signing_keys:"+id))
-	return sealedPrefix + base64.RawStdEncoding.EncodeToString(out), nil
+	return sealedPrefix + base64.RawStdEncoding.EncodeToString(k.box.Seal(secret, []byte("signing_keys:"+id))), nil
 }
 
 // open decrypts a row's secret; plain reports a key stored in plain text by
@@ -149,11 +130,10 @@ func (k *Keys) open(r *signingKey) (secret []byte, plain bool, err error) {
 		return b, true, nil
 	}
 	b, err := base64.RawStdEncoding.DecodeString(enc)
-	if err != nil || len(b) < k.aead.NonceSize() {
+	if err != nil {
 		return nil, false, fmt.Errorf("signing key %s is malformed", r.ID)
 	}
-	n := k.aead.NonceSize()
-	secret, err = k.aead.Open(nil, b[:n], b[n:], []byte("signing_keys:"+r.ID))
+	secret, err = k.box.Open(b, []byte("signing_keys:"+r.ID))
 	if err != nil {
 		return nil, false, fmt.Errorf("signing key %s: %w", r.ID, ErrWrongSecretKey)
 	}

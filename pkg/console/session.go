@@ -2,9 +2,6 @@ package console
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -18,6 +15,7 @@ import (
 
 	"github.com/wanjia/wanjia/pkg/authn"
 	"github.com/wanjia/wanjia/pkg/errs"
+	"github.com/wanjia/wanjia/pkg/seal"
 )
 
 // The console's session is the API's token pair, sealed (AES-GCM under a
@@ -54,7 +52,7 @@ type session struct {
 
 type sessions struct {
 	authn  *authn.Service
-	aead   cipher.AEAD
+	box    *seal.Box
 	secure bool
 	now    func() time.Time
 
@@ -76,38 +74,27 @@ type rotation struct {
 }
 
 func newSessions(a *authn.Service, secret []byte, secure bool) *sessions {
-	key, err := hkdf.Key(sha256.New, secret, nil, "wanjia console session v1", 32)
+	box, err := seal.New(secret, "wanjia console session v1")
 	if err != nil {
-		panic("console: derive the session key: " + err.Error()) // only for a key length HKDF cannot give
+		panic("console: " + err.Error()) // the app checked the secret key's length at start
 	}
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		panic(err)
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		panic(err)
-	}
-	return &sessions{authn: a, aead: aead, secure: secure, now: time.Now, rotated: map[string]rotation{}}
+	return &sessions{authn: a, box: box, secure: secure, now: time.Now, rotated: map[string]rotation{}}
 }
 
 // seal encrypts s for the cookie; the cookie's name is the additional
 // data, so a value cannot be moved to another cookie.
 func (m *sessions) seal(s session) string {
 	plain, _ := json.Marshal(s)
-	nonce := make([]byte, m.aead.NonceSize())
-	_, _ = rand.Read(nonce)
-	return base64.RawURLEncoding.EncodeToString(m.aead.Seal(nonce, nonce, plain, []byte(sessionCookie)))
+	return base64.RawURLEncoding.EncodeToString(m.box.Seal(plain, []byte(sessionCookie)))
 }
 
 func (m *sessions) open(v string) (session, bool) {
 	var s session
 	raw, err := base64.RawURLEncoding.DecodeString(v)
-	if err != nil || len(raw) < m.aead.NonceSize() {
+	if err != nil {
 		return s, false
 	}
-	n := m.aead.NonceSize()
-	plain, err := m.aead.Open(nil, raw[:n], raw[n:], []byte(sessionCookie))
+	plain, err := m.box.Open(raw, []byte(sessionCookie))
 	if err != nil || json.Unmarshal(plain, &s) != nil || s.Refresh == "" || s.CSRF == "" {
 		return session{}, false
 	}

@@ -57,6 +57,9 @@ func TestScreenshots(t *testing.T) {
 				chromedp.Click(css(`form.form button[type=submit]`)),
 				chromedp.WaitVisible(css(`#import-status .status-done`)))},
 			// English is longer: the same pages, to see that they still fit.
+			{"buildings", chromedp.Navigate(org + "yucai/buildings")},
+			{"household-edit", chromedp.Steps(openHousehold, chromedp.Click(css(`a.button[href$="/edit"]`)), chromedp.WaitVisible(css(`form.form`)))},
+			{"resident-edit", chromedp.Steps(openHousehold, chromedp.Click(css(`table a[href$="/edit"]`)), chromedp.WaitVisible(css(`form.form`)))},
 			{"community-home-en", chromedp.Navigate(a.Base + "/console/lang/en?next=" + url.QueryEscape("/console/orgs/yucai"))},
 			{"residents-en", chromedp.Navigate(org + "yucai/residents?tag=lives_alone")},
 		}},

@@ -11,7 +11,9 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/wanjia/wanjia/pkg/health"
+	"github.com/wanjia/wanjia/pkg/idempotency"
 	"github.com/wanjia/wanjia/pkg/roster"
+	"github.com/wanjia/wanjia/pkg/store"
 	"github.com/wanjia/wanjia/pkg/tenancy"
 )
 
@@ -21,6 +23,9 @@ type Deps struct {
 	Metrics prometheus.Registerer
 	Health  *health.Checker
 	Roster  *roster.Service
+	// DB is the database for system tasks of no domain (the idempotency
+	// keys' purge).
+	DB *store.DB
 }
 
 // NewMux returns the ServeMux with every handler and the middleware that
@@ -37,6 +42,9 @@ func NewMux(d Deps) *asynq.ServeMux {
 	if d.Roster != nil {
 		mux.HandleFunc(roster.TypeImport, h.importRoster)
 		mux.HandleFunc(roster.TypeReconcileImports, h.reconcileImports)
+	}
+	if d.DB != nil {
+		mux.Handle(idempotency.TypePurge, idempotency.PurgeHandler(d.DB))
 	}
 	return mux
 }

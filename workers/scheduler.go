@@ -9,6 +9,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/wanjia/wanjia/pkg/idempotency"
 	"github.com/wanjia/wanjia/pkg/queue"
 	"github.com/wanjia/wanjia/pkg/roster"
 )
@@ -25,6 +26,9 @@ var PeriodicTasks = []Periodic{
 	{Name: "heartbeat", Every: time.Minute, NewTask: NewHeartbeatTask},
 	// Imports whose task Redis lost run again within about a minute.
 	{Name: "reconcile-imports", Every: 30 * time.Second, NewTask: roster.NewReconcileImportsTask},
+	// Idempotency keys are kept for a day; an hour's lag in purging them
+	// costs a few rows.
+	{Name: "purge-idempotency-keys", Every: time.Hour, NewTask: idempotency.NewPurgeTask},
 }
 
 // Scheduler enqueues each periodic task once per period.

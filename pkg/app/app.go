@@ -30,6 +30,7 @@ import (
 	"github.com/wanjia/wanjia/pkg/queue"
 	"github.com/wanjia/wanjia/pkg/roster"
 	"github.com/wanjia/wanjia/pkg/scope"
+	"github.com/wanjia/wanjia/pkg/screening"
 	"github.com/wanjia/wanjia/pkg/store"
 	"github.com/wanjia/wanjia/pkg/tenancy"
 	"github.com/wanjia/wanjia/tenants"
@@ -57,13 +58,14 @@ type App struct {
 	Health  *health.Checker
 	Engine  *gin.Engine
 
-	Frame   *scope.Frame // the tenant scope every domain runs in
-	Reads   *audit.Reads // reads of personal data, audited in batches
-	Authn   *authn.Service
-	Authz   *authz.Authorizer
-	Watcher *authz.Watcher
-	Orgs    *orgs.Service
-	Roster  *roster.Service
+	Frame     *scope.Frame // the tenant scope every domain runs in
+	Reads     *audit.Reads // reads of personal data, audited in batches
+	Authn     *authn.Service
+	Authz     *authz.Authorizer
+	Watcher   *authz.Watcher
+	Orgs      *orgs.Service
+	Roster    *roster.Service
+	Screening *screening.Service
 	// OrgRoutes is the /api/v1/orgs/{org} group, where every route needs a
 	// permission.
 	OrgRoutes *authz.OrgRoutes
@@ -152,9 +154,10 @@ func (a *App) wire(ctx context.Context) error {
 		Name: "wanjia_audit_reads_dropped_total",
 		Help: "Audit entries of reads that could not be recorded (queue full or database down).",
 	}, func() float64 { return float64(a.Reads.Dropped()) }))
-	a.Roster = &roster.Service{DB: a.DB, Frame: a.Frame, Queue: a.Queue, Reads: a.Reads, Logger: a.Logger}
+	a.Screening = &screening.Service{DB: a.DB, Frame: a.Frame, Reads: a.Reads, Logger: a.Logger}
+	a.Roster = &roster.Service{DB: a.DB, Frame: a.Frame, Queue: a.Queue, Reads: a.Reads, Logger: a.Logger, Households: a.Screening}
 	a.Console = console.New(console.Deps{Logger: a.Logger, BaseURL: a.Config.BaseURL, Secret: secret, DB: a.DB,
-		Authn: a.Authn, Authz: a.Authz, Orgs: a.Orgs, Roster: a.Roster})
+		Authn: a.Authn, Authz: a.Authz, Orgs: a.Orgs, Roster: a.Roster, Screening: a.Screening})
 	if a.parts.API {
 		created, reset, generated, err := a.Orgs.EnsurePlatformAdmin(ctx, a.Config.AdminPassword)
 		if err != nil {
@@ -186,6 +189,12 @@ var demoRosters = []struct {
 		Buildings: 60, Households: 857, ElderlyShare: 0.30, Street: "王城路"}},
 }
 
+// demoHistories are the demo communities' screening up to that report.
+var demoHistories = []struct {
+	community string
+	screening.DemoHistory
+}{{"yucai", screening.DemoYucai}, {"wangcheng", screening.DemoWangcheng}}
+
 // ApplyDemo provisions the Qixing demo district and its users. It is
 // idempotent: on a database that has it, nothing changes.
 func (a *App) ApplyDemo(ctx context.Context) error {
@@ -216,6 +225,22 @@ func (a *App) ApplyDemo(ctx context.Context) error {
 		}
 		if h > 0 {
 			a.Logger.Info("demo roster added", "community", spec.community, "households", h, "residents", r)
+			seeded = true
+		}
+	}
+	// After the rosters: the history works on their households.
+	for _, spec := range demoHistories {
+		o, ok := a.Authz.Org(spec.community)
+		if !ok {
+			return fmt.Errorf("demo: no community %s", spec.community)
+		}
+		cctx := audit.InOrg(tenancy.With(ctx, tenancy.Scope{TenantID: o.ID}), o.Slug, o.Path)
+		added, err := a.Screening.SeedDemoHistory(cctx, spec.DemoHistory)
+		if err != nil {
+			return fmt.Errorf("demo screening history of %s: %w", spec.community, err)
+		}
+		if added {
+			a.Logger.Info("demo screening history added", "community", spec.community)
 			seeded = true
 		}
 	}
@@ -282,7 +307,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 
 	if a.parts.Worker {
 		srv := queue.NewServer(a.Redis, queue.ServerOptions{ShutdownTimeout: timeout, Logger: a.Logger})
-		mux := workers.NewMux(workers.Deps{Logger: a.Logger, Metrics: a.Metrics.Registry, Health: a.Health, Roster: a.Roster})
+		mux := workers.NewMux(workers.Deps{Logger: a.Logger, Metrics: a.Metrics.Registry, Health: a.Health, DB: a.DB, Roster: a.Roster})
 		if err := srv.Start(mux); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}

@@ -35,6 +35,7 @@ func (a *App) routes(trustedProxies []string) *gin.Engine {
 	a.OrgRoutes = a.Authz.OrgRoutes(signed)
 	a.Orgs.Routes(signed, a.OrgRoutes)
 	a.Roster.Routes(a.OrgRoutes)
+	a.Screening.Routes(a.OrgRoutes)
 	// The web console: an engine of its own with the same middleware, so
 	// its pages stay out of the API's route table (and its OpenAPI check).
 	a.Handler = a.Console.Handler(e, web.Options{Logger: a.Logger, Metrics: a.Metrics, TrustedProxies: trustedProxies})

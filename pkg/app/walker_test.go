@@ -11,7 +11,11 @@ import (
 // walker finds a real record of that kind in Yucai. A new route with an id
 // fails TestRouteWalkerWithRealRecords until its kind is added here, so
 // every later domain is walked with real ids too.
-var recordKinds = map[string]bool{"households": true, "residents": true, "imports": true, "invitations": true}
+var recordKinds = map[string]bool{"households": true, "residents": true, "imports": true, "invitations": true,
+	"screenings": true, "follow-ups": true, "care": true}
+
+// secondParams fills the second id of routes that name two records.
+var secondParams = map[string]string{":task": "tasks"}
 
 // fileParams fills the {file} of routes that name a file.
 var fileParams = map[string]string{"/imports/:id/:file": "rejected.csv", "/exports/:file": "residents.csv"}
@@ -71,6 +75,27 @@ func TestRouteWalkerWithRealRecords(t *testing.T) {
 	}
 	real["invitations"] = inv.Items[0].ID
 
+	// A campaign of Yucai's, one of its tasks, a follow-up its findings
+	// raised, and a resident (the care list's id).
+	sc := decode[struct {
+		ID string `json:"id"`
+	}](t, do(t, h, http.MethodPost, "/api/v1/orgs/yucai/screenings", staff, map[string]any{"name": "走访", "method": "any"}).Body.Bytes())
+	real["screenings"] = sc.ID
+	tasks := decode[page](t, do(t, h, http.MethodGet, "/api/v1/orgs/yucai/screenings/"+sc.ID+"/tasks?limit=1", staff, nil).Body.Bytes())
+	if len(tasks.Items) != 1 {
+		t.Fatal("the walker's campaign has no task")
+	}
+	real["tasks"] = tasks.Items[0].ID
+	rec = do(t, h, http.MethodPost, "/api/v1/orgs/yucai/screenings/"+sc.ID+"/tasks/"+real["tasks"]+"/attempts", staff,
+		map[string]any{"method": "phone", "outcome": "reached", "symptoms": true})
+	real["follow-ups"] = decode[struct {
+		FollowUpID string `json:"follow_up_id"`
+	}](t, rec.Body.Bytes()).FollowUpID
+	if real["follow-ups"] == "" {
+		t.Fatalf("no follow-up from a finding of symptoms: %d %s", rec.Code, rec.Body)
+	}
+	real["care"] = real["residents"]
+
 	// Strangers to Yucai's records; and to the invitation, which is
 	// wangcheng.staff's alone, a Yucai user too.
 	strangers := map[string]string{
@@ -112,12 +137,16 @@ func TestRouteWalkerWithRealRecords(t *testing.T) {
 		}
 		id := real[kind]
 		path := strings.Replace(r.Path, ":id", id, 1)
+		for param, kind := range secondParams {
+			path = strings.Replace(path, param, real[kind], 1)
+		}
 		for suffix, file := range fileParams {
 			if strings.HasSuffix(r.Path, suffix) {
 				path = strings.Replace(path, ":file", file, 1)
 			}
 		}
-		body := map[string]any{"name": "闯入者", "notes": "x", "address": "x", "status": "done"}
+		body := map[string]any{"name": "闯入者", "notes": "x", "address": "x", "status": "done",
+			"method": "phone", "outcome": "reached", "reason": "x"}
 		walked++
 		if !strings.Contains(r.Path, ":org") {
 			for who, token := range toInvitation {
@@ -147,12 +176,14 @@ func TestRouteWalkerWithRealRecords(t *testing.T) {
 		"/api/v1/me",
 		"/api/v1/orgs",
 		"/api/v1/orgs/wangcheng/audit",
+		"/api/v1/orgs/wangcheng/screenings",
+		"/api/v1/orgs/wangcheng/follow-ups",
 	} {
 		rec := do(t, h, http.MethodGet, p, w, nil)
 		if rec.Code != http.StatusOK {
 			t.Errorf("GET %s as wangcheng.admin: %d %s", p, rec.Code, rec.Body)
 		}
-		for _, leak := range append(names, real["households"], real["residents"], real["imports"], "yucai") {
+		for _, leak := range append(names, real["households"], real["residents"], real["imports"], real["screenings"], real["tasks"], real["follow-ups"], "yucai") {
 			if strings.Contains(rec.Body.String(), leak) {
 				t.Errorf("GET %s as wangcheng.admin shows %q: %.300s", p, leak, rec.Body)
 			}
@@ -160,6 +191,16 @@ func TestRouteWalkerWithRealRecords(t *testing.T) {
 	}
 
 	// Nothing the strangers tried changed Yucai's records.
+	task := decode[map[string]any](t, do(t, h, http.MethodGet, "/api/v1/orgs/yucai/screenings/"+real["screenings"]+"/tasks/"+real["tasks"], staff, nil).Body.Bytes())
+	if task["attempts"] != float64(1) {
+		t.Fatalf("a stranger recorded an attempt on a Yucai task: %v", task["attempts"])
+	}
+	for _, status := range []string{"done", "dismissed"} {
+		rec := do(t, h, http.MethodGet, "/api/v1/orgs/yucai/follow-ups?limit=500&status="+status, staff, nil)
+		if strings.Contains(rec.Body.String(), real["follow-ups"]) {
+			t.Fatalf("a stranger made a Yucai follow-up %s", status)
+		}
+	}
 	got := decode[map[string]any](t, do(t, h, http.MethodGet, "/api/v1/orgs/yucai/residents/"+real["residents"], staff, nil).Body.Bytes())
 	if got["name"] == "闯入者" {
 		t.Fatal("a stranger renamed a Yucai resident")

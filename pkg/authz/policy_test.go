@@ -20,18 +20,24 @@ var allowed = map[string][]string{
 	RoleSubdistrictOfficial: {
 		"audit read", "grids read", "members read", "orgs read",
 		"reports export", "reports read", "roster export", "roster read",
+		"screening read", "logs read", "logs export",
 	},
 	RoleCommunityAdmin: {
 		"audit read", "grids read", "grids write", "imports write", "invitations write", "members read", "members write",
 		"orgs read", "reports export", "reports read", "reports submit", "reports write",
 		"residents_id_numbers export", "roster export", "roster read", "roster write", "settings write",
+		"screening read", "screening write", "attempts write", "follow_ups write",
+		"logs read", "logs write", "logs export", "care read", "care write",
 	},
 	RoleCommunityStaff: {
 		"grids read", "imports write", "orgs read", "reports read", "reports write",
 		"roster export", "roster read", "roster write",
+		"screening read", "screening write", "attempts write", "follow_ups write",
+		"logs read", "logs write", "logs export", "care read", "care write",
 	},
 	RoleGridWorker: {
 		"grids read", "orgs read", "roster read", "roster write",
+		"screening read", "attempts write", "logs read", "logs write", "care read", "care write",
 	},
 }
 

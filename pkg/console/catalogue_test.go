@@ -16,6 +16,7 @@ import (
 	"github.com/wanjia/wanjia/pkg/errs"
 	"github.com/wanjia/wanjia/pkg/i18n"
 	"github.com/wanjia/wanjia/pkg/roster"
+	"github.com/wanjia/wanjia/pkg/screening"
 	"github.com/wanjia/wanjia/pkg/web"
 )
 
@@ -207,6 +208,37 @@ func TestComposedKeysExist(t *testing.T) {
 	}
 	for _, m := range menu {
 		keys = append(keys, m.key)
+	}
+	for _, method := range campaignMethods {
+		keys = append(keys, "console.method."+method)
+	}
+	for _, o := range screening.Outcomes {
+		keys = append(keys, "console.outcome."+o, "console.outcome.phone."+o, "console.outcome.visit."+o)
+	}
+	for _, r := range []string{screening.ReasonSymptoms, screening.ReasonCloseContact, screening.ReasonTravel} {
+		keys = append(keys, "console.reason."+r)
+	}
+	for _, s := range []string{screening.StatusOpen, screening.StatusClosed} {
+		keys = append(keys, "console.screening.status."+s)
+	}
+	for _, s := range []string{screening.StatusOpen, screening.StatusDone} {
+		keys = append(keys, "console.task.status."+s)
+	}
+	for _, m := range []string{screening.MethodPhone, screening.MethodVisit} {
+		keys = append(keys, "console.task.switch."+m)
+	}
+	for _, s := range followUpStatuses {
+		keys = append(keys, "console.follow_ups.status."+s)
+	}
+	for _, s := range []string{screening.StatusDone, screening.FollowUpDismissed} {
+		keys = append(keys, "console.follow_ups.mark."+s)
+	}
+	for _, k := range screening.PublicityKinds {
+		keys = append(keys, "publicity_kind_"+k) // screening's own text for them
+	}
+	keys = append(keys, careReasons...)
+	for _, r := range []string{"screening", "attempt", "follow_up", "publicity", "disinfection", "care_contact", "care_list"} {
+		keys = append(keys, "console.resource."+r) // what screening's audit entries are about
 	}
 	for _, kind := range errs.Kinds() { // every status an error page can have
 		keys = append(keys, "console.error."+strconv.Itoa(web.Status(kind)))

@@ -23,6 +23,7 @@ import (
 	"github.com/wanjia/wanjia/pkg/errs"
 	"github.com/wanjia/wanjia/pkg/orgs"
 	"github.com/wanjia/wanjia/pkg/roster"
+	"github.com/wanjia/wanjia/pkg/screening"
 	"github.com/wanjia/wanjia/pkg/store"
 	"github.com/wanjia/wanjia/pkg/web"
 )
@@ -39,11 +40,12 @@ type Deps struct {
 	// sealed under a key derived from it, so every replica opens it.
 	Secret []byte
 
-	DB     *store.DB
-	Authn  *authn.Service
-	Authz  *authz.Authorizer
-	Orgs   *orgs.Service
-	Roster *roster.Service
+	DB        *store.DB
+	Authn     *authn.Service
+	Authz     *authz.Authorizer
+	Orgs      *orgs.Service
+	Roster    *roster.Service
+	Screening *screening.Service
 }
 
 // Console is the web console.
@@ -54,6 +56,7 @@ type Console struct {
 	authz    *authz.Authorizer
 	orgs     *orgs.Service
 	roster   *roster.Service
+	screen   *screening.Service
 	sessions *sessions
 	views    *views
 }
@@ -65,7 +68,7 @@ func New(d Deps) *Console {
 		log = slog.Default()
 	}
 	return &Console{
-		log: log, db: d.DB, authn: d.Authn, authz: d.Authz, orgs: d.Orgs, roster: d.Roster,
+		log: log, db: d.DB, authn: d.Authn, authz: d.Authz, orgs: d.Orgs, roster: d.Roster, screen: d.Screening,
 		sessions: newSessions(d.Authn, d.Secret, strings.HasPrefix(strings.ToLower(d.BaseURL), "https://")),
 		views:    loadViews(),
 	}
@@ -136,6 +139,26 @@ func (c *Console) engine(o web.Options) *gin.Engine {
 	org.Handle(http.MethodPost, "/members", perm("members", "write"), c.addMember)
 	org.Handle(http.MethodPost, "/grids", perm("grids", "write"), c.addGrid)
 	org.Handle(http.MethodGet, "/audit", perm("audit", "read"), c.audit)
+
+	org.Handle(http.MethodGet, "/screenings", perm("screening", "read"), c.screenings)
+	org.Handle(http.MethodPost, "/screenings", perm("screening", "write"), c.createScreening)
+	org.Handle(http.MethodGet, "/screenings/:id", perm("screening", "read"), c.screeningPage)
+	org.Handle(http.MethodPost, "/screenings/:id/close", perm("screening", "write"), c.closeScreening)
+	org.Handle(http.MethodGet, "/screenings/:id/calls", perm("screening", "read"), c.callList)
+	org.Handle(http.MethodGet, "/screenings/:id/visits", perm("screening", "read"), c.doorList)
+	org.Handle(http.MethodGet, "/screenings/:id/tasks/:task", perm("screening", "read"), c.taskPage)
+	org.Handle(http.MethodPost, "/screenings/:id/tasks/:task/attempts", perm("attempts", "write"), c.recordAttempt)
+	org.Handle(http.MethodGet, "/follow-ups", perm("screening", "read"), c.followUps)
+	org.Handle(http.MethodPost, "/follow-ups/:id", perm("follow_ups", "write"), c.updateFollowUp)
+	org.Handle(http.MethodGet, "/publicity", perm("logs", "read"), c.publicity)
+	org.Handle(http.MethodPost, "/publicity", perm("logs", "write"), c.addPublicity)
+	org.Handle(http.MethodGet, "/publicity/exports/:file", perm("logs", "export"), c.exportLog)
+	org.Handle(http.MethodGet, "/disinfections", perm("logs", "read"), c.disinfections)
+	org.Handle(http.MethodPost, "/disinfections", perm("logs", "write"), c.addDisinfection)
+	org.Handle(http.MethodGet, "/disinfections/exports/:file", perm("logs", "export"), c.exportLog)
+	org.Handle(http.MethodGet, "/care", perm("care", "read"), c.care)
+	org.Handle(http.MethodGet, "/care/:id", perm("care", "write"), c.careContactForm)
+	org.Handle(http.MethodPost, "/care/:id/contacts", perm("care", "write"), c.recordCareContact)
 	return e
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/wanjia/wanjia/pkg/authn"
 	"github.com/wanjia/wanjia/pkg/authz"
 	"github.com/wanjia/wanjia/pkg/roster"
+	"github.com/wanjia/wanjia/pkg/screening"
 	"github.com/wanjia/wanjia/pkg/web"
 )
 
@@ -17,6 +18,9 @@ type homeView struct {
 	*frame
 	Grids []roster.GridFigures
 	Total roster.Figures
+	// Campaigns are the open ones, with the caller's part of their
+	// progress: a grid worker's day starts from their call lists.
+	Campaigns []screening.ScreeningView
 }
 
 type communitiesView struct {
@@ -47,6 +51,12 @@ func (c *Console) home(g *gin.Context) {
 	v := homeView{frame: f, Grids: grids}
 	for _, gr := range grids {
 		v.Total.Add(gr.Figures)
+	}
+	if f.Can("screening", "read") {
+		if v.Campaigns, err = c.openCampaigns(g.Request.Context()); err != nil {
+			web.Fail(g, err)
+			return
+		}
 	}
 	f.Title = "console.home.title"
 	c.render(g, http.StatusOK, "home", v)

@@ -27,6 +27,16 @@ var pageOf = []struct {
 	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/exports$`), "exports"},
 	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/members$`), "members"},
 	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/audit$`), "audit"},
+	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/screenings$`), "screenings"},
+	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/screenings/[0-9a-f-]{36}$`), "screening"},
+	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/screenings/[0-9a-f-]{36}/calls$`), "call list"},
+	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/screenings/[0-9a-f-]{36}/visits$`), "door list"},
+	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/screenings/[0-9a-f-]{36}/tasks/[0-9a-f-]{36}$`), "task"},
+	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/follow-ups$`), "follow-ups"},
+	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/publicity$`), "publicity"},
+	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/disinfections$`), "disinfections"},
+	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/care$`), "care"},
+	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/care/[0-9a-f-]{36}$`), "care contact"},
 }
 
 // TestEveryPageIsReachable follows links from each role's first page, as a
@@ -36,11 +46,14 @@ var pageOf = []struct {
 func TestEveryPageIsReachable(t *testing.T) {
 	t.Parallel()
 	a := startApp(t)
+	startScreening(t, a.Base, "可达性排查") // an open campaign, whose pages link on
+	screening := []string{"screenings", "screening", "call list", "door list", "task", "follow-ups", "publicity", "disinfections"}
 	for user, want := range map[string][]string{
-		"yucai.admin": {"home", "households", "household", "residents", "new resident", "imports", "exports", "members", "audit",
-			"buildings", "new household", "edit household", "edit resident"},
-		"yucai.grid1":     {"home", "households", "household", "residents", "buildings", "new household", "edit household", "edit resident"},
-		"qixing.official": {"home", "households", "household", "residents", "members", "audit", "buildings"},
+		"yucai.admin": append([]string{"home", "households", "household", "residents", "new resident", "imports", "exports", "members", "audit",
+			"buildings", "new household", "edit household", "edit resident", "care", "care contact"}, screening...),
+		"yucai.grid1": append([]string{"home", "households", "household", "residents", "buildings", "new household", "edit household", "edit resident",
+			"care", "care contact"}, screening...),
+		"qixing.official": append([]string{"home", "households", "household", "residents", "members", "audit", "buildings"}, screening...),
 	} {
 		t.Run(user, func(t *testing.T) {
 			c := client(t)

@@ -16,7 +16,10 @@ import (
 	"github.com/wanjia/wanjia/pkg/orgs"
 )
 
-var householdLink = regexp.MustCompile(`href="/console/orgs/yucai/households/([0-9a-f-]{36})"`)
+var (
+	householdLink = regexp.MustCompile(`href="/console/orgs/yucai/households/([0-9a-f-]{36})"`)
+	careLink      = regexp.MustCompile(`href="/console/orgs/yucai/care/([0-9a-f-]{36})"`)
+)
 
 // rawKey is a catalogue key shown as it is: what T gives for a key it
 // does not know.
@@ -41,6 +44,26 @@ func TestPagesAnswerPerRole(t *testing.T) {
 	const missing = "/households/01a22230-0000-7000-8000-000000000000"
 	resident := "/residents/" + firstResident(t, staff, a.Base)
 
+	// Screening: a campaign of the whole community and one of grid 2 only;
+	// a task of each, the first as the grid worker of grid 1 finds it.
+	grid1 := client(t)
+	httpSignIn(t, grid1, a.Base, "yucai.grid1")
+	whole, south := startScreening(t, a.Base, "全社区排查"), startScreening(t, a.Base, "南院排查", "yucai-g2")
+	campaign, southCampaign := "/screenings/"+whole, "/screenings/"+south
+	task := campaign + "/tasks/" + nextOutcomeForm(t, grid1, a.Base, whole, "calls").Task
+	southTask := southCampaign + "/tasks/" + nextOutcomeForm(t, staff, a.Base, south, "calls").Task
+	const noCampaign = "/screenings/01a22230-0000-7000-8000-000000000000"
+	// The care list: a resident of grid 1 and one of grid 2.
+	careOf := func(c *http.Client, query string) string {
+		_, body := get(t, c, a.Base+yucai+"/care"+query)
+		m := careLink.FindStringSubmatch(body)
+		if m == nil {
+			t.Fatalf("nobody on the care list%s", query)
+		}
+		return "/care/" + m[1]
+	}
+	careG1, careG2 := careOf(grid1, ""), careOf(staff, "?grid=yucai-g2")
+
 	for user, pages := range map[string]map[string]int{
 		"yucai.staff": {
 			"/console/": http.StatusSeeOther, yucai: 200, yucai + "/households": 200, yucai + "/households?q=1758": 200,
@@ -52,14 +75,33 @@ func TestPagesAnswerPerRole(t *testing.T) {
 			yucai + "/buildings": 200, yucai + "/buildings?grid=yucai-g1&q=1": 200, yucai + "/buildings?grid=nowhere": 422,
 			yucai + "/households/new": 200, yucai + household + "/edit": 200, yucai + missing + "/edit": 404,
 			yucai + resident + "/edit": 200, yucai + "/residents/01a22230-0000-7000-8000-000000000000/edit": 404,
+			yucai + "/screenings": 200, yucai + campaign: 200, yucai + noCampaign: 404, yucai + campaign + "/calls": 200,
+			yucai + campaign + "/visits": 200, yucai + task: 200, yucai + southTask: 200, yucai + task + "?method=visit": 200,
+			yucai + campaign + "/tasks/01a22230-0000-7000-8000-000000000000": 404, yucai + noCampaign + "/calls": 404,
+			yucai + "/follow-ups": 200, yucai + "/follow-ups?status=all": 200, yucai + "/follow-ups?status=bogus": 422,
+			yucai + "/follow-ups?grid=nowhere": 422, yucai + "/publicity": 200, yucai + "/publicity?kind=poster&from=2020-01-01": 200,
+			yucai + "/publicity?from=yesterday": 422, yucai + "/publicity/exports/publicity.xlsx": 200,
+			yucai + "/publicity/exports/publicity.csv?kind=poster": 200, yucai + "/publicity/exports/residents.csv": 404,
+			yucai + "/disinfections": 200, yucai + "/disinfections/exports/disinfections.csv": 200, yucai + "/care": 200,
+			yucai + "/care?overdue=1&grid=yucai-g2": 200, yucai + careG1: 200, yucai + careG2: 200,
+			yucai + "/care/01a22230-0000-7000-8000-000000000000": 404,
 		},
 		"yucai.admin": {
 			yucai + "/members": 200, yucai + "/audit": 200, yucai + "/audit?action=create&from=2020-01-01&to=2099-12-31": 200,
 			yucai + "/audit?from=yesterday": 422, yucai + "/exports/residents.csv?id_numbers=full": 200,
+			yucai + "/screenings": 200, yucai + campaign: 200, yucai + campaign + "/calls": 200, yucai + task: 200,
+			yucai + "/follow-ups": 200, yucai + "/publicity": 200, yucai + "/disinfections": 200, yucai + "/care": 200,
+			yucai + careG2: 200,
 		},
 		"yucai.grid1": {
 			yucai: 200, yucai + "/households": 200, yucai + "/imports": 403, yucai + "/exports": 403, yucai + "/members": 403,
 			yucai + "/buildings": 200, yucai + "/buildings?grid=yucai-g2": 422, yucai + "/households/new": 200,
+			yucai + "/screenings": 200, yucai + campaign: 200, yucai + southCampaign: 200, yucai + campaign + "/calls": 200,
+			yucai + campaign + "/visits": 200, yucai + southCampaign + "/calls": 200, yucai + task: 200, yucai + southTask: 404,
+			yucai + "/follow-ups": 200, yucai + "/follow-ups?grid=yucai-g2": 422, yucai + "/publicity": 200,
+			yucai + "/publicity?grid=yucai-g2": 422, yucai + "/publicity/exports/publicity.xlsx": 403, yucai + "/disinfections": 200,
+			yucai + "/disinfections/exports/disinfections.csv": 403, yucai + "/care": 200, yucai + "/care?grid=yucai-g2": 422,
+			yucai + careG1: 200, yucai + careG2: 404,
 		},
 		"qixing.official": {
 			"/console/": http.StatusSeeOther, qixing: 200, qixing + "/households": 404, qixing + "/members": 200, qixing + "/audit": 200,
@@ -67,6 +109,11 @@ func TestPagesAnswerPerRole(t *testing.T) {
 			yucai + "/residents/new": 403, yucai + "/imports": 403, yucai + "/exports": 200, yucai + "/members": 200,
 			yucai + "/buildings": 200, qixing + "/buildings": 404, yucai + "/households/new": 403, yucai + household + "/edit": 403,
 			yucai + resident + "/edit": 403,
+			yucai + "/screenings":      200, yucai + campaign: 200, yucai + campaign + "/calls": 200, yucai + campaign + "/visits": 200,
+			yucai + task: 200, yucai + "/follow-ups": 200, yucai + "/publicity": 200, yucai + "/publicity/exports/publicity.csv": 200,
+			yucai + "/disinfections": 200, yucai + "/care": 403, yucai + careG1: 403,
+			qixing + "/screenings": 404, qixing + "/follow-ups": 404, qixing + "/publicity": 404, qixing + "/disinfections": 404,
+			qixing + "/care": 404,
 		},
 	} {
 		c := client(t)

@@ -145,9 +145,14 @@ func (f *frame) Role() string {
 // permission allows (and, for community records, only in a community).
 var menu = []struct{ key, path, resource, action string }{
 	{"console.menu.home", "", "orgs", "read"},
+	{"console.menu.screenings", "/screenings", "screening", "read"},
+	{"console.menu.follow_ups", "/follow-ups", "screening", "read"},
+	{"console.menu.care", "/care", "care", "read"},
 	{"console.menu.households", "/households", "roster", "read"},
 	{"console.menu.buildings", "/buildings", "roster", "read"},
 	{"console.menu.residents", "/residents", "roster", "read"},
+	{"console.menu.publicity", "/publicity", "logs", "read"},
+	{"console.menu.disinfections", "/disinfections", "logs", "read"},
 	{"console.menu.imports", "/imports", "imports", "write"},
 	{"console.menu.exports", "/exports", "roster", "export"},
 	{"console.menu.members", "/members", "members", "read"},
@@ -265,9 +270,18 @@ type views struct {
 }
 
 var funcs = template.FuncMap{
-	"static": staticURL,
-	"tel":    telURL,
-	"add":    func(a, b int) int { return a + b },
+	"static":    staticURL,
+	"tel":       telURL,
+	"dial":      dialURL,
+	"pct":       percent,
+	"callsLeft": callsLeft,
+	"deref": func(p *int) int {
+		if p == nil {
+			return 0
+		}
+		return *p
+	},
+	"add": func(a, b int) int { return a + b },
 	"has": func(list []string, v string) bool {
 		for _, x := range list {
 			if x == v {
@@ -291,6 +305,30 @@ func telURL(phone string) template.URL {
 		}
 	}
 	return template.URL("tel:" + b.String())
+}
+
+// dialURL lets through a tel: link a service made (screening's Tel, with
+// a landline's extension after a comma); anything else is no link.
+func dialURL(tel string) template.URL {
+	rest, ok := strings.CutPrefix(tel, "tel:")
+	if !ok || rest == "" {
+		return ""
+	}
+	for _, r := range rest {
+		if !(r >= '0' && r <= '9' || strings.ContainsRune("+-,;*#", r)) {
+			return ""
+		}
+	}
+	return template.URL(tel)
+}
+
+// percent is part of whole in whole percent, for the width of a bar's
+// text; an empty whole is 0%.
+func percent(part, whole int) int {
+	if whole <= 0 {
+		return 0
+	}
+	return part * 100 / whole
 }
 
 func loadViews() *views {

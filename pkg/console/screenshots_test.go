@@ -31,6 +31,23 @@ func TestScreenshots(t *testing.T) {
 		t.Fatal(err)
 	}
 	org := a.Base + "/console/orgs/"
+	// A campaign under way: the grid worker and staff have phoned a few
+	// households, so its bars and tables have something to show.
+	campaign := startScreening(t, a.Base, "春节返乡人员排查")
+	for _, who := range []struct {
+		user     string
+		outcomes []string
+	}{
+		{"yucai.grid1", []string{"reached", "reached", "no_answer", "reached", "wrong_number", "reached"}},
+		{"yucai.staff", []string{"reached", "no_answer", "reached", "reached"}},
+	} {
+		c := client(t)
+		httpSignIn(t, c, a.Base, who.user)
+		for _, o := range who.outcomes {
+			recordNext(t, c, a.Base, campaign, "calls", o, nil)
+		}
+	}
+	screeningPage := org + "yucai/screenings/" + campaign
 	household := org + "yucai/households?q=" + url.QueryEscape("育才路12号 12栋 1单元 102")
 	openHousehold := chromedp.Steps(chromedp.Navigate(household), chromedp.Click(css(`#results tbody tr:first-child a`)), chromedp.WaitVisible(css(`dl.facts`)))
 
@@ -45,6 +62,7 @@ func TestScreenshots(t *testing.T) {
 		{"", []shot{{"sign-in", chromedp.Navigate(a.Base + "/console/login")}}},
 		{"yucai.staff", []shot{
 			{"community-home", chromedp.Navigate(org + "yucai")},
+			{"screening-progress", chromedp.Navigate(screeningPage)},
 			{"households", chromedp.Navigate(org + "yucai/households?grid=yucai-g2")},
 			{"household", openHousehold},
 			{"resident-form-error", chromedp.Steps(openHousehold,
@@ -63,7 +81,12 @@ func TestScreenshots(t *testing.T) {
 			{"community-home-en", chromedp.Navigate(a.Base + "/console/lang/en?next=" + url.QueryEscape("/console/orgs/yucai"))},
 			{"residents-en", chromedp.Navigate(org + "yucai/residents?tag=lives_alone")},
 		}},
-		{"yucai.grid1", []shot{{"grid-worker-households", chromedp.Navigate(org + "yucai/households")}}},
+		{"yucai.grid1", []shot{
+			{"grid-worker-households", chromedp.Navigate(org + "yucai/households")},
+			// The call list as a grid worker sees it after recording one.
+			{"call-list", chromedp.Steps(chromedp.Navigate(screeningPage+"/calls"),
+				chromedp.Click(css(`button.outcome-reached`)), chromedp.WaitVisible(css(`p.notice`)))},
+		}},
 		{"yucai.admin", []shot{
 			{"members", chromedp.Navigate(org + "yucai/members")},
 			{"audit", chromedp.Navigate(org + "yucai/audit?action=create")},

@@ -42,7 +42,7 @@ func (s *Service) ApplyOrg(ctx context.Context, tx bun.Tx, in OrgInput) (bool, e
 	if in.Settings != nil {
 		want = *in.Settings
 	}
-	if o.Name == in.Name && o.Timezone == in.Timezone && o.Settings == want {
+	if o.Name == in.Name && o.Timezone == in.Timezone && o.Settings.Equal(want) {
 		return false, nil
 	}
 	ctx = audit.InOrg(ctx, o.Slug, o.Path)

@@ -4,6 +4,7 @@
 package orgs
 
 import (
+	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -42,6 +43,61 @@ type Settings struct {
 	ReportCutoff string `json:"report_cutoff" yaml:"report_cutoff"`
 	// QuietHours hold back non-urgent messages to residents.
 	QuietHours QuietHours `json:"quiet_hours" yaml:"quiet_hours"`
+
+	// FailedCallsBeforeVisit is how many failed phone attempts move a
+	// household to the door-to-door list (0: the default, 3).
+	FailedCallsBeforeVisit int `json:"failed_calls_before_visit,omitempty" yaml:"failed_calls_before_visit,omitempty"`
+	// WatchList names the places (a city, a province) whose recent
+	// returnees raise a follow-up when screening finds them.
+	WatchList []string `json:"watch_list,omitempty" yaml:"watch_list,omitempty"`
+	// CareTags choose the residents on the special-care list (none: the
+	// default, elderly and lives_alone together).
+	CareTags []string `json:"care_tags,omitempty" yaml:"care_tags,omitempty"`
+	// CareOverdueDays is how long a resident on the care list may go
+	// without a care call before they are overdue (0: the default, 7).
+	CareOverdueDays int `json:"care_overdue_days,omitempty" yaml:"care_overdue_days,omitempty"`
+}
+
+// Screening defaults, for settings saved before these existed.
+const (
+	DefaultFailedCallsBeforeVisit = 3
+	DefaultCareOverdueDays        = 7
+)
+
+// DefaultCareTags choose the care list unless a community says otherwise:
+// elderly people living alone.
+var DefaultCareTags = []string{"elderly", "lives_alone"}
+
+// CallsBeforeVisit is FailedCallsBeforeVisit, defaulted.
+func (st Settings) CallsBeforeVisit() int {
+	if st.FailedCallsBeforeVisit <= 0 {
+		return DefaultFailedCallsBeforeVisit
+	}
+	return st.FailedCallsBeforeVisit
+}
+
+// CareList is the tags that put a resident on the care list, defaulted.
+func (st Settings) CareList() []string {
+	if len(st.CareTags) == 0 {
+		return DefaultCareTags
+	}
+	return st.CareTags
+}
+
+// CareOverdue is CareOverdueDays, defaulted.
+func (st Settings) CareOverdue() int {
+	if st.CareOverdueDays <= 0 {
+		return DefaultCareOverdueDays
+	}
+	return st.CareOverdueDays
+}
+
+// Equal reports whether two settings are the same (they hold slices, so
+// == does not compile).
+func (st Settings) Equal(o Settings) bool {
+	return st.IsolationDays == o.IsolationDays && st.ReportCutoff == o.ReportCutoff && st.QuietHours == o.QuietHours &&
+		st.CallsBeforeVisit() == o.CallsBeforeVisit() && st.CareOverdue() == o.CareOverdue() &&
+		slices.Equal(st.WatchList, o.WatchList) && slices.Equal(st.CareList(), o.CareList())
 }
 
 // QuietHours is a local-time window, "HH:MM" to "HH:MM", that may wrap

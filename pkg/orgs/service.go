@@ -213,8 +213,30 @@ func (st *Settings) Validate(prefix string) []errs.FieldError {
 			fe = append(fe, errs.Field(prefix+field, "invalid_time_of_day", nil))
 		}
 	}
+	if st.FailedCallsBeforeVisit < 0 || st.FailedCallsBeforeVisit > 10 {
+		fe = append(fe, errs.Field(prefix+"failed_calls_before_visit", "out_of_range", map[string]any{"min": 1, "max": 10}))
+	}
+	if st.CareOverdueDays < 0 || st.CareOverdueDays > 90 {
+		fe = append(fe, errs.Field(prefix+"care_overdue_days", "out_of_range", map[string]any{"min": 1, "max": 90}))
+	}
+	fe = append(fe, wordList(prefix+"watch_list", st.WatchList, 50, 40)...)
+	fe = append(fe, wordList(prefix+"care_tags", st.CareTags, 10, 20)...)
 	sort.Slice(fe, func(i, j int) bool { return fe[i].Field < fe[j].Field })
 	return fe
+}
+
+// wordList checks a settings list: at most n entries, each 1 to max
+// characters.
+func wordList(field string, words []string, n, max int) []errs.FieldError {
+	if len(words) > n {
+		return []errs.FieldError{errs.Field(field, "too_many_entries", map[string]any{"max": n})}
+	}
+	for _, w := range words {
+		if l := utf8.RuneCountInString(strings.TrimSpace(w)); l == 0 || l > max {
+			return []errs.FieldError{errs.Field(field, "entry_length", map[string]any{"max": max})}
+		}
+	}
+	return nil
 }
 
 // Create adds an org below its parent (platform admins only; the route

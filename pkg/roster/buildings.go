@@ -31,7 +31,7 @@ func buildingView(b *Building, g *scope.Grids) BuildingView {
 
 // CreateBuilding adds a building to a grid of the community.
 func (s *Service) CreateBuilding(ctx context.Context, in BuildingInput) (*BuildingView, error) {
-	return scope.Run(ctx, s.frame(), func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (*BuildingView, error) {
+	return scope.Once(ctx, s.frame(), func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (*BuildingView, error) {
 		b, err := s.createBuilding(ctx, tx, g, in)
 		if err != nil {
 			return nil, err

@@ -2,14 +2,10 @@ package roster
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"sync"
-
-	"github.com/xuri/excelize/v2"
 
 	"github.com/wanjia/wanjia/pkg/audit"
 	"github.com/wanjia/wanjia/pkg/authz"
@@ -20,202 +16,32 @@ import (
 	"github.com/wanjia/wanjia/pkg/store"
 )
 
-// table writes rows to a CSV or an XLSX stream. The first row written is
-// the header.
-type table interface {
-	// row writes a row of text cells.
-	row(cells []string) error
-	// typed writes a row whose cells are text (string), whole numbers
-	// (int: a number cell in XLSX) or empty (nil).
-	typed(cells []any) error
-	close() error
-}
+// table is the shared sheet writer (sheet.NewWriter) under the names
+// roster's exports and rejected-row files were written against.
+type table struct{ w sheet.Writer }
 
-type csvTable struct {
-	w   *csv.Writer
-	buf []string
-}
-
-// row writes cells with formula-like values neutralised (a leading
-// apostrophe, see sheet.EscapeFormula): a name such as "=HYPERLINK(...)"
-// must reach the office's spreadsheet program as text, not as code. The
-// importer drops the apostrophe again, so the file still imports as it is.
-func (t *csvTable) row(cells []string) error {
-	t.buf = t.buf[:0]
-	for _, c := range cells {
-		t.buf = append(t.buf, sheet.EscapeFormula(c))
-	}
-	return t.w.Write(t.buf)
-}
-
-func (t *csvTable) typed(cells []any) error {
-	t.buf = t.buf[:0]
-	for _, c := range cells {
-		switch c := c.(type) {
-		case string:
-			t.buf = append(t.buf, sheet.EscapeFormula(c))
-		case int:
-			t.buf = append(t.buf, sheet.EscapeFormula(strconv.Itoa(c)))
-		case nil:
-			t.buf = append(t.buf, "")
-		default:
-			return fmt.Errorf("export: cell of type %T", c)
-		}
-	}
-	return t.w.Write(t.buf)
-}
-
-func (t *csvTable) close() error { t.w.Flush(); return t.w.Error() }
-
-// layout is how an XLSX table looks: its sheet's name and its columns'
-// least widths (in characters; a column is widened to fit its title).
-type layout struct {
-	sheet  string
-	widths []float64
-}
-
-// xlsxTable streams one sheet (excelize's StreamWriter keeps a bounded
-// buffer in memory and the rest in a temp file). Text is written as
-// inline string cells: phones and ID numbers keep every digit and leading
-// zero, and a value that looks like a formula ("=1+2") is shown, never
-// run, so no escaping is needed here. Whole numbers are number cells.
-type xlsxTable struct {
-	f      *excelize.File
-	sw     *excelize.StreamWriter
-	lay    layout
-	n      int
-	vals   []any
-	header int // style of the header row
-	out    io.Writer
-}
-
-func (t *xlsxTable) row(cells []string) error {
-	t.vals = t.vals[:0]
-	for _, c := range cells {
-		t.vals = append(t.vals, xlsxValue(c))
-	}
-	return t.write(t.vals)
-}
-
-func (t *xlsxTable) typed(cells []any) error {
-	t.vals = t.vals[:0]
-	for _, c := range cells {
-		switch c := c.(type) {
-		case string:
-			t.vals = append(t.vals, xlsxValue(c))
-		case int, nil:
-			t.vals = append(t.vals, c)
-		default:
-			return fmt.Errorf("export: cell of type %T", c)
-		}
-	}
-	return t.write(t.vals)
-}
-
-// xlsxValue is a text cell's value: an empty one is left out (a blank
-// cell, as a reader expects, rather than a string of nothing).
-func xlsxValue(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-func (t *xlsxTable) write(vals []any) error {
-	t.n++
-	cell, _ := excelize.CoordinatesToCellName(1, t.n)
-	if t.n > 1 {
-		return t.sw.SetRow(cell, vals)
-	}
-	// The header: the columns' widths and the frozen first row must be set
-	// before any row is written. Widths are set from the last column to
-	// the first: excelize puts each before those set already, and readers
-	// want them in order.
-	for i := len(vals) - 1; i >= 0; i-- {
-		v, w := vals[i], 0.0
-		if i < len(t.lay.widths) {
-			w = t.lay.widths[i]
-		}
-		if s, ok := v.(string); ok {
-			w = max(w, textWidth(s)+2)
-		}
-		if w > 0 {
-			if err := t.sw.SetColWidth(i+1, i+1, min(w, 80)); err != nil {
-				return err
-			}
-		}
-	}
-	if err := t.sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft",
-		Selection: []excelize.Selection{{SQRef: "A2", ActiveCell: "A2", Pane: "bottomLeft"}}}); err != nil {
-		return err
-	}
-	return t.sw.SetRow(cell, vals, excelize.RowOpts{StyleID: t.header})
-}
-
-// textWidth is how many character widths s takes in a spreadsheet: two
-// for a Chinese character or a full-width sign, one for the rest.
-func textWidth(s string) float64 {
-	w := 0.0
-	for _, r := range s {
-		if r >= 0x2E80 {
-			w += 2
-		} else {
-			w++
-		}
-	}
-	return w
-}
-
-func (t *xlsxTable) close() error {
-	if err := t.sw.Flush(); err != nil {
-		return err
-	}
-	_, err := t.f.WriteTo(t.out)
-	return errorsJoin(err, t.f.Close())
-}
-
-func errorsJoin(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
-}
+func (t table) row(cells []string) error { return t.w.Row(cells) }
+func (t table) typed(cells []any) error  { return t.w.Typed(cells) }
+func (t table) close() error             { return t.w.Close() }
 
 // newTable is a table with the default sheet and no widths of its own.
 func newTable(format string, w io.Writer) (table, error) {
-	return newLaidOutTable(format, layout{}, w)
+	return newLaidOutTable(format, sheet.Layout{}, w)
 }
 
 // newLaidOutTable is a table whose XLSX sheet has the layout's name and
-// column widths.
-func newLaidOutTable(format string, lay layout, w io.Writer) (table, error) {
+// column widths. Callers have checked the format; anything but "csv" is
+// XLSX, as it always was.
+func newLaidOutTable(format string, lay sheet.Layout, w io.Writer) (table, error) {
+	f := sheet.XLSX
 	if format == "csv" {
-		// A BOM makes Excel in China open UTF-8 Chinese text correctly.
-		if _, err := w.Write([]byte("\xEF\xBB\xBF")); err != nil {
-			return nil, err
-		}
-		return &csvTable{w: csv.NewWriter(w)}, nil
+		f = sheet.CSV
 	}
-	f := excelize.NewFile()
-	name := "Sheet1"
-	if lay.sheet != "" {
-		if err := f.SetSheetName(name, lay.sheet); err != nil {
-			_ = f.Close()
-			return nil, err
-		}
-		name = lay.sheet
-	}
-	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
+	sw, err := sheet.NewWriter(w, f, lay)
 	if err != nil {
-		_ = f.Close()
-		return nil, err
+		return table{}, err
 	}
-	sw, err := f.NewStreamWriter(name)
-	if err != nil {
-		_ = f.Close()
-		return nil, err
-	}
-	return &xlsxTable{f: f, sw: sw, lay: lay, header: bold, out: w}, nil
+	return table{w: sw}, nil
 }
 
 // ExportOptions are what the caller asked of an export beyond its kind and
@@ -332,16 +158,16 @@ const exportPage = 2000
 
 // exportLayout names an export's sheet and sizes its columns (least
 // widths by field, in the order of householdFields and residentFields).
-func exportLayout(kind string) layout {
+func exportLayout(kind string) sheet.Layout {
 	fields, name := residentFields, "居民"
 	if kind == KindHouseholds {
 		fields, name = householdFields, "住户"
 	}
 	width := map[string]float64{"name": 10, "phone": 15, "id_number": 21, "birth_year": 8, "sex": 6, "tags": 18,
 		"grid": 10, "building": 8, "unit": 8, "room": 8, "address": 32, "notes": 30}
-	lay := layout{sheet: name, widths: make([]float64, len(fields))}
+	lay := sheet.Layout{Sheet: name, Widths: make([]float64, len(fields))}
 	for i, f := range fields {
-		lay.widths[i] = width[f.Name]
+		lay.Widths[i] = width[f.Name]
 	}
 	return lay
 }

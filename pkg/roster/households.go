@@ -154,7 +154,7 @@ func duplicateHousehold(ctx context.Context, tx *store.TenantTx, g *scope.Grids,
 
 // CreateHousehold adds a household.
 func (s *Service) CreateHousehold(ctx context.Context, in HouseholdInput) (*HouseholdView, error) {
-	return scope.Run(ctx, s.frame(), func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (*HouseholdView, error) {
+	return scope.Once(ctx, s.frame(), func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (*HouseholdView, error) {
 		now := s.now()
 		h := &Household{ID: newID(), TenantID: tx.Tenant(), CreatedAt: now, UpdatedAt: now}
 		if err := s.prepareHousehold(ctx, tx, g, in, h); err != nil {
@@ -165,6 +165,9 @@ func (s *Service) CreateHousehold(ctx context.Context, in HouseholdInput) (*Hous
 		}
 		if _, err := tx.Insert(h).Exec(ctx); err != nil {
 			return nil, fmt.Errorf("create household: %w", err)
+		}
+		if err := s.householdsChanged(ctx, tx, h.ID); err != nil {
+			return nil, err
 		}
 		out := householdView(h, g, scope.ViewOf(ctx))
 		if err := audit.Record(ctx, tx, audit.ActionCreate, "household", h.ID, nil); err != nil {
@@ -246,6 +249,9 @@ func (s *Service) UpdateHousehold(ctx context.Context, id string, p HouseholdPat
 		}
 		// Residents follow their household's grid.
 		if _, err := tx.Update((*Resident)(nil)).Set("grid_id = ?", h.GridID).Where("household_id = ?", h.ID).Exec(ctx); err != nil {
+			return nil, err
+		}
+		if err := s.householdsChanged(ctx, tx, h.ID); err != nil {
 			return nil, err
 		}
 		out := householdView(h, g, scope.ViewOf(ctx))

@@ -6,6 +6,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/wanjia/wanjia/pkg/authz"
+	"github.com/wanjia/wanjia/pkg/idempotency"
 	"github.com/wanjia/wanjia/pkg/web"
 )
 
@@ -19,14 +20,14 @@ var (
 // Routes mounts the roster API on the /orgs/{org} group.
 func (s *Service) Routes(org *authz.OrgRoutes) {
 	org.Handle(http.MethodGet, "/buildings", read, web.Paged(filterFrom, s.ListBuildings))
-	org.Handle(http.MethodPost, "/buildings", write, web.Create(s.CreateBuilding))
+	org.Handle(http.MethodPost, "/buildings", write, idempotency.Middleware(), web.Create(s.CreateBuilding))
 	org.Handle(http.MethodGet, "/households", read, web.Paged(filterFrom, s.ListHouseholds))
-	org.Handle(http.MethodPost, "/households", write, web.Create(s.CreateHousehold))
+	org.Handle(http.MethodPost, "/households", write, idempotency.Middleware(), web.Create(s.CreateHousehold))
 	org.Handle(http.MethodGet, "/households/:id", read, web.Read(s.GetHousehold))
 	org.Handle(http.MethodPatch, "/households/:id", write, web.Update(s.UpdateHousehold))
 	org.Handle(http.MethodDelete, "/households/:id", write, web.Remove(s.DeleteHousehold))
 	org.Handle(http.MethodGet, "/residents", read, web.Paged(filterFrom, s.ListResidents))
-	org.Handle(http.MethodPost, "/residents", write, web.Create(s.CreateResident))
+	org.Handle(http.MethodPost, "/residents", write, idempotency.Middleware(), web.Create(s.CreateResident))
 	org.Handle(http.MethodGet, "/residents/:id", read, web.Read(s.GetResident))
 	org.Handle(http.MethodPatch, "/residents/:id", write, web.Update(s.UpdateResident))
 	org.Handle(http.MethodDelete, "/residents/:id", write, web.Remove(s.DeleteResident))

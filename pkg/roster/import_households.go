@@ -73,6 +73,7 @@ func (b *batcher) households(ctx context.Context, tx *store.TenantTx) error {
 				return fmt.Errorf("import: update household: %w", err)
 			}
 			b.imp.Updated++
+			b.touched = append(b.touched, h.ID)
 			continue
 		}
 		h.ID, h.TenantID, h.CreatedAt, h.UpdatedAt = newID(), tx.Tenant(), now, now
@@ -84,6 +85,9 @@ func (b *batcher) households(ctx context.Context, tx *store.TenantTx) error {
 			return fmt.Errorf("import: insert households: %w", err)
 		}
 		b.imp.Created += len(inserts)
+		for _, h := range inserts {
+			b.touched = append(b.touched, h.ID)
+		}
 	}
 	return nil
 }

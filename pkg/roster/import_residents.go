@@ -107,6 +107,9 @@ func (b *batcher) residents(ctx context.Context, tx *store.TenantTx) error {
 	if err := insertHouseholds(ctx, tx, homes); err != nil {
 		return err
 	}
+	for _, h := range homes {
+		b.touched = append(b.touched, h.ID)
+	}
 	for _, r := range updates {
 		if _, err := tx.Update(r).Column("household_id", "grid_id", "name", "phone", "phone_rev", "id_number", "birth_year", "sex", "tags", "updated_at").WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("import: update resident: %w", err)

@@ -47,6 +47,8 @@ type batcher struct {
 	// saving anything, to claim what they matched.
 	resumeAt int
 	dry      bool // replaying: match and claim only
+	// touched is the batch's households added or changed, for the hook.
+	touched []string
 }
 
 type homeRef struct{ id, gridID string }
@@ -70,6 +72,7 @@ func (b *batcher) flush(ctx context.Context) error {
 	if len(b.rows) == 0 && len(b.rejected) == 0 {
 		return nil
 	}
+	b.touched = b.touched[:0]
 	err := b.s.DB.InTenantConnTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
 		if !b.loaded {
 			if err := b.load(ctx, tx); err != nil {
@@ -83,6 +86,9 @@ func (b *batcher) flush(ctx context.Context) error {
 			err = b.residents(ctx, tx)
 		}
 		if err != nil {
+			return err
+		}
+		if err := b.s.householdsChanged(ctx, tx, b.touched...); err != nil {
 			return err
 		}
 		if err := b.saveRejected(ctx, tx); err != nil {

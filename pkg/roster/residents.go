@@ -183,7 +183,7 @@ func duplicateResident(ctx context.Context, tx *store.TenantTx, g *scope.Grids, 
 
 // CreateResident adds a resident to a household.
 func (s *Service) CreateResident(ctx context.Context, in ResidentInput) (*ResidentView, error) {
-	return scope.Run(ctx, s.frame(), func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (*ResidentView, error) {
+	return scope.Once(ctx, s.frame(), func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (*ResidentView, error) {
 		now := s.now()
 		r := &Resident{ID: newID(), TenantID: tx.Tenant(), CreatedAt: now, UpdatedAt: now}
 		if err := s.prepareResident(ctx, tx, g, in, r); err != nil {

@@ -23,6 +23,9 @@ type Service struct {
 	Reads  ReadRecorder // nil: reads are audited synchronously
 	Logger *slog.Logger // nil: nothing is logged
 	Now    func() time.Time
+	// Households hears of households added or moved, in the transaction
+	// that saved them (screening adds them to its open campaigns).
+	Households HouseholdHook
 
 	frameOnce sync.Once
 }
@@ -61,6 +64,20 @@ func conflict(key string, args map[string]any, g *scope.Grids, gridID, id string
 		e = e.WithData("existing_id", id)
 	}
 	return e
+}
+
+// HouseholdHook is told, inside the roster's transaction, which households
+// were added or changed; an error rolls the change back.
+type HouseholdHook interface {
+	HouseholdsChanged(ctx context.Context, tx *store.TenantTx, ids []string) error
+}
+
+// householdsChanged tells the hook, if any.
+func (s *Service) householdsChanged(ctx context.Context, tx *store.TenantTx, ids ...string) error {
+	if s.Households == nil || len(ids) == 0 {
+		return nil
+	}
+	return s.Households.HouseholdsChanged(ctx, tx, ids)
 }
 
 // ReadRecorder records reads of personal data outside the reader's

@@ -11,12 +11,14 @@ package scope
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
 
+	"github.com/wanjia/wanjia/pkg/idempotency"
 	"github.com/wanjia/wanjia/pkg/store"
 )
 
@@ -36,6 +38,39 @@ func New(db *store.DB) *Frame { return &Frame{DB: db} }
 // tenant's grids, and returns what fn returns.
 func Run[T any](ctx context.Context, f *Frame, fn func(ctx context.Context, tx *store.TenantTx, g *Grids) (T, error)) (T, error) {
 	return in(ctx, f, f.DB.InTenantTx, fn)
+}
+
+// Once is Run for a create a client may retry: when ctx carries an
+// idempotency.Request (the Idempotency-Key header), the key is claimed in
+// fn's own transaction and stored with fn's result, so a retry with the
+// same key gets that result back without running fn again, and the same
+// key with another request is a 422. An error from fn rolls the claim back
+// with the write, so the client may retry with the same key. Without a
+// Request it is exactly Run.
+//
+// A request's key guards one write: a handler calls Once once.
+func Once[T any](ctx context.Context, f *Frame, fn func(ctx context.Context, tx *store.TenantTx, g *Grids) (T, error)) (T, error) {
+	req, ok := idempotency.From(ctx)
+	if !ok {
+		return Run(ctx, f, fn)
+	}
+	return Run(ctx, f, func(ctx context.Context, tx *store.TenantTx, g *Grids) (T, error) {
+		var out T
+		stored, claimed, err := idempotency.Claim(ctx, tx, req)
+		if err != nil {
+			return out, err
+		}
+		if !claimed {
+			if err := json.Unmarshal(stored, &out); err != nil {
+				return out, fmt.Errorf("idempotency: decode stored response: %w", err)
+			}
+			return out, nil
+		}
+		if out, err = fn(ctx, tx, g); err != nil {
+			return out, err
+		}
+		return out, idempotency.Save(ctx, tx, req, out)
+	})
 }
 
 // Do is Run for an operation that returns nothing but its error (a

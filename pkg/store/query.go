@@ -78,6 +78,14 @@ func Keyset(q *bun.SelectQuery, col, cursor string, limit int) *bun.SelectQuery 
 	return q.OrderExpr("? ASC", bun.Ident(col)).Limit(int64(limit) + 1)
 }
 
+// KeysetDesc is Keyset newest first: the rows before cursor.
+func KeysetDesc(q *bun.SelectQuery, col, cursor string, limit int) *bun.SelectQuery {
+	if cursor != "" {
+		q = q.Where("? < ?", bun.Ident(col), cursor)
+	}
+	return q.OrderExpr("? DESC", bun.Ident(col)).Limit(int64(limit) + 1)
+}
+
 // Page is one page of a listing: its rows and the cursor of the next page
 // ("" on the last).
 type Page[T any] struct {

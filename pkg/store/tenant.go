@@ -271,6 +271,14 @@ func (t *TenantTx) SelectTable(table string) *bun.SelectQuery {
 	return t.tx.NewSelect().TableExpr(table).Where("tenant_id = ?", t.Scope.TenantID)
 }
 
+// SelectAs is SelectTable with an alias, for grouped reads that join
+// other tenant tables: the tenant predicate names the alias, so it stays
+// unambiguous beside the joined tables' own.
+func (t *TenantTx) SelectAs(table, alias string) *bun.SelectQuery {
+	return t.tx.NewSelect().TableExpr("? AS ?", bun.Ident(table), bun.Ident(alias)).
+		Where("?.tenant_id = ?", bun.Ident(alias), t.Scope.TenantID)
+}
+
 // Update starts an UPDATE on model limited to the tenant.
 func (t *TenantTx) Update(model any) *bun.UpdateQuery {
 	return t.tx.NewUpdate().Model(model).Where("?TableAlias.tenant_id = ?", t.Scope.TenantID)

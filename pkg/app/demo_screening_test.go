@@ -1,0 +1,53 @@
+package app_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/wanjia/wanjia/pkg/screening"
+	"github.com/wanjia/wanjia/pkg/tenancy"
+)
+
+// TestDemoScreeningHistory: the demo district's screening history gives
+// the figures of the communities' report of 10 February 2020, and loading
+// the demo again adds nothing.
+func TestDemoScreeningHistory(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, nil)
+	want := map[string]screening.Figures{
+		"yucai": {HouseholdsTotal: 2100, HouseholdsScreenedTotal: 1859, ScreenedByPhoneTotal: 1528, ScreenedByVisitTotal: 331,
+			HouseholdsUnreached: 241, NoticesPostedTotal: 1300},
+		"wangcheng": {HouseholdsTotal: 857, HouseholdsScreenedTotal: 105, ScreenedByPhoneTotal: 65, ScreenedByVisitTotal: 40,
+			HouseholdsUnreached: 752, NoticesPostedTotal: 110},
+	}
+	figures := func(community string) (screening.Figures, int) {
+		t.Helper()
+		o, ok := a.Authz.Org(community)
+		if !ok {
+			t.Fatalf("no community %s", community)
+		}
+		ctx := tenancy.With(context.Background(), tenancy.Scope{TenantID: o.ID})
+		f, err := a.Screening.Figures(ctx, "2020-02-10")
+		if err != nil {
+			t.Fatal(err)
+		}
+		campaigns, _, err := a.Screening.ListScreenings(ctx, screening.Filter{Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f, len(campaigns)
+	}
+	for round := range 2 {
+		if err := a.ApplyDemo(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		for community, w := range want {
+			f, campaigns := figures(community)
+			// The last day's own figures are whatever the draw gave.
+			f.ScreenedToday, f.CallsToday, f.VisitsToday, f.NoticesPostedToday = 0, 0, 0, 0
+			if f != w || campaigns != 1 {
+				t.Errorf("round %d, %s: %d campaigns, figures of 2020-02-10 %+v\nwant %+v", round+1, community, campaigns, f, w)
+			}
+		}
+	}
+}

@@ -1,0 +1,132 @@
+package console
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/wanjia/wanjia/pkg/i18n"
+	"github.com/wanjia/wanjia/pkg/orgs"
+	"github.com/wanjia/wanjia/pkg/roster"
+	"github.com/wanjia/wanjia/pkg/screening"
+	"github.com/wanjia/wanjia/pkg/web"
+)
+
+// The special-care list (特殊人群关怀): elderly residents living alone
+// (or whom the community's settings name), the longest without contact
+// first, and the form that records a care call or visit.
+
+type careView struct {
+	*frame
+	gridNamer
+	Grid     string
+	Overdue  bool
+	Grids    []orgs.Grid
+	Items    []screening.CareView
+	Next     string
+	State    formState
+	Recorded string // the resident just called on
+}
+
+func (c *Console) care(g *gin.Context) {
+	names, mine, err := c.gridChoices(g)
+	if err != nil {
+		web.Fail(g, err)
+		return
+	}
+	v := careView{frame: c.frameFor(g), gridNamer: names, Grid: g.Query("grid"), Overdue: g.Query("overdue") != "",
+		Grids: mine, Recorded: g.Query("recorded")}
+	v.Title = "console.care.title"
+	items, next, err := c.screen.ListCare(g.Request.Context(), screening.CareFilter{Grid: v.Grid, Overdue: v.Overdue,
+		Limit: pageSize, Cursor: g.Query("cursor")})
+	status := http.StatusOK
+	if err != nil {
+		e, ok := formError(err)
+		if !ok {
+			web.Fail(g, err)
+			return
+		}
+		v.State, status = newFormState(lang(g), e), http.StatusUnprocessableEntity
+	}
+	v.Items, v.Next = items, nextURL(g, next)
+	c.render(g, status, "care", v)
+}
+
+// careContactView is the form of one care call or visit.
+type careContactView struct {
+	*frame
+	Resident  *roster.ResidentView
+	Household *roster.HouseholdView
+	Key       string
+	Method    string
+	Other     string // the other method, to switch the form to
+	Outcomes  []string
+	Reasons   []string // suggestions, as message keys
+	In        careInput
+	State     formState
+}
+
+type careInput struct {
+	Outcome, Reason, Notes string
+}
+
+// careReasons are offered as the reason's suggestions; any other may be typed.
+var careReasons = []string{"console.care.reason.routine", "console.care.reason.weather", "console.care.reason.health", "console.care.reason.holiday"}
+
+func (c *Console) careContactForm(g *gin.Context) {
+	method := g.Query("method")
+	if method != screening.MethodVisit {
+		method = screening.MethodPhone
+	}
+	// Most calls are the routine one: the reason starts filled in.
+	c.showCareContact(g, http.StatusOK, method, newKey(), careInput{Reason: i18n.T(lang(g), careReasons[0], nil)}, formState{})
+}
+
+func (c *Console) showCareContact(g *gin.Context, status int, method, key string, in careInput, st formState) {
+	ctx := g.Request.Context()
+	r, err := c.roster.GetResident(ctx, g.Param("id"))
+	if err != nil {
+		web.Fail(g, err)
+		return
+	}
+	h, err := c.roster.GetHousehold(ctx, r.HouseholdID)
+	if err != nil {
+		web.Fail(g, err)
+		return
+	}
+	v := careContactView{frame: c.frameFor(g), Resident: r, Household: h, Key: key, Method: method, Other: screening.MethodVisit,
+		Outcomes: outcomesFor(method), Reasons: careReasons, In: in, State: st}
+	if method == screening.MethodVisit {
+		v.Other = screening.MethodPhone
+	}
+	v.Title = "console.care.contact.title"
+	c.render(g, status, "care_contact", v)
+}
+
+// recordCareContact hands the form to screening.RecordCareContact under
+// its idempotency key, and returns to the list.
+func (c *Console) recordCareContact(g *gin.Context) {
+	id := g.Param("id")
+	method := g.PostForm("method")
+	in := careInput{Outcome: g.PostForm("outcome"), Reason: g.PostForm("reason"), Notes: g.PostForm("notes")}
+	_, err := c.screen.RecordCareContact(once(g), id, screening.CareContactInput{Method: method, Outcome: in.Outcome,
+		Reason: in.Reason, Notes: in.Notes})
+	if err == nil || reusedKey(err) {
+		g.Redirect(http.StatusSeeOther, c.orgURL(g, "/care?recorded="+url.QueryEscape(id)))
+		return
+	}
+	e, ok := formError(err)
+	if !ok {
+		web.Fail(g, err)
+		return
+	}
+	if method != screening.MethodVisit {
+		method = screening.MethodPhone
+	}
+	key := g.PostForm("idempotency_key")
+	if key == "" {
+		key = newKey()
+	}
+	c.showCareContact(g, web.Status(e.Kind), method, key, in, newFormState(lang(g), e))
+}

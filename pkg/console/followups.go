@@ -1,0 +1,104 @@
+package console
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/wanjia/wanjia/pkg/orgs"
+	"github.com/wanjia/wanjia/pkg/screening"
+	"github.com/wanjia/wanjia/pkg/web"
+)
+
+// Follow-ups (待跟进): what the findings of a call or visit ask staff to
+// do (symptoms, a close contact, a recent return from a watched place).
+// Staff close them with a note of what was done; grid workers and
+// officials read them.
+
+// followUpStatuses are the filter's choices; "all" lists every status.
+var followUpStatuses = []string{screening.StatusOpen, screening.StatusDone, screening.FollowUpDismissed, screening.FollowUpCase, "all"}
+
+type followUpsView struct {
+	*frame
+	gridNamer
+	Status, Grid string
+	Statuses     []string
+	Grids        []orgs.Grid
+	Items        []screening.FollowUpView
+	Next         string
+	Filter       formState // a refused filter
+	Editing      string    // the follow-up whose form was refused
+	Notes        string    // what its form held
+	Form         formState
+	Updated      string
+	Closes       []string // the statuses an open follow-up's buttons set
+	Reopen       []string
+}
+
+// followUps lists the follow-ups of one status (open unless asked
+// otherwise: the list is a to-do list), oldest first as the service
+// orders them.
+func (c *Console) followUps(g *gin.Context) {
+	c.showFollowUps(g, http.StatusOK, g.Query("status"), g.Query("grid"), "", "", formState{})
+}
+
+func (c *Console) showFollowUps(g *gin.Context, status int, filterStatus, grid, editing, notes string, st formState) {
+	if filterStatus == "" {
+		filterStatus = screening.StatusOpen
+	}
+	names, mine, err := c.gridChoices(g)
+	if err != nil {
+		web.Fail(g, err)
+		return
+	}
+	v := followUpsView{frame: c.frameFor(g), gridNamer: names, Status: filterStatus, Grid: grid, Statuses: followUpStatuses,
+		Grids: mine, Editing: editing, Notes: notes, Form: st, Updated: g.Query("updated"),
+		Closes: []string{screening.StatusDone, screening.FollowUpDismissed}, Reopen: []string{screening.StatusOpen}}
+	v.Title = "console.follow_ups.title"
+	f := screening.Filter{Status: filterStatus, Grid: grid, Limit: pageSize, Cursor: g.Query("cursor")}
+	if f.Status == "all" {
+		f.Status = ""
+	}
+	items, next, err := c.screen.ListFollowUps(g.Request.Context(), f)
+	if err != nil {
+		e, ok := formError(err)
+		if !ok {
+			web.Fail(g, err)
+			return
+		}
+		v.Filter = newFormState(lang(g), e)
+		if status == http.StatusOK {
+			status = http.StatusUnprocessableEntity
+		}
+	}
+	v.Items, v.Next = items, nextURL(g, next)
+	c.render(g, status, "follow_ups", v)
+}
+
+// updateFollowUp closes (done, dismissed) or reopens a follow-up with a
+// note, through screening.UpdateFollowUp, and returns to the list as it
+// was filtered.
+func (c *Console) updateFollowUp(g *gin.Context) {
+	id := g.Param("id")
+	status, notes := g.PostForm("status"), g.PostForm("notes")
+	filterStatus, grid := g.PostForm("filter_status"), g.PostForm("filter_grid")
+	_, err := c.screen.UpdateFollowUp(g.Request.Context(), id, screening.FollowUpPatch{Status: &status, Notes: &notes})
+	if err == nil {
+		q := url.Values{"updated": {id}}
+		if filterStatus != "" {
+			q.Set("status", filterStatus)
+		}
+		if grid != "" {
+			q.Set("grid", grid)
+		}
+		g.Redirect(http.StatusSeeOther, c.orgURL(g, "/follow-ups?"+q.Encode()))
+		return
+	}
+	e, ok := formError(err)
+	if !ok {
+		web.Fail(g, err)
+		return
+	}
+	c.showFollowUps(g, web.Status(e.Kind), filterStatus, grid, id, notes, newFormState(lang(g), e))
+}

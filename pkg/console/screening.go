@@ -1,0 +1,538 @@
+package console
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/wanjia/wanjia/pkg/authz"
+	"github.com/wanjia/wanjia/pkg/errs"
+	"github.com/wanjia/wanjia/pkg/idempotency"
+	"github.com/wanjia/wanjia/pkg/orgs"
+	"github.com/wanjia/wanjia/pkg/screening"
+	"github.com/wanjia/wanjia/pkg/web"
+)
+
+// The screening pages (排查): campaigns and their progress, which staff
+// run from office PCs, and the call and door-to-door lists grid workers
+// work through on a phone, one household at a time. Every rule (whose
+// households, masking, what closes a task, what raises a follow-up) is
+// screening's; these pages hand over what was tapped and typed.
+
+// closedPage is how many ended campaigns a page lists: each shows its
+// progress, which costs queries of its own.
+const closedPage = 20
+
+// upcoming is how many households after the current one a list shows:
+// enough to see what is coming (and pick one out of turn), short enough
+// to stay below the form on a phone.
+const upcoming = 5
+
+var campaignMethods = []string{screening.MethodPhone, screening.MethodVisit, screening.MethodAny}
+
+// gridNamer shows grids by name; the services speak slugs.
+type gridNamer struct{ names map[string]string }
+
+// GridName is a grid's name for its slug.
+func (n gridNamer) GridName(slug string) string {
+	if name := n.names[slug]; name != "" {
+		return name
+	}
+	return slug
+}
+
+// gridChoices are the community's grid names, and the grids the caller
+// may pick in a form or filter (a grid worker's own).
+func (c *Console) gridChoices(g *gin.Context) (gridNamer, []orgs.Grid, error) {
+	n := gridNamer{names: map[string]string{}}
+	all, err := c.orgs.ListGrids(g.Request.Context())
+	if err != nil {
+		return n, nil, err
+	}
+	caller, _ := authz.CallerFrom(g.Request.Context())
+	var mine []orgs.Grid
+	for _, gr := range all {
+		n.names[gr.Slug] = gr.Name
+		if caller.Grids == nil || has(caller.Grids, gr.Slug) {
+			mine = append(mine, gr)
+		}
+	}
+	return n, mine, nil
+}
+
+// newKey is a fresh idempotency key for a form that records something:
+// the same form posted twice (a double tap, a resend on a weak network)
+// carries the same key and is recorded once.
+func newKey() string { return rand.Text() }
+
+// fingerprint is what an idempotency key is bound to: who posted which
+// values (the CSRF token aside, which a new session changes) to which
+// page. The same key with anything else is refused, never answered with
+// another request's result.
+func fingerprint(g *gin.Context) string {
+	vals := url.Values{}
+	for k, v := range g.Request.PostForm {
+		if k != "csrf" {
+			vals[k] = v
+		}
+	}
+	caller, _ := authz.CallerFrom(g.Request.Context())
+	return idempotency.Fingerprint(caller.UserID, g.Request.URL.Path, vals.Encode())
+}
+
+// once makes ctx carry the form's idempotency key, when it has a usable one.
+func once(g *gin.Context) context.Context {
+	ctx := g.Request.Context()
+	if key := strings.TrimSpace(g.PostForm("idempotency_key")); idempotency.ValidKey(key) {
+		ctx = idempotency.With(ctx, idempotency.Request{Key: key, Fingerprint: fingerprint(g)})
+	}
+	return ctx
+}
+
+// reusedKey reports the refusal of a key sent again with other values: a
+// second tap on another button after the first was saved.
+func reusedKey(err error) bool {
+	var e *errs.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	for _, f := range e.Fields {
+		if f.Key == "idempotency_key_reused" {
+			return true
+		}
+	}
+	return false
+}
+
+// callsLeft is how many households of p are still to be phoned: neither
+// reached, nor moved out, nor sent to the door-to-door list.
+func callsLeft(p screening.Progress) int {
+	return max(p.Households-p.Reached-p.MovedOut-p.Door, 0)
+}
+
+// withProgress fills in each campaign's progress, which ListScreenings
+// leaves out. One that went missing since the list was read is skipped.
+func (c *Console) withProgress(ctx context.Context, list []screening.ScreeningView) ([]screening.ScreeningView, error) {
+	out := make([]screening.ScreeningView, 0, len(list))
+	for _, s := range list {
+		full, err := c.screen.GetScreening(ctx, s.ID)
+		if errs.KindOf(err) == errs.KindNotFound {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *full)
+	}
+	return out, nil
+}
+
+// openCampaigns are the campaigns still open, with the caller's progress
+// (a grid worker's grids only).
+func (c *Console) openCampaigns(ctx context.Context) ([]screening.ScreeningView, error) {
+	open, _, err := c.screen.ListScreenings(ctx, screening.Filter{Status: screening.StatusOpen, Limit: web.MaxLimit})
+	if err != nil {
+		return nil, err
+	}
+	return c.withProgress(ctx, open)
+}
+
+type screeningsView struct {
+	*frame
+	gridNamer
+	Open, Closed []screening.ScreeningView
+	Next         string
+	Grids        []orgs.Grid // the grids a new campaign may cover
+	Methods      []string
+	In           screeningInput
+	State        formState
+}
+
+type screeningInput struct {
+	Name, Method, StartDate, EndDate string
+	Grids                            []string
+}
+
+// screenings lists the open campaigns, then the ended ones (newest first,
+// paged), each with its progress; staff also get the form to start one.
+func (c *Console) screenings(g *gin.Context) {
+	c.showScreenings(g, http.StatusOK, screeningInput{Method: screening.MethodPhone}, formState{})
+}
+
+func (c *Console) showScreenings(g *gin.Context, status int, in screeningInput, st formState) {
+	ctx := g.Request.Context()
+	names, mine, err := c.gridChoices(g)
+	if err != nil {
+		web.Fail(g, err)
+		return
+	}
+	v := screeningsView{frame: c.frameFor(g), gridNamer: names, Grids: mine, Methods: campaignMethods, In: in, State: st}
+	v.Title = "console.screenings.title"
+	if v.Open, err = c.openCampaigns(ctx); err != nil {
+		web.Fail(g, err)
+		return
+	}
+	closed, next, err := c.screen.ListScreenings(ctx, screening.Filter{Status: screening.StatusClosed, Limit: closedPage, Cursor: g.Query("cursor")})
+	if err != nil {
+		web.Fail(g, err)
+		return
+	}
+	if v.Closed, err = c.withProgress(ctx, closed); err != nil {
+		web.Fail(g, err)
+		return
+	}
+	v.Next = nextURL(g, next)
+	c.render(g, status, "screenings", v)
+}
+
+// createScreening hands the form to screening.CreateScreening, which
+// makes a task of every household in scope; the new campaign's page
+// follows.
+func (c *Console) createScreening(g *gin.Context) {
+	in := screeningInput{Name: g.PostForm("name"), Method: g.PostForm("method"), Grids: g.PostFormArray("grids"),
+		StartDate: strings.TrimSpace(g.PostForm("start_date")), EndDate: strings.TrimSpace(g.PostForm("end_date"))}
+	s, err := c.screen.CreateScreening(g.Request.Context(), screening.ScreeningInput{Name: in.Name, Method: in.Method,
+		Grids: in.Grids, StartDate: in.StartDate, EndDate: in.EndDate})
+	if err == nil {
+		g.Redirect(http.StatusSeeOther, c.orgURL(g, "/screenings/"+url.PathEscape(s.ID)+"?started=1"))
+		return
+	}
+	e, ok := formError(err)
+	if !ok {
+		web.Fail(g, err)
+		return
+	}
+	c.showScreenings(g, web.Status(e.Kind), in, newFormState(lang(g), e))
+}
+
+type screeningPageView struct {
+	*frame
+	gridNamer
+	S       *screening.ScreeningView
+	Started bool // just created
+	Ended   bool // just closed
+	State   formState
+}
+
+// screeningPage is one campaign's progress: the whole, per grid and per
+// worker today, with the way to its lists.
+func (c *Console) screeningPage(g *gin.Context) {
+	c.showScreening(g, http.StatusOK, formState{})
+}
+
+func (c *Console) showScreening(g *gin.Context, status int, st formState) {
+	s, err := c.screen.GetScreening(g.Request.Context(), g.Param("id"))
+	if err != nil {
+		web.Fail(g, err)
+		return
+	}
+	names, _, err := c.gridChoices(g)
+	if err != nil {
+		web.Fail(g, err)
+		return
+	}
+	v := screeningPageView{frame: c.frameFor(g), gridNamer: names, S: s, State: st,
+		Started: g.Query("started") != "", Ended: g.Query("closed") != ""}
+	v.Title = "console.screening.title"
+	c.render(g, status, "screening", v)
+}
+
+// closeScreening ends a campaign (the page asked to confirm first).
+func (c *Console) closeScreening(g *gin.Context) {
+	id := g.Param("id")
+	_, err := c.screen.CloseScreening(g.Request.Context(), id)
+	if err == nil {
+		g.Redirect(http.StatusSeeOther, c.orgURL(g, "/screenings/"+url.PathEscape(id)+"?closed=1"))
+		return
+	}
+	e, ok := formError(err)
+	if !ok {
+		web.Fail(g, err)
+		return
+	}
+	c.showScreening(g, web.Status(e.Kind), newFormState(lang(g), e))
+}
+
+// attemptForm is the outcome form of one household: a button per outcome,
+// the findings folded away, and the key that makes a second tap harmless.
+type attemptForm struct {
+	Key      string
+	From     string // "list" or "task": the page that shows it again if refused
+	Method   string // screening.MethodPhone or MethodVisit
+	Outcomes []string
+	In       attemptInput
+	State    formState
+	refused  bool // shown again after the service refused it
+}
+
+type attemptInput struct {
+	Outcome, TravelFrom, ReturnedOn, Occupants, Notes string
+	Symptoms, CloseContact                            bool
+}
+
+// findingFields are the inputs folded away under "findings".
+var findingFields = []string{"travel_from", "returned_on", "symptoms", "close_contact", "occupants", "notes"}
+
+// Unfold reports whether the findings should show open: something was
+// typed there, or the service has something to say about it.
+func (f attemptForm) Unfold() bool {
+	in := f.In
+	if in.TravelFrom != "" || in.ReturnedOn != "" || in.Occupants != "" || in.Notes != "" || in.Symptoms || in.CloseContact {
+		return true
+	}
+	for _, name := range findingFields {
+		if f.State.Field(name) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// outcomesFor are the outcomes a method's form offers: at the door there
+// is no number to be wrong.
+func outcomesFor(method string) []string {
+	if method == screening.MethodVisit {
+		return []string{screening.OutcomeReached, screening.OutcomeNoAnswer, screening.OutcomeRefused, screening.OutcomeMovedOut}
+	}
+	return screening.Outcomes
+}
+
+func newAttemptForm(method, from string) attemptForm {
+	return attemptForm{Key: newKey(), From: from, Method: method, Outcomes: outcomesFor(method)}
+}
+
+// listMethod pairs each list with the way its households are worked.
+func listMethod(list string) string {
+	if list == screening.ListDoor {
+		return screening.MethodVisit
+	}
+	return screening.MethodPhone
+}
+
+// listPath is the page of a list ("calls" or "visits") under a campaign.
+func listPath(list string) string {
+	if list == screening.ListDoor {
+		return "/visits"
+	}
+	return "/calls"
+}
+
+type worklistView struct {
+	*frame
+	gridNamer
+	S         *screening.ScreeningView
+	List      string // screening.ListCall or ListDoor
+	Task      *screening.TaskView
+	Remaining int
+	Upcoming  []screening.TaskView
+	CanRecord bool
+	Form      attemptForm
+	Done      *screening.TaskView // the household just recorded
+	Repeat    bool                // a second submission of it was not saved
+	FollowUp  bool                // its findings went to staff
+}
+
+// Visits reports whether this is the door-to-door list.
+func (v worklistView) Visits() bool { return v.List == screening.ListDoor }
+
+// callList is a grid worker's main page: the next household to phone,
+// its number as one big tap target, and the outcome form under it.
+func (c *Console) callList(g *gin.Context) {
+	c.showWorklist(g, http.StatusOK, screening.ListCall, nil, attemptForm{})
+}
+
+// doorList is the same for the households to visit.
+func (c *Console) doorList(g *gin.Context) {
+	c.showWorklist(g, http.StatusOK, screening.ListDoor, nil, attemptForm{})
+}
+
+// showWorklist renders a list: its next household, or (a refused
+// submission) the household that was posted, with everything typed.
+func (c *Console) showWorklist(g *gin.Context, status int, list string, posted *screening.TaskView, form attemptForm) {
+	ctx := g.Request.Context()
+	id := g.Param("id")
+	s, err := c.screen.GetScreening(ctx, id)
+	if err != nil {
+		web.Fail(g, err)
+		return
+	}
+	names, _, err := c.gridChoices(g)
+	if err != nil {
+		web.Fail(g, err)
+		return
+	}
+	f := c.frameFor(g)
+	v := worklistView{frame: f, gridNamer: names, S: s, List: list, Repeat: g.Query("repeat") != "", FollowUp: g.Query("follow_up") != ""}
+	v.Title = "console.calls.title"
+	if list == screening.ListDoor {
+		v.Title = "console.visits.title"
+	}
+	if s.Status == screening.StatusOpen {
+		next, err := c.screen.NextTask(ctx, id, screening.Filter{List: list})
+		if err != nil {
+			web.Fail(g, err)
+			return
+		}
+		v.Task, v.Remaining = next.Task, next.Remaining
+		more, _, err := c.screen.ListTasks(ctx, id, screening.Filter{List: list, Limit: upcoming + 1})
+		if err != nil {
+			web.Fail(g, err)
+			return
+		}
+		for _, t := range more {
+			if len(v.Upcoming) < upcoming && (v.Task == nil || t.ID != v.Task.ID) && (posted == nil || t.ID != posted.ID) {
+				v.Upcoming = append(v.Upcoming, t)
+			}
+		}
+	}
+	if posted != nil {
+		v.Task = posted
+	}
+	if done := g.Query("done"); done != "" && posted == nil {
+		if t, err := c.screen.GetTask(ctx, id, done); err == nil && len(t.History) > 0 {
+			v.Done = t
+		}
+	}
+	// A refused form stays on screen even when the campaign closed
+	// meanwhile (a 409): what was typed is not lost.
+	v.CanRecord = v.Task != nil && f.Can("attempts", "write") && (s.Status == screening.StatusOpen || posted != nil)
+	if v.CanRecord {
+		if !form.refused {
+			form = newAttemptForm(listMethod(list), "list")
+		}
+		v.Form = form
+	}
+	c.render(g, status, "worklist", v)
+}
+
+type taskPageView struct {
+	*frame
+	gridNamer
+	S         *screening.ScreeningView
+	Task      *screening.TaskView
+	CanRecord bool
+	Form      attemptForm
+	Other     string // the other method, to switch the form to
+}
+
+// taskPage is one household in a campaign: its attempts, newest first,
+// and (open) the form to record another, by phone or at the door.
+func (c *Console) taskPage(g *gin.Context) {
+	c.showTask(g, http.StatusOK, attemptForm{})
+}
+
+func (c *Console) showTask(g *gin.Context, status int, form attemptForm) {
+	ctx := g.Request.Context()
+	s, err := c.screen.GetScreening(ctx, g.Param("id"))
+	if err != nil {
+		web.Fail(g, err)
+		return
+	}
+	t, err := c.screen.GetTask(ctx, s.ID, g.Param("task"))
+	if err != nil {
+		web.Fail(g, err)
+		return
+	}
+	names, _, err := c.gridChoices(g)
+	if err != nil {
+		web.Fail(g, err)
+		return
+	}
+	f := c.frameFor(g)
+	v := taskPageView{frame: f, gridNamer: names, S: s, Task: t}
+	v.Title = "console.task.title"
+	v.CanRecord = f.Can("attempts", "write") && (form.refused || s.Status == screening.StatusOpen && t.Status == screening.StatusOpen)
+	if v.CanRecord {
+		if !form.refused {
+			method := g.Query("method")
+			if method != screening.MethodPhone && method != screening.MethodVisit {
+				method = screening.MethodPhone
+				if t.Door {
+					method = screening.MethodVisit
+				}
+			}
+			form = newAttemptForm(method, "task")
+		}
+		v.Form = form
+		v.Other = screening.MethodVisit
+		if form.Method == screening.MethodVisit {
+			v.Other = screening.MethodPhone
+		}
+	}
+	c.render(g, status, "task", v)
+}
+
+// recordAttempt hands an outcome to screening.RecordAttempt under the
+// form's idempotency key and moves on to the list's next household
+// (post, redirect, get). A second submission of the same form redirects
+// alike, to the same answer; what the service refuses shows on the form
+// it came from, with everything typed.
+func (c *Console) recordAttempt(g *gin.Context) {
+	id, taskID := g.Param("id"), g.Param("task")
+	form := attemptForm{Key: strings.TrimSpace(g.PostForm("idempotency_key")), From: g.PostForm("from"), Method: g.PostForm("method")}
+	in := attemptInput{Outcome: g.PostForm("outcome"), TravelFrom: g.PostForm("travel_from"), ReturnedOn: strings.TrimSpace(g.PostForm("returned_on")),
+		Occupants: strings.TrimSpace(g.PostForm("occupants")), Notes: g.PostForm("notes"),
+		Symptoms: g.PostForm("symptoms") != "", CloseContact: g.PostForm("close_contact") != ""}
+	req := screening.AttemptInput{Method: form.Method, Outcome: in.Outcome, TravelFrom: in.TravelFrom, ReturnedOn: in.ReturnedOn,
+		Symptoms: in.Symptoms, CloseContact: in.CloseContact, Notes: in.Notes}
+	var err error
+	if in.Occupants != "" {
+		// The JSON API refuses a non-number before the service sees it;
+		// so does the form, with the same message.
+		if n, perr := strconv.Atoi(in.Occupants); perr == nil {
+			req.Occupants = &n
+		} else {
+			err = errs.Validation(errs.Field("occupants", "expect_integer", nil))
+		}
+	}
+	var a *screening.AttemptView
+	if err == nil {
+		a, err = c.screen.RecordAttempt(once(g), id, taskID, req)
+	}
+	list := screening.ListCall
+	if form.Method == screening.MethodVisit {
+		list = screening.ListDoor
+	}
+	next := "/screenings/" + url.PathEscape(id) + listPath(list) + "?done=" + url.QueryEscape(taskID)
+	switch {
+	case err == nil:
+		if a.FollowUpID != "" {
+			next += "&follow_up=1"
+		}
+		g.Redirect(http.StatusSeeOther, c.orgURL(g, next))
+		return
+	case reusedKey(err):
+		// The first of two different taps was saved; the list says so
+		// rather than showing the second as an error to fix.
+		g.Redirect(http.StatusSeeOther, c.orgURL(g, next+"&repeat=1"))
+		return
+	}
+	e, ok := formError(err)
+	if !ok {
+		web.Fail(g, err)
+		return
+	}
+	if form.Method != screening.MethodPhone && form.Method != screening.MethodVisit {
+		form.Method = screening.MethodPhone
+	}
+	form.Outcomes, form.In, form.State, form.refused = outcomesFor(form.Method), in, newFormState(lang(g), e), true
+	if form.Key == "" {
+		form.Key = newKey()
+	}
+	if form.From == "task" {
+		c.showTask(g, web.Status(e.Kind), form)
+		return
+	}
+	t, terr := c.screen.GetTask(g.Request.Context(), id, taskID)
+	if terr != nil {
+		web.Fail(g, terr)
+		return
+	}
+	c.showWorklist(g, web.Status(e.Kind), list, t, form)
+}

@@ -1,0 +1,161 @@
+package screening
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/wanjia/wanjia/pkg/audit"
+	"github.com/wanjia/wanjia/pkg/errs"
+	"github.com/wanjia/wanjia/pkg/scope"
+	"github.com/wanjia/wanjia/pkg/store"
+)
+
+// FollowUpView is a follow-up as the API shows it, with where to find the
+// household.
+type FollowUpView struct {
+	ID          string     `json:"id"`
+	AttemptID   string     `json:"attempt_id"`
+	ScreeningID string     `json:"screening_id,omitempty"`
+	HouseholdID string     `json:"household_id"`
+	Grid        string     `json:"grid"`
+	Address     string     `json:"address"`
+	Phone       string     `json:"phone"`
+	Reasons     []string   `json:"reasons"`
+	TravelFrom  string     `json:"travel_from"`
+	ReturnedOn  string     `json:"returned_on,omitempty"`
+	Status      string     `json:"status"`
+	Notes       string     `json:"notes"`
+	CaseID      string     `json:"case_id,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+	ClosedAt    *time.Time `json:"closed_at,omitempty"`
+}
+
+type followUpRow struct {
+	FollowUp `bun:",extend"`
+	Address  string `bun:"address"`
+	Phone    string `bun:"phone"`
+}
+
+func followUpView(r *followUpRow, g *scope.Grids, v scope.View) FollowUpView {
+	out := FollowUpView{ID: r.ID, AttemptID: r.AttemptID, HouseholdID: r.HouseholdID, Grid: g.Slug(r.GridID),
+		Address: r.Address, Phone: v.Phone(r.Phone), Reasons: r.Reasons, TravelFrom: r.TravelFrom, Status: r.Status,
+		Notes: r.Notes, CreatedAt: r.CreatedAt, ClosedAt: r.ClosedAt}
+	if r.ScreeningID != nil {
+		out.ScreeningID = *r.ScreeningID
+	}
+	if r.ReturnedOn != nil {
+		out.ReturnedOn = *r.ReturnedOn
+	}
+	if r.CaseID != nil {
+		out.CaseID = *r.CaseID
+	}
+	if out.Reasons == nil {
+		out.Reasons = []string{}
+	}
+	return out
+}
+
+// ListFollowUps lists follow-ups, oldest first (the longest waiting is
+// the most urgent); filters status (open, done, dismissed, case) and grid.
+func (s *Service) ListFollowUps(ctx context.Context, f Filter) ([]FollowUpView, string, error) {
+	p, err := scope.Read(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (store.Page[FollowUpView], error) {
+		var none store.Page[FollowUpView]
+		var rows []followUpRow
+		q := tx.Select(&rows).ColumnExpr("f.*, h.address, h.phone").
+			Join("JOIN households AS h ON h.tenant_id = f.tenant_id AND h.id = f.household_id")
+		q = g.Limit(q, "f.grid_id")
+		switch f.Status {
+		case "":
+		case StatusOpen, StatusDone, FollowUpDismissed, FollowUpCase:
+			q = q.Where("f.status = ?", f.Status)
+		default:
+			return none, errs.Validation(errs.Field("status", "one_of", map[string]any{"allowed": "open, done, dismissed, case"}))
+		}
+		if f.Grid != "" {
+			id, ok := g.Resolve(f.Grid)
+			if !ok {
+				return none, errs.Validation(errs.Field("grid", "unknown_grid", map[string]any{"grid": f.Grid}))
+			}
+			q = q.Where("f.grid_id = ?", id)
+		}
+		if err := store.Keyset(q, "f.id", f.Cursor, f.Limit).Scan(ctx); err != nil {
+			return none, fmt.Errorf("list follow-ups: %w", err)
+		}
+		page := store.NextPage(rows, f.Limit, func(r *followUpRow) string { return r.ID })
+		v := scope.ViewOf(ctx)
+		out := make([]FollowUpView, 0, len(page.Items))
+		ids := make([]string, 0, len(page.Items))
+		for i := range page.Items {
+			out = append(out, followUpView(&page.Items[i], g, v))
+			ids = append(ids, page.Items[i].HouseholdID)
+		}
+		if len(ids) > 0 {
+			s.recordRead(ctx, "households", "list", map[string]any{"count": len(ids), "ids": ids, "follow_ups": true})
+		}
+		return store.Page[FollowUpView]{Items: out, Next: page.Next}, nil
+	})
+	return p.Items, p.Next, err
+}
+
+// FollowUpPatch closes (done, dismissed) or reopens a follow-up, with a
+// note of what was done.
+type FollowUpPatch struct {
+	Status *string `json:"status"`
+	Notes  *string `json:"notes"`
+}
+
+// UpdateFollowUp changes a follow-up's status or notes. One that became a
+// case belongs to isolation now: 409.
+func (s *Service) UpdateFollowUp(ctx context.Context, id string, p FollowUpPatch) (*FollowUpView, error) {
+	return scope.Run(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (*FollowUpView, error) {
+		r := new(followUpRow)
+		err := tx.Select(r).ColumnExpr("f.*, h.address, h.phone").
+			Join("JOIN households AS h ON h.tenant_id = f.tenant_id AND h.id = f.household_id").
+			Where("f.id = ?", id).Scan(ctx)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && !g.May(r.GridID)) {
+			return nil, notFound()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("load follow-up: %w", err)
+		}
+		if r.Status == FollowUpCase {
+			return nil, errs.New(errs.KindConflict, "follow_up_is_case", nil)
+		}
+		var fe []errs.FieldError
+		var changed []string
+		now := s.now()
+		if p.Status != nil {
+			oneOf(&fe, "status", *p.Status, StatusOpen, StatusDone, FollowUpDismissed)
+			if *p.Status != r.Status {
+				changed = append(changed, "status")
+			}
+			r.Status = *p.Status
+			r.ClosedAt, r.ClosedBy = nil, nil
+			if r.Status != StatusOpen {
+				by, _ := actor(ctx)
+				r.ClosedAt, r.ClosedBy = &now, &by
+			}
+		}
+		if p.Notes != nil {
+			r.Notes = strings.TrimSpace(*p.Notes)
+			text(&fe, "notes", r.Notes, 500)
+			changed = append(changed, "notes")
+		}
+		if len(fe) > 0 {
+			return nil, errs.Validation(fe...)
+		}
+		r.UpdatedAt = now
+		if _, err := tx.Update(&r.FollowUp).Column("status", "notes", "closed_at", "closed_by", "updated_at").WherePK().Exec(ctx); err != nil {
+			return nil, fmt.Errorf("update follow-up: %w", err)
+		}
+		if err := audit.Record(ctx, tx, audit.ActionUpdate, "follow_up", r.ID, map[string]any{"fields": changed, "status": r.Status}); err != nil {
+			return nil, err
+		}
+		out := followUpView(r, g, scope.ViewOf(ctx))
+		return &out, nil
+	})
+}

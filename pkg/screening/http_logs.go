@@ -1,0 +1,96 @@
+package screening
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/wanjia/wanjia/pkg/authz"
+	"github.com/wanjia/wanjia/pkg/errs"
+	"github.com/wanjia/wanjia/pkg/i18n"
+	"github.com/wanjia/wanjia/pkg/idempotency"
+	"github.com/wanjia/wanjia/pkg/web"
+)
+
+var (
+	logsRead   = authz.Perm{Resource: "logs", Action: "read"}
+	logsWrite  = authz.Perm{Resource: "logs", Action: "write"}
+	logsExport = authz.Perm{Resource: "logs", Action: "export"}
+	careRead   = authz.Perm{Resource: "care", Action: "read"}
+	careWrite  = authz.Perm{Resource: "care", Action: "write"}
+)
+
+// logRoutes mounts the publicity and disinfection logs and the care list.
+func (s *Service) logRoutes(org *authz.OrgRoutes) {
+	org.Handle(http.MethodGet, "/publicity", logsRead, web.Paged(logFilterFrom, s.ListPublicity))
+	org.Handle(http.MethodPost, "/publicity", logsWrite, idempotency.Middleware(), web.Create(s.CreatePublicity))
+	org.Handle(http.MethodGet, "/publicity/export", logsExport, s.exportHandler("publicity", s.ExportPublicity))
+	org.Handle(http.MethodGet, "/disinfections", logsRead, web.Paged(logFilterFrom, s.ListDisinfections))
+	org.Handle(http.MethodPost, "/disinfections", logsWrite, idempotency.Middleware(), web.Create(s.CreateDisinfection))
+	org.Handle(http.MethodGet, "/disinfections/export", logsExport, s.exportHandler("disinfections", s.ExportDisinfections))
+	org.Handle(http.MethodGet, "/care", careRead, web.Paged(careFilterFrom, s.ListCare))
+	org.Handle(http.MethodPost, "/care/:id/contacts", careWrite, idempotency.Middleware(),
+		web.Handle(http.StatusCreated, func(c *gin.Context, in CareContactInput) (*CareContactView, error) {
+			return s.RecordCareContact(c.Request.Context(), c.Param("id"), in)
+		}))
+}
+
+func logFilterFrom(c *gin.Context, p web.Page) (Filter, error) {
+	return Filter{Grid: c.Query("grid"), Kind: c.Query("kind"), From: c.Query("from"), To: c.Query("to"),
+		Limit: p.Limit, Cursor: p.Cursor}, nil
+}
+
+func careFilterFrom(c *gin.Context, p web.Page) (CareFilter, error) {
+	f := CareFilter{Grid: c.Query("grid"), Limit: p.Limit, Cursor: p.Cursor}
+	switch c.Query("overdue") {
+	case "", "false":
+	case "true":
+		f.Overdue = true
+	default:
+		return f, errs.Validation(errs.Field("overdue", "one_of", map[string]any{"allowed": "true, false"}))
+	}
+	return f, nil
+}
+
+// exportHandler serves a log's ?format=csv|xlsx (xlsx when not given)
+// with the list's filters, titles in the caller's language.
+func (s *Service) exportHandler(name string, export func(ctx context.Context, f Filter, format string, lang i18n.Lang, w io.Writer) error) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		format := c.DefaultQuery("format", "xlsx")
+		f := Filter{Grid: c.Query("grid"), Kind: c.Query("kind"), From: c.Query("from"), To: c.Query("to")}
+		w := &fileWriter{c: c, filename: name + "." + format}
+		if err := export(c.Request.Context(), f, format, web.Lang(c), w); err != nil {
+			if !w.started {
+				web.Fail(c, err)
+				return
+			}
+			_ = c.Error(err) // mid-stream: the client sees a truncated file
+		}
+	}
+}
+
+// fileWriter sends the response headers with the first bytes written, so
+// that a refusal before then (a bad filter, a bad format) is still a
+// clean error answer.
+type fileWriter struct {
+	c        *gin.Context
+	filename string
+	started  bool
+}
+
+func (d *fileWriter) Write(p []byte) (int, error) {
+	if !d.started {
+		d.started = true
+		ct := "text/csv; charset=utf-8"
+		if strings.HasSuffix(d.filename, ".xlsx") {
+			ct = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+		}
+		d.c.Header("Content-Type", ct)
+		d.c.Header("Content-Disposition", `attachment; filename="`+d.filename+`"`)
+		d.c.Status(http.StatusOK)
+	}
+	return d.c.Writer.Write(p)
+}

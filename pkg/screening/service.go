@@ -1,0 +1,174 @@
+package screening
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/wanjia/wanjia/pkg/authz"
+	"github.com/wanjia/wanjia/pkg/errs"
+	"github.com/wanjia/wanjia/pkg/orgs"
+	"github.com/wanjia/wanjia/pkg/scope"
+	"github.com/wanjia/wanjia/pkg/store"
+)
+
+// Service is screening's plain-Go door; HTTP handlers, the console and the
+// daily report call it.
+type Service struct {
+	DB     *store.DB
+	Frame  *scope.Frame
+	Reads  ReadRecorder // nil: reads of personal data are not recorded (tests)
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// ReadRecorder records reads of personal data outside the reader's
+// transaction (audit.Reads, batched).
+type ReadRecorder interface {
+	Record(ctx context.Context, resource, resourceID string, details map[string]any)
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// notFound is the answer for another community's record, another grid's
+// record and a record that never was: the caller cannot tell them apart.
+func notFound() error { return errs.New(errs.KindNotFound, "not_found", nil) }
+
+// community is what screening needs of the tenant's org: its zone (for
+// "today") and its working rules.
+type community struct {
+	loc      *time.Location
+	settings orgs.Settings
+}
+
+// today is the community's local date of t.
+func (c community) day(t time.Time) string { return t.In(c.loc).Format(time.DateOnly) }
+
+// community loads the tenant's zone and settings in tx. orgs is a platform
+// table (no tenant_id), so the read is unscoped and names the tenant's own
+// row by id.
+func (s *Service) community(ctx context.Context, tx *store.TenantTx) (community, error) {
+	var row struct {
+		Timezone string          `bun:"timezone"`
+		Settings json.RawMessage `bun:"settings"`
+	}
+	if err := tx.Unscoped().NewSelect().Table("orgs").Column("timezone", "settings").
+		Where("id = ?", tx.Tenant()).Scan(ctx, &row); err != nil {
+		return community{}, fmt.Errorf("load community settings: %w", err)
+	}
+	c := community{loc: time.UTC, settings: orgs.DefaultSettings()}
+	if loc, err := time.LoadLocation(row.Timezone); err == nil {
+		c.loc = loc
+	}
+	if len(row.Settings) > 0 {
+		if err := json.Unmarshal(row.Settings, &c.settings); err != nil {
+			return community{}, fmt.Errorf("read community settings: %w", err)
+		}
+	}
+	return c, nil
+}
+
+// zone is the community's time zone as the caller's org knows it, without
+// a query; reads that only need "today" use it.
+func zone(ctx context.Context) *time.Location {
+	if c, ok := authz.CallerFrom(ctx); ok && c.Org != nil {
+		if loc, err := time.LoadLocation(c.Org.Timezone); err == nil {
+			return loc
+		}
+	}
+	if loc, err := time.LoadLocation(orgs.DefaultTimezone); err == nil {
+		return loc
+	}
+	return time.UTC
+}
+
+// actor is who records: the caller's user id and the name shown beside
+// what they recorded.
+func actor(ctx context.Context) (id, name string) {
+	c, _ := authz.CallerFrom(ctx)
+	if c.UserID == "" {
+		return "system", "system"
+	}
+	return c.UserID, c.Username
+}
+
+// recordRead notes that the caller saw personal data (a phone, masked or
+// not), when the service has a recorder.
+func (s *Service) recordRead(ctx context.Context, resource, id string, details map[string]any) {
+	if s.Reads == nil {
+		return
+	}
+	if details == nil {
+		details = map[string]any{}
+	}
+	details["masked"] = scope.ViewOf(ctx).Masked()
+	s.Reads.Record(ctx, resource, id, details)
+}
+
+// parseDate reads a local date; "" stays "".
+func parseDate(fe *[]errs.FieldError, field, v string) (string, bool) {
+	if v == "" {
+		return "", true
+	}
+	if _, err := time.Parse(time.DateOnly, v); err != nil {
+		*fe = append(*fe, errs.Field(field, "invalid_date", nil))
+		return "", false
+	}
+	return v, true
+}
+
+// oneOf checks an enumerated field.
+func oneOf(fe *[]errs.FieldError, field, v string, allowed ...string) {
+	for _, a := range allowed {
+		if v == a {
+			return
+		}
+	}
+	if v == "" {
+		*fe = append(*fe, errs.Field(field, "required", nil))
+		return
+	}
+	*fe = append(*fe, errs.Field(field, "one_of", map[string]any{"allowed": joinList(allowed)}))
+}
+
+func joinList(xs []string) string {
+	out := ""
+	for i, x := range xs {
+		if i > 0 {
+			out += ", "
+		}
+		out += x
+	}
+	return out
+}
+
+// text checks a free-text field's length.
+func text(fe *[]errs.FieldError, field, v string, max int) {
+	if n := len([]rune(v)); n > max {
+		*fe = append(*fe, errs.Field(field, "too_long", map[string]any{"max": max}))
+	}
+}
+
+// Filter narrows a list.
+type Filter struct {
+	Screening string // tasks: the campaign
+	Status    string
+	Grid      string
+	List      string // tasks: "" (all), "call" or "door"
+	Kind      string // publicity
+	From      string
+	To        string
+	Limit     int
+	Cursor    string
+}

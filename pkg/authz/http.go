@@ -20,9 +20,12 @@ type Perm struct{ Resource, Action string }
 type Caller struct {
 	UserID   string
 	Username string
-	Org      *Org // nil on routes outside /orgs/{org}
-	Role     string
-	Grids    []string
+	// Name is what the people beside them call them (the display name):
+	// the name shown next to what they recorded.
+	Name  string
+	Org   *Org // nil on routes outside /orgs/{org}
+	Role  string
+	Grids []string
 }
 
 type callerKey struct{}
@@ -134,7 +137,7 @@ func (a *Authorizer) bind(c *gin.Context, u *authn.User, d *Decision) context.Co
 // worker's grids) and the audit actor. Every door into the services (the
 // API, the console, a test's fixture) builds its context with it.
 func Bind(ctx context.Context, u *authn.User, d *Decision, ip, requestID string) context.Context {
-	caller := Caller{UserID: u.ID, Username: u.Username, Org: d.Org, Role: d.Role, Grids: d.Grids}
+	caller := Caller{UserID: u.ID, Username: u.Username, Name: u.DisplayName, Org: d.Org, Role: d.Role, Grids: d.Grids}
 	ctx = WithCaller(ctx, caller)
 	actor := audit.Actor{UserID: u.ID, Username: u.Username, Role: d.Role, IP: ip, Request: requestID, OrgPath: "/"}
 	if d.Org != nil {

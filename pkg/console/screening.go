@@ -155,6 +155,7 @@ type screeningsView struct {
 }
 
 type screeningInput struct {
+	Key                              string // the form's idempotency key
 	Name, Method, StartDate, EndDate string
 	Grids                            []string
 }
@@ -171,6 +172,9 @@ func (c *Console) showScreenings(g *gin.Context, status int, in screeningInput, 
 	if err != nil {
 		web.Fail(g, err)
 		return
+	}
+	if in.Key == "" {
+		in.Key = newKey()
 	}
 	v := screeningsView{frame: c.frameFor(g), gridNamer: names, Grids: mine, Methods: campaignMethods, In: in, State: st}
 	v.Title = "console.screenings.title"
@@ -195,9 +199,11 @@ func (c *Console) showScreenings(g *gin.Context, status int, in screeningInput, 
 // makes a task of every household in scope; the new campaign's page
 // follows.
 func (c *Console) createScreening(g *gin.Context) {
-	in := screeningInput{Name: g.PostForm("name"), Method: g.PostForm("method"), Grids: g.PostFormArray("grids"),
-		StartDate: strings.TrimSpace(g.PostForm("start_date")), EndDate: strings.TrimSpace(g.PostForm("end_date"))}
-	s, err := c.screen.CreateScreening(g.Request.Context(), screening.ScreeningInput{Name: in.Name, Method: in.Method,
+	// A double click starts one campaign: the form's key goes with it. A
+	// refused form keeps its key, since nothing was stored under it.
+	in := screeningInput{Key: strings.TrimSpace(g.PostForm("idempotency_key")), Name: g.PostForm("name"), Method: g.PostForm("method"),
+		Grids: g.PostFormArray("grids"), StartDate: strings.TrimSpace(g.PostForm("start_date")), EndDate: strings.TrimSpace(g.PostForm("end_date"))}
+	s, err := c.screen.CreateScreening(once(g), screening.ScreeningInput{Name: in.Name, Method: in.Method,
 		Grids: in.Grids, StartDate: in.StartDate, EndDate: in.EndDate})
 	if err == nil {
 		g.Redirect(http.StatusSeeOther, c.orgURL(g, "/screenings/"+url.PathEscape(s.ID)+"?started=1"))

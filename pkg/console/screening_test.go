@@ -155,6 +155,18 @@ func TestScreeningForms(t *testing.T) {
 			!strings.Contains(body, `value="2020-02-01"`) || !strings.Contains(body, `value="yucai-g2" checked`) || !strings.Contains(body, `value="visit" checked`) {
 			t.Fatalf("%d: want 422 with the messages beside their fields and the values kept", status)
 		}
+		// The same form sent twice (a double click) starts one campaign.
+		_, body = get(t, staff, org+"/screenings")
+		key := keyField.FindStringSubmatch(body)
+		if key == nil {
+			t.Fatal("the campaign form has no idempotency key")
+		}
+		twice := url.Values{"csrf": {staffToken}, "idempotency_key": {key[1]}, "name": {"双击排查"}, "method": {"phone"}}
+		_, first, _ := postFor(t, staff, org+"/screenings", twice)
+		_, second, _ := postFor(t, staff, org+"/screenings", twice)
+		if first == "" || first != second {
+			t.Fatalf("a double-clicked campaign form led to %q and %q, want one campaign", first, second)
+		}
 		if status, _, _ := postFor(t, official, org+"/screenings", url.Values{"csrf": {officialToken}, "name": {"伪造"}, "method": {"phone"}}); status != http.StatusForbidden {
 			t.Fatalf("the official starting a campaign: %d, want 403", status)
 		}

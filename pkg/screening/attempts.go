@@ -160,6 +160,7 @@ func (s *Service) advance(ctx context.Context, tx *store.TenantTx, t *Task, a *A
 		Set("failed_calls = t.failed_calls + ?", b2i(failed)).
 		Set("door = (t.door OR t.failed_calls + ? >= ? OR ?)", b2i(failed), c.settings.CallsBeforeVisit(), wrongNumber).
 		Set("last_attempt_at = ?, last_outcome = ?, call_order = ?, updated_at = ?", a.At, a.Outcome, triedAt(a.At, t.ID), a.At).
+		Set("held_by = NULL, held_until = NULL"). // the call is over: the household goes back to the list's order
 		Set("status = CASE WHEN ? THEN ? ELSE t.status END", closes, StatusDone).
 		Set("reached_by_phone = (t.reached_by_phone OR ?)", reached && a.Method == MethodPhone).
 		Set("reached_by_visit = (t.reached_by_visit OR ?)", reached && a.Method == MethodVisit).

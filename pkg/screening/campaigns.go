@@ -86,9 +86,10 @@ func screeningView(sc *Screening, g *scope.Grids) ScreeningView {
 }
 
 // CreateScreening starts a campaign and makes a task of every household in
-// its scope, in one transaction: a campaign is never half made.
+// its scope, in one transaction: a campaign is never half made. A form
+// sent twice (the same Idempotency-Key) starts one.
 func (s *Service) CreateScreening(ctx context.Context, in ScreeningInput) (*ScreeningView, error) {
-	return scope.Run(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (*ScreeningView, error) {
+	return scope.Once(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (*ScreeningView, error) {
 		c, err := s.community(ctx, tx)
 		if err != nil {
 			return nil, err
@@ -283,26 +284,28 @@ func (s *Service) progress(ctx context.Context, tx *store.TenantTx, g *scope.Gri
 	var day []struct {
 		GridID  string `bun:"grid_id"`
 		Method  string `bun:"method"`
+		ByUser  string `bun:"by_user"`
 		ByName  string `bun:"by_name"`
 		Count   int    `bun:"n"`
 		Reached int    `bun:"reached"`
 	}
 	q = tx.SelectAs("attempts", "a").
-		ColumnExpr("a.grid_id, a.method, a.by_name, COUNT(*) AS n").
+		ColumnExpr("a.grid_id, a.method, a.by_user, a.by_name, COUNT(*) AS n").
 		ColumnExpr("SUM(CASE WHEN a.outcome = ? THEN 1 ELSE 0 END) AS reached", OutcomeReached).
 		Where("a.local_date = ? AND a.screening_id = ?", today, screeningID).
-		GroupExpr("a.grid_id, a.method, a.by_name").OrderExpr("a.by_name")
+		GroupExpr("a.grid_id, a.method, a.by_user, a.by_name").OrderExpr("a.by_name, a.by_user")
 	if err := g.Limit(q, "a.grid_id").Scan(ctx, &day); err != nil {
 		return fmt.Errorf("screening progress today: %w", err)
 	}
+	// Per worker by user id: two colleagues may share a display name.
 	workers := map[string]*WorkerProgress{}
 	var order []string
 	for _, r := range day {
-		w := workers[r.ByName]
+		w := workers[r.ByUser]
 		if w == nil {
 			w = &WorkerProgress{Worker: r.ByName}
-			workers[r.ByName] = w
-			order = append(order, r.ByName)
+			workers[r.ByUser] = w
+			order = append(order, r.ByUser)
 		}
 		gp := byGrid[g.Slug(r.GridID)]
 		if r.Method == MethodPhone {
@@ -318,8 +321,8 @@ func (s *Service) progress(ctx context.Context, tx *store.TenantTx, g *scope.Gri
 		}
 		w.ReachedToday += r.Reached
 	}
-	for _, name := range order {
-		v.ByWorker = append(v.ByWorker, *workers[name])
+	for _, id := range order {
+		v.ByWorker = append(v.ByWorker, *workers[id])
 	}
 	for _, gp := range v.ByGrid {
 		p := &v.Progress

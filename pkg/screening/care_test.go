@@ -232,7 +232,7 @@ func TestCareList(t *testing.T) {
 	}
 	g := by["G"]
 	if g.LastContactAt == nil || !g.LastContactAt.Equal(now.AddDate(0, 0, -15)) || g.LastAttemptAt == nil ||
-		!g.LastAttemptAt.Equal(now.AddDate(0, 0, -1)) || g.LastReason != "例行问候 G" || g.LastMethod != "phone" || g.LastBy != "c1.staff" {
+		!g.LastAttemptAt.Equal(now.AddDate(0, 0, -1)) || g.LastReason != "例行问候 G" || g.LastMethod != "phone" || g.LastBy != "工作人员" {
 		t.Errorf("G: %+v", g)
 	}
 	if a := by["A"]; a.LastContactAt != nil || a.LastAttemptAt != nil || a.BirthYear == nil || a.Age == nil || *a.Age != 80 {
@@ -281,7 +281,7 @@ func TestCareContacts(t *testing.T) {
 
 	v := cw.contact(t, cw.staff, "C", screening.OutcomeReached)
 	cw.contact(t, cw.as(t, "c1.grid1", "c1"), "A", screening.OutcomeNoAnswer)
-	if v.ResidentID != cw.ids["C"] || v.Grid != "c1-g1" || v.Date != "2020-02-03" || v.By != "c1.staff" || v.HouseholdID == "" {
+	if v.ResidentID != cw.ids["C"] || v.Grid != "c1-g1" || v.Date != "2020-02-03" || v.By != "工作人员" || v.HouseholdID == "" {
 		t.Errorf("contact %+v", v)
 	}
 	if got, want := list(screening.CareFilter{}), cw.order([]string{"A", "E"}, "G", "B", "J", "I", "D", "C"); got != want {

@@ -21,7 +21,7 @@ var (
 // Routes mounts screening, the logs and the care list on /orgs/{org}.
 func (s *Service) Routes(org *authz.OrgRoutes) {
 	org.Handle(http.MethodGet, "/screenings", read, web.Paged(filterFrom, s.ListScreenings))
-	org.Handle(http.MethodPost, "/screenings", write, web.Create(s.CreateScreening))
+	org.Handle(http.MethodPost, "/screenings", write, idempotency.Middleware(), web.Create(s.CreateScreening))
 	org.Handle(http.MethodGet, "/screenings/:id", read, web.Read(s.GetScreening))
 	org.Handle(http.MethodPost, "/screenings/:id/close", write, web.Handle(http.StatusOK, func(c *gin.Context, _ web.NoBody) (*ScreeningView, error) {
 		return s.CloseScreening(c.Request.Context(), c.Param("id"))

@@ -82,6 +82,8 @@ type Task struct {
 	ReachedByPhone bool       `bun:"reached_by_phone"`
 	ReachedByVisit bool       `bun:"reached_by_visit"`
 	ReachedOn      *string    `bun:"reached_on"`
+	HeldBy         *string    `bun:"held_by"`
+	HeldUntil      *time.Time `bun:"held_until"`
 	CreatedAt      time.Time  `bun:"created_at"`
 	UpdatedAt      time.Time  `bun:"updated_at"`
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/wanjia/wanjia/pkg/errs"
 	"github.com/wanjia/wanjia/pkg/idempotency"
@@ -265,8 +266,8 @@ func TestProgressFigures(t *testing.T) {
 			t.Errorf("grid %s\n got %+v\nwant %+v", gp.Grid, gp.Progress, wantGrid[gp.Grid])
 		}
 	}
-	wantWorkers := []screening.WorkerProgress{{Worker: "c1.grid1", CallsToday: 2, VisitsToday: 1, ReachedToday: 1},
-		{Worker: "c1.staff", CallsToday: 1, VisitsToday: 1, ReachedToday: 1}}
+	wantWorkers := []screening.WorkerProgress{{Worker: "工作人员", CallsToday: 1, VisitsToday: 1, ReachedToday: 1},
+		{Worker: "网格员", CallsToday: 2, VisitsToday: 1, ReachedToday: 1}}
 	if !slices.Equal(got.ByWorker, wantWorkers) {
 		t.Errorf("workers\n got %+v\nwant %+v", got.ByWorker, wantWorkers)
 	}
@@ -436,5 +437,41 @@ func TestIdempotentAttempt(t *testing.T) {
 	other := idempotency.Request{Key: "retry-1", Fingerprint: idempotency.Fingerprint("b")}
 	if _, err := w.Screening.RecordAttempt(idempotency.With(base, other), sc.ID, task, in); fields(err) != "Idempotency-Key=idempotency_key_reused" {
 		t.Errorf("same key, another body: %v", err)
+	}
+}
+
+// TestNextHouseholdIsHeld: two workers on one call list are given two
+// households; asking again gives the same one back; the hold ends with the
+// attempt, or by itself after a while.
+func TestNextHouseholdIsHeld(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	hh := w.households(t, "c1", "c1-g1", 3)
+	sc := w.campaign(t, "c1", screening.ScreeningInput{Method: screening.MethodPhone})
+	staff, admin := w.as(t, "c1.staff", "c1"), w.as(t, "c1.admin", "c1")
+	next := func(ctx context.Context) string {
+		t.Helper()
+		n, err := w.Screening.NextTask(ctx, sc.ID, screening.Filter{})
+		if err != nil || n.Task == nil {
+			t.Fatalf("next: %+v, %v", n, err)
+		}
+		return n.Task.HouseholdID
+	}
+	a, b := next(staff), next(admin)
+	if a != hh[0] || b != hh[1] {
+		t.Fatalf("two workers were given %s and %s, want %s and %s", a, b, hh[0], hh[1])
+	}
+	if again := next(staff); again != a {
+		t.Errorf("asking again gave %s, want the held %s", again, a)
+	}
+	w.attempt(t, staff, sc.ID, w.taskOf(t, "c1", sc.ID, a), "phone", "reached")
+	if got := next(staff); got != hh[2] {
+		t.Errorf("after the attempt: %s, want %s", got, hh[2])
+	}
+	// The admin walked away: after the hold, the staff may have theirs.
+	w.clock.t = w.clock.t.Add(11 * time.Minute)
+	w.attempt(t, staff, sc.ID, w.taskOf(t, "c1", sc.ID, hh[2]), "phone", "reached")
+	if got := next(staff); got != b {
+		t.Errorf("after the hold ran out: %s, want %s", got, b)
 	}
 }

@@ -94,11 +94,15 @@ func zone(ctx context.Context) *time.Location {
 }
 
 // actor is who records: the caller's user id and the name shown beside
-// what they recorded.
+// what they recorded (the display name their colleagues know, else the
+// username).
 func actor(ctx context.Context) (id, name string) {
 	c, _ := authz.CallerFrom(ctx)
 	if c.UserID == "" {
 		return "system", "system"
+	}
+	if c.Name != "" {
+		return c.UserID, c.Name
 	}
 	return c.UserID, c.Username
 }

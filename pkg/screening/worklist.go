@@ -138,30 +138,54 @@ type Next struct {
 	Remaining int       `json:"remaining"`
 }
 
+// holdFor is how long the next household stays with the worker who was
+// given it: long enough for a call and its form, short enough that a
+// worker who walked away does not keep it from the others for long.
+const holdFor = 10 * time.Minute
+
+// holdTries bounds the candidates NextTask tries when colleagues take the
+// same ones at the same moment.
+const holdTries = 5
+
 // NextTask is the next household on the caller's call list (or door list,
 // f.List "door"), with its phone and a tel: link, and how many remain.
+// The household is held for the caller (holdFor, or until their attempt),
+// so a colleague working the same list is given the one after it.
 func (s *Service) NextTask(ctx context.Context, screeningID string, f Filter) (*Next, error) {
 	if f.List == "" {
 		f.List = ListCall
 	}
-	return scope.Read(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (*Next, error) {
+	me, _ := actor(ctx)
+	return scope.Run(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (*Next, error) {
 		if _, err := s.screening(ctx, tx, screeningID); err != nil {
 			return nil, err
 		}
+		now := s.now()
 		var rows []taskRow
 		q, err := filterTasks(tasks(tx, g, &rows, screeningID), g, f)
 		if err != nil {
 			return nil, err
 		}
-		n, err := q.OrderExpr("t.call_order").Limit(1).ScanAndCount(ctx)
+		q = q.Where("(t.held_until IS NULL OR t.held_until < ? OR t.held_by = ?)", now, me)
+		n, err := q.OrderExpr("t.call_order").Limit(holdTries).ScanAndCount(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("next task: %w", err)
 		}
 		out := &Next{Remaining: int(n)}
-		if len(rows) > 0 {
-			tv := taskView(&rows[0], g, scope.ViewOf(ctx))
-			out.Task = &tv
-			s.recordRead(ctx, "household", rows[0].HouseholdID, map[string]any{"screening_id": screeningID})
+		for i := range rows {
+			// Taken only if still free: a colleague may have been given it
+			// between the read and here.
+			res, err := tx.Update((*Task)(nil)).Set("held_by = ?, held_until = ?", me, now.Add(holdFor)).
+				Where("t.id = ? AND (t.held_until IS NULL OR t.held_until < ? OR t.held_by = ?)", rows[i].ID, now, me).Exec(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("hold task: %w", err)
+			}
+			if k, _ := res.RowsAffected(); k == 1 {
+				tv := taskView(&rows[i], g, scope.ViewOf(ctx))
+				out.Task = &tv
+				s.recordRead(ctx, "household", rows[i].HouseholdID, map[string]any{"screening_id": screeningID})
+				break
+			}
 		}
 		return out, nil
 	})
@@ -194,10 +218,12 @@ func (s *Service) GetTask(ctx context.Context, screeningID, taskID string) (*Tas
 // look the same.
 func (s *Service) task(ctx context.Context, tx *store.TenantTx, g *scope.Grids, screeningID, taskID string) (*taskRow, error) {
 	r := new(taskRow)
+	// By id alone, the campaign checked here: with the campaign in the
+	// WHERE, PostgreSQL may walk the campaign's index over all its tasks.
 	err := tx.Select(r).ColumnExpr("t.*, h.address, h.phone").
 		Join("JOIN households AS h ON h.tenant_id = t.tenant_id AND h.id = t.household_id").
-		Where("t.id = ? AND t.screening_id = ?", taskID, screeningID).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && !g.May(r.GridID)) {
+		Where("t.id = ?", taskID).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && (r.ScreeningID != screeningID || !g.May(r.GridID))) {
 		return nil, notFound()
 	}
 	if err != nil {

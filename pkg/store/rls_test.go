@@ -387,3 +387,22 @@ func TestReadTxLeavesNoTransactionBehind(t *testing.T) {
 		t.Fatalf("the pooled connection kept the tenant: %d rows (%v)", n, err)
 	}
 }
+
+// TestCommitOfAnAbortedTransactionFails: PostgreSQL answers the COMMIT of
+// a transaction that a failed statement aborted with ROLLBACK, and no
+// error; a caller that swallowed the statement's error must still hear of
+// it.
+func TestCommitOfAnAbortedTransactionFails(t *testing.T) {
+	db := storetest.New(t)
+	if db.Flavor() != store.Postgres {
+		t.Skip("PostgreSQL only: SQLite carries on after a failed statement")
+	}
+	ctx := tenancy.With(context.Background(), tenancy.Scope{TenantID: "no-such-tenant"})
+	err := db.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
+		_, _ = tx.Unscoped().ExecContext(ctx, "SELECT 1/0") // swallowed on purpose
+		return nil
+	})
+	if err == nil {
+		t.Fatal("the commit of an aborted transaction reported success")
+	}
+}

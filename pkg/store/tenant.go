@@ -46,22 +46,18 @@ func (db *DB) InTenantTx(ctx context.Context, fn func(ctx context.Context, tx *T
 	if !ok {
 		return ErrNoTenant
 	}
-	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := db.bindTenant(ctx, tx, scope.TenantID); err != nil {
-			return err
-		}
-		return fn(ctx, &TenantTx{tx: tx, Scope: scope})
-	})
+	if db.dialect != Postgres {
+		return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			return fn(ctx, &TenantTx{tx: tx, Scope: scope})
+		})
+	}
+	return db.pgTenantTx(ctx, "BEGIN", scope, fn)
 }
 
 // InTenantReadTx is InTenantTx for reads: a read-only transaction, which
 // on SQLite begins without taking the write lock (so reads run side by
 // side under WAL instead of queueing behind each other and every writer)
 // and on PostgreSQL refuses any write.
-//
-// On PostgreSQL it also saves a round trip, the most frequent path being a
-// list or a record read: BEGIN and the tenant's setting go to the server
-// as one simple-protocol message, where database/sql would send two.
 func (db *DB) InTenantReadTx(ctx context.Context, fn func(ctx context.Context, tx *TenantTx) error) error {
 	scope, ok := tenancy.From(ctx)
 	if !ok {
@@ -72,6 +68,14 @@ func (db *DB) InTenantReadTx(ctx context.Context, fn func(ctx context.Context, t
 			return fn(ctx, &TenantTx{tx: tx, Scope: scope})
 		})
 	}
+	return db.pgTenantTx(ctx, "BEGIN READ ONLY", scope, fn)
+}
+
+// pgTenantTx runs fn in a PostgreSQL transaction on a connection of its
+// own, saving a round trip on every request: BEGIN and the tenant's
+// setting go to the server as one simple-protocol message, where
+// database/sql would send two.
+func (db *DB) pgTenantTx(ctx context.Context, begin string, scope tenancy.Scope, fn func(ctx context.Context, tx *TenantTx) error) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err
@@ -87,19 +91,27 @@ func (db *DB) InTenantReadTx(ctx context.Context, fn func(ctx context.Context, t
 		}
 		_ = conn.Close()
 	}()
-	begin := "BEGIN READ ONLY; SELECT set_config('app.tenant_id', " + quoteLiteral(scope.TenantID) + ", true)"
-	if _, err := conn.ExecContext(ctx, begin); err != nil {
+	if _, err := conn.ExecContext(ctx, begin+"; SELECT set_config('app.tenant_id', "+quoteLiteral(scope.TenantID)+", true)"); err != nil {
 		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-		return fmt.Errorf("begin tenant read: %w", err)
+		return fmt.Errorf("begin tenant transaction: %w", err)
 	}
 	open = true // until COMMIT: an error or a panic in fn rolls back
 	if err := fn(ctx, &TenantTx{tx: conn, Scope: scope}); err != nil {
 		return err
 	}
-	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
-		return fmt.Errorf("commit tenant read: %w", err)
-	}
+	// COMMIT of a transaction a statement aborted answers ROLLBACK, not an
+	// error: read the command tag, so a swallowed failure is not success.
+	err = conn.Raw(func(dc any) error {
+		tag, err := dc.(*stdlib.Conn).Conn().Exec(ctx, "COMMIT")
+		if err == nil && tag.String() != "COMMIT" {
+			err = errors.New("the transaction was aborted and rolled back")
+		}
+		return err
+	})
 	open = false
+	if err != nil {
+		return fmt.Errorf("commit tenant transaction: %w", err)
+	}
 	return nil
 }
 

@@ -1,0 +1,3 @@
+ALTER TABLE screening_tasks DROP COLUMN held_until;
+--bun:split
+ALTER TABLE screening_tasks DROP COLUMN held_by;

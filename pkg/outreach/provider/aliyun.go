@@ -356,7 +356,7 @@ func (p *Aliyun) call(ctx context.Context, endpoint *url.URL, action string, par
 	}
 	if out.Code != "OK" {
 		e := p.codeError(out.Code, out.Message, phone)
-		if resp.StatusCode >= 500 && !e.Permanent {
+		if resp.StatusCode >= 500 && resp.StatusCode != http.StatusServiceUnavailable && !e.Permanent {
 			e.MaybeSent = true
 		}
 		return e

@@ -124,6 +124,9 @@ func decodeAliyunPush(body []byte) ([]aliyunPush, error) {
 	if dec.More() {
 		return nil, errors.New("aliyun callback: data after the array")
 	}
+	if items == nil {
+		return nil, errors.New("aliyun callback: null is not a batch")
+	}
 	return items, nil
 }
 

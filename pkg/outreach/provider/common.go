@@ -108,7 +108,11 @@ func scrub(s string, secrets ...string) string {
 			j++
 		}
 		if j-i >= 7 {
-			b.WriteString(pii.MaskPhone(s[i:j]))
+			run := s[i:j]
+			if n, err := pii.NormalizePhone(run); err == nil {
+				run = n // 8613812345678 masks as 138****5678
+			}
+			b.WriteString(pii.MaskPhone(run))
 		} else {
 			b.WriteString(s[i:j])
 		}

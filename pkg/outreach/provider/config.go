@@ -208,18 +208,38 @@ func checkURL(s string) error {
 	return nil
 }
 
-// String is %+v with every secret redacted.
-func (c Config) String() string {
-	type plain Config // no String method: no recursion
-	p := plain(c)
+// plainConfig has Config's fields and none of its methods, so that
+// formatting it does not recurse.
+type plainConfig Config
+
+// redacted is c with the URLs that may carry a token cut down; the Secret
+// fields redact themselves.
+func (c Config) redacted() plainConfig {
+	p := plainConfig(c)
 	p.HTTPClient = nil
 	p.WebhookURL = redactURL(c.WebhookURL)
 	p.TwilioStatusCallbackURL = redactURL(c.TwilioStatusCallbackURL)
-	return fmt.Sprintf("%+v", p)
+	return p
 }
+
+// String is %+v with every secret redacted.
+func (c Config) String() string { return fmt.Sprintf("%+v", c.redacted()) }
 
 // GoString keeps %#v as safe as %v.
 func (c Config) GoString() string { return "provider.Config" + c.String() }
+
+// Format makes every verb print String (or GoString for %#v): without it,
+// a verb such as %d would print the fields one by one, URLs included.
+func (c Config) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('#') {
+		io.WriteString(f, c.GoString())
+		return
+	}
+	io.WriteString(f, c.String())
+}
+
+// MarshalJSON marshals the redacted settings.
+func (c Config) MarshalJSON() ([]byte, error) { return json.Marshal(c.redacted()) }
 
 // LogValue lists the settings with secrets redacted.
 func (c Config) LogValue() slog.Value {

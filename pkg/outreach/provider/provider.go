@@ -21,9 +21,10 @@
 //  5. takes delivery receipts and replies from the provider's callbacks
 //     (Callbacks), which verify the provider's signature first.
 //
-// Personal data stays out of logs and errors: phone numbers are masked
-// (pii.MaskPhone) in everything this package writes or returns as text, and
-// message bodies are never logged.
+// Personal data stays out of logs and errors: every error's text and every
+// log line has phone numbers masked (pii.MaskPhone) and no secret, and
+// message bodies are never logged. Receipts and replies carry numbers in
+// full: they are data for the outbox, not text for a log.
 package provider
 
 import (
@@ -186,7 +187,9 @@ type Error struct {
 	// RetryAfter is the provider's hint for throttling; zero when it gave
 	// none.
 	RetryAfter time.Duration
-	// Err is the underlying error, for errors.Is (context.DeadlineExceeded).
+	// Err is the underlying error, for errors.Is and errors.As
+	// (context.DeadlineExceeded, twilio-go's error). Error does not print
+	// it: it is the provider's raw text, with the number unmasked.
 	Err error
 }
 
@@ -201,10 +204,6 @@ func (e *Error) Error() string {
 	if e.Reason != "" {
 		b.WriteString(": ")
 		b.WriteString(e.Reason)
-	}
-	if e.Err != nil && e.Err.Error() != e.Reason {
-		b.WriteString(": ")
-		b.WriteString(e.Err.Error())
 	}
 	return b.String()
 }

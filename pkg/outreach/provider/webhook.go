@@ -196,6 +196,9 @@ func decodeList[T any](body []byte) ([]T, error) {
 	if dec.More() {
 		return nil, errors.New("data after the JSON value")
 	}
+	if out == nil {
+		return nil, errors.New("null is not a batch")
+	}
 	return out, nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/wanjia/wanjia/pkg/health"
 	"github.com/wanjia/wanjia/pkg/idempotency"
+	"github.com/wanjia/wanjia/pkg/outreach"
 	"github.com/wanjia/wanjia/pkg/roster"
 	"github.com/wanjia/wanjia/pkg/store"
 	"github.com/wanjia/wanjia/pkg/tenancy"
@@ -23,6 +24,8 @@ type Deps struct {
 	Metrics prometheus.Registerer
 	Health  *health.Checker
 	Roster  *roster.Service
+	// Outreach sends the outbox's messages and reconciles it.
+	Outreach *outreach.Service
 	// DB is the database for system tasks of no domain (the idempotency
 	// keys' purge).
 	DB *store.DB
@@ -42,6 +45,11 @@ func NewMux(d Deps) *asynq.ServeMux {
 	if d.Roster != nil {
 		mux.HandleFunc(roster.TypeImport, h.importRoster)
 		mux.HandleFunc(roster.TypeReconcileImports, h.reconcileImports)
+	}
+	if d.Outreach != nil {
+		mux.HandleFunc(outreach.TypeSend, d.Outreach.HandleSend)
+		mux.HandleFunc(outreach.TypeDispatch, d.Outreach.HandleDispatch)
+		mux.HandleFunc(outreach.TypeReconcile, d.Outreach.HandleReconcile)
 	}
 	if d.DB != nil {
 		mux.Handle(idempotency.TypePurge, idempotency.PurgeHandler(d.DB))

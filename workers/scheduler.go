@@ -10,6 +10,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/wanjia/wanjia/pkg/idempotency"
+	"github.com/wanjia/wanjia/pkg/outreach"
 	"github.com/wanjia/wanjia/pkg/queue"
 	"github.com/wanjia/wanjia/pkg/roster"
 )
@@ -28,6 +29,10 @@ var PeriodicTasks = []Periodic{
 	{Name: "reconcile-imports", Every: 30 * time.Second, NewTask: roster.NewReconcileImportsTask},
 	// Idempotency keys are kept for a day; an hour's lag in purging them
 	// costs a few rows.
+	// Outreach's outbox: scheduled campaigns start, messages held for the
+	// night go at its end, lost send tasks are queued again and abandoned
+	// sends are resolved, each within seconds of falling due.
+	{Name: "reconcile-outreach", Every: 15 * time.Second, NewTask: outreach.NewReconcileTask},
 	{Name: "purge-idempotency-keys", Every: time.Hour, NewTask: idempotency.NewPurgeTask},
 }
 

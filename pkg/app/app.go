@@ -11,10 +11,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/go-redis/redis_rate/v10"
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
@@ -27,6 +29,8 @@ import (
 	"github.com/wanjia/wanjia/pkg/health"
 	"github.com/wanjia/wanjia/pkg/observe"
 	"github.com/wanjia/wanjia/pkg/orgs"
+	"github.com/wanjia/wanjia/pkg/outreach"
+	"github.com/wanjia/wanjia/pkg/outreach/provider"
 	"github.com/wanjia/wanjia/pkg/queue"
 	"github.com/wanjia/wanjia/pkg/roster"
 	"github.com/wanjia/wanjia/pkg/scope"
@@ -66,6 +70,7 @@ type App struct {
 	Orgs      *orgs.Service
 	Roster    *roster.Service
 	Screening *screening.Service
+	Outreach  *outreach.Service
 	// OrgRoutes is the /api/v1/orgs/{org} group, where every route needs a
 	// permission.
 	OrgRoutes *authz.OrgRoutes
@@ -122,7 +127,7 @@ func Open(ctx context.Context, cfg *config.Config, parts Parts, logger *slog.Log
 	if err := a.wire(ctx); err != nil {
 		return nil, err
 	}
-	a.Metrics.Registry.MustRegister(observe.NewPendingCollector(a.Roster.PendingWork))
+	a.Metrics.Registry.MustRegister(observe.NewPendingCollector(a.Roster.PendingWork, a.Outreach.PendingWork))
 	proxies, err := cfg.Proxies()
 	if err != nil {
 		return nil, err
@@ -156,8 +161,11 @@ func (a *App) wire(ctx context.Context) error {
 	}, func() float64 { return float64(a.Reads.Dropped()) }))
 	a.Screening = &screening.Service{DB: a.DB, Frame: a.Frame, Reads: a.Reads, Logger: a.Logger}
 	a.Roster = &roster.Service{DB: a.DB, Frame: a.Frame, Queue: a.Queue, Reads: a.Reads, Logger: a.Logger, Households: a.Screening}
+	if a.Outreach, err = a.outreach(); err != nil {
+		return err
+	}
 	a.Console = console.New(console.Deps{Logger: a.Logger, BaseURL: a.Config.BaseURL, Secret: secret, DB: a.DB,
-		Authn: a.Authn, Authz: a.Authz, Orgs: a.Orgs, Roster: a.Roster, Screening: a.Screening})
+		Authn: a.Authn, Authz: a.Authz, Orgs: a.Orgs, Roster: a.Roster, Screening: a.Screening, Outreach: a.Outreach})
 	if a.parts.API {
 		created, reset, generated, err := a.Orgs.EnsurePlatformAdmin(ctx, a.Config.AdminPassword)
 		if err != nil {
@@ -175,6 +183,27 @@ func (a *App) wire(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// outreach builds the outreach service on the configured provider. The
+// provider's credentials are read from the environment here, not through
+// pkg/config: they are the provider package's own, secrets among them.
+func (a *App) outreach() (*outreach.Service, error) {
+	pcfg, err := provider.ConfigFromEnv(os.Getenv, os.ReadFile)
+	if err != nil {
+		return nil, fmt.Errorf("sms provider: %w", err)
+	}
+	// The flag may have changed it: Twilio signs the URL it called.
+	pcfg.PublicURL = a.Config.BaseURL
+	p, err := provider.New(a.Config.SMSProvider, pcfg, a.Logger)
+	if err != nil {
+		return nil, fmt.Errorf("sms provider: %w", err)
+	}
+	return &outreach.Service{DB: a.DB, Frame: a.Frame, Reads: a.Reads, Queue: a.Queue, Provider: p,
+		Limiter: redis_rate.NewLimiter(a.Redis.Client),
+		Rules:   outreach.Rules{TenantRate: a.Config.SMSRate, DailyCap: a.Config.SMSDailyCap},
+		Metrics: outreach.NewMetrics(a.Metrics.Registry), Logger: a.Logger,
+		SignName: pcfg.AliyunSignName, BaseURL: a.Config.BaseURL}, nil
 }
 
 // demoRosters are the synthetic rosters of the demo communities, sized
@@ -307,7 +336,8 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 
 	if a.parts.Worker {
 		srv := queue.NewServer(a.Redis, queue.ServerOptions{ShutdownTimeout: timeout, Logger: a.Logger})
-		mux := workers.NewMux(workers.Deps{Logger: a.Logger, Metrics: a.Metrics.Registry, Health: a.Health, DB: a.DB, Roster: a.Roster})
+		mux := workers.NewMux(workers.Deps{Logger: a.Logger, Metrics: a.Metrics.Registry, Health: a.Health, DB: a.DB, Roster: a.Roster,
+			Outreach: a.Outreach})
 		if err := srv.Start(mux); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}

@@ -18,6 +18,9 @@ func (a *App) routes(trustedProxies []string) *gin.Engine {
 	e := web.NewEngine(web.Options{Logger: a.Logger, Metrics: a.Metrics, TrustedProxies: trustedProxies})
 
 	health.Routes(e, a.Health)
+	// The providers' callbacks carry no user: the provider's signature is
+	// their credential, checked by the hook itself.
+	a.Outreach.HookRoutes(e)
 	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(a.Metrics.Registry, promhttp.HandlerOpts{})))
 
 	v1 := e.Group("/api/v1")
@@ -36,6 +39,7 @@ func (a *App) routes(trustedProxies []string) *gin.Engine {
 	a.Orgs.Routes(signed, a.OrgRoutes)
 	a.Roster.Routes(a.OrgRoutes)
 	a.Screening.Routes(a.OrgRoutes)
+	a.Outreach.Routes(a.OrgRoutes)
 	// The web console: an engine of its own with the same middleware, so
 	// its pages stay out of the API's route table (and its OpenAPI check).
 	a.Handler = a.Console.Handler(e, web.Options{Logger: a.Logger, Metrics: a.Metrics, TrustedProxies: trustedProxies})

@@ -12,7 +12,7 @@ import (
 // fails TestRouteWalkerWithRealRecords until its kind is added here, so
 // every later domain is walked with real ids too.
 var recordKinds = map[string]bool{"households": true, "residents": true, "imports": true, "invitations": true,
-	"screenings": true, "follow-ups": true, "care": true}
+	"screenings": true, "follow-ups": true, "care": true, "campaigns": true}
 
 // secondParams fills the second id of routes that name two records.
 var secondParams = map[string]string{":task": "tasks"}
@@ -96,6 +96,33 @@ func TestRouteWalkerWithRealRecords(t *testing.T) {
 	}
 	real["care"] = real["residents"]
 
+	// An outreach campaign of Yucai's, made from a template of its own, and
+	// an opt-out: templates and opt-outs have no {id} route, but their ids
+	// must not show in a stranger's lists either.
+	tpl := decode[struct {
+		ID string `json:"id"`
+	}](t, do(t, h, http.MethodPost, "/api/v1/orgs/yucai/templates", staff,
+		map[string]any{"name": "防疫通知", "channel": "sms", "body": "{{.Name}}您好，请做好防护。"}).Body.Bytes())
+	if tpl.ID == "" {
+		t.Fatal("no template for the walker")
+	}
+	real["templates"] = tpl.ID
+	rec = do(t, h, http.MethodPost, "/api/v1/orgs/yucai/campaigns", staff,
+		map[string]any{"name": "防疫通知", "channel": "sms", "template_id": tpl.ID, "audience": map[string]any{"grids": []string{"yucai-g1"}}})
+	real["campaigns"] = decode[struct {
+		ID string `json:"id"`
+	}](t, rec.Body.Bytes()).ID
+	if real["campaigns"] == "" {
+		t.Fatalf("no campaign for the walker: %d %s", rec.Code, rec.Body)
+	}
+	rec = do(t, h, http.MethodPost, "/api/v1/orgs/yucai/opt-outs", staff, map[string]any{"phone": "13900139000"})
+	real["opt-outs"] = decode[struct {
+		ID string `json:"id"`
+	}](t, rec.Body.Bytes()).ID
+	if real["opt-outs"] == "" {
+		t.Fatalf("no opt-out for the walker: %d %s", rec.Code, rec.Body)
+	}
+
 	// Strangers to Yucai's records; and to the invitation, which is
 	// wangcheng.staff's alone, a Yucai user too.
 	strangers := map[string]string{
@@ -178,12 +205,17 @@ func TestRouteWalkerWithRealRecords(t *testing.T) {
 		"/api/v1/orgs/wangcheng/audit",
 		"/api/v1/orgs/wangcheng/screenings",
 		"/api/v1/orgs/wangcheng/follow-ups",
+		"/api/v1/orgs/wangcheng/templates",
+		"/api/v1/orgs/wangcheng/campaigns",
+		"/api/v1/orgs/wangcheng/opt-outs",
+		"/api/v1/orgs/wangcheng/replies",
 	} {
 		rec := do(t, h, http.MethodGet, p, w, nil)
 		if rec.Code != http.StatusOK {
 			t.Errorf("GET %s as wangcheng.admin: %d %s", p, rec.Code, rec.Body)
 		}
-		for _, leak := range append(names, real["households"], real["residents"], real["imports"], real["screenings"], real["tasks"], real["follow-ups"], "yucai") {
+		for _, leak := range append(names, real["households"], real["residents"], real["imports"], real["screenings"], real["tasks"], real["follow-ups"],
+			real["templates"], real["campaigns"], real["opt-outs"], "yucai") {
 			if strings.Contains(rec.Body.String(), leak) {
 				t.Errorf("GET %s as wangcheng.admin shows %q: %.300s", p, leak, rec.Body)
 			}
@@ -207,6 +239,10 @@ func TestRouteWalkerWithRealRecords(t *testing.T) {
 	}
 	if rec := do(t, h, http.MethodGet, "/api/v1/orgs/yucai/households/"+real["households"], staff, nil); rec.Code != http.StatusOK {
 		t.Fatalf("a stranger deleted a Yucai household: %d", rec.Code)
+	}
+	campaign := decode[map[string]any](t, do(t, h, http.MethodGet, "/api/v1/orgs/yucai/campaigns/"+real["campaigns"], staff, nil).Body.Bytes())
+	if campaign["status"] != "draft" {
+		t.Fatalf("a stranger moved a Yucai campaign: %v", campaign["status"])
 	}
 	if rec := do(t, h, http.MethodGet, "/api/v1/me/invitations", invited, nil); !strings.Contains(rec.Body.String(), real["invitations"]) {
 		t.Fatalf("a stranger answered someone else's invitation: %s", rec.Body)

@@ -28,12 +28,14 @@ var allowed = map[string][]string{
 		"residents_id_numbers export", "roster export", "roster read", "roster write", "settings write",
 		"screening read", "screening write", "attempts write", "follow_ups write",
 		"logs read", "logs write", "logs export", "care read", "care write",
+		"outreach read", "outreach write", "outreach send", "opt_outs read", "opt_outs write",
 	},
 	RoleCommunityStaff: {
 		"grids read", "imports write", "orgs read", "reports read", "reports write",
 		"roster export", "roster read", "roster write",
 		"screening read", "screening write", "attempts write", "follow_ups write",
 		"logs read", "logs write", "logs export", "care read", "care write",
+		"outreach read", "outreach write", "outreach send", "opt_outs read", "opt_outs write",
 	},
 	RoleGridWorker: {
 		"grids read", "orgs read", "roster read", "roster write",

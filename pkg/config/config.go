@@ -41,9 +41,15 @@ type Config struct {
 	// TrustedProxies is a comma-separated list of CIDRs or IPs whose
 	// X-Forwarded-For is believed; empty trusts none. See Proxies.
 	TrustedProxies string
+	// SMSRate is how many messages a second one community's campaigns
+	// send, shared by every worker; SMSDailyCap is how many messages one
+	// phone gets from one community in a day (urgent ones included).
+	SMSRate     int
+	SMSDailyCap int
 
-	badTimeout  string // an unparsable WANJIA_SHUTDOWN_TIMEOUT, reported by Validate
-	badRotation string // likewise WANJIA_KEY_ROTATION
+	badTimeout  string            // an unparsable WANJIA_SHUTDOWN_TIMEOUT, reported by Validate
+	badRotation string            // likewise WANJIA_KEY_ROTATION
+	badInts     map[string]string // likewise the integer settings, by variable
 
 	// Out receives what must reach the operator's terminal once (generated
 	// passwords); nil means standard output.
@@ -121,6 +127,41 @@ func (c *Config) Bind(fs *pflag.FlagSet) {
 	}
 	c.KeyRotation = rotation
 	fs.Var((*daysDuration)(&c.KeyRotation), "key-rotation", "how long one token signing key signs before a new one takes over, e.g. 30d or 720h (env WANJIA_KEY_ROTATION)")
+	for _, s := range c.intSettings() {
+		v := s.def
+		if e := os.Getenv(s.env); e != "" {
+			if n, err := strconv.Atoi(e); err == nil {
+				v = n
+			} else {
+				if c.badInts == nil {
+					c.badInts = map[string]string{}
+				}
+				c.badInts[s.env] = e
+			}
+		}
+		fs.IntVar(s.target, s.flag, v, fmt.Sprintf("%s (env %s)", s.usage, s.env))
+	}
+}
+
+// intSetting is a setting that takes a whole number; 0 is its default.
+type intSetting struct {
+	flag, env, usage string
+	def              int
+	target           *int
+}
+
+// The defaults of WANJIA_SMS_RATE and WANJIA_SMS_DAILY_CAP (outreach has
+// the same ones; config does not import outreach).
+const (
+	DefaultSMSRate     = 50
+	DefaultSMSDailyCap = 5
+)
+
+func (c *Config) intSettings() []intSetting {
+	return []intSetting{
+		{"sms-rate", "WANJIA_SMS_RATE", "messages a second one community may send, across every worker", DefaultSMSRate, &c.SMSRate},
+		{"sms-daily-cap", "WANJIA_SMS_DAILY_CAP", "messages one phone may get from one community in a day", DefaultSMSDailyCap, &c.SMSDailyCap},
+	}
 }
 
 // DefaultKeyRotation is the default of WANJIA_KEY_ROTATION (authn has the
@@ -228,6 +269,14 @@ func (c *Config) Validate() error {
 	} else if c.KeyRotation != 0 && c.KeyRotation < minKeyRotation {
 		errs = append(errs, fmt.Errorf("WANJIA_KEY_ROTATION must be at least %v", minKeyRotation))
 	}
+	for _, s := range c.intSettings() {
+		if bad, ok := c.badInts[s.env]; ok {
+			errs = append(errs, fmt.Errorf("%s: %q is not a whole number", s.env, bad))
+		} else if *s.target < 0 {
+			// 0 stands for the default, as in a Config built in code.
+			errs = append(errs, fmt.Errorf("%s must not be negative", s.env))
+		}
+	}
 	errs = append(errs, c.validateSecretKey()...)
 	if _, err := c.Proxies(); err != nil {
 		errs = append(errs, err)
@@ -297,6 +346,9 @@ func (c *Config) LogValue() slog.Value {
 	}
 	attrs = append(attrs, slog.String("WANJIA_SHUTDOWN_TIMEOUT", c.ShutdownTimeout.String()),
 		slog.String("WANJIA_KEY_ROTATION", (*daysDuration)(&c.KeyRotation).String()))
+	for _, s := range c.intSettings() {
+		attrs = append(attrs, slog.Int(s.env, *s.target))
+	}
 	return slog.GroupValue(attrs...)
 }
 

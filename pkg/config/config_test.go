@@ -83,6 +83,19 @@ func TestLoad(t *testing.T) {
 		{name: "common admin password", env: map[string]string{"WANJIA_ADMIN_PASSWORD": "12345678"}, wantErr: "WANJIA_ADMIN_PASSWORD"},
 		{name: "common demo password", env: map[string]string{"WANJIA_DEMO_PASSWORD": "woaini1314"}, wantErr: "WANJIA_DEMO_PASSWORD: This password is too common"},
 		{name: "huge demo password", env: map[string]string{"WANJIA_DEMO_PASSWORD": strings.Repeat("x", 500<<10)}, wantErr: "WANJIA_DEMO_PASSWORD: The password must have at most 128"},
+		{name: "sms rules default", check: func(t *testing.T, c *Config) {
+			if c.SMSRate != DefaultSMSRate || c.SMSDailyCap != DefaultSMSDailyCap {
+				t.Fatalf("sms rate %d, daily cap %d", c.SMSRate, c.SMSDailyCap)
+			}
+		}},
+		{name: "sms rules from env and flag", env: map[string]string{"WANJIA_SMS_RATE": "20", "WANJIA_SMS_DAILY_CAP": "3"}, args: []string{"--sms-daily-cap", "8"},
+			check: func(t *testing.T, c *Config) {
+				if c.SMSRate != 20 || c.SMSDailyCap != 8 {
+					t.Fatalf("sms rate %d, daily cap %d", c.SMSRate, c.SMSDailyCap)
+				}
+			}},
+		{name: "bad sms rate", env: map[string]string{"WANJIA_SMS_RATE": "fast"}, wantErr: `WANJIA_SMS_RATE: "fast" is not a whole number`},
+		{name: "negative sms daily cap", args: []string{"--sms-daily-cap", "-1"}, wantErr: "WANJIA_SMS_DAILY_CAP must not be negative"},
 		{name: "the test passwords", env: map[string]string{"WANJIA_ADMIN_PASSWORD": "admin-pass-123", "WANJIA_DEMO_PASSWORD": "demo-pass-123"}, check: func(t *testing.T, c *Config) {}},
 	}
 	for _, tt := range tests {
@@ -110,7 +123,8 @@ func TestLoad(t *testing.T) {
 func clearEnv(t *testing.T) {
 	for _, k := range []string{"WANJIA_ADDR", "WANJIA_DATABASE_URL", "WANJIA_REDIS_URL", "WANJIA_SMS_PROVIDER", "WANJIA_LOG_LEVEL",
 		"WANJIA_LOG_FORMAT", "WANJIA_DATA_DIR", "WANJIA_SHUTDOWN_TIMEOUT", "WANJIA_SECRET_KEY", "WANJIA_SECRET_KEY_FILE",
-		"WANJIA_KEY_ROTATION", "WANJIA_TRUSTED_PROXIES", "WANJIA_ADMIN_PASSWORD", "WANJIA_DEMO_PASSWORD"} {
+		"WANJIA_KEY_ROTATION", "WANJIA_TRUSTED_PROXIES", "WANJIA_ADMIN_PASSWORD", "WANJIA_DEMO_PASSWORD",
+		"WANJIA_SMS_RATE", "WANJIA_SMS_DAILY_CAP"} {
 		t.Setenv(k, "")
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/wanjia/wanjia/pkg/authz"
 	"github.com/wanjia/wanjia/pkg/errs"
 	"github.com/wanjia/wanjia/pkg/i18n"
+	"github.com/wanjia/wanjia/pkg/outreach"
 	"github.com/wanjia/wanjia/pkg/roster"
 	"github.com/wanjia/wanjia/pkg/screening"
 	"github.com/wanjia/wanjia/pkg/web"
@@ -240,6 +241,32 @@ func TestComposedKeysExist(t *testing.T) {
 	for _, r := range []string{"screening", "attempt", "follow_up", "publicity", "disinfection", "care_contact", "care_list"} {
 		keys = append(keys, "console.resource."+r) // what screening's audit entries are about
 	}
+	for _, ch := range channels {
+		keys = append(keys, "console.channel."+ch)
+	}
+	for _, st := range campaignStatuses {
+		keys = append(keys, "console.outreach.status."+st)
+	}
+	for _, st := range outreach.Statuses {
+		keys = append(keys, "console.outreach.stat."+st)
+	}
+	for _, a := range campaignActions {
+		keys = append(keys, "console.outreach.action."+a, "console.outreach.done."+a)
+	}
+	for _, code := range failureCodes {
+		keys = append(keys, "console.outreach.reason."+code)
+	}
+	for _, k := range replyKinds {
+		keys = append(keys, "console.replies.kind."+k)
+	}
+	for _, s := range optOutSources {
+		keys = append(keys, "console.opt_outs.source."+s)
+	}
+	for _, r := range []string{"outreach_template", "outreach_campaign", "outreach_opt_out", "outreach_opt_outs", "outreach_replies"} {
+		keys = append(keys, "console.resource."+r) // what outreach's audit entries are about
+	}
+	// Outreach's own messages, which the preview and the campaign page show.
+	keys = append(keys, "template_syntax", "template_unsupported", "template_unknown_field", "campaign_wrong_state")
 	for _, kind := range errs.Kinds() { // every status an error page can have
 		keys = append(keys, "console.error."+strconv.Itoa(web.Status(kind)))
 	}

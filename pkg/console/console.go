@@ -22,6 +22,7 @@ import (
 	"github.com/wanjia/wanjia/pkg/authz"
 	"github.com/wanjia/wanjia/pkg/errs"
 	"github.com/wanjia/wanjia/pkg/orgs"
+	"github.com/wanjia/wanjia/pkg/outreach"
 	"github.com/wanjia/wanjia/pkg/roster"
 	"github.com/wanjia/wanjia/pkg/screening"
 	"github.com/wanjia/wanjia/pkg/store"
@@ -46,6 +47,7 @@ type Deps struct {
 	Orgs      *orgs.Service
 	Roster    *roster.Service
 	Screening *screening.Service
+	Outreach  *outreach.Service
 }
 
 // Console is the web console.
@@ -57,6 +59,8 @@ type Console struct {
 	orgs     *orgs.Service
 	roster   *roster.Service
 	screen   *screening.Service
+	outreach *outreach.Service
+	baseURL  string
 	sessions *sessions
 	views    *views
 }
@@ -69,6 +73,7 @@ func New(d Deps) *Console {
 	}
 	return &Console{
 		log: log, db: d.DB, authn: d.Authn, authz: d.Authz, orgs: d.Orgs, roster: d.Roster, screen: d.Screening,
+		outreach: d.Outreach, baseURL: d.BaseURL,
 		sessions: newSessions(d.Authn, d.Secret, strings.HasPrefix(strings.ToLower(d.BaseURL), "https://")),
 		views:    loadViews(),
 	}
@@ -159,6 +164,22 @@ func (c *Console) engine(o web.Options) *gin.Engine {
 	org.Handle(http.MethodGet, "/care", perm("care", "read"), c.care)
 	org.Handle(http.MethodGet, "/care/:id", perm("care", "write"), c.careContactForm)
 	org.Handle(http.MethodPost, "/care/:id/contacts", perm("care", "write"), c.recordCareContact)
+
+	org.Handle(http.MethodGet, "/outreach", perm("outreach", "read"), c.campaigns)
+	org.Handle(http.MethodGet, "/outreach/new", perm("outreach", "write"), c.newCampaign)
+	org.Handle(http.MethodPost, "/outreach/campaigns", perm("outreach", "write"), c.createCampaign)
+	org.Handle(http.MethodGet, "/outreach/campaigns/:id", perm("outreach", "read"), c.campaignPage)
+	org.Handle(http.MethodGet, "/outreach/campaigns/:id/status", perm("outreach", "read"), c.campaignStatus)
+	for _, action := range campaignActions {
+		org.Handle(http.MethodPost, "/outreach/campaigns/:id/"+action, perm("outreach", "send"), c.moveCampaign(action))
+	}
+	org.Handle(http.MethodGet, "/outreach/templates", perm("outreach", "read"), c.templates)
+	org.Handle(http.MethodPost, "/outreach/templates", perm("outreach", "write"), c.createTemplate)
+	org.Handle(http.MethodPost, "/outreach/preview", perm("outreach", "write"), c.previewText)
+	org.Handle(http.MethodGet, "/outreach/replies", perm("outreach", "read"), c.replies)
+	org.Handle(http.MethodGet, "/outreach/opt-outs", perm("opt_outs", "read"), c.optOuts)
+	org.Handle(http.MethodPost, "/outreach/opt-outs", perm("opt_outs", "write"), c.addOptOut)
+	org.Handle(http.MethodPost, "/outreach/opt-outs/remove", perm("opt_outs", "write"), c.removeOptOut)
 	return e
 }
 

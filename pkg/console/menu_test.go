@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"html"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -37,6 +38,12 @@ var pageOf = []struct {
 	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/disinfections$`), "disinfections"},
 	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/care$`), "care"},
 	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/care/[0-9a-f-]{36}$`), "care contact"},
+	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/outreach$`), "outreach"},
+	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/outreach/new$`), "new campaign"},
+	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/outreach/campaigns/[0-9a-f-]{36}$`), "campaign"},
+	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/outreach/templates$`), "templates"},
+	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/outreach/replies$`), "replies"},
+	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/outreach/opt-outs$`), "opt-outs"},
 }
 
 // TestEveryPageIsReachable follows links from each role's first page, as a
@@ -47,10 +54,14 @@ func TestEveryPageIsReachable(t *testing.T) {
 	t.Parallel()
 	a := startApp(t)
 	startScreening(t, a.Base, "可达性排查") // an open campaign, whose pages link on
+	staff := client(t)
+	httpSignIn(t, staff, a.Base, "yucai.staff")
+	createCampaign(t, staff, a.Base, url.Values{"name": {"可达性通知"}, "channel": {"sms"}, "body": {"通知"}, "scope": {"all"}})
+	outreach := []string{"outreach", "new campaign", "campaign", "templates", "replies", "opt-outs"}
 	screening := []string{"screenings", "screening", "call list", "door list", "task", "follow-ups", "publicity", "disinfections"}
 	for user, want := range map[string][]string{
 		"yucai.admin": append([]string{"home", "households", "household", "residents", "new resident", "imports", "exports", "members", "audit",
-			"buildings", "new household", "edit household", "edit resident", "care", "care contact"}, screening...),
+			"buildings", "new household", "edit household", "edit resident", "care", "care contact"}, append(screening, outreach...)...),
 		"yucai.grid1": append([]string{"home", "households", "household", "residents", "buildings", "new household", "edit household", "edit resident",
 			"care", "care contact"}, screening...),
 		"qixing.official": append([]string{"home", "households", "household", "residents", "members", "audit", "buildings"}, screening...),

@@ -63,6 +63,10 @@ func TestPagesAnswerPerRole(t *testing.T) {
 		return "/care/" + m[1]
 	}
 	careG1, careG2 := careOf(grid1, ""), careOf(staff, "?grid=yucai-g2")
+	// Outreach: a draft to grid 2.
+	campaignPage := "/outreach/campaigns/" + createCampaign(t, staff, a.Base, url.Values{"name": {"角色测试"}, "channel": {"sms"},
+		"body": {"{{.Name}}您好"}, "scope": {"grids"}, "grids": {"yucai-g2"}})
+	const noOutreach = "/outreach/campaigns/01a22230-0000-7000-8000-000000000000"
 
 	for user, pages := range map[string]map[string]int{
 		"yucai.staff": {
@@ -85,13 +89,19 @@ func TestPagesAnswerPerRole(t *testing.T) {
 			yucai + "/disinfections": 200, yucai + "/disinfections/exports/disinfections.csv": 200, yucai + "/care": 200,
 			yucai + "/care?overdue=1&grid=yucai-g2": 200, yucai + careG1: 200, yucai + careG2: 200,
 			yucai + "/care/01a22230-0000-7000-8000-000000000000": 404,
+			yucai + "/outreach": 200, yucai + "/outreach/new": 200, yucai + "/outreach/new?template=nothing": 200,
+			yucai + campaignPage: 200, yucai + campaignPage + "/status": 200, yucai + noOutreach: 404, yucai + noOutreach + "/status": 404,
+			yucai + "/outreach/templates": 200, yucai + "/outreach/replies": 200, yucai + "/outreach/replies?kind=opt_out": 200,
+			yucai + "/outreach/replies?kind=bogus": 422, yucai + "/outreach/opt-outs": 200,
 		},
 		"yucai.admin": {
 			yucai + "/members": 200, yucai + "/audit": 200, yucai + "/audit?action=create&from=2020-01-01&to=2099-12-31": 200,
 			yucai + "/audit?from=yesterday": 422, yucai + "/exports/residents.csv?id_numbers=full": 200,
 			yucai + "/screenings": 200, yucai + campaign: 200, yucai + campaign + "/calls": 200, yucai + task: 200,
 			yucai + "/follow-ups": 200, yucai + "/publicity": 200, yucai + "/disinfections": 200, yucai + "/care": 200,
-			yucai + careG2: 200,
+			yucai + careG2:      200,
+			yucai + "/outreach": 200, yucai + "/outreach/new": 200, yucai + campaignPage: 200, yucai + "/outreach/templates": 200,
+			yucai + "/outreach/replies": 200, yucai + "/outreach/opt-outs": 200,
 		},
 		"yucai.grid1": {
 			yucai: 200, yucai + "/households": 200, yucai + "/imports": 403, yucai + "/exports": 403, yucai + "/members": 403,
@@ -102,6 +112,8 @@ func TestPagesAnswerPerRole(t *testing.T) {
 			yucai + "/publicity?grid=yucai-g2": 422, yucai + "/publicity/exports/publicity.xlsx": 403, yucai + "/disinfections": 200,
 			yucai + "/disinfections/exports/disinfections.csv": 403, yucai + "/care": 200, yucai + "/care?grid=yucai-g2": 422,
 			yucai + careG1: 200, yucai + careG2: 404,
+			yucai + "/outreach": 403, yucai + "/outreach/new": 403, yucai + campaignPage: 403, yucai + campaignPage + "/status": 403,
+			yucai + "/outreach/templates": 403, yucai + "/outreach/replies": 403, yucai + "/outreach/opt-outs": 403,
 		},
 		"qixing.official": {
 			"/console/": http.StatusSeeOther, qixing: 200, qixing + "/households": 404, qixing + "/members": 200, qixing + "/audit": 200,
@@ -113,7 +125,9 @@ func TestPagesAnswerPerRole(t *testing.T) {
 			yucai + task: 200, yucai + "/follow-ups": 200, yucai + "/publicity": 200, yucai + "/publicity/exports/publicity.csv": 200,
 			yucai + "/disinfections": 200, yucai + "/care": 403, yucai + careG1: 403,
 			qixing + "/screenings": 404, qixing + "/follow-ups": 404, qixing + "/publicity": 404, qixing + "/disinfections": 404,
-			qixing + "/care": 404,
+			qixing + "/care":    404,
+			yucai + "/outreach": 403, yucai + campaignPage: 403, yucai + "/outreach/templates": 403, yucai + "/outreach/opt-outs": 403,
+			qixing + "/outreach": 404, qixing + "/outreach/templates": 404, qixing + "/outreach/opt-outs": 404,
 		},
 	} {
 		c := client(t)

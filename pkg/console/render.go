@@ -153,6 +153,8 @@ var menu = []struct{ key, path, resource, action string }{
 	{"console.menu.residents", "/residents", "roster", "read"},
 	{"console.menu.publicity", "/publicity", "logs", "read"},
 	{"console.menu.disinfections", "/disinfections", "logs", "read"},
+	{"console.menu.outreach", "/outreach", "outreach", "read"},
+	{"console.menu.opt_outs", "/outreach/opt-outs", "opt_outs", "read"},
 	{"console.menu.imports", "/imports", "imports", "write"},
 	{"console.menu.exports", "/exports", "roster", "export"},
 	{"console.menu.members", "/members", "members", "read"},
@@ -282,6 +284,10 @@ var funcs = template.FuncMap{
 		return *p
 	},
 	"add": func(a, b int) int { return a + b },
+	// list passes several values to a template ({{template "x" (list . "a")}}).
+	"list": func(v ...any) []any { return v },
+	// masked reports a phone the reader sees with its middle hidden.
+	"masked": func(phone string) bool { return strings.Contains(phone, "*") },
 	"has": func(list []string, v string) bool {
 		for _, x := range list {
 			if x == v {

@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -48,6 +49,22 @@ func TestScreenshots(t *testing.T) {
 		}
 	}
 	screeningPage := org + "yucai/screenings/" + campaign
+	// A message to grid 2, sent: one household there has only a landline,
+	// which an SMS cannot reach, so the page lists a failure to retry.
+	staff := client(t)
+	httpSignIn(t, staff, a.Base, "yucai.staff")
+	_, body := get(t, staff, org+"yucai/households/new")
+	if status, _, _ := postFor(t, staff, org+"yucai/households", url.Values{"csrf": {csrfField.FindStringSubmatch(body)[1]}, "grid": {"yucai-g2"},
+		"address": {"育才路88号 8栋 1单元 101"}, "phone": {"0731-88886666"}}); status != http.StatusSeeOther {
+		t.Fatalf("a household with a landline: %d", status)
+	}
+	outreachPage := org + "yucai/outreach/campaigns/" + createCampaign(t, staff, a.Base, url.Values{"name": {"周末核酸检测通知"}, "channel": {"sms"},
+		"body": {"{{.Name}}您好：本周六上午8点在社区广场开展核酸检测，请带好身份证，排队时保持一米距离。"}, "scope": {"grids"}, "grids": {"yucai-g2"},
+		"urgent": {"1"}})
+	if status, _, _ := postFor(t, staff, outreachPage+"/send", url.Values{"csrf": {csrfField.FindStringSubmatch(body)[1]}}); status != http.StatusSeeOther {
+		t.Fatalf("send the campaign: %d", status)
+	}
+	waitFinished(t, staff, outreachPage)
 	household := org + "yucai/households?q=" + url.QueryEscape("育才路12号 12栋 1单元 102")
 	openHousehold := chromedp.Steps(chromedp.Navigate(household), chromedp.Click(css(`#results tbody tr:first-child a`)), chromedp.WaitVisible(css(`dl.facts`)))
 
@@ -70,6 +87,14 @@ func TestScreenshots(t *testing.T) {
 				chromedp.SendKeys(css(`input[name=name]`), "陈志强"), chromedp.SendKeys(css(`input[name=phone]`), "12345"),
 				chromedp.SendKeys(css(`input[name=id_number]`), "11010519491231002X"), chromedp.SendKeys(css(`input[name=birth_year]`), "1950"),
 				chromedp.Click(css(`form.form button[type=submit]`)), chromedp.WaitVisible(css(`input[aria-invalid]`)))},
+			{"outreach-campaign", chromedp.Navigate(outreachPage)},
+			// The template form with its preview, as it shows while typing.
+			{"template-preview", chromedp.Steps(chromedp.Navigate(org+"yucai/outreach/templates"),
+				chromedp.Click(css(`details.add summary`)), chromedp.WaitVisible(css(`textarea[name=body]`)),
+				chromedp.SendKeys(css(`input[name=name]`), "核酸检测通知"),
+				chromedp.SendKeys(css(`textarea[name=body]`), "{{.Name}}您好：{{.Community}}本周六上午8点在社区广场开展核酸检测，请带好身份证，排队时保持一米距离。如有发热等症状请先联系社区，不要直接前往。"),
+				chromedp.WaitVisible(chromedp.Search(`//div[@id="text-preview"]/p[@class="sms-text" and contains(., "不要直接前往。")]`)),
+				chromedp.Evaluate[chromedp.Void](`document.querySelector("textarea[name=body]").scrollIntoView({block: "start"})`))},
 			{"import", chromedp.Steps(chromedp.Navigate(org+"yucai/imports"),
 				chromedp.SetUploadFiles(css(`input[type=file]`), []string{csv}),
 				chromedp.Click(css(`form.form button[type=submit]`)),

@@ -101,8 +101,11 @@ func (db *DB) pgTenantTx(ctx context.Context, begin string, scope tenancy.Scope,
 	}
 	// COMMIT of a transaction a statement aborted answers ROLLBACK, not an
 	// error: read the command tag, so a swallowed failure is not success.
+	// It is sent whatever becomes of ctx: a cancellation landing in flight
+	// would cut the connection after the server committed, and the caller
+	// would take a write that happened for one that did not.
 	err = conn.Raw(func(dc any) error {
-		tag, err := dc.(*stdlib.Conn).Conn().Exec(ctx, "COMMIT")
+		tag, err := dc.(*stdlib.Conn).Conn().Exec(context.WithoutCancel(ctx), "COMMIT")
 		if err == nil && tag.String() != "COMMIT" {
 			err = errors.New("the transaction was aborted and rolled back")
 		}

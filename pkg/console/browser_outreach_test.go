@@ -1,0 +1,134 @@
+package console_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/wanjia/wanjia/pkg/i18n"
+)
+
+// TestBrowserOutreach is staff's path through a campaign on an office PC:
+// from the menu to the builder, a text written with the preview following
+// it, grid 2 as the audience; the draft's audience size and first
+// messages before anything goes; then sending it through the log
+// provider (the tests' default) and watching the page, which htmx
+// updates every 2 s, until it shows the campaign finished with every
+// message sent.
+func TestBrowserOutreach(t *testing.T) {
+	chromiumPath(t)
+	a := startApp(t)
+	ctx := browser(t, 1280, 900, 90*time.Second)
+	do(t, ctx, "sign in", signIn(a.Base, "yucai.staff"))
+	do(t, ctx, "from the menu to the builder",
+		chromedp.Click(css(`nav.menu a[href$="/outreach"]`)),
+		chromedp.WaitVisible(css(`nav.tabs`)),
+		chromedp.Click(css(`a.button[href$="/outreach/new"]`)),
+		chromedp.WaitVisible(css(`textarea[name=body]`)),
+	)
+	noProblems(t, ctx)
+
+	do(t, ctx, "write the message",
+		chromedp.SendKeys(css(`input[name=name]`), "周末核酸检测通知"),
+		chromedp.SendKeys(css(`textarea[name=body]`), "{{.Name}}您好：本周六上午8点在社区广场核酸检测，请带好身份证。"),
+		chromedp.WaitVisible(chromedp.Search(`//p[@class="sms-text" and contains(., "您好：本周六")]`)),
+	)
+	// The preview follows the typing: the last request may still be on
+	// its way when the first answer shows, so wait for the whole text.
+	text := `//div[@id="text-preview"]/p[@class="sms-text" and contains(., "请带好身份证。")]`
+	do(t, ctx, "the preview", chromedp.WaitVisible(chromedp.Search(text)))
+	shown := val(t, ctx, "the preview's text", chromedp.Text(css(`#text-preview .sms-text`)))
+	if !strings.HasPrefix(shown, i18n.T(i18n.ZH, "console.outreach.sample_name", nil)+"您好") {
+		t.Fatalf("the preview shows %q, want the sample name in place of {{.Name}}", shown)
+	}
+	if parts := val(t, ctx, "the parts", chromedp.AttributeValue(css(`#text-preview .sms-count`), "data-parts")); parts.Value != "1" {
+		t.Fatalf("the preview counts %s SMS parts, want 1", parts.Value)
+	}
+
+	do(t, ctx, "grid 2, urgent, to the preview step",
+		chromedp.Click(css(`input[name=scope][value=grids]`)),
+		chromedp.Click(css(`input[name=grids][value=yucai-g2]`)),
+		// Urgent: a test run at night would otherwise wait for the morning.
+		chromedp.Click(css(`input[name=urgent]`)),
+		chromedp.Click(css(`form.builder button[type=submit]`)),
+		chromedp.WaitVisible(css(`#audience-size`)),
+	)
+	noProblems(t, ctx)
+	size := val(t, ctx, "the audience", chromedp.Evaluate[int](`+document.querySelector("#audience-size").dataset.n`))
+	if size < 100 {
+		t.Fatalf("the campaign to grid 2 goes to %d people", size)
+	}
+	samples := val(t, ctx, "the samples", chromedp.Evaluate[[]string](`[...document.querySelectorAll("ol.samples .sms-text")].map(p => p.textContent)`))
+	if len(samples) != 5 {
+		t.Fatalf("%d sample messages before sending, want 5", len(samples))
+	}
+	for _, s := range samples {
+		if strings.Contains(s, "{{") || !strings.Contains(s, "您好：本周六") {
+			t.Fatalf("a sample message: %q", s)
+		}
+	}
+
+	// Send, and watch the same page: htmx swaps the panel in place (the
+	// page is never reloaded, so the mark below stays).
+	do(t, ctx, "send",
+		chromedp.Click(css(`button.move-send`)),
+		chromedp.WaitVisible(css(`#campaign-status progress`)),
+		chromedp.Evaluate[chromedp.Void](`window.__sameDocument = true`),
+	)
+	type panel struct {
+		Status string         `json:"status"`
+		Value  float64        `json:"value"`
+		Max    float64        `json:"max"`
+		Polls  bool           `json:"polls"`
+		Same   bool           `json:"same"`
+		Counts map[string]int `json:"counts"`
+	}
+	var seen []string
+	deadline := time.Now().Add(60 * time.Second)
+	var p panel
+	for {
+		p = val(t, ctx, "read the panel", chromedp.Evaluate[panel](`(() => {
+			const s = document.querySelector("#campaign-status"), bar = s.querySelector("progress");
+			return {status: s.dataset.status, value: bar ? bar.value : -1, max: bar ? bar.max : -1, polls: s.hasAttribute("hx-trigger"),
+				same: !!window.__sameDocument,
+				counts: Object.fromEntries([...s.querySelectorAll("[data-figure]")].map(d => [d.dataset.figure, +d.querySelector("dd").textContent]))};
+		})()`))
+		if !p.Same {
+			t.Fatal("the page was reloaded: the figures should update in place")
+		}
+		if step := fmt.Sprintf("%s %.0f", p.Status, p.Value); len(seen) == 0 || seen[len(seen)-1] != step {
+			seen = append(seen, step)
+		}
+		if p.Status == "finished" {
+			break
+		}
+		if !p.Polls {
+			t.Fatalf("the %s campaign's panel does not poll", p.Status)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the campaign did not finish; the panel showed %v", seen)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	t.Logf("the panel went through %d states for %d messages", len(seen), size)
+	if p.Polls {
+		t.Fatal("the finished campaign's panel still polls")
+	}
+	if c := p.Counts; c["total"] != size || c["sent"]+c["delivered"] != size || c["failed"] != 0 || c["queued"] != 0 || c["sending"] != 0 {
+		t.Fatalf("the finished campaign shows %v, want all %d sent", c, size)
+	}
+	if p.Value != p.Max || p.Max != float64(size) {
+		t.Fatalf("the bar ends at %v of %v, want %d of %d", p.Value, p.Max, size, size)
+	}
+	badge := val(t, ctx, "the badge", chromedp.Text(css(`#campaign-status .badge`)))
+	if badge != i18n.T(i18n.ZH, "console.outreach.status.finished", nil) {
+		t.Fatalf("the badge says %q", badge)
+	}
+	if n := val(t, ctx, "buttons", chromedp.Evaluate[int](`document.querySelectorAll("#campaign-status form").length`)); n != 0 {
+		t.Fatalf("a finished campaign with nothing failed offers %d moves", n)
+	}
+	noProblems(t, ctx)
+}

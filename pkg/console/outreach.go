@@ -1,0 +1,673 @@
+package console
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"text/template/parse"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/wanjia/wanjia/pkg/authz"
+	"github.com/wanjia/wanjia/pkg/errs"
+	"github.com/wanjia/wanjia/pkg/i18n"
+	"github.com/wanjia/wanjia/pkg/orgs"
+	"github.com/wanjia/wanjia/pkg/outreach"
+	"github.com/wanjia/wanjia/pkg/outreach/smslen"
+	"github.com/wanjia/wanjia/pkg/pii"
+	"github.com/wanjia/wanjia/pkg/web"
+)
+
+// The outreach pages (通知): templates with a live preview of the text
+// and its SMS parts, the campaign builder, a campaign's page that follows
+// its sending, the opt-out list and residents' replies. Every rule (who
+// is in the audience, opt-outs, quiet hours, what each state allows) is
+// outreach's; these pages hand over what was typed and show the answer.
+
+var (
+	channels = []string{outreach.ChannelSMS, outreach.ChannelVoice}
+	// campaignActions are the moves a campaign's buttons post, by path.
+	campaignActions  = []string{"send", "pause", "resume", "cancel", "retry-failed"}
+	campaignStatuses = []string{outreach.CampaignDraft, outreach.CampaignScheduled, outreach.CampaignRunning,
+		outreach.CampaignPaused, outreach.CampaignCancelled, outreach.CampaignFinished}
+	// replyKinds are how outreach files a reply (its Filter.Status).
+	replyKinds    = []string{"reply", "opt_out", "opt_in", "handled"}
+	optOutSources = []string{outreach.SourceReply, outreach.SourceStaff}
+	// failureCodes are the failures outreach and its providers name
+	// themselves; a carrier's own codes show as the provider wrote them.
+	failureCodes = []string{"not_mobile", "phone_invalid", "template_missing", "sign_missing", "empty_body", "body_too_long",
+		"timeout", "network", "bad_answer", "cannot_query", "not_found", "not_configured"}
+)
+
+// pollRunning and pollWaiting are how often a campaign's page asks for
+// its figures: every 2 s while it sends, now and then while it waits for
+// its time or for the quiet hours to end. A campaign at rest is not
+// polled.
+const (
+	pollRunning = "every 2s"
+	pollWaiting = "every 30s"
+)
+
+// sampleToken stands for a check-in link's token in a preview (outreach
+// makes 43-character ones).
+const sampleToken = "q7Xf2kLm9Rt4Vw8Yb3Nc6Hd1Js5Pg0Za2Ue7Oi4Ty9Er"
+
+// move is one of the service's state changes, by the path its button posts.
+func (c *Console) move(action string) func(context.Context, string) (*outreach.CampaignView, error) {
+	switch action {
+	case "send":
+		return c.outreach.SendCampaign
+	case "pause":
+		return c.outreach.PauseCampaign
+	case "resume":
+		return c.outreach.ResumeCampaign
+	case "cancel":
+		return c.outreach.CancelCampaign
+	}
+	return c.outreach.RetryFailedCampaign
+}
+
+// outreachPage is what every outreach page shares: the tabs, and names
+// for what the service gives as codes.
+type outreachPage struct {
+	*frame
+	Tab string // the tab shown as current
+}
+
+// Stamp shows a timestamp the service gives as RFC 3339 text in the
+// org's time zone.
+func (p outreachPage) Stamp(s string) string {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return s
+	}
+	return p.Time(t)
+}
+
+// Masked is a phone with its middle hidden: lists about messages (their
+// outcome, their text) show no more of a number than it takes to tell
+// two apart.
+func (p outreachPage) Masked(phone string) string {
+	if phone == "" || strings.Contains(phone, "*") {
+		return phone
+	}
+	return pii.MaskPhone(phone)
+}
+
+func (c *Console) outreachPage(g *gin.Context, title, tab string) outreachPage {
+	f := c.frameFor(g)
+	f.Title = title
+	return outreachPage{frame: f, Tab: tab}
+}
+
+// The campaigns' list.
+
+type campaignsView struct {
+	outreachPage
+	Campaigns []outreach.CampaignView
+	Next      string
+	Repeat    bool // a second submission of the builder was not saved again
+}
+
+// campaigns lists the community's campaigns, newest first.
+func (c *Console) campaigns(g *gin.Context) {
+	v := campaignsView{outreachPage: c.outreachPage(g, "console.outreach.title", "campaigns"), Repeat: g.Query("repeat") != ""}
+	list, next, err := c.outreach.ListCampaigns(g.Request.Context(), outreach.Filter{Limit: pageSize, Cursor: g.Query("cursor")})
+	if err != nil {
+		web.Fail(g, err)
+		return
+	}
+	v.Campaigns, v.Next = list, nextURL(g, next)
+	c.render(g, http.StatusOK, "outreach", v)
+}
+
+// The campaign builder.
+
+type builderView struct {
+	outreachPage
+	Grids     []orgs.Grid
+	Tags      []string
+	Channels  []string
+	Templates []outreach.Template
+	In        campaignInput
+	State     formState
+	Preview   textPreview
+}
+
+// campaignInput is the builder's form as typed.
+type campaignInput struct {
+	Key                                                  string
+	Name, Channel, TemplateID, Body, Scope, When, SendAt string
+	Grids, Tags                                          []string
+	Urgent                                               bool
+}
+
+// Audience scopes and send times, as the builder's radios name them.
+const (
+	scopeAll   = "all"
+	scopeGrids = "grids"
+	sendNow    = "now"
+	sendLater  = "later"
+)
+
+func (c *Console) newCampaign(g *gin.Context) {
+	in := campaignInput{Channel: outreach.ChannelSMS, When: sendNow, TemplateID: g.Query("template")}
+	c.showBuilder(g, http.StatusOK, in, formState{})
+}
+
+func (c *Console) showBuilder(g *gin.Context, status int, in campaignInput, st formState) {
+	ctx := g.Request.Context()
+	_, mine, err := c.gridChoices(g)
+	if err != nil {
+		web.Fail(g, err)
+		return
+	}
+	tpls, err := c.allTemplates(ctx)
+	if err != nil {
+		web.Fail(g, err)
+		return
+	}
+	if in.Key == "" {
+		in.Key = newKey()
+	}
+	v := builderView{outreachPage: c.outreachPage(g, "console.outreach.new", "campaigns"), Grids: mine, Tags: wellKnownTags,
+		Channels: channels, Templates: tpls, In: in, State: st}
+	v.Preview = c.preview(v.frame, previewInput{Channel: in.Channel, Body: in.Body, TemplateID: in.TemplateID}, tpls)
+	c.render(g, status, "outreach_new", v)
+}
+
+// allTemplates are the community's templates, for the builder's choice (a
+// community keeps a handful).
+func (c *Console) allTemplates(ctx context.Context) ([]outreach.Template, error) {
+	var out []outreach.Template
+	cursor := ""
+	for {
+		page, next, err := c.outreach.ListTemplates(ctx, outreach.Filter{Limit: web.MaxLimit, Cursor: cursor})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page...)
+		if next == "" {
+			return out, nil
+		}
+		cursor = next
+	}
+}
+
+// createCampaign hands the builder to outreach.CreateCampaign under the
+// form's idempotency key: the draft it makes holds every message, and its
+// page is the preview before anything is sent.
+func (c *Console) createCampaign(g *gin.Context) {
+	in := campaignInput{Key: strings.TrimSpace(g.PostForm("idempotency_key")), Name: g.PostForm("name"), Channel: g.PostForm("channel"),
+		TemplateID: g.PostForm("template_id"), Body: g.PostForm("body"), Scope: g.PostForm("scope"), When: g.PostForm("when"),
+		SendAt: strings.TrimSpace(g.PostForm("send_at")), Grids: g.PostFormArray("grids"), Tags: g.PostFormArray("tags"),
+		Urgent: g.PostForm("urgent") != ""}
+	req := outreach.CampaignInput{Name: in.Name, Channel: in.Channel, TemplateID: in.TemplateID, Urgent: in.Urgent}
+	if in.TemplateID == "" {
+		req.Body = in.Body // a body typed before a template was chosen is not the message
+	}
+	var fe []errs.FieldError
+	switch {
+	case in.Scope == scopeAll:
+		req.Audience.All = true
+	case in.Scope == scopeGrids && len(in.Grids) == 0:
+		fe = append(fe, errs.Field("audience.grids", "console.outreach.pick_grids", nil))
+	default:
+		req.Audience.Grids = in.Grids
+	}
+	req.Audience.Tags = in.Tags
+	if in.When == sendLater {
+		caller, _ := authz.CallerFrom(g.Request.Context())
+		if t, err := time.ParseInLocation("2006-01-02T15:04", in.SendAt, location(caller.Org.Timezone)); err == nil {
+			req.SendAt = &t
+		} else {
+			fe = append(fe, errs.Field("send_at", "console.form.bad_time", nil))
+		}
+	}
+	var err error
+	if len(fe) > 0 {
+		err = errs.Validation(fe...)
+	} else {
+		var cv *outreach.CampaignView
+		if cv, err = c.outreach.CreateCampaign(once(g), req); err == nil {
+			g.Redirect(http.StatusSeeOther, c.orgURL(g, "/outreach/campaigns/"+url.PathEscape(cv.ID)))
+			return
+		}
+	}
+	if reusedKey(err) {
+		// The first of two different submissions made its draft; it is
+		// first on the list.
+		g.Redirect(http.StatusSeeOther, c.orgURL(g, "/outreach?repeat=1"))
+		return
+	}
+	e, ok := formError(err)
+	if !ok {
+		web.Fail(g, err)
+		return
+	}
+	c.showBuilder(g, web.Status(e.Kind), in, newFormState(lang(g), e))
+}
+
+// A campaign's page.
+
+type campaignPageView struct {
+	outreachPage
+	C       *outreach.CampaignView
+	Grids   map[string]string // grid names by id (a campaign's audience names grids by id)
+	Preview *outreach.Preview // a draft's: what will be sent
+	Failed  []outreach.MessageView
+	Next    string // the failed messages' next page
+	Poll    string // the figures' URL while they change
+	Every   string // hx-trigger of the poll
+	Done    string // the move just made
+	State   formState
+}
+
+// Processed is how many messages need nothing more: sent, delivered,
+// failed, skipped or cancelled.
+func (v campaignPageView) Processed() int {
+	st := v.C.Stats
+	return st.Total - st.Queued - st.HeldQuietHours - st.Sending
+}
+
+// Delivered counts the messages the provider took: sent, and delivered
+// since.
+func (v campaignPageView) Sent() int { return v.C.Stats.Sent + v.C.Stats.Delivered }
+
+// CanSend reports whether the caller may start, pause and end campaigns.
+func (v campaignPageView) CanSend() bool { return v.Can("outreach", "send") }
+
+// Reason is why a message failed: in the reader's words for what
+// outreach and its providers name themselves (a landline, a timeout), as
+// the provider wrote it otherwise (a carrier's own codes).
+func (v campaignPageView) Reason(m outreach.MessageView) string {
+	if _, ok := i18n.Lookup("console.outreach.reason." + m.ErrorCode); ok && m.ErrorCode != "" {
+		return v.T("console.outreach.reason." + m.ErrorCode)
+	}
+	if m.Error != "" {
+		return m.Error
+	}
+	return m.ErrorCode
+}
+
+// GridNames are the audience's grids by name.
+func (v campaignPageView) GridNames() []string {
+	out := make([]string, 0, len(v.C.Audience.Grids))
+	for _, id := range v.C.Audience.Grids {
+		name := v.Grids[id]
+		if name == "" {
+			name = id
+		}
+		out = append(out, name)
+	}
+	return out
+}
+
+func (c *Console) campaignPage(g *gin.Context) {
+	c.showCampaign(g, http.StatusOK, "layout", formState{})
+}
+
+// campaignStatus is the figures' panel alone, which htmx polls while the
+// campaign sends; the first answer with nothing left to send carries no
+// poll, so polling stops, and shows the failures.
+func (c *Console) campaignStatus(g *gin.Context) {
+	c.showCampaign(g, http.StatusOK, "campaign-status", formState{})
+}
+
+func (c *Console) showCampaign(g *gin.Context, status int, tmpl string, st formState) {
+	ctx := g.Request.Context()
+	id := g.Param("id")
+	cv, err := c.outreach.GetCampaign(ctx, id)
+	if err != nil {
+		web.Fail(g, err)
+		return
+	}
+	v := campaignPageView{outreachPage: c.outreachPage(g, "console.outreach.campaign", "campaigns"), C: cv, State: st}
+	if has(campaignActions, g.Query("done")) {
+		v.Done = g.Query("done")
+	}
+	page := c.orgURL(g, "/outreach/campaigns/"+url.PathEscape(cv.ID))
+	switch {
+	case cv.Stats.Queued > 0 && cv.Status == outreach.CampaignRunning || cv.Stats.Sending > 0:
+		v.Poll, v.Every = page+"/status", pollRunning
+	case cv.Status == outreach.CampaignRunning || cv.Status == outreach.CampaignScheduled:
+		// Waiting for its time, or for the night's quiet hours to end.
+		v.Poll, v.Every = page+"/status", pollWaiting
+	}
+	if tmpl == "layout" {
+		all, err := c.orgs.ListGrids(ctx)
+		if err != nil {
+			web.Fail(g, err)
+			return
+		}
+		v.Grids = make(map[string]string, len(all))
+		for _, gr := range all {
+			v.Grids[gr.ID] = gr.Name
+		}
+		if cv.Status == outreach.CampaignDraft {
+			if v.Preview, err = c.outreach.PreviewCampaign(ctx, cv.ID); err != nil {
+				web.Fail(g, err)
+				return
+			}
+		}
+	}
+	// The failures are listed once the sending is over (each list is an
+	// audited read: not one every 2 s).
+	if v.Poll == "" && cv.Stats.Failed > 0 {
+		failed, next, err := c.outreach.ListMessages(ctx, outreach.Filter{Campaign: cv.ID, Status: outreach.StatusFailed,
+			Limit: pageSize, Cursor: g.Query("cursor")})
+		if err != nil {
+			web.Fail(g, err)
+			return
+		}
+		v.Failed = failed
+		if next != "" {
+			v.Next = page + "?cursor=" + url.QueryEscape(next) + "#failed"
+		}
+	}
+	if tmpl == "layout" {
+		c.render(g, status, "outreach_campaign", v)
+		return
+	}
+	c.fragment(g, status, "outreach_campaign", tmpl, v)
+}
+
+// moveCampaign runs one of a campaign's buttons (send, pause, resume,
+// cancel, retry the failed) and shows the campaign again; a move its
+// state does not allow (a 409: someone else paused it, it finished
+// meanwhile) is said on the page, which shows the state it is in.
+func (c *Console) moveCampaign(action string) gin.HandlerFunc {
+	return func(g *gin.Context) {
+		id := g.Param("id")
+		_, err := c.move(action)(g.Request.Context(), id)
+		if err == nil {
+			g.Redirect(http.StatusSeeOther, c.orgURL(g, "/outreach/campaigns/"+url.PathEscape(id)+"?done="+action))
+			return
+		}
+		e, ok := formError(err)
+		if !ok {
+			web.Fail(g, err)
+			return
+		}
+		c.showCampaign(g, web.Status(e.Kind), "layout", newFormState(lang(g), readableState(lang(g), e)))
+	}
+}
+
+// readableState names the campaign's state in the reader's words in
+// outreach's "wrong state" refusal, which gives it as a code.
+func readableState(l i18n.Lang, e *errs.Error) *errs.Error {
+	s, ok := e.Args["status"].(string)
+	if e.Key != "campaign_wrong_state" || !ok || !has(campaignStatuses, s) {
+		return e
+	}
+	out := *e
+	out.Args = map[string]any{}
+	for k, v := range e.Args {
+		out.Args[k] = v
+	}
+	out.Args["status"] = i18n.T(l, "console.outreach.status."+s, nil)
+	return &out
+}
+
+// Templates.
+
+type templatesView struct {
+	outreachPage
+	Templates []outreach.Template
+	Next      string
+	Channels  []string
+	In        templateInput
+	State     formState
+	Added     bool
+	Preview   textPreview
+}
+
+type templateInput struct {
+	Key, Name, Channel, Body, ProviderTemplate, SignName string
+}
+
+func (c *Console) templates(g *gin.Context) {
+	c.showTemplates(g, http.StatusOK, templateInput{Channel: outreach.ChannelSMS}, formState{})
+}
+
+func (c *Console) showTemplates(g *gin.Context, status int, in templateInput, st formState) {
+	list, next, err := c.outreach.ListTemplates(g.Request.Context(), outreach.Filter{Limit: pageSize, Cursor: g.Query("cursor")})
+	if err != nil {
+		web.Fail(g, err)
+		return
+	}
+	if in.Key == "" {
+		in.Key = newKey()
+	}
+	v := templatesView{outreachPage: c.outreachPage(g, "console.outreach.templates", "templates"), Templates: list, Next: nextURL(g, next),
+		Channels: channels, In: in, State: st, Added: g.Query("added") != ""}
+	v.Preview = c.preview(v.frame, previewInput{Channel: in.Channel, Body: in.Body, SignName: in.SignName}, nil)
+	c.render(g, status, "outreach_templates", v)
+}
+
+// createTemplate hands the form to outreach.CreateTemplate, which checks
+// the fields and the longest rendering against the provider's limits.
+func (c *Console) createTemplate(g *gin.Context) {
+	in := templateInput{Key: strings.TrimSpace(g.PostForm("idempotency_key")), Name: g.PostForm("name"), Channel: g.PostForm("channel"),
+		Body: g.PostForm("body"), ProviderTemplate: g.PostForm("provider_template"), SignName: g.PostForm("sign_name")}
+	_, err := c.outreach.CreateTemplate(once(g), outreach.TemplateInput{Name: in.Name, Channel: in.Channel, Body: in.Body,
+		ProviderTemplate: in.ProviderTemplate, SignName: in.SignName})
+	if err == nil || reusedKey(err) {
+		g.Redirect(http.StatusSeeOther, c.orgURL(g, "/outreach/templates?added=1"))
+		return
+	}
+	e, ok := formError(err)
+	if !ok {
+		web.Fail(g, err)
+		return
+	}
+	c.showTemplates(g, web.Status(e.Kind), in, newFormState(lang(g), e))
+}
+
+// The live preview.
+
+// textPreview is a message text rendered with sample values, with its
+// length as the provider counts it.
+type textPreview struct {
+	Text    string
+	Chars   int
+	Parts   int // SMS parts; 0 for a call
+	Voice   bool
+	Problem string // why the text cannot be rendered, in the reader's words
+	Empty   bool
+}
+
+type previewInput struct {
+	Channel, Body, TemplateID, SignName string
+}
+
+// previewText answers the forms' typing (htmx) with the preview alone.
+func (c *Console) previewText(g *gin.Context) {
+	in := previewInput{Channel: g.PostForm("channel"), Body: g.PostForm("body"), TemplateID: g.PostForm("template_id"), SignName: g.PostForm("sign_name")}
+	var tpls []outreach.Template
+	if in.TemplateID != "" {
+		var err error
+		if tpls, err = c.allTemplates(g.Request.Context()); err != nil {
+			web.Fail(g, err)
+			return
+		}
+	}
+	f := c.frameFor(g)
+	c.fragment(g, http.StatusOK, "outreach_templates", "text-preview", struct {
+		*frame
+		Preview textPreview
+	}{f, c.preview(f, in, tpls)})
+}
+
+// preview renders a body (or the chosen template's) with sample values:
+// a name, the community's own name, an end date two weeks ahead, a
+// check-in link. Its fields are read as outreach reads them (only
+// {{.Field}}, of the four it knows) and its problems are outreach's own
+// messages; outreach checks the text again, at its longest, on saving.
+func (c *Console) preview(f *frame, in previewInput, tpls []outreach.Template) textPreview {
+	if in.TemplateID != "" {
+		for _, t := range tpls {
+			if t.ID == in.TemplateID {
+				in.Channel, in.Body, in.SignName = t.Channel, t.Body, t.SignName
+			}
+		}
+	}
+	if strings.TrimSpace(in.Body) == "" {
+		return textPreview{Empty: true}
+	}
+	community := ""
+	if f.Org != nil {
+		community = f.Org.Name
+	}
+	text, key, args := renderSample(in.Body, map[string]string{
+		outreach.FieldName:       f.T("console.outreach.sample_name"),
+		outreach.FieldCommunity:  community,
+		outreach.FieldEndDate:    time.Now().In(f.loc).AddDate(0, 0, 14).Format(time.DateOnly),
+		outreach.FieldCheckinURL: strings.TrimRight(c.baseURL, "/") + "/r/" + sampleToken,
+	})
+	if key != "" {
+		return textPreview{Problem: f.T(key, args...)}
+	}
+	p := textPreview{Text: text, Chars: utf8.RuneCountInString(text), Voice: in.Channel == outreach.ChannelVoice}
+	if !p.Voice {
+		rule, sign := smslen.GSM, ""
+		if c.outreach.Provider != nil && c.outreach.Provider.Name() == "aliyun" {
+			// Aliyun counts its 【sign】 too.
+			rule, sign = smslen.Aliyun, strings.TrimSpace(in.SignName)
+			if sign == "" {
+				sign = c.outreach.SignName
+			}
+		}
+		p.Parts = smslen.Parts(text, sign, rule)
+	}
+	return p
+}
+
+// renderSample fills a body's {{.Field}}s from values. Anything else of
+// the template language, or an unknown field, is refused with outreach's
+// message key and its arguments (as name, value pairs).
+func renderSample(body string, values map[string]string) (string, string, []any) {
+	trees, err := parse.Parse("body", body, "{{", "}}")
+	if err != nil {
+		return "", "template_syntax", nil
+	}
+	var b strings.Builder
+	for _, n := range trees["body"].Root.Nodes {
+		switch n := n.(type) {
+		case *parse.TextNode:
+			b.Write(n.Text)
+		case *parse.ActionNode:
+			name, ok := "", n.Pipe != nil && len(n.Pipe.Decl) == 0 && len(n.Pipe.Cmds) == 1 && len(n.Pipe.Cmds[0].Args) == 1
+			if ok {
+				f, isField := n.Pipe.Cmds[0].Args[0].(*parse.FieldNode)
+				ok = isField && len(f.Ident) == 1
+				if ok {
+					name = f.Ident[0]
+				}
+			}
+			if !ok {
+				return "", "template_unsupported", []any{"action", n.String()}
+			}
+			v, known := values[name]
+			if !known {
+				return "", "template_unknown_field", []any{"name", "." + name}
+			}
+			b.WriteString(v)
+		default:
+			return "", "template_unsupported", []any{"action", n.String()}
+		}
+	}
+	return b.String(), "", nil
+}
+
+// Replies.
+
+type repliesView struct {
+	outreachPage
+	Replies []outreach.ReplyView
+	Next    string
+	Kind    string
+	Kinds   []string
+	State   formState
+}
+
+// replies lists what residents wrote back, newest first, by kind.
+func (c *Console) replies(g *gin.Context) {
+	v := repliesView{outreachPage: c.outreachPage(g, "console.replies.title", "replies"), Kind: g.Query("kind"), Kinds: replyKinds}
+	if v.Kind != "" && !has(replyKinds, v.Kind) {
+		v.State = newFormState(lang(g), errs.Validation(errs.Field("kind", "one_of", map[string]any{"allowed": strings.Join(replyKinds, ", ")})))
+		c.render(g, http.StatusUnprocessableEntity, "outreach_replies", v)
+		return
+	}
+	list, next, err := c.outreach.ListReplies(g.Request.Context(), outreach.Filter{Status: v.Kind, Limit: pageSize, Cursor: g.Query("cursor")})
+	if err != nil {
+		web.Fail(g, err)
+		return
+	}
+	v.Replies, v.Next = list, nextURL(g, next)
+	c.render(g, http.StatusOK, "outreach_replies", v)
+}
+
+// The opt-out list.
+
+type optOutsView struct {
+	outreachPage
+	OptOuts []outreach.OptOutView
+	Next    string
+	Key     string
+	Phone   string
+	State   formState
+	Added   bool
+	Removed bool
+}
+
+func (c *Console) optOuts(g *gin.Context) {
+	c.showOptOuts(g, http.StatusOK, "", formState{})
+}
+
+func (c *Console) showOptOuts(g *gin.Context, status int, phone string, st formState) {
+	list, next, err := c.outreach.ListOptOuts(g.Request.Context(), outreach.Filter{Limit: pageSize, Cursor: g.Query("cursor")})
+	if err != nil {
+		web.Fail(g, err)
+		return
+	}
+	v := optOutsView{outreachPage: c.outreachPage(g, "console.opt_outs.title", "opt_outs"), OptOuts: list, Next: nextURL(g, next),
+		Key: newKey(), Phone: phone, State: st, Added: g.Query("added") != "", Removed: g.Query("removed") != ""}
+	c.render(g, status, "outreach_opt_outs", v)
+}
+
+// addOptOut puts a phone on the list (a resident's word taken by phone or
+// at the door), under the form's idempotency key.
+func (c *Console) addOptOut(g *gin.Context) {
+	phone := g.PostForm("phone")
+	_, err := c.outreach.AddOptOut(once(g), outreach.OptOutInput{Phone: phone})
+	if err == nil || reusedKey(err) {
+		g.Redirect(http.StatusSeeOther, c.orgURL(g, "/outreach/opt-outs?added=1"))
+		return
+	}
+	e, ok := formError(err)
+	if !ok {
+		web.Fail(g, err)
+		return
+	}
+	c.showOptOuts(g, web.Status(e.Kind), phone, newFormState(lang(g), e))
+}
+
+// removeOptOut takes a phone off the list. One already gone (removed
+// from another screen meanwhile) is what was asked for.
+func (c *Console) removeOptOut(g *gin.Context) {
+	err := c.outreach.RemoveOptOut(g.Request.Context(), outreach.OptOutInput{Phone: g.PostForm("phone")})
+	if err == nil || errs.KindOf(err) == errs.KindNotFound {
+		g.Redirect(http.StatusSeeOther, c.orgURL(g, "/outreach/opt-outs?removed=1"))
+		return
+	}
+	e, ok := formError(err)
+	if !ok {
+		web.Fail(g, err)
+		return
+	}
+	c.showOptOuts(g, web.Status(e.Kind), "", newFormState(lang(g), e))
+}

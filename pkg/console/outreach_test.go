@@ -1,0 +1,367 @@
+package console_test
+
+import (
+	"html"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wanjia/wanjia/pkg/i18n"
+)
+
+var (
+	campaignLink = regexp.MustCompile(`^/console/orgs/yucai/outreach/campaigns/([0-9a-f-]{36})$`)
+	figure       = regexp.MustCompile(`data-figure="([a-z_]+)"><dt>[^<]*</dt><dd>(\d+)</dd>`)
+	statusAttr   = regexp.MustCompile(`id="campaign-status" class="panel" data-status="([a-z]+)"`)
+)
+
+// formOf reads a page's form: its CSRF token and idempotency key.
+func formOf(t testing.TB, c *http.Client, u string) url.Values {
+	t.Helper()
+	status, body := get(t, c, u)
+	m, k := csrfField.FindStringSubmatch(body), keyField.FindStringSubmatch(body)
+	if status != http.StatusOK || m == nil || k == nil {
+		t.Fatalf("%s: %d, no form with a key", u, status)
+	}
+	return url.Values{"csrf": {m[1]}, "idempotency_key": {k[1]}}
+}
+
+// createCampaign makes a draft through the builder as c, with the form's
+// fields and extra ones, and returns its id.
+func createCampaign(t testing.TB, c *http.Client, base string, fields url.Values) string {
+	t.Helper()
+	form := formOf(t, c, base+"/console/orgs/yucai/outreach/new")
+	for k, v := range fields {
+		form[k] = v
+	}
+	status, loc, body := postFor(t, c, base+"/console/orgs/yucai/outreach/campaigns", form)
+	m := campaignLink.FindStringSubmatch(loc)
+	if status != http.StatusSeeOther || m == nil {
+		t.Fatalf("create a campaign: %d to %q: %s", status, loc, errorsOn(body))
+	}
+	return m[1]
+}
+
+// errorsOn are the error messages a page shows, for a failure's message.
+func errorsOn(body string) []string {
+	var out []string
+	for _, m := range regexp.MustCompile(`class="error[^"]*"[^>]*>([^<]*)<`).FindAllStringSubmatch(body, -1) {
+		out = append(out, html.UnescapeString(m[1]))
+	}
+	return out
+}
+
+// figures reads a campaign's counts off its page (or its status panel).
+func figures(body string) (string, map[string]int) {
+	out := map[string]int{}
+	for _, m := range figure.FindAllStringSubmatch(body, -1) {
+		out[m[1]], _ = strconv.Atoi(m[2])
+	}
+	status := ""
+	if m := statusAttr.FindStringSubmatch(body); m != nil {
+		status = m[1]
+	}
+	return status, out
+}
+
+// waitFinished polls a campaign's status panel, as its page does, until
+// it shows the campaign finished.
+func waitFinished(t testing.TB, c *http.Client, page string) map[string]int {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		code, body := get(t, c, page+"/status")
+		status, f := figures(body)
+		if code != http.StatusOK {
+			t.Fatalf("status panel: %d", code)
+		}
+		if status == "finished" {
+			if strings.Contains(body, "hx-trigger") {
+				t.Fatal("the finished campaign's panel still polls")
+			}
+			return f
+		}
+		if !strings.Contains(body, `hx-trigger="every 2s"`) {
+			t.Fatalf("the %s campaign's panel does not poll", status)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the campaign did not finish: %s %v", status, f)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// TestOutreachTemplates: staff write a template; the preview renders it
+// with sample values and counts its SMS parts as it is typed, and says
+// what outreach would refuse; what outreach refuses on saving shows
+// beside its field; a double submission saves one template.
+func TestOutreachTemplates(t *testing.T) {
+	t.Parallel()
+	a := startApp(t)
+	staff := client(t)
+	httpSignIn(t, staff, a.Base, "yucai.staff")
+	page := a.Base + "/console/orgs/yucai/outreach/templates"
+	form := formOf(t, staff, page)
+	zh := func(key string, args map[string]any) string { return html.EscapeString(i18n.T(i18n.ZH, key, args)) }
+
+	// The preview, as htmx asks for it while the body is typed.
+	preview := func(body, channel string) string {
+		f := url.Values{"csrf": form["csrf"], "body": {body}, "channel": {channel}}
+		status, _, out := postFor(t, staff, a.Base+"/console/orgs/yucai/outreach/preview", f)
+		if status != http.StatusOK || strings.Contains(out, "<html") {
+			t.Fatalf("preview: %d, want the fragment alone", status)
+		}
+		return out
+	}
+	out := preview("{{.Name}}您好：{{.Community}}本周六上午在社区广场开展核酸检测，请携带身份证。", "sms")
+	if !strings.Contains(out, "王秀英您好：育才社区本周六") && !strings.Contains(out, "王秀英您好：") {
+		t.Fatalf("the preview does not render the sample: %s", out)
+	}
+	if !strings.Contains(out, `data-parts="1"`) {
+		t.Fatalf("a short Chinese text is one SMS: %s", out)
+	}
+	long := strings.Repeat("请各位居民注意防护，", 10) // 100 characters: UCS-2, two parts
+	if out := preview(long, "sms"); !strings.Contains(out, `data-parts="2"`) || !strings.Contains(out, zh("console.outreach.preview_sms", map[string]any{"chars": 100, "parts": 2})) {
+		t.Fatalf("100 Chinese characters: %s, want 2 parts", out)
+	}
+	if out := preview(long, "voice"); !strings.Contains(out, zh("console.outreach.preview_voice", map[string]any{"chars": 100})) {
+		t.Fatalf("a call's preview: %s", out)
+	}
+	if out := preview("{{.Bogus}}您好", "sms"); !strings.Contains(out, zh("template_unknown_field", map[string]any{"name": ".Bogus"})) {
+		t.Fatalf("an unknown field's preview: %s", out)
+	}
+	if out := preview("{{range .Name}}x{{end}}", "sms"); !strings.Contains(out, `class="error"`) {
+		t.Fatalf("a loop's preview: %s", out)
+	}
+	if out := preview("{{.Name", "sms"); !strings.Contains(out, zh("template_syntax", nil)) {
+		t.Fatalf("a broken field's preview: %s", out)
+	}
+
+	// Saving: outreach's refusals beside their fields, what was typed kept.
+	bad := url.Values{"csrf": form["csrf"], "idempotency_key": form["idempotency_key"], "name": {""}, "channel": {"sms"}, "body": {"{{.Bogus}}您好"}}
+	status, _, body := postFor(t, staff, page, bad)
+	if status != http.StatusUnprocessableEntity || !strings.Contains(body, zh("required", nil)) ||
+		!strings.Contains(body, zh("template_unknown_field", map[string]any{"name": ".Bogus"})) || !strings.Contains(body, "{{.Bogus}}您好</textarea>") {
+		t.Fatalf("a bad template: %d %q, want 422 with outreach's messages and the body kept", status, errorsOn(body))
+	}
+	// The page shown again renders its preview at once, without htmx.
+	if !strings.Contains(body, `id="text-preview"`) {
+		t.Fatal("the refused form has no preview")
+	}
+	good := url.Values{"csrf": form["csrf"], "idempotency_key": form["idempotency_key"], "name": {"核酸检测通知"}, "channel": {"sms"},
+		"body": {"{{.Name}}您好：本周六上午核酸检测。"}, "provider_template": {"SMS_100001"}}
+	for range 2 { // a double click
+		if status, loc, _ := postFor(t, staff, page, good); status != http.StatusSeeOther || !strings.HasSuffix(loc, "/outreach/templates?added=1") {
+			t.Fatalf("a good template: %d to %q", status, loc)
+		}
+	}
+	_, body = get(t, staff, page)
+	if n := strings.Count(body, "<span>核酸检测通知<span"); n != 1 {
+		t.Fatalf("the template is listed %d times, want once", n)
+	}
+	if !strings.Contains(body, "<code>SMS_100001</code>") || !strings.Contains(body, "/outreach/new?template=") {
+		t.Fatal("the template's code or its way to a campaign is missing")
+	}
+}
+
+// TestOutreachCampaign: staff build a campaign to grid 2, see its
+// audience and first messages before anything is sent, send it, and its
+// figures follow it to the end; the moves its state does not allow are
+// 409s said in words; the builder's refusals show beside their fields.
+func TestOutreachCampaign(t *testing.T) {
+	t.Parallel()
+	a := startApp(t)
+	staff := client(t)
+	httpSignIn(t, staff, a.Base, "yucai.staff")
+	org := a.Base + "/console/orgs/yucai"
+	zh := func(key string, args map[string]any) string { return html.EscapeString(i18n.T(i18n.ZH, key, args)) }
+
+	// The builder's refusals.
+	form := formOf(t, staff, org+"/outreach/new")
+	form.Set("name", "周末核酸检测")
+	form.Set("channel", "sms")
+	form.Set("body", "{{.Name}}您好：本周六上午核酸检测。")
+	status, _, body := postFor(t, staff, org+"/outreach/campaigns", form)
+	if status != http.StatusUnprocessableEntity || !strings.Contains(body, zh("audience_empty", nil)) || !strings.Contains(body, `value="周末核酸检测"`) {
+		t.Fatalf("no audience: %d %q, want 422 with outreach's message and the name kept", status, errorsOn(body))
+	}
+	form.Set("scope", "grids")
+	if status, _, body = postFor(t, staff, org+"/outreach/campaigns", form); status != http.StatusUnprocessableEntity || !strings.Contains(body, zh("console.outreach.pick_grids", nil)) {
+		t.Fatalf("grids without a grid: %d %q", status, errorsOn(body))
+	}
+	form.Set("when", "later")
+	form["grids"] = []string{"yucai-g2"}
+	if status, _, body = postFor(t, staff, org+"/outreach/campaigns", form); status != http.StatusUnprocessableEntity || !strings.Contains(body, zh("console.form.bad_time", nil)) {
+		t.Fatalf("later without a time: %d %q", status, errorsOn(body))
+	}
+
+	// A draft, from the same form (its key kept through the refusals),
+	// posted twice: one campaign.
+	form.Set("when", "now")
+	form.Set("urgent", "1") // quiet hours would hold it at night
+	var ids []string
+	for range 2 {
+		status, loc, _ := postFor(t, staff, org+"/outreach/campaigns", form)
+		m := campaignLink.FindStringSubmatch(loc)
+		if status != http.StatusSeeOther || m == nil {
+			t.Fatalf("create: %d to %q", status, loc)
+		}
+		ids = append(ids, m[1])
+	}
+	if ids[0] != ids[1] {
+		t.Fatalf("a double submission made two campaigns: %v", ids)
+	}
+	page := org + "/outreach/campaigns/" + ids[0]
+	_, body = get(t, staff, page)
+	size := regexp.MustCompile(`id="audience-size" data-n="(\d+)"`).FindStringSubmatch(body)
+	if size == nil || size[1] == "0" {
+		t.Fatal("the draft does not say how many people it goes to")
+	}
+	samples := regexp.MustCompile(`<li><span class="phone">([^<]+)</span><p class="sms-text">([^<]+)</p>`).FindAllStringSubmatch(body, -1)
+	if len(samples) != 5 {
+		t.Fatalf("%d sample messages, want 5", len(samples))
+	}
+	for _, s := range samples {
+		if !strings.Contains(s[1], "*") || !strings.Contains(s[2], "您好：本周六上午核酸检测。") || strings.Contains(s[2], "{{") {
+			t.Fatalf("a sample: %q, want a masked phone and the rendered text", s[1:])
+		}
+	}
+	if strings.Contains(body, "hx-trigger") {
+		t.Fatal("a draft's page polls")
+	}
+	token := csrfField.FindStringSubmatch(body)[1]
+	move := func(action string) (int, string, string) {
+		return postFor(t, staff, page+"/"+action, url.Values{"csrf": {token}})
+	}
+
+	// A move the draft does not allow: the page says so, in words.
+	status, _, body = move("pause")
+	if status != http.StatusConflict || !strings.Contains(body, zh("campaign_wrong_state", map[string]any{"status": i18n.T(i18n.ZH, "console.outreach.status.draft", nil)})) {
+		t.Fatalf("pausing a draft: %d %q, want 409 naming the state", status, errorsOn(body))
+	}
+	if !strings.Contains(body, `class="move-send`) {
+		t.Fatal("after the refusal the page does not offer to send")
+	}
+	if status, loc, _ := move("send"); status != http.StatusSeeOther || !strings.HasSuffix(loc, "?done=send") {
+		t.Fatalf("send: %d to %q", status, loc)
+	}
+	f := waitFinished(t, staff, page)
+	total, _ := strconv.Atoi(size[1])
+	if f["total"] != total || f["sent"]+f["delivered"] != total || f["failed"] != 0 {
+		t.Fatalf("the finished campaign's figures: %v, want all %d sent", f, total)
+	}
+	_, body = get(t, staff, page)
+	if strings.Contains(body, `class="move-`) || strings.Contains(body, "/cancel") {
+		t.Fatal("a finished campaign with nothing failed offers moves")
+	}
+	if status, _, body = move("retry-failed"); status != http.StatusConflict || !strings.Contains(body, zh("campaign_nothing_failed", nil)) {
+		t.Fatalf("retrying with nothing failed: %d %q", status, errorsOn(body))
+	}
+	if _, body = get(t, staff, org+"/outreach"); strings.Count(body, "周末核酸检测") != 1 {
+		t.Fatal("the campaign is not listed once")
+	}
+	t.Logf("%d messages sent", total)
+}
+
+// TestOutreachFailures: a message the provider refuses (an SMS to a
+// landline) is listed with its reason and a masked phone, and "retry the
+// failed" sends it again.
+func TestOutreachFailures(t *testing.T) {
+	t.Parallel()
+	a := startApp(t)
+	staff := client(t)
+	httpSignIn(t, staff, a.Base, "yucai.staff")
+	org := a.Base + "/console/orgs/yucai"
+	_, body := get(t, staff, org+"/households/new")
+	token := csrfField.FindStringSubmatch(body)[1]
+	if status, _, body := postFor(t, staff, org+"/households", url.Values{"csrf": {token}, "grid": {"yucai-g3"}, "address": {"育才路88号 座机户"},
+		"phone": {"0731-88886666"}, "tags": {"landline-only"}}); status != http.StatusSeeOther {
+		t.Fatalf("a household with a landline: %d %q", status, errorsOn(body))
+	}
+	id := createCampaign(t, staff, a.Base, url.Values{"name": {"座机测试"}, "channel": {"sms"}, "body": {"停水通知"},
+		"tags": {"landline-only"}, "when": {"now"}, "urgent": {"1"}})
+	page := org + "/outreach/campaigns/" + id
+	_, body = get(t, staff, page)
+	if !strings.Contains(body, `data-n="1"`) {
+		t.Fatal("the campaign to one tagged household does not go to one phone")
+	}
+	send := func(action string) {
+		if status, loc, _ := postFor(t, staff, page+"/"+action, url.Values{"csrf": {token}}); status != http.StatusSeeOther {
+			t.Fatalf("%s: %d to %q", action, status, loc)
+		}
+	}
+	send("send")
+	if f := waitFinished(t, staff, page); f["failed"] != 1 {
+		t.Fatalf("figures: %v, want 1 failed", f)
+	}
+	_, body = get(t, staff, page)
+	row := regexp.MustCompile(`<table class="cards failed">[\s\S]*?<span class="phone">([^<]+)</span>[\s\S]*?<code>([^<]+)</code>`).FindStringSubmatch(body)
+	if row == nil || !strings.Contains(row[1], "*") || strings.Contains(row[1], "88886666") || row[2] != "not_mobile" {
+		t.Fatalf("the failed message: %q, want a masked phone and the provider's reason", row)
+	}
+	if !strings.Contains(body, i18n.T(i18n.ZH, "console.outreach.reason.not_mobile", nil)) {
+		t.Fatal("the failure's reason is not in the reader's words")
+	}
+	if !strings.Contains(body, `class="move-retry-failed`) {
+		t.Fatal("no way to retry the failed message")
+	}
+	send("retry-failed")
+	if f := waitFinished(t, staff, page); f["failed"] != 1 || f["total"] != 1 {
+		t.Fatalf("after the retry: %v, want it failed again", f)
+	}
+}
+
+// TestOptOutsAndReplies: staff put a phone on the opt-out list and take
+// it off; a campaign skips it; the replies page lists by kind.
+func TestOptOutsAndReplies(t *testing.T) {
+	t.Parallel()
+	a := startApp(t)
+	staff := client(t)
+	httpSignIn(t, staff, a.Base, "yucai.staff")
+	org := a.Base + "/console/orgs/yucai"
+	page := org + "/outreach/opt-outs"
+	form := formOf(t, staff, page)
+	form.Set("phone", "12345")
+	status, _, body := postFor(t, staff, page, form)
+	if status != http.StatusUnprocessableEntity || !strings.Contains(body, html.EscapeString(i18n.T(i18n.ZH, "phone_format", nil))) || !strings.Contains(body, `value="12345"`) {
+		t.Fatalf("a bad phone: %d %q", status, errorsOn(body))
+	}
+	// A phone on yucai's demo roster, in grid 2 or not: the campaign to the
+	// whole community counts it skipped.
+	_, body = get(t, staff, org+"/households")
+	phone := regexp.MustCompile(`href="tel:(1700000\d{4})"`).FindStringSubmatch(body)
+	if phone == nil {
+		t.Fatal("no phone on the households' list")
+	}
+	form.Set("phone", phone[1])
+	for range 2 {
+		if status, loc, _ := postFor(t, staff, page, form); status != http.StatusSeeOther || !strings.HasSuffix(loc, "?added=1") {
+			t.Fatalf("add: %d to %q", status, loc)
+		}
+	}
+	_, body = get(t, staff, page)
+	if strings.Count(body, `<span class="phone">`+phone[1]+`</span>`) != 1 || !strings.Contains(body, i18n.T(i18n.ZH, "console.opt_outs.source.staff", nil)) {
+		t.Fatal("the phone is not listed once, as added by staff")
+	}
+	id := createCampaign(t, staff, a.Base, url.Values{"name": {"全社区通知"}, "channel": {"sms"}, "body": {"通知"}, "scope": {"all"}})
+	if _, body = get(t, staff, org+"/outreach/campaigns/"+id); !strings.Contains(body, html.EscapeString(i18n.T(i18n.ZH, "console.outreach.skipped_optout", map[string]any{"n": 1}))) {
+		t.Fatal("the draft does not say one person opted out")
+	}
+	if status, loc, _ := postFor(t, staff, page+"/remove", url.Values{"csrf": form["csrf"], "phone": {phone[1]}}); status != http.StatusSeeOther || !strings.HasSuffix(loc, "?removed=1") {
+		t.Fatalf("remove: %d to %q", status, loc)
+	}
+	if _, body = get(t, staff, page); strings.Contains(body, `<span class="phone">`+phone[1]+`</span>`) {
+		t.Fatal("the phone is still listed")
+	}
+
+	if status, body := get(t, staff, org+"/outreach/replies"); status != http.StatusOK || !strings.Contains(body, i18n.T(i18n.ZH, "console.replies.empty", nil)) {
+		t.Fatalf("replies: %d", status)
+	}
+	if status, _ := get(t, staff, org+"/outreach/replies?kind=bogus"); status != http.StatusUnprocessableEntity {
+		t.Fatalf("replies of an unknown kind: %d, want 422", status)
+	}
+}

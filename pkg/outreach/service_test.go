@@ -138,6 +138,17 @@ func TestStateMachine(t *testing.T) {
 	if got := w.get(t, "c1", s.ID).Status; got != "running" {
 		t.Fatalf("scheduled campaign after its time: %s", got)
 	}
+	// Everything sent, before the reconciler wrote it down: finished, so
+	// it can no longer be paused or cancelled.
+	for _, id := range messageIDs(t, w, s.ID) {
+		if err := w.Outreach.SendMessage(w.tenant(t, "c1"), id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = w.Outreach.PauseCampaign(ctx, s.ID)
+	conflict("pause a campaign with nothing left to send", err)
+	_, err = w.Outreach.CancelCampaign(ctx, s.ID)
+	conflict("cancel a campaign with nothing left to send", err)
 }
 
 // TestRules: opt-outs skipped and counted, quiet hours hold and release,

@@ -27,6 +27,19 @@ func (s *Service) change(ctx context.Context, id, action string,
 			return nil, err
 		}
 		from := c.Status
+		if c.Status == CampaignRunning {
+			// Running with nothing left to send is finished, as the
+			// campaign's page already says, though the reconciler may not
+			// have written it yet: pause and cancel are then refused.
+			st, err := s.stats(ctx, tx, c.ID)
+			if err != nil {
+				return nil, err
+			}
+			if st.pending() == 0 {
+				now := s.now()
+				c.Status, c.FinishedAt = CampaignFinished, &now
+			}
+		}
 		if err := move(ctx, tx, c); err != nil {
 			return nil, err
 		}

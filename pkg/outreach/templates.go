@@ -219,7 +219,9 @@ func (s *Service) CreateTemplate(ctx context.Context, in TemplateInput) (*Templa
 	if len(in.ProviderTemplate) > 100 {
 		fe = append(fe, errs.Field("provider_template", "too_long", map[string]any{"max": 100}))
 	}
-	if len(in.SignName) > 60 {
+	// Aliyun's sign names are at most 20 characters (Chinese ones too):
+	// count characters, as the message does.
+	if utf8.RuneCountInString(strings.TrimSpace(in.SignName)) > 20 {
 		fe = append(fe, errs.Field("sign_name", "too_long", map[string]any{"max": 20}))
 	}
 	if len(fe) > 0 {

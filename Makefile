@@ -24,11 +24,11 @@ build:
 
 ## test: the whole suite on SQLite + in-process Redis
 test:
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 20m ./...
 
 ## test-real: the same suite against PostgreSQL and Redis
 test-real:
-	WANJIA_TEST_DATABASE_URL='$(PG_URL)' WANJIA_TEST_REDIS_URL='$(REDIS_URL)' $(GO) test -race -count=1 ./...
+	WANJIA_TEST_DATABASE_URL='$(PG_URL)' WANJIA_TEST_REDIS_URL='$(REDIS_URL)' $(GO) test -race -count=1 -timeout 20m ./...
 
 ## bench: the speed and memory goals, on SQLite + in-process Redis
 bench:

@@ -35,6 +35,7 @@ import (
 	"github.com/wanjia/wanjia/pkg/roster"
 	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/screening"
+	"github.com/wanjia/wanjia/pkg/seal"
 	"github.com/wanjia/wanjia/pkg/store"
 	"github.com/wanjia/wanjia/pkg/tenancy"
 	"github.com/wanjia/wanjia/tenants"
@@ -161,7 +162,7 @@ func (a *App) wire(ctx context.Context) error {
 	}, func() float64 { return float64(a.Reads.Dropped()) }))
 	a.Screening = &screening.Service{DB: a.DB, Frame: a.Frame, Reads: a.Reads, Logger: a.Logger}
 	a.Roster = &roster.Service{DB: a.DB, Frame: a.Frame, Queue: a.Queue, Reads: a.Reads, Logger: a.Logger, Households: a.Screening}
-	if a.Outreach, err = a.outreach(); err != nil {
+	if a.Outreach, err = a.outreach(secret); err != nil {
 		return err
 	}
 	a.Console = console.New(console.Deps{Logger: a.Logger, BaseURL: a.Config.BaseURL, Secret: secret, DB: a.DB,
@@ -188,7 +189,7 @@ func (a *App) wire(ctx context.Context) error {
 // outreach builds the outreach service on the configured provider. The
 // provider's credentials are read from the environment here, not through
 // pkg/config: they are the provider package's own, secrets among them.
-func (a *App) outreach() (*outreach.Service, error) {
+func (a *App) outreach(secret []byte) (*outreach.Service, error) {
 	pcfg, err := provider.ConfigFromEnv(os.Getenv, os.ReadFile)
 	if err != nil {
 		return nil, fmt.Errorf("sms provider: %w", err)
@@ -199,9 +200,17 @@ func (a *App) outreach() (*outreach.Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sms provider: %w", err)
 	}
+	robots, err := seal.New(secret, "wanjia outreach robot keys v1")
+	if err != nil {
+		return nil, err
+	}
 	return &outreach.Service{DB: a.DB, Frame: a.Frame, Reads: a.Reads, Queue: a.Queue, Provider: p,
 		Limiter: redis_rate.NewLimiter(a.Redis.Client),
-		Rules:   outreach.Rules{TenantRate: a.Config.SMSRate, DailyCap: a.Config.SMSDailyCap},
+		Rules: outreach.Rules{TenantRate: a.Config.SMSRate, DailyCap: a.Config.SMSDailyCap,
+			VoiceTenantRate: a.Config.VoiceRate, VoiceDailyCap: a.Config.VoiceDailyCap},
+		// WANJIA_WECOM_URL points at a proxy where offices reach WeCom
+		// through one; the robot's key never leaves the store otherwise.
+		Robots: robots, WeCom: provider.NewWeCom(os.Getenv("WANJIA_WECOM_URL"), nil), Posts: a.Screening,
 		Metrics: outreach.NewMetrics(a.Metrics.Registry), Logger: a.Logger,
 		SignName: pcfg.AliyunSignName, BaseURL: a.Config.BaseURL}, nil
 }

@@ -29,6 +29,7 @@ var allowed = map[string][]string{
 		"screening read", "screening write", "attempts write", "follow_ups write",
 		"logs read", "logs write", "logs export", "care read", "care write",
 		"outreach read", "outreach write", "outreach send", "opt_outs read", "opt_outs write",
+		"wecom_robot read", "wecom_robot write",
 	},
 	RoleCommunityStaff: {
 		"grids read", "imports write", "orgs read", "reports read", "reports write",
@@ -36,6 +37,7 @@ var allowed = map[string][]string{
 		"screening read", "screening write", "attempts write", "follow_ups write",
 		"logs read", "logs write", "logs export", "care read", "care write",
 		"outreach read", "outreach write", "outreach send", "opt_outs read", "opt_outs write",
+		"wecom_robot read",
 	},
 	RoleGridWorker: {
 		"grids read", "orgs read", "roster read", "roster write",

@@ -46,6 +46,9 @@ type Config struct {
 	// phone gets from one community in a day (urgent ones included).
 	SMSRate     int
 	SMSDailyCap int
+	// VoiceRate and VoiceDailyCap are the same for calls.
+	VoiceRate     int
+	VoiceDailyCap int
 
 	badTimeout  string            // an unparsable WANJIA_SHUTDOWN_TIMEOUT, reported by Validate
 	badRotation string            // likewise WANJIA_KEY_ROTATION
@@ -153,14 +156,18 @@ type intSetting struct {
 // The defaults of WANJIA_SMS_RATE and WANJIA_SMS_DAILY_CAP (outreach has
 // the same ones; config does not import outreach).
 const (
-	DefaultSMSRate     = 50
-	DefaultSMSDailyCap = 5
+	DefaultSMSRate       = 50
+	DefaultSMSDailyCap   = 5
+	DefaultVoiceRate     = 5
+	DefaultVoiceDailyCap = 2
 )
 
 func (c *Config) intSettings() []intSetting {
 	return []intSetting{
 		{"sms-rate", "WANJIA_SMS_RATE", "messages a second one community may send, across every worker", DefaultSMSRate, &c.SMSRate},
 		{"sms-daily-cap", "WANJIA_SMS_DAILY_CAP", "messages one phone may get from one community in a day", DefaultSMSDailyCap, &c.SMSDailyCap},
+		{"voice-rate", "WANJIA_VOICE_RATE", "calls a second one community may place, across every worker", DefaultVoiceRate, &c.VoiceRate},
+		{"voice-daily-cap", "WANJIA_VOICE_DAILY_CAP", "calls one phone may get from one community in a day", DefaultVoiceDailyCap, &c.VoiceDailyCap},
 	}
 }
 

@@ -47,8 +47,8 @@ import (
 const benchEnvMessages = "WANJIA_BENCH_MESSAGES"
 
 // benchConcurrency is the Asynq worker's concurrency in Send100k, for the
-// campaign and the bare baseline alike.
-const benchConcurrency = 32
+// campaign and the bare baseline alike: the production default.
+const benchConcurrency = queue.DefaultConcurrency
 
 func benchMessages(b *testing.B) int {
 	b.Helper()

@@ -20,6 +20,8 @@ var (
 	send        = authz.Perm{Resource: "outreach", Action: "send"}
 	optOutRead  = authz.Perm{Resource: "opt_outs", Action: "read"}
 	optOutWrite = authz.Perm{Resource: "opt_outs", Action: "write"}
+	robotRead   = authz.Perm{Resource: "wecom_robot", Action: "read"}
+	robotWrite  = authz.Perm{Resource: "wecom_robot", Action: "write"}
 )
 
 // Routes mounts outreach on /orgs/{org}.
@@ -56,6 +58,19 @@ func (s *Service) Routes(org *authz.OrgRoutes) {
 		c.Status(http.StatusNoContent)
 	})
 	org.Handle(http.MethodGet, "/replies", read, web.Paged(filterFrom, s.ListReplies))
+	org.Handle(http.MethodGet, "/wecom-robot", robotRead, web.Handle(http.StatusOK, func(c *gin.Context, _ web.NoBody) (*RobotView, error) {
+		return s.GetRobot(c.Request.Context())
+	}))
+	org.Handle(http.MethodPut, "/wecom-robot", robotWrite, web.Handle(http.StatusOK, func(c *gin.Context, in RobotInput) (*RobotView, error) {
+		return s.SetRobot(c.Request.Context(), in)
+	}))
+	org.Handle(http.MethodDelete, "/wecom-robot", robotWrite, func(c *gin.Context) {
+		if err := s.DeleteRobot(c.Request.Context()); err != nil {
+			web.Fail(c, err)
+			return
+		}
+		c.Status(http.StatusNoContent)
+	})
 }
 
 func filterFrom(c *gin.Context, p web.Page) (Filter, error) {

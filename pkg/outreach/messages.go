@@ -17,5 +17,12 @@ func init() {
 		"field_needs_isolation":   {ZH: "字段 .EndDate 和 .CheckinURL 仅适用于隔离人员", EN: "The fields .EndDate and .CheckinURL are only for residents under isolation"},
 		"campaign_wrong_state":    {ZH: "活动当前状态为 {status}，不能执行该操作", EN: "The campaign is {status}; it cannot do that now"},
 		"campaign_nothing_failed": {ZH: "没有发送失败的消息", EN: "No message of this campaign failed"},
+		"format_wecom_only":       {ZH: "只有企业微信群通知可选格式", EN: "Only a WeCom group notice has a format"},
+		"wecom_no_template":       {ZH: "企业微信群通知请直接填写内容，不使用短信模板", EN: "Write a WeCom group notice's text itself; SMS templates do not apply"},
+		"wecom_fields":            {ZH: "群通知发给整个群，不能使用个人字段 {name}，只能用 .Community", EN: "A group notice goes to the whole group: it cannot use {name}, only .Community"},
+		"wecom_too_long":          {ZH: "内容超过企业微信机器人的长度上限：{detail}", EN: "Too long for the WeCom robot: {detail}"},
+		"wecom_no_robot":          {ZH: "本社区尚未设置企业微信群机器人，请管理员先在“通知”页设置", EN: "This community has no WeCom group robot yet; an administrator sets it on the outreach page"},
+		"wecom_webhook":           {ZH: "请粘贴企业微信群机器人的 Webhook 地址（https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…）", EN: "Paste the WeCom group robot's webhook address (https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…)"},
+		"wecom_unavailable":       {ZH: "本系统未启用企业微信发送", EN: "WeCom sending is not enabled on this system"},
 	})
 }

@@ -6,6 +6,7 @@ import "github.com/prometheus/client_golang/prometheus"
 type Metrics struct {
 	messages *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	waits    *prometheus.CounterVec
 }
 
 // NewMetrics registers outreach's metrics on reg (nil: not exported).
@@ -20,9 +21,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help:    "Time a provider took to take a message, by provider and outcome.",
 			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"provider", "outcome"}),
+		waits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wanjia_outreach_bucket_waits_total",
+			Help: "Times a send found a shared rate bucket short and waited, by bucket (community or provider).",
+		}, []string{"bucket"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.messages, m.latency)
+		reg.MustRegister(m.messages, m.latency, m.waits)
 	}
 	return m
 }
@@ -36,5 +41,11 @@ func (m *Metrics) count(status, provider string) {
 func (m *Metrics) observe(provider, outcome string, seconds float64) {
 	if m != nil {
 		m.latency.WithLabelValues(provider, outcome).Observe(seconds)
+	}
+}
+
+func (m *Metrics) bucketWait(kind string) {
+	if m != nil {
+		m.waits.WithLabelValues(kind).Inc()
 	}
 }

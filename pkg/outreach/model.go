@@ -23,6 +23,8 @@ import (
 const (
 	ChannelSMS   = "sms"
 	ChannelVoice = "voice"
+	// ChannelWeCom posts a notice to the community's WeCom group robot.
+	ChannelWeCom = "wecom"
 )
 
 // Campaign states.
@@ -87,6 +89,7 @@ type Campaign struct {
 	ID               string     `bun:"id,pk"`
 	Name             string     `bun:"name"`
 	Channel          string     `bun:"channel"`
+	Format           string     `bun:"format"` // a WeCom notice's: text or markdown
 	TemplateID       *string    `bun:"template_id"`
 	Body             string     `bun:"body"`
 	ProviderTemplate string     `bun:"provider_template"`
@@ -109,6 +112,7 @@ type Message struct {
 	TenantID      string            `bun:"tenant_id,pk"`
 	ID            string            `bun:"id,pk"`
 	CampaignID    string            `bun:"campaign_id"`
+	Channel       string            `bun:"channel"`
 	Phone         string            `bun:"phone"`
 	Body          string            `bun:"body"`
 	Params        map[string]string `bun:"params,type:json"`

@@ -5,9 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
-	"github.com/go-redis/redis_rate/v10"
+	"github.com/uptrace/bun"
 
 	"github.com/wanjia/wanjia/pkg/outreach/provider"
 	"github.com/wanjia/wanjia/pkg/queue"
@@ -30,44 +31,43 @@ func (c *claimed) providerMessage() provider.Message {
 		TemplateCode: c.campaign.ProviderTemplate, SignName: c.campaign.SignName, Params: c.msg.Params}
 }
 
-// SendMessage sends one message of the outbox at most once: it waits for
-// the shared rate, claims the row (queued → sending) in one statement,
-// applies the rules, sends, and records what the provider said. A task
-// that finds nothing to claim (sent already, another worker on it, the
-// campaign paused) ends quietly.
+// SendMessage sends one message of the outbox at most once: it claims the
+// row (queued → sending) in one statement, applies the rules, waits for
+// the shared rate, sends, and records what the provider said. A task that
+// finds nothing to claim (sent already, another worker on it, the campaign
+// paused) ends quietly.
+//
+// Claims and records go through batchers: tasks running side by side
+// share their transactions, and each task still returns only once its own
+// row is written.
 func (s *Service) SendMessage(ctx context.Context, id string) error {
 	sc, ok := tenancy.From(ctx)
 	if !ok || sc.TenantID == "" {
 		return errors.New("outreach: send without a tenant")
 	}
-	if err := s.allow(ctx, sc.TenantID); err != nil {
-		return err
-	}
 	if err := ctx.Err(); err != nil {
 		return err // shutting down: the task goes back to the queue
 	}
-	// A claim once begun runs to its end even if the worker is stopping. A
-	// COMMIT interrupted by the worker's cancellation may still have been
-	// committed by the server (pgx cuts the connection and reports the
-	// context's error), leaving the row sending with nothing sent: the
-	// reconciler would then find the provider without a record of it and
-	// mark it unknown, for staff to chase, although it was never sent.
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.Rules.sendTimeout())
-	var cl *claimed
-	err := s.DB.InTenantTx(cctx, func(ctx context.Context, tx *store.TenantTx) error {
-		var err error
-		cl, err = s.claim(ctx, tx, id)
-		return err
-	})
-	cancel()
-	if err != nil {
+	// A claim once begun runs to its end even if the worker is stopping
+	// (the batcher waits for its answer whatever becomes of ctx). A COMMIT
+	// interrupted by the worker's cancellation may still have been
+	// committed by the server, leaving the row sending with nothing sent:
+	// the reconciler would then find the provider without a record of it
+	// and mark it unknown, for staff to chase, although it was never sent.
+	res := s.batchers().claims.do(ctx, claimReq{tenantID: sc.TenantID, id: id})
+	if res.err != nil {
+		var later *queue.LaterError
+		if errors.As(res.err, &later) {
+			return res.err
+		}
 		if ctx.Err() != nil {
 			return ctx.Err() // shutting down: the task goes back to the queue
 		}
 		// The database is out of reach: wait rather than fail, so that the
 		// task is never archived and its id stays free for the reconciler.
-		return queue.Later(s.Rules.backoff(2), "outreach: claim: "+err.Error())
+		return queue.Later(s.Rules.backoff(2), "outreach: claim: "+res.err.Error())
 	}
+	cl := res.cl
 	if cl == nil {
 		return nil
 	}
@@ -81,98 +81,235 @@ func (s *Service) SendMessage(ctx context.Context, id string) error {
 	return s.send(ctx, cl)
 }
 
-// allow takes a token from the community's and the provider's buckets; an
-// empty bucket is "later", not a failure.
-func (s *Service) allow(ctx context.Context, tenantID string) error {
-	if s.Limiter == nil {
-		return nil
-	}
-	for _, b := range []struct {
-		key  string
-		rate int
-	}{
-		{"wanjia:outreach:rate:tenant:" + tenantID, s.Rules.tenantRate()},
-		{"wanjia:outreach:rate:provider:" + s.providerName(), s.Rules.providerRate()},
-	} {
-		res, err := s.Limiter.Allow(ctx, b.key, redis_rate.PerSecond(b.rate))
-		if err != nil {
-			return queue.Later(time.Second, "outreach: rate limiter: "+err.Error())
-		}
-		if res.Allowed == 0 {
-			return queue.Later(max(res.RetryAfter, 10*time.Millisecond), "outreach: send rate")
-		}
-	}
-	return nil
+// Batch sizes: a flush of up to batchMax rows, and up to batchFlushers
+// flushes at once per kind (claims, records), well inside the pool.
+const (
+	batchMax      = 64
+	batchFlushers = 1
+)
+
+type claimReq struct{ tenantID, id string }
+
+type claimResult struct {
+	cl  *claimed // nil: nothing to send
+	err error
 }
 
-// claim takes the message in one statement: only a queued message of a
+type recordReq struct {
+	tenantID                          string
+	id, status, providerID, code, why string
+}
+
+type sendBatchers struct {
+	claims  *batcher[claimReq, claimResult]
+	records *batcher[recordReq, error]
+}
+
+func (s *Service) batchers() *sendBatchers {
+	s.batchOnce.Do(func() {
+		s.batch = &sendBatchers{
+			claims: newBatcher(batchMax, batchFlushers, s.claimBatch,
+				func(err error) claimResult { return claimResult{err: err} }),
+			records: newBatcher(batchMax, batchFlushers, s.recordBatch, func(err error) error { return err }),
+		}
+	})
+	return s.batch
+}
+
+// byTenantIndex groups the positions of items by tenant, in order.
+func byTenantIndex[T any](items []T, tenant func(T) string) map[string][]int {
+	m := map[string][]int{}
+	for i, it := range items {
+		m[tenant(it)] = append(m[tenant(it)], i)
+	}
+	return m
+}
+
+// claimBatch claims a batch of messages, one transaction per community.
+func (s *Service) claimBatch(ctx context.Context, reqs []claimReq) []claimResult {
+	out := make([]claimResult, len(reqs))
+	for tenantID, idx := range byTenantIndex(reqs, func(r claimReq) string { return r.tenantID }) {
+		ids := make([]string, len(idx))
+		for i, j := range idx {
+			ids[i] = reqs[j].id
+		}
+		tctx, cancel := context.WithTimeout(tenancy.With(ctx, tenancy.Scope{TenantID: tenantID}), s.Rules.sendTimeout())
+		var got map[string]claimResult
+		err := s.DB.InTenantTx(tctx, func(ctx context.Context, tx *store.TenantTx) error {
+			var err error
+			got, err = s.claim(ctx, tx, ids)
+			return err
+		})
+		cancel()
+		// A message named twice in one batch (its task delivered twice at
+		// once) is claimed once: the first call has it, the others find
+		// nothing to do, as they would a moment later.
+		first := make(map[string]bool, len(ids))
+		for i, j := range idx {
+			switch {
+			case err != nil:
+				out[j] = claimResult{err: err}
+			case !first[ids[i]]:
+				first[ids[i]] = true
+				out[j] = got[ids[i]]
+			}
+		}
+	}
+	return out
+}
+
+// claim takes the messages in one statement: only a queued message of a
 // running campaign moves to sending, so two workers (or a task delivered
 // twice) cannot both have it. The rules are then applied in the same
-// transaction, so a held or skipped message is never seen sending.
-func (s *Service) claim(ctx context.Context, tx *store.TenantTx, id string) (*claimed, error) {
+// transaction, so a held or skipped message is never seen sending: a
+// resident who said stop, the night, the day's cap, and last the shared
+// rate. Messages not named in the answer have nothing to send.
+func (s *Service) claim(ctx context.Context, tx *store.TenantTx, ids []string) (map[string]claimResult, error) {
 	comm, err := s.community(ctx, tx)
 	if err != nil {
 		return nil, err
 	}
 	now := s.now()
 	today := comm.day(now)
-	cl := &claimed{}
-	err = tx.Update(&cl.msg).
+	var rows []claimedRow
+	err = tx.Update(&rows).
 		Set("status = ?, attempts = m.attempts + 1, sending_at = ?, sent_date = ?, provider = ?, updated_at = ?",
 			StatusSending, now, today, s.providerName(), now).
-		Where("m.id = ? AND m.status = ?", id, StatusQueued).
+		Where("m.id IN (?) AND m.status = ?", bun.List(ids), StatusQueued).
 		Where("EXISTS (SELECT 1 FROM outreach_campaigns AS c WHERE c.tenant_id = m.tenant_id AND c.id = m.campaign_id AND c.status = ?)", CampaignRunning).
 		Returning("*").Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return s.abandoned(ctx, tx, id, now)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("claim messages: %w", err)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("claim message: %w", err)
+	if err := s.ruleFacts(ctx, tx, rows, ids, today); err != nil {
+		return nil, err
 	}
-	if err := tx.Select(&cl.campaign).Where("c.id = ?", cl.msg.CampaignID).Scan(ctx); err != nil {
-		return nil, fmt.Errorf("load campaign: %w", err)
-	}
-	if cl.msg.MaybeSent {
-		cl.resolve = true
-		return cl, nil
-	}
-	// The rules, in order: a resident who said stop; the night; the day's
-	// cap. Each gives the claim back as another status.
-	optedOut, err := tx.SelectAs("outreach_opt_outs", "o").Where("o.phone = ?", cl.msg.Phone).Exists(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("opt-out: %w", err)
-	}
-	if optedOut {
-		return nil, s.setAside(ctx, tx, id, StatusSkippedOptOut, now)
-	}
-	if !cl.campaign.Urgent {
-		if until, quiet := comm.quietUntil(now); quiet {
-			return nil, s.setAside(ctx, tx, id, StatusHeldQuietHours, until)
+	out := make(map[string]claimResult, len(ids))
+	if len(rows) < len(ids) {
+		// Not claimed: one left sending by a worker that died is resolved
+		// by asking the provider; anything else is someone else's or done.
+		claimed := make(map[string]bool, len(rows))
+		for _, r := range rows {
+			claimed[r.ID] = true
+		}
+		var rest []string
+		for _, id := range ids {
+			if !claimed[id] {
+				rest = append(rest, id)
+			}
+		}
+		var stale []Message
+		if err := tx.Select(&stale).Where("m.id IN (?) AND m.status = ? AND m.sending_at < ?", bun.List(rest), StatusSending,
+			now.Add(-s.Rules.staleSending())).Scan(ctx); err != nil {
+			return nil, fmt.Errorf("load abandoned messages: %w", err)
+		}
+		for _, m := range stale {
+			m.MaybeSent = true
+			rows = append(rows, claimedRow{Message: m})
 		}
 	}
-	n, err := tx.SelectAs("outreach_messages", "d").
-		Where("d.phone = ? AND d.sent_date = ? AND d.id <> ?", cl.msg.Phone, today, id).
-		Where("d.status IN (?, ?, ?, ?)", StatusSending, StatusSent, StatusDelivered, StatusUnknown).Count(ctx)
+	if len(rows) == 0 {
+		return out, nil
+	}
+	msgs := make([]Message, len(rows))
+	for i, r := range rows {
+		msgs[i] = r.Message
+	}
+	campaigns, err := s.campaignsOf(ctx, tx, msgs)
 	if err != nil {
-		return nil, fmt.Errorf("daily cap: %w", err)
+		return nil, err
 	}
-	if n >= int64(s.Rules.dailyCap()) {
-		return nil, s.setAside(ctx, tx, id, StatusSkippedDailyCap, now)
+	r := rules{s: s, tx: tx, comm: comm, now: now, campaigns: campaigns, out: out}
+	if err := r.apply(ctx, rows); err != nil {
+		return nil, err
 	}
-	return cl, nil
+	return out, nil
 }
 
-// setAside gives a claimed message another status instead of sending it
-// (held until due, or skipped).
-func (s *Service) setAside(ctx context.Context, tx *store.TenantTx, id, status string, due time.Time) error {
-	_, err := tx.Update((*Message)(nil)).
-		Set("status = ?, attempts = m.attempts - 1, sending_at = NULL, sent_date = NULL, due_at = ?, updated_at = ?", status, due, s.now()).
-		Where("m.id = ? AND m.status = ?", id, StatusSending).Exec(ctx)
-	if err == nil {
-		s.Metrics.count(status, s.providerName())
-	}
-	return err
+// claimedRow is a message just claimed, with what the rules need to know.
+type claimedRow struct {
+	Message   `bun:",extend"`
+	OptedOut  bool `bun:"-"`
+	SentToday int  `bun:"-"`
 }
+
+// ruleFacts reads, in one statement, what the rules need to know of the
+// messages just claimed: whether the phone opted out, and what went to it
+// on the channel today outside this batch. (SQLite's RETURNING cannot
+// reach the updated row from a subquery, or the claim would read them.)
+func (s *Service) ruleFacts(ctx context.Context, tx *store.TenantTx, rows []claimedRow, batch []string, today string) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	var facts []struct {
+		ID        string `bun:"id"`
+		OptedOut  bool   `bun:"opted_out"`
+		SentToday int    `bun:"sent_today"`
+	}
+	err := tx.SelectAs("outreach_messages", "m").Column("m.id").
+		ColumnExpr("EXISTS (SELECT 1 FROM outreach_opt_outs AS o WHERE o.tenant_id = m.tenant_id AND o.phone = m.phone AND m.phone <> '') AS opted_out").
+		ColumnExpr("(SELECT COUNT(*) FROM outreach_messages AS d WHERE d.tenant_id = m.tenant_id AND d.phone = m.phone AND d.channel = m.channel "+
+			"AND d.sent_date = ? AND d.status IN (?) AND d.id NOT IN (?)) AS sent_today", today, bun.List(capStatuses), bun.List(batch)).
+		Where("m.id IN (?)", bun.List(ids)).Scan(ctx, &facts)
+	if err != nil {
+		return fmt.Errorf("opt-outs and daily cap: %w", err)
+	}
+	byID := make(map[string]int, len(facts))
+	for i, f := range facts {
+		byID[f.ID] = i
+	}
+	for i := range rows {
+		if j, ok := byID[rows[i].ID]; ok {
+			rows[i].OptedOut, rows[i].SentToday = facts[j].OptedOut, facts[j].SentToday
+		}
+	}
+	return nil
+}
+
+// campaignsOf returns the campaigns of msgs. What a campaign sends (its
+// channel, text, template, urgency) never changes once it is created, so
+// a worker keeps what it has read: a campaign of 100,000 is read once,
+// not once a batch. (Its status is not kept: the claim reads that.)
+func (s *Service) campaignsOf(ctx context.Context, tx *store.TenantTx, msgs []Message) (map[string]*Campaign, error) {
+	out := map[string]*Campaign{}
+	var missing []string
+	for _, m := range msgs {
+		if _, ok := out[m.CampaignID]; ok {
+			continue
+		}
+		if v, ok := s.campaignCache.Load(tx.Tenant() + "/" + m.CampaignID); ok {
+			out[m.CampaignID] = v.(*Campaign)
+			continue
+		}
+		out[m.CampaignID] = nil
+		missing = append(missing, m.CampaignID)
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	var cs []Campaign
+	if err := tx.Select(&cs).Where("c.id IN (?)", bun.List(missing)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("load campaigns: %w", err)
+	}
+	if s.cachedCampaigns.Add(int64(len(cs))) > campaignCacheMax {
+		s.campaignCache.Clear()
+		s.cachedCampaigns.Store(int64(len(cs)))
+	}
+	for i := range cs {
+		c := &cs[i]
+		out[c.ID] = c
+		s.campaignCache.Store(tx.Tenant()+"/"+c.ID, c)
+	}
+	return out, nil
+}
+
+// campaignCacheMax bounds the campaigns a worker keeps; past it, it
+// starts again.
+const campaignCacheMax = 1000
 
 // abandoned looks at a message the claim did not take: one left sending
 // by a worker that died is resolved by asking the provider; anything else
@@ -196,12 +333,22 @@ func (s *Service) abandoned(ctx context.Context, tx *store.TenantTx, id string, 
 func (s *Service) send(ctx context.Context, cl *claimed) error {
 	sctx, cancel := context.WithTimeout(ctx, s.Rules.sendTimeout())
 	start := time.Now()
-	sent, err := s.Provider.Send(sctx, cl.providerMessage())
-	cancel()
+	var sent provider.Sent
+	var err error
 	name := s.providerName()
+	if cl.campaign.Channel == ChannelWeCom {
+		name = "wecom"
+		sent, err = s.postWeCom(sctx, cl)
+	} else {
+		sent, err = s.Provider.Send(sctx, cl.providerMessage())
+	}
+	cancel()
 	now := s.now()
 	if err == nil {
 		s.Metrics.observe(name, "ok", time.Since(start).Seconds())
+		if cl.campaign.Channel == ChannelWeCom {
+			return s.recordPosted(ctx, cl)
+		}
 		return s.record(ctx, cl.msg.ID, StatusSent, sent.ProviderID, "", "", now)
 	}
 	if provider.IsPermanent(err) {
@@ -243,26 +390,11 @@ func errorText(err error) (code, reason string) {
 	return "error", "provider error"
 }
 
-// record writes a send's outcome. A delivery receipt may have come first:
-// a final state is never taken back.
-func (s *Service) record(ctx context.Context, id, status, providerID, code, reason string, at time.Time) error {
-	err := s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
-		q := tx.Update((*Message)(nil)).
-			Set("status = CASE WHEN m.status IN (?, ?) THEN ? ELSE m.status END", StatusSending, StatusUnknown, status).
-			Set("error_code = ?, error = ?, maybe_sent = false, updated_at = ?", code, reason, at).
-			Where("m.id = ?", id)
-		if providerID != "" {
-			q = q.Set("provider_id = ?", providerID)
-		}
-		if status == StatusSent || status == StatusDelivered {
-			q = q.Set("sent_at = COALESCE(m.sent_at, ?)", at)
-		}
-		if status == StatusDelivered {
-			q = q.Set("delivered_at = COALESCE(m.delivered_at, ?)", at)
-		}
-		_, err := q.Exec(ctx)
-		return err
-	})
+// record writes a send's outcome (through the record batcher). A
+// delivery receipt may have come first: a final state is never taken back.
+func (s *Service) record(ctx context.Context, id, status, providerID, code, reason string, _ time.Time) error {
+	sc, _ := tenancy.From(ctx)
+	err := s.batchers().records.do(ctx, recordReq{tenantID: sc.TenantID, id: id, status: status, providerID: providerID, code: code, why: reason})
 	if err != nil {
 		// The provider has it; the row stays sending and the reconciler
 		// asks the provider, so it is not sent again.
@@ -270,6 +402,58 @@ func (s *Service) record(ctx context.Context, id, status, providerID, code, reas
 	}
 	s.Metrics.count(status, s.providerName())
 	return nil
+}
+
+// recordBatch writes a batch of outcomes: per community one transaction,
+// with one statement per outcome (status, code, reason); the provider's
+// ids ride in a CASE.
+func (s *Service) recordBatch(ctx context.Context, reqs []recordReq) []error {
+	out := make([]error, len(reqs))
+	at := s.now()
+	for tenantID, idx := range byTenantIndex(reqs, func(r recordReq) string { return r.tenantID }) {
+		type outcome struct{ status, code, why string }
+		groups := map[outcome][]recordReq{}
+		for _, j := range idx {
+			r := reqs[j]
+			k := outcome{r.status, r.code, r.why}
+			groups[k] = append(groups[k], r)
+		}
+		tctx, cancel := context.WithTimeout(tenancy.With(ctx, tenancy.Scope{TenantID: tenantID}), s.Rules.sendTimeout())
+		err := s.DB.InTenantTx(tctx, func(ctx context.Context, tx *store.TenantTx) error {
+			for k, rs := range groups {
+				ids := make([]string, len(rs))
+				var pids []any
+				for i, r := range rs {
+					ids[i] = r.id
+					if r.providerID != "" {
+						pids = append(pids, r.id, r.providerID)
+					}
+				}
+				q := tx.Update((*Message)(nil)).
+					Set("status = CASE WHEN m.status IN (?, ?) THEN ? ELSE m.status END", StatusSending, StatusUnknown, k.status).
+					Set("error_code = ?, error = ?, maybe_sent = false, updated_at = ?", k.code, k.why, at).
+					Where("m.id IN (?)", bun.List(ids))
+				if len(pids) > 0 {
+					q = q.Set("provider_id = CASE m.id"+strings.Repeat(" WHEN ? THEN ?", len(pids)/2)+" ELSE m.provider_id END", pids...)
+				}
+				if k.status == StatusSent || k.status == StatusDelivered {
+					q = q.Set("sent_at = COALESCE(m.sent_at, ?)", at)
+				}
+				if k.status == StatusDelivered {
+					q = q.Set("delivered_at = COALESCE(m.delivered_at, ?)", at)
+				}
+				if _, err := q.Exec(ctx); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		cancel()
+		for _, j := range idx {
+			out[j] = err
+		}
+	}
+	return out
 }
 
 // resolve asks the provider what became of a message it may have (left
@@ -282,7 +466,11 @@ func (s *Service) resolve(ctx context.Context, cl *claimed) error {
 		at = *cl.msg.SendingAt
 	}
 	qctx, cancel := context.WithTimeout(ctx, s.Rules.sendTimeout())
-	st, err := s.Provider.Query(qctx, cl.providerMessage(), provider.Sent{ProviderID: cl.msg.ProviderID, At: at})
+	var st provider.Status
+	err := provider.ErrCannotQuery // a WeCom robot keeps no record to ask
+	if cl.campaign.Channel != ChannelWeCom {
+		st, err = s.Provider.Query(qctx, cl.providerMessage(), provider.Sent{ProviderID: cl.msg.ProviderID, At: at})
+	}
 	cancel()
 	now := s.now()
 	switch {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
@@ -17,6 +18,7 @@ import (
 	"github.com/wanjia/wanjia/pkg/outreach/provider"
 	"github.com/wanjia/wanjia/pkg/queue"
 	"github.com/wanjia/wanjia/pkg/scope"
+	"github.com/wanjia/wanjia/pkg/seal"
 	"github.com/wanjia/wanjia/pkg/store"
 )
 
@@ -38,6 +40,12 @@ type Service struct {
 	// Replies gets a resident's reply that is not an opt-out word first
 	// (isolation will turn "36.8" into a check-in); nil stores every one.
 	Replies ReplyHandler
+	// Robots seals the communities' WeCom robot keys (nil: no robot can be
+	// set); WeCom posts to them (nil: WeCom notices fail, with a reason).
+	Robots *seal.Box
+	WeCom  *provider.WeCom
+	// Posts logs WeCom notices in the publicity log (nil: not logged).
+	Posts   GroupPostLog
 	Metrics *Metrics // nil: not counted
 	Logger  *slog.Logger
 	Now     func() time.Time
@@ -48,18 +56,28 @@ type Service struct {
 	BaseURL string
 
 	communities sync.Map // tenant id → cachedCommunity
+	batchOnce   sync.Once
+	batch       *sendBatchers
+	// campaignCache: tenant/campaign id → *Campaign (see campaignsOf).
+	campaignCache   sync.Map
+	cachedCampaigns atomic.Int64
 }
 
 // Rules are the deployment's sending rules (pkg/config); zero fields take
 // the defaults.
 type Rules struct {
-	TenantRate   int           // messages a second per community (default 50)
-	ProviderRate int           // messages a second per provider, all communities (default 500)
-	DailyCap     int           // messages a day to one phone from one community (default 5)
-	MaxAttempts  int           // sends of one message before it fails (default 6)
-	StaleQueued  time.Duration // a queued row older than this has its task re-queued (default 1 min)
-	StaleSending time.Duration // a row sending longer than this was abandoned (default 2 min)
-	SendTimeout  time.Duration // one call to the provider (default 30 s)
+	TenantRate   int // SMS a second per community (default 50)
+	ProviderRate int // SMS a second per provider, all communities (default 500)
+	DailyCap     int // SMS a day to one phone from one community (default 5)
+	// Calls cost more and reach a resident harder than a text: their own
+	// rates and cap.
+	VoiceTenantRate   int           // calls a second per community (default 5)
+	VoiceProviderRate int           // calls a second per provider, all communities (default 50)
+	VoiceDailyCap     int           // calls a day to one phone from one community (default 2)
+	MaxAttempts       int           // sends of one message before it fails (default 6)
+	StaleQueued       time.Duration // a queued row older than this has its task re-queued (default 1 min)
+	StaleSending      time.Duration // a row sending longer than this was abandoned (default 2 min)
+	SendTimeout       time.Duration // one call to the provider (default 30 s)
 	// Backoff is the wait before attempt n+1 after a transient error;
 	// nil: 2^n seconds, at most 5 minutes.
 	Backoff func(attempt int) time.Duration
@@ -70,12 +88,32 @@ const (
 	DefaultTenantRate   = 50
 	DefaultProviderRate = 500
 	DefaultDailyCap     = 5
+
+	DefaultVoiceTenantRate   = 5
+	DefaultVoiceProviderRate = 50
+	DefaultVoiceDailyCap     = 2
+
+	// WeComPerMinute is what a WeCom group robot takes: 20 posts a minute.
+	WeComPerMinute = 20
 )
 
 func (r Rules) tenantRate() int   { return def(r.TenantRate, DefaultTenantRate) }
 func (r Rules) providerRate() int { return def(r.ProviderRate, DefaultProviderRate) }
-func (r Rules) dailyCap() int     { return def(r.DailyCap, DefaultDailyCap) }
-func (r Rules) maxAttempts() int  { return def(r.MaxAttempts, 6) }
+func (r Rules) voiceTenantRate() int {
+	return def(r.VoiceTenantRate, DefaultVoiceTenantRate)
+}
+func (r Rules) voiceProviderRate() int {
+	return def(r.VoiceProviderRate, DefaultVoiceProviderRate)
+}
+
+// dailyCap is the channel's messages a day to one phone.
+func (r Rules) dailyCap(channel string) int {
+	if channel == ChannelVoice {
+		return def(r.VoiceDailyCap, DefaultVoiceDailyCap)
+	}
+	return def(r.DailyCap, DefaultDailyCap)
+}
+func (r Rules) maxAttempts() int { return def(r.MaxAttempts, 6) }
 func (r Rules) staleQueued() time.Duration {
 	return defDur(r.StaleQueued, time.Minute)
 }

@@ -189,11 +189,15 @@ func (s *Service) checkText(fe *[]errs.FieldError, channel, text, providerTempla
 	return b
 }
 
-func checkChannel(fe *[]errs.FieldError, v string) {
-	switch v {
-	case ChannelSMS, ChannelVoice:
-	case "":
+// checkChannel checks a channel; a campaign may also be a WeCom notice
+// (wecom), a template may not.
+func checkChannel(fe *[]errs.FieldError, v string, campaign bool) {
+	switch {
+	case v == ChannelSMS || v == ChannelVoice || (campaign && v == ChannelWeCom):
+	case v == "":
 		*fe = append(*fe, errs.Field("channel", "required", nil))
+	case campaign:
+		*fe = append(*fe, errs.Field("channel", "one_of", map[string]any{"allowed": "sms, voice, wecom"}))
 	default:
 		*fe = append(*fe, errs.Field("channel", "one_of", map[string]any{"allowed": "sms, voice"}))
 	}
@@ -214,7 +218,7 @@ func checkName(fe *[]errs.FieldError, v string) string {
 func (s *Service) CreateTemplate(ctx context.Context, in TemplateInput) (*Template, error) {
 	var fe []errs.FieldError
 	name := checkName(&fe, in.Name)
-	checkChannel(&fe, in.Channel)
+	checkChannel(&fe, in.Channel, false)
 	s.checkText(&fe, in.Channel, in.Body, strings.TrimSpace(in.ProviderTemplate), strings.TrimSpace(in.SignName))
 	if len(in.ProviderTemplate) > 100 {
 		fe = append(fe, errs.Field("provider_template", "too_long", map[string]any{"max": 100}))

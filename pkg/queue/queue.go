@@ -111,6 +111,14 @@ func NewClient(r *Redis) *asynq.Client { return asynq.NewClientFromRedisClient(r
 // NewInspector returns an Asynq inspector sharing r's connection pool.
 func NewInspector(r *Redis) *asynq.Inspector { return asynq.NewInspectorFromRedisClient(r.Client) }
 
+// DefaultConcurrency is how many tasks a worker runs at once. Most of a
+// task's time is spent waiting (on a provider's HTTP answer, or on the
+// batch its claim rides in: see pkg/outreach), not computing, so a worker
+// runs many; the database pool is not the bound, because outreach's
+// batchers hold one connection per kind of write whatever the
+// concurrency.
+const DefaultConcurrency = 128
+
 // ServerOptions tune the Asynq server.
 type ServerOptions struct {
 	Concurrency     int
@@ -121,7 +129,7 @@ type ServerOptions struct {
 // NewServer returns an Asynq server over every queue, by weight.
 func NewServer(r *Redis, o ServerOptions) *asynq.Server {
 	if o.Concurrency == 0 {
-		o.Concurrency = 10
+		o.Concurrency = DefaultConcurrency
 	}
 	if o.ShutdownTimeout == 0 {
 		o.ShutdownTimeout = 20 * time.Second

@@ -304,3 +304,15 @@ func (s *Service) ListDisinfections(ctx context.Context, f Filter) ([]Disinfecti
 	})
 	return p.Items, p.Next, err
 }
+
+// LogGroupPost records a notice posted to the community's WeCom group by
+// outreach, in outreach's transaction: one WeChat post on day, under the
+// campaign's name, by whoever made the campaign.
+func (s *Service) LogGroupPost(ctx context.Context, tx *store.TenantTx, day, notes, byUser string) error {
+	p := &Publicity{TenantID: tx.Tenant(), ID: newID(), Date: day, Kind: PublicityWeChat, Count: 1, Notes: notes,
+		ByUser: byUser, ByName: "企业微信群机器人", CreatedAt: s.now()}
+	if _, err := tx.Insert(p).Exec(ctx); err != nil {
+		return fmt.Errorf("log group post: %w", err)
+	}
+	return nil
+}

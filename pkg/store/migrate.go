@@ -49,21 +49,27 @@ type MigrationStatus struct {
 
 // Migrate applies every pending migration and returns their names.
 func (db *DB) Migrate(ctx context.Context) ([]string, error) {
-	return db.locked(ctx, "migrate", func(m *migrate.Migrator) (*migrate.MigrationGroup, error) { return m.Migrate(ctx) })
+	return db.locked(ctx, "migrate", func(ctx context.Context, m *migrate.Migrator) (*migrate.MigrationGroup, error) { return m.Migrate(ctx) })
 }
 
 // Rollback undoes the last group of applied migrations.
 func (db *DB) Rollback(ctx context.Context) ([]string, error) {
-	return db.locked(ctx, "rollback", func(m *migrate.Migrator) (*migrate.MigrationGroup, error) { return m.Rollback(ctx) })
+	return db.locked(ctx, "rollback", func(ctx context.Context, m *migrate.Migrator) (*migrate.MigrationGroup, error) {
+		return m.Rollback(ctx)
+	})
 }
 
 // locked runs one migrator operation under bun's migration lock, so two
 // processes starting together do not both migrate.
-func (db *DB) locked(ctx context.Context, what string, op func(*migrate.Migrator) (*migrate.MigrationGroup, error)) ([]string, error) {
+func (db *DB) locked(ctx context.Context, what string, op func(context.Context, *migrate.Migrator) (*migrate.MigrationGroup, error)) ([]string, error) {
 	m, err := db.migrator()
 	if err != nil {
 		return nil, err
 	}
+	// A migration reaches every tenant's rows by nature (a new column
+	// filled from another table, a table rebuilt): it is work across
+	// tenants, named as such.
+	ctx = context.WithValue(ctx, acrossKey{}, "schema migrations")
 	if err := m.Init(ctx); err != nil {
 		return nil, fmt.Errorf("init migration tables: %w", err)
 	}
@@ -71,7 +77,7 @@ func (db *DB) locked(ctx context.Context, what string, op func(*migrate.Migrator
 		return nil, fmt.Errorf("another process is migrating (lock held): %w", err)
 	}
 	defer func() { _ = m.Unlock(context.WithoutCancel(ctx)) }()
-	group, err := op(m)
+	group, err := op(ctx, m)
 	var done []string
 	if group != nil {
 		done = names(group.Migrations)

@@ -131,6 +131,11 @@ variable means the default anyway.
   "WANJIA_DATA_DIR" "/data"
   "WANJIA_BASE_URL" (include "wanjia.baseURL" .)
   "WANJIA_SMS_PROVIDER" .Values.config.smsProvider
+  "WANJIA_SMS_RATE" (.Values.config.smsRate | default "")
+  "WANJIA_SMS_DAILY_CAP" (.Values.config.smsDailyCap | default "")
+  "WANJIA_VOICE_RATE" (.Values.config.voiceRate | default "")
+  "WANJIA_VOICE_DAILY_CAP" (.Values.config.voiceDailyCap | default "")
+  "WANJIA_WECOM_URL" (.Values.config.wecomURL | default "")
   "WANJIA_LOG_LEVEL" .Values.config.logLevel
   "WANJIA_LOG_FORMAT" .Values.config.logFormat
   "WANJIA_SHUTDOWN_TIMEOUT" .Values.config.shutdownTimeout

@@ -1,8 +1,13 @@
 package console_test
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -131,4 +136,158 @@ func TestBrowserOutreach(t *testing.T) {
 		t.Fatalf("a finished campaign with nothing failed offers %d moves", n)
 	}
 	noProblems(t, ctx)
+}
+
+// TestBrowserWeComNotice is a notice to the community's WeCom group: the
+// admin sets the group's robot on the outreach page (WeCom is a local
+// server here, through WANJIA_WECOM_URL, which the app reads when it
+// opens); then staff, on a phone, choose a WeCom notice in the builder,
+// where a format takes the place of the audience, write it in markdown,
+// send it and watch its page until the one post is sent, which the robot
+// got once.
+func TestBrowserWeComNotice(t *testing.T) {
+	chromiumPath(t)
+	robot := newFakeRobot(t)
+	t.Setenv("WANJIA_WECOM_URL", robot.URL)
+	a := startApp(t)
+	org := a.Base + "/console/orgs/yucai"
+
+	admin := browser(t, 1280, 900, 2*time.Minute)
+	do(t, admin, "sign in as the admin", signIn(a.Base, "yucai.admin"))
+	do(t, admin, "set the robot",
+		chromedp.Navigate(org+"/outreach"),
+		chromedp.WaitVisible(css(`#wecom-robot input[name=webhook_url]`)),
+		chromedp.SendKeys(css(`#wecom-robot input[name=name]`), "育才社区居民群"),
+		chromedp.SendKeys(css(`#wecom-robot input[name=webhook_url]`), robotURL(robotKey)),
+		chromedp.Click(css(`form.robot-form button[type=submit]`)),
+		chromedp.WaitVisible(css(`#wecom-robot code.key-hint`)),
+	)
+	noProblems(t, admin)
+	if hint := val(t, admin, "the key's hint", chromedp.Text(css(`#wecom-robot code.key-hint`))); hint != "****"+robotKey[len(robotKey)-4:] {
+		t.Fatalf("the robot shows %q, want the end of its key", hint)
+	}
+	if page := val(t, admin, "the page", chromedp.OuterHTML(css(`html`))); strings.Contains(page, robotKey) {
+		t.Fatal("the page shows the robot's key")
+	}
+
+	staff := browser(t, 1280, 900, 3*time.Minute)
+	do(t, staff, "sign in as staff on a phone", phone(), signIn(a.Base, "yucai.staff"))
+	do(t, staff, "a WeCom notice in the builder",
+		chromedp.Navigate(org+"/outreach/new"),
+		chromedp.WaitVisible(css(`fieldset.audience`)),
+		chromedp.WaitNotVisible(css(`fieldset.notice-format`)),
+		chromedp.Click(css(`input[name=channel][value=wecom]`)),
+		// The format takes the audience's place.
+		chromedp.WaitVisible(css(`fieldset.notice-format`)),
+		chromedp.WaitVisible(css(`#notice-audience`)),
+		chromedp.WaitNotVisible(css(`fieldset.audience`)),
+		chromedp.WaitNotVisible(css(`fieldset.audience-tags`)),
+		chromedp.Click(css(`input[name=format][value=markdown]`)),
+		chromedp.SendKeys(css(`input[name=name]`), "周六核酸检测群通知"),
+		chromedp.SendKeys(css(`textarea[name=body]`), "## {{.Community}}核酸检测\n**本周六上午8点**在社区广场，请带好身份证。"),
+		chromedp.WaitVisible(chromedp.Search(`//div[@id="text-preview"]/p[@class="sms-text" and contains(., "请带好身份证。")]`)),
+	)
+	if shown := val(t, staff, "the preview", chromedp.Text(css(`#text-preview .sms-text`))); !strings.HasPrefix(shown, "## 师大育才社区核酸检测") {
+		t.Fatalf("the preview shows %q, want the community's name in place of {{.Community}}", shown)
+	}
+	if f := val(t, staff, "the preview's format", chromedp.AttributeValue(css(`#text-preview .sms-count`), "data-format")); f.Value != "markdown" {
+		t.Fatalf("the preview is of a %q notice", f.Value)
+	}
+	if w := val(t, staff, "the page's width", chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); w > 360 {
+		t.Fatalf("the builder is %d px wide on a 360 px phone", w)
+	}
+	do(t, staff, "urgent, to the preview step",
+		// Urgent: a test run at night would otherwise wait for the morning.
+		chromedp.Click(css(`input[name=urgent]`)),
+		chromedp.Click(css(`form.builder button[type=submit]`)),
+		chromedp.WaitVisible(css(`#audience-size`)),
+	)
+	noProblems(t, staff)
+	if to := val(t, staff, "the audience", chromedp.Text(css(`#audience-size`))); to != i18n.T(i18n.ZH, "console.outreach.to_group", nil) {
+		t.Fatalf("the notice's draft says %q", to)
+	}
+
+	do(t, staff, "send", chromedp.Click(css(`button.move-send`)), chromedp.WaitVisible(css(`#campaign-status progress`)))
+	type panel struct {
+		Status string         `json:"status"`
+		Counts map[string]int `json:"counts"`
+	}
+	var p panel
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(250 * time.Millisecond) {
+		p = val(t, staff, "read the panel", chromedp.Evaluate[panel](`(() => {
+			const s = document.querySelector("#campaign-status");
+			return {status: s.dataset.status,
+				counts: Object.fromEntries([...s.querySelectorAll("[data-figure]")].map(d => [d.dataset.figure, +d.querySelector("dd").textContent]))};
+		})()`))
+		if p.Status == "finished" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the notice was not sent: %s %v", p.Status, p.Counts)
+		}
+	}
+	if c := p.Counts; c["total"] != 1 || c["sent"]+c["delivered"] != 1 || c["failed"] != 0 {
+		t.Fatalf("the sent notice shows %v, want 1 sent", c)
+	}
+	noProblems(t, staff)
+	posts := robot.Posts()
+	if len(posts) != 1 {
+		t.Fatalf("the robot got %d posts, want 1: %+v", len(posts), posts)
+	}
+	if got := posts[0]; got.Key != robotKey || got.Type != "markdown" || !strings.Contains(got.Content, "师大育才社区") || !strings.Contains(got.Content, "**本周六上午8点**") {
+		t.Fatalf("the robot got %+v, want the markdown notice with the community's name", got)
+	}
+}
+
+// robotPost is what a WeCom group robot was sent.
+type robotPost struct {
+	Key, Type, Content string
+}
+
+// fakeRobot stands for WeCom's robot webhook, answering every post as
+// WeCom does when it takes one.
+type fakeRobot struct {
+	*httptest.Server
+	mu    sync.Mutex
+	posts []robotPost
+}
+
+func newFakeRobot(t testing.TB) *fakeRobot {
+	r := &fakeRobot{}
+	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.Method != http.MethodPost || req.URL.Path != "/cgi-bin/webhook/send" {
+			http.NotFound(w, req)
+			return
+		}
+		var body struct {
+			MsgType  string                    `json:"msgtype"`
+			Text     *struct{ Content string } `json:"text"`
+			Markdown *struct{ Content string } `json:"markdown"`
+		}
+		raw, _ := io.ReadAll(req.Body)
+		if err := json.Unmarshal(raw, &body); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		p := robotPost{Key: req.URL.Query().Get("key"), Type: body.MsgType}
+		if body.Text != nil {
+			p.Content = body.Text.Content
+		} else if body.Markdown != nil {
+			p.Content = body.Markdown.Content
+		}
+		r.mu.Lock()
+		r.posts = append(r.posts, p)
+		r.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"errcode":0,"errmsg":"ok"}`)
+	}))
+	t.Cleanup(r.Close)
+	return r
+}
+
+// Posts are the posts the robot got, in order.
+func (r *fakeRobot) Posts() []robotPost {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]robotPost(nil), r.posts...)
 }

@@ -180,6 +180,8 @@ func (c *Console) engine(o web.Options) *gin.Engine {
 	org.Handle(http.MethodGet, "/outreach/opt-outs", perm("opt_outs", "read"), c.optOuts)
 	org.Handle(http.MethodPost, "/outreach/opt-outs", perm("opt_outs", "write"), c.addOptOut)
 	org.Handle(http.MethodPost, "/outreach/opt-outs/remove", perm("opt_outs", "write"), c.removeOptOut)
+	org.Handle(http.MethodPost, "/outreach/robot", perm("wecom_robot", "write"), c.setRobot)
+	org.Handle(http.MethodPost, "/outreach/robot/delete", perm("wecom_robot", "write"), c.deleteRobot)
 	return e
 }
 

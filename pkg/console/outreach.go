@@ -16,6 +16,7 @@ import (
 	"github.com/wanjia/wanjia/pkg/i18n"
 	"github.com/wanjia/wanjia/pkg/orgs"
 	"github.com/wanjia/wanjia/pkg/outreach"
+	"github.com/wanjia/wanjia/pkg/outreach/provider"
 	"github.com/wanjia/wanjia/pkg/outreach/smslen"
 	"github.com/wanjia/wanjia/pkg/pii"
 	"github.com/wanjia/wanjia/pkg/web"
@@ -26,9 +27,20 @@ import (
 // its sending, the opt-out list and residents' replies. Every rule (who
 // is in the audience, opt-outs, quiet hours, what each state allows) is
 // outreach's; these pages hand over what was typed and show the answer.
+//
+// A WeCom group notice (企业微信群通知) is one post to the community's
+// group robot: the builder offers it beside the channels of templates,
+// with a format and without an audience or a template, and the overview
+// shows the robot (never its key) for an admin to set.
 
 var (
+	// channels are those of templates and of messages to residents; a
+	// WeCom notice is the builder's own choice beside them.
 	channels = []string{outreach.ChannelSMS, outreach.ChannelVoice}
+	// noticeFormats are a WeCom notice's formats, text the default.
+	noticeFormats = []string{string(provider.WeComText), string(provider.WeComMarkdown)}
+	// robotDone are what the robot's forms report back (?robot=).
+	robotDone = []string{"set", "removed"}
 	// campaignActions are the moves a campaign's buttons post, by path.
 	campaignActions  = []string{"send", "pause", "resume", "cancel", "retry-failed"}
 	campaignStatuses = []string{outreach.CampaignDraft, outreach.CampaignScheduled, outreach.CampaignRunning,
@@ -39,7 +51,8 @@ var (
 	// failureCodes are the failures outreach and its providers name
 	// themselves; a carrier's own codes show as the provider wrote them.
 	failureCodes = []string{"not_mobile", "phone_invalid", "template_missing", "sign_missing", "empty_body", "body_too_long",
-		"timeout", "network", "bad_answer", "cannot_query", "not_found", "not_configured"}
+		"timeout", "network", "bad_answer", "cannot_query", "not_found", "not_configured",
+		"wecom_no_robot", "wecom_unavailable", "wecom_93000", "invalid_key"}
 )
 
 // pollRunning and pollWaiting are how often a campaign's page asks for
@@ -110,18 +123,82 @@ type campaignsView struct {
 	Campaigns []outreach.CampaignView
 	Next      string
 	Repeat    bool // a second submission of the builder was not saved again
+	// The community's WeCom group robot (nil for a reader who may not see
+	// it), the name typed in its form, what the form was refused for, and
+	// what it just did.
+	Robot      *outreach.RobotView
+	RobotName  string
+	RobotState formState
+	RobotDone  string
 }
 
-// campaigns lists the community's campaigns, newest first.
+// campaigns lists the community's campaigns, newest first, above the
+// community's WeCom group robot.
 func (c *Console) campaigns(g *gin.Context) {
-	v := campaignsView{outreachPage: c.outreachPage(g, "console.outreach.title", "campaigns"), Repeat: g.Query("repeat") != ""}
-	list, next, err := c.outreach.ListCampaigns(g.Request.Context(), outreach.Filter{Limit: pageSize, Cursor: g.Query("cursor")})
+	c.showCampaigns(g, http.StatusOK, "", formState{})
+}
+
+func (c *Console) showCampaigns(g *gin.Context, status int, robotName string, st formState) {
+	ctx := g.Request.Context()
+	v := campaignsView{outreachPage: c.outreachPage(g, "console.outreach.title", "campaigns"), Repeat: g.Query("repeat") != "",
+		RobotName: robotName, RobotState: st}
+	if has(robotDone, g.Query("robot")) {
+		v.RobotDone = g.Query("robot")
+	}
+	list, next, err := c.outreach.ListCampaigns(ctx, outreach.Filter{Limit: pageSize, Cursor: g.Query("cursor")})
 	if err != nil {
 		web.Fail(g, err)
 		return
 	}
 	v.Campaigns, v.Next = list, nextURL(g, next)
-	c.render(g, http.StatusOK, "outreach", v)
+	if v.Robot, err = c.robot(ctx, v.frame); err != nil {
+		web.Fail(g, err)
+		return
+	}
+	c.render(g, status, "outreach", v)
+}
+
+// robot is the community's WeCom group robot, nil for a reader who may
+// not see it.
+func (c *Console) robot(ctx context.Context, f *frame) (*outreach.RobotView, error) {
+	if !f.Can("wecom_robot", "read") {
+		return nil, nil
+	}
+	return c.outreach.GetRobot(ctx)
+}
+
+// setRobot sets (or replaces) the community's robot from the overview's
+// form. The address typed is never shown again, not even on a refusal:
+// it is the key to the residents' group.
+func (c *Console) setRobot(g *gin.Context) {
+	name := g.PostForm("name")
+	_, err := c.outreach.SetRobot(g.Request.Context(), outreach.RobotInput{Name: name, WebhookURL: g.PostForm("webhook_url")})
+	if err == nil {
+		g.Redirect(http.StatusSeeOther, c.orgURL(g, "/outreach?robot=set#wecom-robot"))
+		return
+	}
+	e, ok := formError(err)
+	if !ok {
+		web.Fail(g, err)
+		return
+	}
+	c.showCampaigns(g, web.Status(e.Kind), name, newFormState(lang(g), e))
+}
+
+// deleteRobot removes the community's robot. One already gone (removed
+// from another screen meanwhile) is what was asked for.
+func (c *Console) deleteRobot(g *gin.Context) {
+	err := c.outreach.DeleteRobot(g.Request.Context())
+	if err == nil || errs.KindOf(err) == errs.KindNotFound {
+		g.Redirect(http.StatusSeeOther, c.orgURL(g, "/outreach?robot=removed#wecom-robot"))
+		return
+	}
+	e, ok := formError(err)
+	if !ok {
+		web.Fail(g, err)
+		return
+	}
+	c.showCampaigns(g, web.Status(e.Kind), "", newFormState(lang(g), e))
 }
 
 // The campaign builder.
@@ -131,7 +208,9 @@ type builderView struct {
 	Grids     []orgs.Grid
 	Tags      []string
 	Channels  []string
+	Formats   []string
 	Templates []outreach.Template
+	Robot     *outreach.RobotView // a WeCom notice can be chosen when it is configured
 	In        campaignInput
 	State     formState
 	Preview   textPreview
@@ -139,10 +218,10 @@ type builderView struct {
 
 // campaignInput is the builder's form as typed.
 type campaignInput struct {
-	Key                                                  string
-	Name, Channel, TemplateID, Body, Scope, When, SendAt string
-	Grids, Tags                                          []string
-	Urgent                                               bool
+	Key                                                          string
+	Name, Channel, TemplateID, Body, Scope, When, SendAt, Format string
+	Grids, Tags                                                  []string
+	Urgent                                                       bool
 }
 
 // Audience scopes and send times, as the builder's radios name them.
@@ -154,7 +233,7 @@ const (
 )
 
 func (c *Console) newCampaign(g *gin.Context) {
-	in := campaignInput{Channel: outreach.ChannelSMS, When: sendNow, TemplateID: g.Query("template")}
+	in := campaignInput{Channel: outreach.ChannelSMS, When: sendNow, Format: string(provider.WeComText), TemplateID: g.Query("template")}
 	c.showBuilder(g, http.StatusOK, in, formState{})
 }
 
@@ -174,10 +253,18 @@ func (c *Console) showBuilder(g *gin.Context, status int, in campaignInput, st f
 		in.Key = newKey()
 	}
 	v := builderView{outreachPage: c.outreachPage(g, "console.outreach.new", "campaigns"), Grids: mine, Tags: wellKnownTags,
-		Channels: channels, Templates: tpls, In: in, State: st}
-	v.Preview = c.preview(v.frame, previewInput{Channel: in.Channel, Body: in.Body, TemplateID: in.TemplateID}, tpls)
+		Channels: channels, Formats: noticeFormats, Templates: tpls, In: in, State: st}
+	if v.Robot, err = c.robot(ctx, v.frame); err != nil {
+		web.Fail(g, err)
+		return
+	}
+	v.Preview = c.preview(v.frame, previewInput{Channel: in.Channel, Body: in.Body, TemplateID: in.TemplateID, Format: in.Format}, tpls)
 	c.render(g, status, "outreach_new", v)
 }
+
+// CanNotice reports whether a WeCom notice can be chosen: the community
+// has a robot.
+func (v builderView) CanNotice() bool { return v.Robot != nil && v.Robot.Configured }
 
 // allTemplates are the community's templates, for the builder's choice (a
 // community keeps a handful).
@@ -199,26 +286,33 @@ func (c *Console) allTemplates(ctx context.Context) ([]outreach.Template, error)
 
 // createCampaign hands the builder to outreach.CreateCampaign under the
 // form's idempotency key: the draft it makes holds every message, and its
-// page is the preview before anything is sent.
+// page is the preview before anything is sent. A WeCom notice takes its
+// body and format alone: the audience and template choices the page hid
+// are not the notice's.
 func (c *Console) createCampaign(g *gin.Context) {
 	in := campaignInput{Key: strings.TrimSpace(g.PostForm("idempotency_key")), Name: g.PostForm("name"), Channel: g.PostForm("channel"),
 		TemplateID: g.PostForm("template_id"), Body: g.PostForm("body"), Scope: g.PostForm("scope"), When: g.PostForm("when"),
 		SendAt: strings.TrimSpace(g.PostForm("send_at")), Grids: g.PostFormArray("grids"), Tags: g.PostFormArray("tags"),
-		Urgent: g.PostForm("urgent") != ""}
-	req := outreach.CampaignInput{Name: in.Name, Channel: in.Channel, TemplateID: in.TemplateID, Urgent: in.Urgent}
-	if in.TemplateID == "" {
-		req.Body = in.Body // a body typed before a template was chosen is not the message
-	}
+		Urgent: g.PostForm("urgent") != "", Format: g.PostForm("format")}
+	req := outreach.CampaignInput{Name: in.Name, Channel: in.Channel, Urgent: in.Urgent}
 	var fe []errs.FieldError
-	switch {
-	case in.Scope == scopeAll:
-		req.Audience.All = true
-	case in.Scope == scopeGrids && len(in.Grids) == 0:
-		fe = append(fe, errs.Field("audience.grids", "console.outreach.pick_grids", nil))
-	default:
-		req.Audience.Grids = in.Grids
+	if in.Channel == outreach.ChannelWeCom {
+		req.Body, req.Format = in.Body, in.Format
+	} else {
+		req.TemplateID = in.TemplateID
+		if in.TemplateID == "" {
+			req.Body = in.Body // a body typed before a template was chosen is not the message
+		}
+		switch {
+		case in.Scope == scopeAll:
+			req.Audience.All = true
+		case in.Scope == scopeGrids && len(in.Grids) == 0:
+			fe = append(fe, errs.Field("audience.grids", "console.outreach.pick_grids", nil))
+		default:
+			req.Audience.Grids = in.Grids
+		}
+		req.Audience.Tags = in.Tags
 	}
-	req.Audience.Tags = in.Tags
 	if in.When == sendLater {
 		caller, _ := authz.CallerFrom(g.Request.Context())
 		if t, err := time.ParseInLocation("2006-01-02T15:04", in.SendAt, location(caller.Org.Timezone)); err == nil {
@@ -279,6 +373,9 @@ func (v campaignPageView) Sent() int { return v.C.Stats.Sent + v.C.Stats.Deliver
 
 // CanSend reports whether the caller may start, pause and end campaigns.
 func (v campaignPageView) CanSend() bool { return v.Can("outreach", "send") }
+
+// Notice reports a WeCom group notice: one post to the community's group.
+func (v campaignPageView) Notice() bool { return v.C.Channel == outreach.ChannelWeCom }
 
 // Reason is why a message failed: in the reader's words for what
 // outreach and its providers name themselves (a landline, a timeout), as
@@ -474,21 +571,24 @@ func (c *Console) createTemplate(g *gin.Context) {
 type textPreview struct {
 	Text    string
 	Chars   int
-	Parts   int // SMS parts; 0 for a call
+	Parts   int // SMS parts; 0 for a call or a notice
 	Voice   bool
+	Notice  bool   // a WeCom group notice
+	Format  string // a notice's: text or markdown
 	Problem string // why the text cannot be rendered, in the reader's words
 	Empty   bool
 }
 
 type previewInput struct {
-	Channel, Body, TemplateID, SignName string
+	Channel, Body, TemplateID, SignName, Format string
 }
 
 // previewText answers the forms' typing (htmx) with the preview alone.
 func (c *Console) previewText(g *gin.Context) {
-	in := previewInput{Channel: g.PostForm("channel"), Body: g.PostForm("body"), TemplateID: g.PostForm("template_id"), SignName: g.PostForm("sign_name")}
+	in := previewInput{Channel: g.PostForm("channel"), Body: g.PostForm("body"), TemplateID: g.PostForm("template_id"), SignName: g.PostForm("sign_name"),
+		Format: g.PostForm("format")}
 	var tpls []outreach.Template
-	if in.TemplateID != "" {
+	if in.TemplateID != "" && in.Channel != outreach.ChannelWeCom {
 		var err error
 		if tpls, err = c.allTemplates(g.Request.Context()); err != nil {
 			web.Fail(g, err)
@@ -507,7 +607,12 @@ func (c *Console) previewText(g *gin.Context) {
 // check-in link. Its fields are read as outreach reads them (only
 // {{.Field}}, of the four it knows) and its problems are outreach's own
 // messages; outreach checks the text again, at its longest, on saving.
+// A WeCom notice has no template and the community's name alone, and is
+// held to the robot's length for its format.
 func (c *Console) preview(f *frame, in previewInput, tpls []outreach.Template) textPreview {
+	if in.Channel == outreach.ChannelWeCom {
+		return c.noticePreview(f, in)
+	}
 	if in.TemplateID != "" {
 		for _, t := range tpls {
 			if t.ID == in.TemplateID {
@@ -544,6 +649,36 @@ func (c *Console) preview(f *frame, in previewInput, tpls []outreach.Template) t
 		p.Parts = smslen.Parts(text, sign, rule)
 	}
 	return p
+}
+
+// noticePreview is a WeCom notice's preview: the group gets one text, with
+// the community's name for {{.Community}}.
+func (c *Console) noticePreview(f *frame, in previewInput) textPreview {
+	if strings.TrimSpace(in.Body) == "" {
+		return textPreview{Empty: true}
+	}
+	community := ""
+	if f.Org != nil {
+		community = f.Org.Name
+	}
+	text, key, args := renderSample(in.Body, map[string]string{outreach.FieldCommunity: community})
+	if key == "template_unknown_field" && len(args) == 2 {
+		// A resident's field: outreach's own word for it in a notice.
+		if name, _ := args[1].(string); has([]string{outreach.FieldName, outreach.FieldEndDate, outreach.FieldCheckinURL}, strings.TrimPrefix(name, ".")) {
+			key = "wecom_fields"
+		}
+	}
+	if key != "" {
+		return textPreview{Problem: f.T(key, args...)}
+	}
+	format := in.Format
+	if !has(noticeFormats, format) {
+		format = string(provider.WeComText)
+	}
+	if err := provider.CheckWeComPost(provider.WeComPost{Format: provider.WeComFormat(format), Content: text}); err != nil {
+		return textPreview{Problem: f.T("wecom_too_long", "detail", err.Error())}
+	}
+	return textPreview{Text: text, Chars: utf8.RuneCountInString(text), Notice: true, Format: format}
 }
 
 // renderSample fills a body's {{.Field}}s from values. Anything else of

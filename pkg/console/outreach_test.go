@@ -367,3 +367,167 @@ func TestOptOutsAndReplies(t *testing.T) {
 		t.Fatalf("replies of an unknown kind: %d, want 422", status)
 	}
 }
+
+// robotKey is the WeCom robot's key in the tests: its hint shows its last
+// four characters.
+const robotKey = "3f2a9c5e-8b1d-4e6f-a7c2-5d9e0b4f5aaa"
+
+// robotURL is the webhook address WeCom shows for the robot of key.
+func robotURL(key string) string {
+	return "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=" + key
+}
+
+// setRobot posts the overview's robot form as c.
+func setRobot(t testing.TB, c *http.Client, base, name, webhook string) (int, string, string) {
+	t.Helper()
+	page := base + "/console/orgs/yucai/outreach"
+	_, body := get(t, c, page)
+	m := csrfField.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("no form on the outreach page")
+	}
+	return postFor(t, c, page+"/robot", url.Values{"csrf": {m[1]}, "name": {name}, "webhook_url": {webhook}})
+}
+
+// TestOutreachWeComRobot: a community admin sets the community's WeCom
+// group robot on the outreach page (a wrong address refused beside its
+// field), which then shows its name and the end of its key, never the
+// key; staff see it and cannot change it; once removed, the builder says
+// a notice needs one and outreach refuses one.
+func TestOutreachWeComRobot(t *testing.T) {
+	t.Parallel()
+	a := startApp(t)
+	admin, staff := client(t), client(t)
+	httpSignIn(t, admin, a.Base, "yucai.admin")
+	httpSignIn(t, staff, a.Base, "yucai.staff")
+	org := a.Base + "/console/orgs/yucai"
+	zh := func(key string, args map[string]any) string { return html.EscapeString(i18n.T(i18n.ZH, key, args)) }
+
+	_, body := get(t, admin, org+"/outreach")
+	if !strings.Contains(body, `id="wecom-robot"`) || !strings.Contains(body, zh("console.robot.none", nil)) || !strings.Contains(body, `name="webhook_url"`) {
+		t.Fatal("the admin's outreach page has no robot panel saying none is set, with its form")
+	}
+
+	// A wrong address: outreach's message beside the field, the name kept.
+	status, _, body := setRobot(t, admin, a.Base, "育才社区居民群", "https://example.com/cgi-bin/webhook/send?key="+robotKey)
+	if status != http.StatusUnprocessableEntity || !strings.Contains(body, zh("wecom_webhook", nil)) || !strings.Contains(body, `value="育才社区居民群"`) {
+		t.Fatalf("a wrong address: %d %q, want 422 with outreach's message and the name kept", status, errorsOn(body))
+	}
+	if strings.Contains(body, robotKey) {
+		t.Fatal("the refused form shows the address typed")
+	}
+	if status, loc, body := setRobot(t, admin, a.Base, "育才社区居民群", robotURL(robotKey)); status != http.StatusSeeOther || !strings.HasSuffix(loc, "/outreach?robot=set#wecom-robot") {
+		t.Fatalf("set the robot: %d to %q %q", status, loc, errorsOn(body))
+	}
+	hint := "****" + robotKey[len(robotKey)-4:]
+	for _, c := range []*http.Client{admin, staff} {
+		_, body = get(t, c, org+"/outreach?robot=set")
+		if !strings.Contains(body, `<dd class="robot-name">育才社区居民群</dd>`) || !strings.Contains(body, `<code class="key-hint">`+hint+`</code>`) {
+			t.Fatal("the page does not show the robot's name and the end of its key")
+		}
+		if strings.Contains(body, robotKey) || strings.Contains(body, robotKey[:8]) {
+			t.Fatal("the page shows the robot's key")
+		}
+	}
+	if !strings.Contains(body, zh("console.robot.admin_only", nil)) || strings.Contains(body, `name="webhook_url"`) || strings.Contains(body, "/outreach/robot") {
+		t.Fatal("staff are offered to change the robot")
+	}
+	// Staff may not change it, even by posting the form themselves.
+	token := csrfField.FindStringSubmatch(body)[1]
+	for _, p := range []string{"/outreach/robot", "/outreach/robot/delete"} {
+		if status, _, _ := postFor(t, staff, org+p, url.Values{"csrf": {token}, "name": {"别的群"}, "webhook_url": {robotURL("0000")}}); status != http.StatusForbidden {
+			t.Fatalf("staff post %s: %d, want 403", p, status)
+		}
+	}
+	if _, body = get(t, staff, org+"/outreach"); !strings.Contains(body, hint) {
+		t.Fatal("staff's refused post changed the robot")
+	}
+	if _, body = get(t, staff, org+"/outreach/new"); strings.Contains(body, `value="wecom" disabled`) || strings.Contains(body, robotKey) ||
+		!strings.Contains(body, zh("console.outreach.to_group_named", map[string]any{"name": "育才社区居民群"})) {
+		t.Fatal("with a robot, the builder does not offer a notice to the group")
+	}
+
+	// Removed: the builder says a notice needs a robot, and outreach
+	// refuses one beside the channel.
+	_, body = get(t, admin, org+"/outreach")
+	if status, loc, _ := postFor(t, admin, org+"/outreach/robot/delete", url.Values{"csrf": {csrfField.FindStringSubmatch(body)[1]}}); status != http.StatusSeeOther || !strings.HasSuffix(loc, "?robot=removed#wecom-robot") {
+		t.Fatalf("remove the robot: %d to %q", status, loc)
+	}
+	if _, body = get(t, admin, org+"/outreach"); strings.Contains(body, hint) || !strings.Contains(body, zh("console.robot.none", nil)) {
+		t.Fatal("the removed robot is still shown")
+	}
+	if _, body = get(t, staff, org+"/outreach/new"); !strings.Contains(body, `value="wecom" disabled`) || !strings.Contains(body, zh("console.outreach.wecom_none", nil)) {
+		t.Fatal("without a robot, the builder's notice is not disabled with a note")
+	}
+	form := formOf(t, staff, org+"/outreach/new")
+	form.Set("name", "群通知")
+	form.Set("channel", "wecom")
+	form.Set("body", "{{.Community}}通知")
+	if status, _, body = postFor(t, staff, org+"/outreach/campaigns", form); status != http.StatusUnprocessableEntity || !strings.Contains(body, zh("wecom_no_robot", nil)) {
+		t.Fatalf("a notice without a robot: %d %q, want 422 with outreach's message", status, errorsOn(body))
+	}
+}
+
+// TestOutreachWeComNotice: staff write a markdown notice to the
+// community's WeCom group in the builder; its preview holds it to what a
+// notice may use; the draft is a campaign of channel wecom and format
+// markdown, to the group, with the community's name in its text.
+func TestOutreachWeComNotice(t *testing.T) {
+	t.Parallel()
+	a := startApp(t)
+	admin, staff := client(t), client(t)
+	httpSignIn(t, admin, a.Base, "yucai.admin")
+	httpSignIn(t, staff, a.Base, "yucai.staff")
+	org := a.Base + "/console/orgs/yucai"
+	zh := func(key string, args map[string]any) string { return html.EscapeString(i18n.T(i18n.ZH, key, args)) }
+	if status, _, body := setRobot(t, admin, a.Base, "育才社区居民群", robotURL(robotKey)); status != http.StatusSeeOther {
+		t.Fatalf("set the robot: %d %q", status, errorsOn(body))
+	}
+
+	form := formOf(t, staff, org+"/outreach/new")
+	preview := func(body string) string {
+		f := url.Values{"csrf": form["csrf"], "channel": {"wecom"}, "format": {"markdown"}, "body": {body}}
+		status, _, out := postFor(t, staff, org+"/outreach/preview", f)
+		if status != http.StatusOK {
+			t.Fatalf("preview: %d", status)
+		}
+		return out
+	}
+	if out := preview("## {{.Community}}核酸检测"); !strings.Contains(out, "## 师大育才社区核酸检测") || !strings.Contains(out, `data-format="markdown"`) {
+		t.Fatalf("a notice's preview: %s", out)
+	}
+	if out := preview("{{.Name}}您好"); !strings.Contains(out, zh("wecom_fields", map[string]any{"name": ".Name"})) {
+		t.Fatalf("a notice with a resident's field: %s", out)
+	}
+
+	// The audience and template choices the page hides are not the notice's.
+	form.Set("name", "周六核酸检测群通知")
+	form.Set("channel", "wecom")
+	form.Set("format", "markdown")
+	form.Set("body", "## {{.Community}}核酸检测\n**本周六上午8点**，社区广场。")
+	form.Set("scope", "grids")
+	form["tags"] = []string{"elderly"}
+	form.Set("urgent", "1")
+	status, loc, body := postFor(t, staff, org+"/outreach/campaigns", form)
+	m := campaignLink.FindStringSubmatch(loc)
+	if status != http.StatusSeeOther || m == nil {
+		t.Fatalf("create a notice: %d to %q %q", status, loc, errorsOn(body))
+	}
+	_, body = get(t, staff, org+"/outreach/campaigns/"+m[1])
+	if !strings.Contains(body, `data-channel="wecom" data-format="markdown"`) {
+		t.Fatal("the campaign is not a markdown notice to WeCom")
+	}
+	for _, want := range []string{zh("console.channel.wecom", nil), `id="audience-size" data-n="1">` + zh("console.outreach.to_group", nil),
+		zh("console.outreach.format.markdown", nil), zh("console.outreach.notice_sample", nil),
+		"<li><p class=\"sms-text\">## 师大育才社区核酸检测\n**本周六上午8点**，社区广场。</p>"} {
+		if !strings.Contains(body, want) {
+			t.Fatalf("the notice's page does not show %q", want)
+		}
+	}
+	if !strings.Contains(body, `class="move-send`) {
+		t.Fatal("the notice's draft does not offer to send")
+	}
+	if _, body = get(t, staff, org+"/outreach"); !strings.Contains(body, "周六核酸检测群通知") || !strings.Contains(body, zh("console.channel.wecom", nil)) {
+		t.Fatal("the notice is not listed as a WeCom notice")
+	}
+}

@@ -65,6 +65,13 @@ func TestScreenshots(t *testing.T) {
 		t.Fatalf("send the campaign: %d", status)
 	}
 	waitFinished(t, staff, outreachPage)
+	// The community's WeCom group robot, for the overview's panel and the
+	// builder's group notice.
+	admin := client(t)
+	httpSignIn(t, admin, a.Base, "yucai.admin")
+	if status, _, _ := setRobot(t, admin, a.Base, "育才社区居民群", robotURL(robotKey)); status != http.StatusSeeOther {
+		t.Fatalf("set the robot: %d", status)
+	}
 	household := org + "yucai/households?q=" + url.QueryEscape("育才路12号 12栋 1单元 102")
 	openHousehold := chromedp.Steps(chromedp.Navigate(household), chromedp.Click(css(`#results tbody tr:first-child a`)), chromedp.WaitVisible(css(`dl.facts`)))
 
@@ -95,6 +102,14 @@ func TestScreenshots(t *testing.T) {
 				chromedp.SendKeys(css(`textarea[name=body]`), "{{.Name}}您好：{{.Community}}本周六上午8点在社区广场开展核酸检测，请带好身份证，排队时保持一米距离。如有发热等症状请先联系社区，不要直接前往。"),
 				chromedp.WaitVisible(chromedp.Search(`//div[@id="text-preview"]/p[@class="sms-text" and contains(., "不要直接前往。")]`)),
 				chromedp.Evaluate[chromedp.Void](`document.querySelector("textarea[name=body]").scrollIntoView({block: "start"})`))},
+			// The builder with a WeCom group notice chosen: a format instead of
+			// the audience.
+			{"wecom-notice", chromedp.Steps(chromedp.Navigate(org+"yucai/outreach/new"),
+				chromedp.Click(css(`input[name=channel][value=wecom]`)), chromedp.Click(css(`input[name=format][value=markdown]`)),
+				chromedp.SendKeys(css(`input[name=name]`), "周六核酸检测群通知"),
+				chromedp.SendKeys(css(`textarea[name=body]`), "## {{.Community}}核酸检测\n**本周六上午8点**在社区广场，请带好身份证，排队时保持一米距离。"),
+				chromedp.WaitVisible(chromedp.Search(`//div[@id="text-preview"]/p[@class="sms-text" and contains(., "保持一米距离。")]`)),
+				chromedp.Evaluate[chromedp.Void](`document.querySelector("fieldset.notice-format").scrollIntoView({block: "start"})`))},
 			{"import", chromedp.Steps(chromedp.Navigate(org+"yucai/imports"),
 				chromedp.SetUploadFiles(css(`input[type=file]`), []string{csv}),
 				chromedp.Click(css(`form.form button[type=submit]`)),
@@ -115,6 +130,8 @@ func TestScreenshots(t *testing.T) {
 		{"yucai.admin", []shot{
 			{"members", chromedp.Navigate(org + "yucai/members")},
 			{"audit", chromedp.Navigate(org + "yucai/audit?action=create")},
+			{"wecom-robot", chromedp.Steps(chromedp.Navigate(org+"yucai/outreach"),
+				chromedp.Evaluate[chromedp.Void](`document.querySelector("#wecom-robot").scrollIntoView({block: "start"})`))},
 		}},
 		{"qixing.official", []shot{
 			{"official-communities", chromedp.Navigate(org + "qixing")},

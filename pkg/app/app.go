@@ -205,6 +205,7 @@ func (a *App) outreach(secret []byte) (*outreach.Service, error) {
 		return nil, err
 	}
 	return &outreach.Service{DB: a.DB, Frame: a.Frame, Reads: a.Reads, Queue: a.Queue, Provider: p,
+		Backlog: queue.Backlog(queue.NewInspector(a.Redis), queue.QueueMessages),
 		Limiter: redis_rate.NewLimiter(a.Redis.Client),
 		Rules: outreach.Rules{TenantRate: a.Config.SMSRate, DailyCap: a.Config.SMSDailyCap,
 			VoiceTenantRate: a.Config.VoiceRate, VoiceDailyCap: a.Config.VoiceDailyCap},

@@ -25,10 +25,14 @@ import (
 // Service is outreach's plain-Go door: the HTTP handlers, the console, the
 // task handlers and the provider hooks call it.
 type Service struct {
-	DB       *store.DB
-	Frame    *scope.Frame
-	Reads    ReadRecorder // nil: reads of personal data are not recorded (tests)
-	Queue    queue.Enqueuer
+	DB    *store.DB
+	Frame *scope.Frame
+	Reads ReadRecorder // nil: reads of personal data are not recorded (tests)
+	Queue queue.Enqueuer
+	// Backlog counts the send tasks the queue holds (pending, active,
+	// scheduled, retrying), so the reconciler retries stale rows only when
+	// tasks are missing; nil retries every stale row's task each run.
+	Backlog  func(ctx context.Context) (int, error)
 	Provider provider.Provider
 	// Limiter is the send rate shared by every worker (a Redis token
 	// bucket); nil sends as fast as the workers go (tests of other rules).

@@ -65,19 +65,21 @@ func NewReconcileTask(time.Time) (*asynq.Task, error) {
 	return asynq.NewTask(TypeReconcile, nil, asynq.Queue(queue.QueueDefault), asynq.MaxRetry(1), asynq.Timeout(time.Minute)), nil
 }
 
-func (s *Service) enqueueSend(ctx context.Context, tenantID, messageID string) error {
+// enqueueSend queues a message's send task; it reports false when the
+// task was still in the queue.
+func (s *Service) enqueueSend(ctx context.Context, tenantID, messageID string) (bool, error) {
 	if s.Queue == nil {
-		return nil
+		return false, nil
 	}
 	t, opts, err := NewSendTask(tenantID, messageID)
 	if err != nil {
-		return err
+		return false, err
 	}
 	_, err = s.Queue.EnqueueContext(ctx, t, opts...)
 	if errors.Is(err, asynq.ErrTaskIDConflict) || errors.Is(err, asynq.ErrDuplicateTask) {
-		return nil // its task is still in the queue
+		return false, nil // its task is still in the queue
 	}
-	return err
+	return err == nil, err
 }
 
 func (s *Service) enqueueDispatch(ctx context.Context, tenantID, campaignID string) error {

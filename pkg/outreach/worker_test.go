@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -415,4 +416,53 @@ func TestClaimOutlivesWorkerStop(t *testing.T) {
 	if st := w.get(t, "c1", c.ID).Stats; st.Sent != 1 || w.Fake.count() != 1 {
 		t.Fatalf("after a stop mid-claim: %+v, provider has %d", st, w.Fake.count())
 	}
+}
+
+// TestReconcileRetriesOnlyWhatIsMissing: a long campaign's old queued rows
+// whose tasks are still in the queue are not retried every run; tasks
+// that Redis lost are, and only real additions are counted.
+func TestReconcileRetriesOnlyWhatIsMissing(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	r := queuetest.New(t)
+	c := queued(t, w, r, 5)
+	insp := queue.NewInspector(r)
+	t.Cleanup(func() { _ = insp.Close() })
+	w.Outreach.Backlog = queue.Backlog(insp, queue.QueueMessages)
+	staff := w.as(t, "c1.staff", "c1")
+	if _, err := w.Outreach.SendCampaign(staff, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := w.Outreach.Dispatch(w.tenant(t, "c1"), c.ID); err != nil || n != 5 {
+		t.Fatalf("dispatch: %d %v", n, err)
+	}
+	// No worker runs: the five tasks wait in the queue past StaleQueued.
+	time.Sleep(400 * time.Millisecond)
+	calls := &countingEnqueuer{Enqueuer: w.Outreach.Queue}
+	w.Outreach.Queue = calls
+	if rec, err := w.Outreach.Reconcile(staff); err != nil || rec.Requeued != 0 || calls.n.Load() != 0 {
+		t.Fatalf("with every task in the queue: %+v %v, %d calls to Redis", rec, err, calls.n.Load())
+	}
+	// Without the backlog's count, each is tried and none is new.
+	w.Outreach.Backlog = nil
+	if rec, err := w.Outreach.Reconcile(staff); err != nil || rec.Requeued != 0 {
+		t.Fatalf("retrying tasks still queued: %+v %v", rec, err)
+	}
+	w.Outreach.Backlog = queue.Backlog(insp, queue.QueueMessages)
+	if err := r.Client.FlushDB(context.Background()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if rec, err := w.Outreach.Reconcile(staff); err != nil || rec.Requeued != 5 {
+		t.Fatalf("after Redis lost them: %+v %v", rec, err)
+	}
+}
+
+type countingEnqueuer struct {
+	queue.Enqueuer
+	n atomic.Int64
+}
+
+func (c *countingEnqueuer) EnqueueContext(ctx context.Context, t *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error) {
+	c.n.Add(1)
+	return c.Enqueuer.EnqueueContext(ctx, t, opts...)
 }

@@ -174,3 +174,16 @@ type redisLogger struct{ l *slog.Logger }
 func (r redisLogger) Printf(ctx context.Context, format string, v ...any) {
 	r.l.WarnContext(ctx, strings.TrimSpace(fmt.Sprintf(format, v...)))
 }
+
+// Backlog returns a count of the tasks queue q holds that a worker will
+// still run: pending, active, scheduled and waiting to retry (not the
+// archived ones).
+func Backlog(insp *asynq.Inspector, q string) func(context.Context) (int, error) {
+	return func(context.Context) (int, error) {
+		info, err := insp.GetQueueInfo(q)
+		if err != nil {
+			return 0, err
+		}
+		return info.Pending + info.Active + info.Scheduled + info.Retry, nil
+	}
+}

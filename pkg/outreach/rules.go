@@ -137,13 +137,19 @@ func (r *rules) rate(ctx context.Context, cands []*claimed) []*claimed {
 			wait = time.Second
 		}
 		keep = append(keep, group[:allowed]...)
-		for _, cl := range group[allowed:] {
-			r.setAside(cl, StatusQueued, r.now.Add(wait))
+		// The ones told to wait come back one token apart, not all at once:
+		// each return is a claim written and set aside again, and a herd of
+		// them retrying every few milliseconds keeps the database (SQLite's
+		// one writer above all) busy for nothing.
+		interval := r.s.Rules.tokenInterval(r.tx.Tenant(), r.s.providerName(), ch)
+		last := wait + time.Duration(len(group)-allowed)*interval
+		for i, cl := range group[allowed:] {
+			r.setAside(cl, StatusQueued, r.now.Add(last))
 			reason := "outreach: send rate"
 			if err != nil {
 				reason = "outreach: rate limiter: " + err.Error()
 			}
-			r.out[cl.msg.ID] = claimResult{err: queue.Later(wait, reason)}
+			r.out[cl.msg.ID] = claimResult{err: queue.Later(wait+time.Duration(i)*interval, reason)}
 		}
 	}
 	return keep
@@ -212,4 +218,14 @@ func (r Rules) buckets(tenantID, providerName, channel string) []bucket {
 		{"community", prefix + "tenant:" + tenantID, redis_rate.PerSecond(r.tenantRate())},
 		{"provider", prefix + "provider:" + providerName, redis_rate.PerSecond(r.providerRate())},
 	}
+}
+
+// tokenInterval is how long the channel's community bucket takes to earn
+// one token.
+func (r Rules) tokenInterval(tenantID, providerName, channel string) time.Duration {
+	l := r.buckets(tenantID, providerName, channel)[0].limit
+	if l.Rate <= 0 {
+		return 0
+	}
+	return l.Period / time.Duration(l.Rate)
 }

@@ -186,6 +186,10 @@ func (a *App) wire(ctx context.Context) error {
 	return nil
 }
 
+// embeddedConcurrency is the worker's concurrency on SQLite (embedded
+// mode).
+const embeddedConcurrency = 10
+
 // outreach builds the outreach service on the configured provider. The
 // provider's credentials are read from the environment here, not through
 // pkg/config: they are the provider package's own, secrets among them.
@@ -345,7 +349,13 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	}
 
 	if a.parts.Worker {
-		srv := queue.NewServer(a.Redis, queue.ServerOptions{ShutdownTimeout: timeout, Logger: a.Logger})
+		// SQLite has one writer: tasks beyond a handful only queue behind it,
+		// and starve the requests' writes. PostgreSQL takes the default.
+		concurrency := 0
+		if a.DB.Flavor() == store.SQLite {
+			concurrency = embeddedConcurrency
+		}
+		srv := queue.NewServer(a.Redis, queue.ServerOptions{Concurrency: concurrency, ShutdownTimeout: timeout, Logger: a.Logger})
 		mux := workers.NewMux(workers.Deps{Logger: a.Logger, Metrics: a.Metrics.Registry, Health: a.Health, DB: a.DB, Roster: a.Roster,
 			Outreach: a.Outreach})
 		if err := srv.Start(mux); err != nil {

@@ -23,7 +23,7 @@ import (
 	"github.com/wanjia/wanjia/pkg/store"
 )
 
-const robotKey = "693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa"
+const robotKey = "693a91f6-7d2c-4bc4-97a0-0ec2b1fa5aaa"
 
 // robotServer is a WeCom group robot: it keeps what was posted, by key,
 // and answers errcode (0: ok).

@@ -13,7 +13,7 @@ import (
 )
 
 // testWeComKey is shaped like the key in WeCom's documentation.
-const testWeComKey = "693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa"
+const testWeComKey = "693a91f6-7d2c-4bc4-97a0-0ec2b1fa5aaa"
 
 // fakeWeCom is the robot endpoint: it checks that a request is one the
 // robot takes, records the body, and answers with respond.

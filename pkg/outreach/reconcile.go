@@ -45,6 +45,14 @@ func (s *Service) Dispatch(ctx context.Context, campaignID string) (int, error) 
 		if len(ids) == 0 {
 			return n, nil
 		}
+		if after == "" && len(ids) == dispatchPage {
+			// A large outbox was just written: without fresh statistics the
+			// planner takes the claims and records of its messages for a
+			// handful of rows and walks the whole campaign for each batch.
+			if err := s.DB.Optimize(ctx, "outreach_messages"); err != nil {
+				s.logger().Warn("outreach: statistics not refreshed before a large campaign", "campaign", campaignID, "err", err)
+			}
+		}
 		if _, err := s.enqueueAll(ctx, sc.TenantID, ids); err != nil {
 			return n, err
 		}

@@ -116,8 +116,10 @@ func NewInspector(r *Redis) *asynq.Inspector { return asynq.NewInspectorFromRedi
 // batch its claim rides in: see pkg/outreach), not computing, so a worker
 // runs many; the database pool is not the bound, because outreach's
 // batchers hold one connection per kind of write whatever the
-// concurrency.
-const DefaultConcurrency = 128
+// concurrency. More tasks waiting make fuller batches, and each batch has
+// a fixed cost (begin, the rate buckets, commit): BenchmarkSend100k sent
+// 3,634 msgs/s at 256 against 3,165 at 128 (50,000 messages).
+const DefaultConcurrency = 256
 
 // ServerOptions tune the Asynq server.
 type ServerOptions struct {

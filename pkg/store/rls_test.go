@@ -163,7 +163,7 @@ func TestCopyUnderRowSecurity(t *testing.T) {
 		return out
 	}
 	for round := range 2 { // twice in one transaction: the stage is emptied between
-		err := db.InTenantConnTx(inTenant("ta"), func(ctx context.Context, tx *store.TenantTx) error {
+		err := db.InTenantTx(inTenant("ta"), func(ctx context.Context, tx *store.TenantTx) error {
 			done, err := tx.CopyFrom(ctx, "households", cols, rows("ta", 100)[round*50:round*50+50])
 			if !done || err != nil {
 				return fmt.Errorf("copy: done=%v err=%w", done, err)
@@ -188,7 +188,7 @@ func TestCopyUnderRowSecurity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = db.InTenantConnTx(inTenant("ta"), func(ctx context.Context, tx *store.TenantTx) error {
+	err = db.InTenantTx(inTenant("ta"), func(ctx context.Context, tx *store.TenantTx) error {
 		_, err := tx.CopyFrom(ctx, "households", cols, rows("tb", 1))
 		return err
 	})

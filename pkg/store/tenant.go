@@ -34,8 +34,8 @@ type TenantTx struct {
 	tx    bun.IDB // a bun.Tx, or a connection inside a transaction begun by hand
 	Scope tenancy.Scope
 
-	// raw reaches the driver connection under the transaction; set only by
-	// InTenantConnTx on PostgreSQL, for COPY.
+	// raw reaches the driver connection under the transaction (PostgreSQL:
+	// each tenant transaction has a connection of its own), for COPY.
 	raw func(func(driverConn any) error) error
 }
 
@@ -101,7 +101,7 @@ func (db *DB) pgTenantTx(ctx context.Context, begin string, scope tenancy.Scope,
 		return fmt.Errorf("begin tenant transaction: %w", err)
 	}
 	open = true // until COMMIT: an error or a panic in fn rolls back
-	if err := fn(ctx, &TenantTx{tx: conn, Scope: scope}); err != nil {
+	if err := fn(ctx, &TenantTx{tx: conn, Scope: scope, raw: conn.Raw}); err != nil {
 		return err
 	}
 	if begin == beginReadOnly {
@@ -160,30 +160,6 @@ func endRead(conn bun.Conn) {
 // this holds for any string all the same).
 func quoteLiteral(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
-}
-
-// InTenantConnTx is InTenantTx on a connection of its own, so that bulk
-// loads inside it can use PostgreSQL's COPY (see CopyFrom).
-func (db *DB) InTenantConnTx(ctx context.Context, fn func(ctx context.Context, tx *TenantTx) error) error {
-	scope, ok := tenancy.From(ctx)
-	if !ok {
-		return ErrNoTenant
-	}
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	return conn.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := db.bindTenant(ctx, tx, scope.TenantID); err != nil {
-			return err
-		}
-		t := &TenantTx{tx: tx, Scope: scope}
-		if db.dialect == Postgres {
-			t.raw = conn.Raw
-		}
-		return fn(ctx, t)
-	})
 }
 
 // bindTenant names the transaction's tenant for row-level security. The
@@ -254,8 +230,8 @@ func AcrossTenantsPurpose(ctx context.Context) (string, bool) {
 }
 
 // CopyFrom bulk-loads rows into table with COPY, inside the transaction.
-// It reports false (and does nothing) where COPY is not available: SQLite,
-// or a transaction not begun by InTenantConnTx. Every row must carry the
+// It reports false (and does nothing) where COPY is not available
+// (SQLite): the caller then inserts. Every row must carry the
 // transaction's tenant in the column named tenant_id.
 //
 // PostgreSQL refuses COPY FROM into a table under row-level security, so

@@ -159,8 +159,8 @@ type fake struct {
 	mu        sync.Mutex
 	sends     map[string]int
 	last      map[string]provider.Message // by our id: what it was last handed
-	transient int               // the next n sends fail with a 500
-	permanent map[string]string // phone → reason
+	transient int                         // the next n sends fail with a 500
+	permanent map[string]string           // phone → reason
 	delay     time.Duration
 }
 

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"github.com/wanjia/wanjia/pkg/store"
 )
 
 // Building is a residential building (楼栋) in one grid.
@@ -35,7 +37,7 @@ type Household struct {
 	AddressKey    string     `bun:"address_key"`
 	Phone         string     `bun:"phone"`
 	PhoneRev      string     `bun:"phone_rev"`
-	Tags          []string   `bun:"tags"`
+	Tags          store.Tags `bun:"tags"`
 	Notes         string     `bun:"notes"`
 	CreatedAt     time.Time  `bun:"created_at"`
 	UpdatedAt     time.Time  `bun:"updated_at"`
@@ -55,7 +57,7 @@ type Resident struct {
 	IDNumber      *string    `bun:"id_number"`
 	BirthYear     *int       `bun:"birth_year"`
 	Sex           string     `bun:"sex"`
-	Tags          []string   `bun:"tags"`
+	Tags          store.Tags `bun:"tags"`
 	CreatedAt     time.Time  `bun:"created_at"`
 	UpdatedAt     time.Time  `bun:"updated_at"`
 	DeletedAt     *time.Time `bun:"deleted_at"`

@@ -78,7 +78,7 @@ type careRow struct {
 	Name          string     `bun:"name"`
 	Phone         string     `bun:"phone"`
 	BirthYear     *int       `bun:"birth_year"`
-	Tags          []string   `bun:"tags"`
+	Tags          store.Tags `bun:"tags"`
 	Address       string     `bun:"h_address"`
 	HPhone        string     `bun:"h_phone"`
 	AttemptAt     *time.Time `bun:"attempt_at"`

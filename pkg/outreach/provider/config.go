@@ -289,12 +289,22 @@ func (c Config) timeout() time.Duration {
 	return 10 * time.Second
 }
 
+// idleConns is how many connections to a provider a worker keeps open:
+// as many as it sends at once (queue.DefaultConcurrency).
+const idleConns = 256
+
 func (c Config) httpClient() *http.Client {
 	if c.HTTPClient != nil {
 		return c.HTTPClient
 	}
+	// The default transport keeps 2 idle connections a host: with a
+	// worker's sends side by side, every other message would open a new
+	// connection (a TLS handshake, a port in TIME_WAIT) to the provider.
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns, t.MaxIdleConnsPerHost = idleConns, idleConns
 	return &http.Client{
-		Timeout: c.timeout(),
+		Transport: t,
+		Timeout:   c.timeout(),
 		// A provider answers; it does not redirect. Following one would
 		// resend a signed request to wherever it points.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

@@ -81,9 +81,9 @@ func NewTwilio(cfg Config) (*Twilio, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("twilio provider: %w", err)
 	}
-	transport := http.DefaultTransport
-	if cfg.HTTPClient != nil && cfg.HTTPClient.Transport != nil {
-		transport = cfg.HTTPClient.Transport
+	transport := cfg.httpClient().Transport
+	if transport == nil { // a test's client on the default transport
+		transport = http.DefaultTransport
 	}
 	return &Twilio{
 		sid:            cfg.TwilioAccountSID,

@@ -73,9 +73,16 @@ func TestSignVerify(t *testing.T) {
 	if c.Subject != e.alice.ID || c.Username != "alice" || c.Issuer != "wanjia" {
 		t.Fatalf("claims = %+v", c)
 	}
-	// Still valid just before it expires.
+	// Still valid just before it expires, and not after, though Verify
+	// remembers the tokens it has checked.
 	if _, err := e.keys.Verify(ctx, tok, now.Add(15*time.Minute-time.Second)); err != nil {
 		t.Fatalf("Verify just before expiry: %v", err)
+	}
+	if _, err := e.keys.Verify(ctx, tok, now.Add(15*time.Minute)); !errors.Is(err, authn.ErrInvalidToken) {
+		t.Fatalf("Verify at expiry: %v, want ErrInvalidToken", err)
+	}
+	if _, err := e.keys.Verify(ctx, tok, now.Add(-time.Hour)); !errors.Is(err, authn.ErrInvalidToken) {
+		t.Fatalf("Verify an hour before it was issued: %v, want ErrInvalidToken", err)
 	}
 	u, err := e.svc.Authenticate(ctx, tok)
 	if err != nil {

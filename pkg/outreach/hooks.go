@@ -100,7 +100,10 @@ func (s *Service) Receipt(ctx context.Context, rc provider.Receipt) error {
 	err := s.DB.AcrossTenants(ctx, "outreach: find a delivery receipt's message", store.AllTenants, func(ctx context.Context, tx bun.Tx) error {
 		q := tx.NewSelect().TableExpr("outreach_messages").Column("tenant_id", "id")
 		if rc.MessageID != "" {
-			q = q.Where("id = ?", rc.MessageID)
+			// By primary key, one community at a time: the key leads with
+			// the community, so an id alone would read the whole outbox
+			// for every receipt.
+			q = q.Where("tenant_id IN (SELECT o.id FROM orgs AS o WHERE o.kind = 'community') AND id = ?", rc.MessageID)
 		} else {
 			q = q.Where("provider_id = ?", rc.ProviderID)
 		}

@@ -494,6 +494,8 @@ func init() {
 		"console.outreach.message":         {ZH: "通知内容", EN: "The message"},
 		"console.outreach.failed":          {ZH: "发送失败的通知", EN: "Messages that failed"},
 		"console.outreach.failed_none":     {ZH: "没有发送失败的通知", EN: "No message failed"},
+		"console.outreach.unknown":         {ZH: "状态不明的通知", EN: "Messages whose fate is unknown"},
+		"console.outreach.unknown_hint":    {ZH: "发送中途中断，服务商也无法确认是否已发出。系统不会自动重发，以免重复打扰居民，请电话或上门核实。", EN: "Sending was cut off halfway and the provider cannot say whether these went out. They are not sent again by themselves, so that nobody gets a message twice: check by phone or at the door."},
 		"console.outreach.phone":           {ZH: "电话", EN: "Phone"},
 		"console.outreach.reason":          {ZH: "原因", EN: "Reason"},
 		"console.outreach.attempts":        {ZH: "尝试次数", EN: "Attempts"},

@@ -354,10 +354,15 @@ type campaignPageView struct {
 	Preview *outreach.Preview // a draft's: what will be sent
 	Failed  []outreach.MessageView
 	Next    string // the failed messages' next page
-	Poll    string // the figures' URL while they change
-	Every   string // hx-trigger of the poll
-	Done    string // the move just made
-	State   formState
+	// Unknown are the messages a worker left halfway whose provider cannot
+	// say whether they went out: never sent again by themselves, so staff
+	// check them by phone or at the door.
+	Unknown     []outreach.MessageView
+	UnknownNext string
+	Poll        string // the figures' URL while they change
+	Every       string // hx-trigger of the poll
+	Done        string // the move just made
+	State       formState
 }
 
 // Processed is how many messages need nothing more: sent, delivered,
@@ -463,6 +468,18 @@ func (c *Console) showCampaign(g *gin.Context, status int, tmpl string, st formS
 		v.Failed = failed
 		if next != "" {
 			v.Next = page + "?cursor=" + url.QueryEscape(next) + "#failed"
+		}
+	}
+	if v.Poll == "" && cv.Stats.Unknown > 0 {
+		unknown, next, err := c.outreach.ListMessages(ctx, outreach.Filter{Campaign: cv.ID, Status: outreach.StatusUnknown,
+			Limit: pageSize, Cursor: g.Query("unknown_cursor")})
+		if err != nil {
+			web.Fail(g, err)
+			return
+		}
+		v.Unknown = unknown
+		if next != "" {
+			v.UnknownNext = page + "?unknown_cursor=" + url.QueryEscape(next) + "#unknown"
 		}
 	}
 	if tmpl == "layout" {

@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"context"
 	"html"
 	"net/http"
 	"net/url"
@@ -10,7 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"github.com/wanjia/wanjia/pkg/i18n"
+	"github.com/wanjia/wanjia/pkg/store"
 )
 
 var (
@@ -314,6 +318,25 @@ func TestOutreachFailures(t *testing.T) {
 	send("retry-failed")
 	if f := waitFinished(t, staff, page); f["failed"] != 1 || f["total"] != 1 {
 		t.Fatalf("after the retry: %v, want it failed again", f)
+	}
+
+	// A message a worker left halfway, which the provider cannot account
+	// for, is listed apart: staff check it themselves, nothing resends it.
+	err := a.DB.AcrossTenants(context.Background(), "test: a message left unknown", store.AllTenants, func(ctx context.Context, tx bun.Tx) error {
+		_, err := tx.NewRaw("UPDATE outreach_messages SET status = 'unknown', error_code = 'cannot_query', error = '' WHERE campaign_id = ?", id).Exec(ctx)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body = get(t, staff, page)
+	row = regexp.MustCompile(`<table class="cards unknown">[\s\S]*?<span class="phone">([^<]+)</span>[\s\S]*?<td[^>]*><span>([^<]+)</span>`).FindStringSubmatch(body)
+	if row == nil || !strings.Contains(row[1], "*") || strings.Contains(row[1], "88886666") ||
+		row[2] != i18n.T(i18n.ZH, "console.outreach.reason.cannot_query", nil) {
+		t.Fatalf("the unknown message: %q, want a masked phone and why it is unknown", row)
+	}
+	if !strings.Contains(body, i18n.T(i18n.ZH, "console.outreach.unknown_hint", nil)) || strings.Contains(body, `<table class="cards failed">`) {
+		t.Fatal("the unknown message is not told apart from the failed ones")
 	}
 }
 

@@ -289,6 +289,28 @@ func (t *TenantTx) CopyFrom(ctx context.Context, table string, columns []string,
 	return true, nil
 }
 
+// CopyInto bulk-loads rows into a table that belongs to no tenant and has
+// no row security (the audit log), with COPY on PostgreSQL. It reports
+// false (and does nothing) on SQLite: the caller then inserts.
+func (db *DB) CopyInto(ctx context.Context, table string, columns []string, rows [][]any) (bool, error) {
+	if db.dialect != Postgres {
+		return false, nil
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return true, err
+	}
+	defer conn.Close()
+	err = conn.Raw(func(dc any) error {
+		_, err := dc.(*stdlib.Conn).Conn().CopyFrom(ctx, pgx.Identifier{table}, columns, pgx.CopyFromRows(rows))
+		return err
+	})
+	if err != nil {
+		return true, fmt.Errorf("copy into %s: %w", table, err)
+	}
+	return true, nil
+}
+
 // Select starts a SELECT on model limited to the tenant.
 func (t *TenantTx) Select(model any) *bun.SelectQuery {
 	return t.tx.NewSelect().Model(model).Where("?TableAlias.tenant_id = ?", t.Scope.TenantID)

@@ -196,7 +196,10 @@ func client(t testing.TB) *http.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &http.Client{Jar: jar, Timeout: 10 * time.Second,
+	// 30 s: a campaign to a whole demo community writes some 5,000 outbox
+	// rows in the request, which under -race on SQLite, beside the other
+	// parallel tests on two cores, once took more than 10 s.
+	return &http.Client{Jar: jar, Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 

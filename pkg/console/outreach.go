@@ -456,30 +456,19 @@ func (c *Console) showCampaign(g *gin.Context, status int, tmpl string, st formS
 			}
 		}
 	}
-	// The failures are listed once the sending is over (each list is an
-	// audited read: not one every 2 s).
-	if v.Poll == "" && cv.Stats.Failed > 0 {
-		failed, next, err := c.outreach.ListMessages(ctx, outreach.Filter{Campaign: cv.ID, Status: outreach.StatusFailed,
-			Limit: pageSize, Cursor: g.Query("cursor")})
+	// The failures, and the messages of unknown fate, are listed once the
+	// sending is over (each list is an audited read: not one every 2 s).
+	if v.Poll == "" {
+		var err error
+		if cv.Stats.Failed > 0 {
+			v.Failed, v.Next, err = c.campaignMessages(g, page, cv.ID, outreach.StatusFailed, "cursor", "failed")
+		}
+		if err == nil && cv.Stats.Unknown > 0 {
+			v.Unknown, v.UnknownNext, err = c.campaignMessages(g, page, cv.ID, outreach.StatusUnknown, "unknown_cursor", "unknown")
+		}
 		if err != nil {
 			web.Fail(g, err)
 			return
-		}
-		v.Failed = failed
-		if next != "" {
-			v.Next = page + "?cursor=" + url.QueryEscape(next) + "#failed"
-		}
-	}
-	if v.Poll == "" && cv.Stats.Unknown > 0 {
-		unknown, next, err := c.outreach.ListMessages(ctx, outreach.Filter{Campaign: cv.ID, Status: outreach.StatusUnknown,
-			Limit: pageSize, Cursor: g.Query("unknown_cursor")})
-		if err != nil {
-			web.Fail(g, err)
-			return
-		}
-		v.Unknown = unknown
-		if next != "" {
-			v.UnknownNext = page + "?unknown_cursor=" + url.QueryEscape(next) + "#unknown"
 		}
 	}
 	if tmpl == "layout" {
@@ -487,6 +476,17 @@ func (c *Console) showCampaign(g *gin.Context, status int, tmpl string, st formS
 		return
 	}
 	c.fragment(g, status, "outreach_campaign", tmpl, v)
+}
+
+// campaignMessages is one page of a campaign's messages in status, paged
+// by the query parameter param, and the link to the next page (at #anchor).
+func (c *Console) campaignMessages(g *gin.Context, page, id, status, param, anchor string) ([]outreach.MessageView, string, error) {
+	ms, next, err := c.outreach.ListMessages(g.Request.Context(), outreach.Filter{Campaign: id, Status: status,
+		Limit: pageSize, Cursor: g.Query(param)})
+	if err != nil || next == "" {
+		return ms, "", err
+	}
+	return ms, page + "?" + param + "=" + url.QueryEscape(next) + "#" + anchor, nil
 }
 
 // moveCampaign runs one of a campaign's buttons (send, pause, resume,

@@ -477,7 +477,7 @@ func (s *Service) GetCampaign(ctx context.Context, id string) (*CampaignView, er
 // ListCampaigns lists campaigns, newest first, without their figures.
 func (s *Service) ListCampaigns(ctx context.Context, f Filter) ([]CampaignView, string, error) {
 	p, err := scope.Read(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, _ *scope.Grids) (store.Page[CampaignView], error) {
-		var rows []Campaign
+		rows := store.PageRows[Campaign](f.Limit)
 		q := tx.Select(&rows)
 		if f.Status != "" {
 			q = q.Where("c.status = ?", f.Status)
@@ -516,7 +516,7 @@ func (s *Service) ListMessages(ctx context.Context, f Filter) ([]MessageView, st
 		if _, err := s.campaign(ctx, tx, f.Campaign); err != nil {
 			return store.Page[MessageView]{}, err
 		}
-		var rows []Message
+		rows := store.PageRows[Message](f.Limit)
 		q := tx.Select(&rows).Column("m.tenant_id", "m.id", "m.phone", "m.status", "m.error", "m.error_code", "m.attempts", "m.sent_at").
 			Where("m.campaign_id = ?", f.Campaign)
 		if f.Status != "" {

@@ -90,7 +90,7 @@ type ReplyView struct {
 // status: reply, opt_out, opt_in, handled).
 func (s *Service) ListReplies(ctx context.Context, f Filter) ([]ReplyView, string, error) {
 	p, err := scope.Read(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, _ *scope.Grids) (store.Page[ReplyView], error) {
-		var rows []Reply
+		rows := store.PageRows[Reply](f.Limit)
 		q := tx.Select(&rows)
 		if f.Status != "" {
 			q = q.Where("r.kind = ?", f.Status)

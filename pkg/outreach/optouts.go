@@ -95,7 +95,7 @@ func (s *Service) RemoveOptOut(ctx context.Context, in OptOutInput) error {
 // ListOptOuts lists the community's opt-outs, newest first.
 func (s *Service) ListOptOuts(ctx context.Context, f Filter) ([]OptOutView, string, error) {
 	p, err := scope.Read(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, _ *scope.Grids) (store.Page[OptOutView], error) {
-		var rows []OptOut
+		rows := store.PageRows[OptOut](f.Limit)
 		if err := store.KeysetDesc(tx.Select(&rows), "o.id", f.Cursor, f.Limit).Scan(ctx); err != nil {
 			return store.Page[OptOutView]{}, fmt.Errorf("list opt-outs: %w", err)
 		}

@@ -248,7 +248,7 @@ func (s *Service) CreateTemplate(ctx context.Context, in TemplateInput) (*Templa
 // ListTemplates lists templates, newest first.
 func (s *Service) ListTemplates(ctx context.Context, f Filter) ([]Template, string, error) {
 	p, err := scope.Read(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, _ *scope.Grids) (store.Page[Template], error) {
-		var rows []Template
+		rows := store.PageRows[Template](f.Limit)
 		if err := store.KeysetDesc(tx.Select(&rows), "tp.id", f.Cursor, f.Limit).Scan(ctx); err != nil {
 			return store.Page[Template]{}, fmt.Errorf("list templates: %w", err)
 		}

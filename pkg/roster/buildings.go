@@ -70,7 +70,7 @@ func (s *Service) createBuilding(ctx context.Context, tx *store.TenantTx, g *sco
 // ListBuildings lists the community's buildings (a grid worker's grids only).
 func (s *Service) ListBuildings(ctx context.Context, f Filter) ([]BuildingView, string, error) {
 	p, err := scope.Read(ctx, s.frame(), func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (store.Page[BuildingView], error) {
-		var rows []Building
+		rows := store.PageRows[Building](f.Limit)
 		q := g.Limit(tx.Select(&rows).Where("b.deleted_at IS NULL"), "b.grid_id")
 		if f.Grid != "" {
 			id, ok := g.Resolve(f.Grid)

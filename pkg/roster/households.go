@@ -293,7 +293,7 @@ func (s *Service) DeleteHousehold(ctx context.Context, id string) error {
 func (s *Service) ListHouseholds(ctx context.Context, f Filter) ([]HouseholdView, string, error) {
 	p, err := scope.Read(ctx, s.frame(), func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (store.Page[HouseholdView], error) {
 		var none store.Page[HouseholdView]
-		var rows []Household
+		rows := store.PageRows[Household](f.Limit)
 		q := g.Limit(tx.Select(&rows).Column(householdViewColumns...).Where("h.deleted_at IS NULL"), "h.grid_id")
 		if f.Grid != "" {
 			id, ok := g.Resolve(f.Grid)

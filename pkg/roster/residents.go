@@ -298,7 +298,7 @@ func (s *Service) DeleteResident(ctx context.Context, id string) error {
 func (s *Service) ListResidents(ctx context.Context, f Filter) ([]ResidentView, string, error) {
 	p, err := scope.Read(ctx, s.frame(), func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (store.Page[ResidentView], error) {
 		var none store.Page[ResidentView]
-		var rows []Resident
+		rows := store.PageRows[Resident](f.Limit)
 		q := g.Limit(tx.Select(&rows).Where("r.deleted_at IS NULL"), "r.grid_id")
 		if f.Grid != "" {
 			id, ok := g.Resolve(f.Grid)

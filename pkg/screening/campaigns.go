@@ -345,7 +345,7 @@ func (s *Service) progress(ctx context.Context, tx *store.TenantTx, g *scope.Gri
 func (s *Service) ListScreenings(ctx context.Context, f Filter) ([]ScreeningView, string, error) {
 	p, err := scope.Read(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (store.Page[ScreeningView], error) {
 		var none store.Page[ScreeningView]
-		var rows []Screening
+		rows := store.PageRows[Screening](f.Limit)
 		q := tx.Select(&rows)
 		today := s.now().In(zone(ctx)).Format(time.DateOnly)
 		switch f.Status {

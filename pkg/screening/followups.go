@@ -64,7 +64,7 @@ func followUpView(r *followUpRow, g *scope.Grids, v scope.View) FollowUpView {
 func (s *Service) ListFollowUps(ctx context.Context, f Filter) ([]FollowUpView, string, error) {
 	p, err := scope.Read(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (store.Page[FollowUpView], error) {
 		var none store.Page[FollowUpView]
-		var rows []followUpRow
+		rows := store.PageRows[followUpRow](f.Limit)
 		q := tx.Select(&rows).ColumnExpr("f.*, h.address, h.phone").
 			Join("JOIN households AS h ON h.tenant_id = f.tenant_id AND h.id = f.household_id")
 		q = g.Limit(q, "f.grid_id")

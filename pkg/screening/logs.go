@@ -262,12 +262,12 @@ func logFilter(q *bun.SelectQuery, g *scope.Grids, f Filter, alias, dateCol stri
 func (s *Service) ListPublicity(ctx context.Context, f Filter) ([]PublicityView, string, error) {
 	p, err := scope.Read(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (store.Page[PublicityView], error) {
 		var none store.Page[PublicityView]
-		var rows []Publicity
+		limit := pageSize(f.Limit)
+		rows := store.PageRows[Publicity](limit)
 		q, err := logFilter(tx.Select(&rows), g, f, "p", "date", true)
 		if err != nil {
 			return none, err
 		}
-		limit := pageSize(f.Limit)
 		if err := store.KeysetDesc(q, "p.id", f.Cursor, limit).Scan(ctx); err != nil {
 			return none, fmt.Errorf("list publicity: %w", err)
 		}
@@ -286,12 +286,12 @@ func (s *Service) ListPublicity(ctx context.Context, f Filter) ([]PublicityView,
 func (s *Service) ListDisinfections(ctx context.Context, f Filter) ([]DisinfectionView, string, error) {
 	p, err := scope.Read(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (store.Page[DisinfectionView], error) {
 		var none store.Page[DisinfectionView]
-		var rows []Disinfection
+		limit := pageSize(f.Limit)
+		rows := store.PageRows[Disinfection](limit)
 		q, err := logFilter(tx.Select(&rows), g, f, "d", "local_date", false)
 		if err != nil {
 			return none, err
 		}
-		limit := pageSize(f.Limit)
 		if err := store.KeysetDesc(q, "d.id", f.Cursor, limit).Scan(ctx); err != nil {
 			return none, fmt.Errorf("list disinfections: %w", err)
 		}

@@ -108,7 +108,7 @@ func (s *Service) ListTasks(ctx context.Context, screeningID string, f Filter) (
 		if _, err := s.screening(ctx, tx, screeningID); err != nil {
 			return none, err
 		}
-		var rows []taskRow
+		rows := store.PageRows[taskRow](f.Limit)
 		q, err := filterTasks(tasks(tx, g, &rows, screeningID), g, f)
 		if err != nil {
 			return none, err

@@ -115,7 +115,7 @@ func openPostgres(o Options) (*DB, error) {
 	// to 512 at a time) every distinct statement, which for bulk inserts
 	// cost a round trip each and hundreds of MiB.
 	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
-	sqldb := stdlib.OpenDB(*cfg)
+	sqldb := sql.OpenDB(pgConnector{stdlib.GetConnector(*cfg)})
 	n := o.MaxOpenConns
 	if n == 0 {
 		n = 20

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/uptrace/bun"
 
@@ -73,36 +72,47 @@ func (db *DB) InTenantReadTx(ctx context.Context, fn func(ctx context.Context, t
 }
 
 // pgTenantTx runs fn in a PostgreSQL transaction on a connection of its
-// own, saving a round trip on every request: BEGIN and the tenant's
-// setting go to the server as one simple-protocol message, where
-// database/sql would send two. A read-only transaction saves one more:
-// see endRead.
+// own. BEGIN and the tenant's setting are not sent alone: they travel in
+// the message of fn's first statement (see pgConn), so a request pays no
+// round trip for its transaction's start, and a fn that issues nothing
+// opens no transaction. A read-only transaction also ends without the
+// caller waiting: see endRead.
 func (db *DB) pgTenantTx(ctx context.Context, begin string, scope tenancy.Scope, fn func(ctx context.Context, tx *TenantTx) error) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err
 	}
-	open, handedOff := false, false
+	handedOff := false
 	defer func() {
 		if handedOff {
 			return
 		}
 		// Never hand the pool a connection inside a transaction: roll back,
 		// and if even that fails, have the pool discard the connection.
-		if open {
-			if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil {
+		if txStatus(conn) != txIdle {
+			if err := rawExec(context.WithoutCancel(ctx), conn, "ROLLBACK"); err != nil {
 				_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 			}
 		}
 		_ = conn.Close()
 	}()
-	if _, err := conn.ExecContext(ctx, begin+"; SELECT set_config('app.tenant_id', "+quoteLiteral(scope.TenantID)+", true)"); err != nil {
-		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-		return fmt.Errorf("begin tenant transaction: %w", err)
+	err = conn.Raw(func(dc any) error {
+		pc, ok := dc.(*pgConn)
+		if !ok {
+			return fmt.Errorf("store: tenant transaction on a %T", dc)
+		}
+		pc.deferStatements(begin+"; SELECT set_config('app.tenant_id', "+quoteLiteral(scope.TenantID)+", true)", 2)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	open = true // until COMMIT: an error or a panic in fn rolls back
+	// Until COMMIT an error or a panic in fn rolls back (above).
 	if err := fn(ctx, &TenantTx{tx: conn, Scope: scope, raw: conn.Raw}); err != nil {
 		return err
+	}
+	if txStatus(conn) == txIdle {
+		return nil // fn issued no statement: no transaction began
 	}
 	if begin == beginReadOnly {
 		handedOff = true
@@ -115,17 +125,43 @@ func (db *DB) pgTenantTx(ctx context.Context, begin string, scope tenancy.Scope,
 	// would cut the connection after the server committed, and the caller
 	// would take a write that happened for one that did not.
 	err = conn.Raw(func(dc any) error {
-		tag, err := dc.(*stdlib.Conn).Conn().Exec(context.WithoutCancel(ctx), "COMMIT")
+		tag, err := dc.(*pgConn).Conn.Conn().Exec(context.WithoutCancel(ctx), "COMMIT")
 		if err == nil && tag.String() != "COMMIT" {
 			err = errors.New("the transaction was aborted and rolled back")
 		}
 		return err
 	})
-	open = false
 	if err != nil {
 		return fmt.Errorf("commit tenant transaction: %w", err)
 	}
 	return nil
+}
+
+// txIdle is the transaction status of a connection outside any
+// transaction, as the server last reported it.
+const txIdle = 'I'
+
+// txStatus is the server's last report on conn's transaction: txIdle,
+// 'T' in one, 'E' in a failed one. Statements still deferred are dropped:
+// nothing will send them now.
+func txStatus(conn bun.Conn) byte {
+	var st byte
+	_ = conn.Raw(func(dc any) error {
+		pc := dc.(*pgConn)
+		pc.pending()
+		st = pc.Conn.Conn().PgConn().TxStatus()
+		return nil
+	})
+	return st
+}
+
+// rawExec runs sql on conn's driver connection, past bun's query hooks
+// (the end of a transaction is not a query of the request's).
+func rawExec(ctx context.Context, conn bun.Conn, sql string) error {
+	return conn.Raw(func(dc any) error {
+		_, err := dc.(*pgConn).Conn.Conn().Exec(ctx, sql)
+		return err
+	})
 }
 
 const beginReadOnly = "BEGIN READ ONLY"
@@ -146,11 +182,7 @@ func endRead(conn bun.Conn) {
 	defer cancel()
 	// On the driver's connection, as COMMIT is: bun's query hooks have no
 	// request left to attach it to.
-	err := conn.Raw(func(dc any) error {
-		_, err := dc.(*stdlib.Conn).Conn().Exec(ctx, "ROLLBACK")
-		return err
-	})
-	if err != nil {
+	if err := rawExec(ctx, conn, "ROLLBACK"); err != nil {
 		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 	}
 	_ = conn.Close()
@@ -264,11 +296,16 @@ func (t *TenantTx) CopyFrom(ctx context.Context, table string, columns []string,
 	colList := strings.Join(cols, ", ")
 	target := pgx.Identifier{table}.Sanitize()
 	err := t.raw(func(dc any) error {
-		c, ok := dc.(*stdlib.Conn)
+		pc, ok := dc.(*pgConn)
 		if !ok {
 			return fmt.Errorf("store: CopyFrom on %T", dc)
 		}
-		conn := c.Conn()
+		// COPY is a protocol of its own: the transaction's deferred start
+		// goes first.
+		if err := pc.flush(ctx); err != nil {
+			return err
+		}
+		conn := pc.Conn.Conn()
 		if _, err := conn.Exec(ctx, "CREATE TEMP TABLE IF NOT EXISTS "+stage+" (LIKE "+target+" INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"); err != nil {
 			return err
 		}
@@ -302,7 +339,7 @@ func (db *DB) CopyInto(ctx context.Context, table string, columns []string, rows
 	}
 	defer conn.Close()
 	err = conn.Raw(func(dc any) error {
-		_, err := dc.(*stdlib.Conn).Conn().CopyFrom(ctx, pgx.Identifier{table}, columns, pgx.CopyFromRows(rows))
+		_, err := dc.(*pgConn).Conn.Conn().CopyFrom(ctx, pgx.Identifier{table}, columns, pgx.CopyFromRows(rows))
 		return err
 	})
 	if err != nil {

@@ -31,7 +31,7 @@ func Handle[In, Out any](status int, call func(c *gin.Context, in In) (Out, erro
 			Fail(c, err)
 			return
 		}
-		c.JSON(status, out)
+		OK(c, status, out)
 	}
 }
 
@@ -80,7 +80,7 @@ func Paged[F, T any](filter func(c *gin.Context, p Page) (F, error), call func(c
 			Fail(c, err)
 			return
 		}
-		c.JSON(http.StatusOK, NewList(items, next))
+		OK(c, http.StatusOK, NewList(items, next))
 	}
 }
 
@@ -92,6 +92,6 @@ func All[T any](call func(c *gin.Context) ([]T, error)) gin.HandlerFunc {
 			Fail(c, err)
 			return
 		}
-		c.JSON(http.StatusOK, NewList(items, ""))
+		OK(c, http.StatusOK, NewList(items, ""))
 	}
 }

@@ -265,4 +265,3 @@ func valueFunc(m *pgtype.Map, fd pgconn.FieldDescription) func([]byte) (driver.V
 		return func(src []byte) (driver.Value, error) { err := p.Scan(src, &d); return d, err }
 	}
 }
-

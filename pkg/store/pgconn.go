@@ -31,38 +31,58 @@ func (c pgConnector) Connect(ctx context.Context) (driver.Conn, error) {
 }
 
 // pgConn is pgx's database/sql connection with one addition: statements
-// deferred to the next one. A tenant transaction begins with "BEGIN;
-// SELECT set_config(...)"; sent alone that is a round trip of its own on
-// every request, before the statement that does the work. Deferred, it
-// travels in the same simple-protocol message as the first statement, and
-// PostgreSQL runs them in order, so the first statement already runs
-// inside the transaction and under the tenant's row security. A
-// transaction that issues no statement (a request refused on its input)
-// never begins at all.
+// sent ahead of the next one, in the same simple-protocol message, which
+// PostgreSQL runs in order. A tenant transaction's opening ("BEGIN;
+// SELECT set_config(...)") sent alone would be a round trip of its own on
+// every request, before the statement that does the work; sent ahead of
+// that statement it costs none, and the statement already runs inside the
+// transaction and under the tenant's row security. Two ways:
+//
+//   - once (a write): the opening goes ahead of the first statement only,
+//     and the transaction runs on to its COMMIT. A transaction that issues
+//     no statement (a request refused on its input) never begins.
+//   - each (a read): no transaction is begun at all. Every statement goes
+//     with "SET TRANSACTION READ ONLY; SELECT set_config(..., true)" in
+//     the implicit transaction of its own message, so it runs read-only
+//     under the tenant's row security, and the connection is out of any
+//     transaction as soon as it answers: there is nothing to end. Under
+//     READ COMMITTED each statement of a read transaction had its own
+//     snapshot already, so a read sees what it saw before.
 //
 // Everything else is pgx's stdlib connection, unchanged.
 type pgConn struct {
 	*stdlib.Conn
-	deferred   string
-	statements int // in deferred
+	ahead ahead // sent before the next statement
+	each  ahead // sent before every statement
 }
 
-// deferStatements sends sql, n statements, ahead of the next statement,
-// in its message.
-func (c *pgConn) deferStatements(sql string, n int) { c.deferred, c.statements = sql, n }
-
-// pending takes the deferred statements, if any.
-func (c *pgConn) pending() (string, int) {
-	s, n := c.deferred, c.statements
-	c.deferred, c.statements = "", 0
-	return s, n
+// ahead is SQL of n statements sent ahead of another statement.
+type ahead struct {
+	sql string
+	n   int
 }
 
-// flush sends the deferred statements on their own, for work that does
-// not go through QueryContext or ExecContext (COPY).
+// pending takes what goes ahead of the next statement, if anything.
+func (c *pgConn) pending() ahead {
+	if a := c.ahead; a.sql != "" {
+		c.ahead = ahead{}
+		return a
+	}
+	return c.each
+}
+
+// clear drops whatever was to go ahead: the work it belonged to is over.
+func (c *pgConn) clear() { c.ahead, c.each = ahead{}, ahead{} }
+
+// flush sends the statements due ahead on their own, for work that does
+// not go through QueryContext or ExecContext (COPY, which a read never
+// does).
 func (c *pgConn) flush(ctx context.Context) error {
-	if s, _ := c.pending(); s != "" {
-		if _, err := c.Conn.Conn().Exec(ctx, s); err != nil {
+	if c.each.sql != "" {
+		return errors.New("store: COPY in a read")
+	}
+	if a := c.pending(); a.sql != "" {
+		if _, err := c.Conn.Conn().Exec(ctx, a.sql); err != nil {
 			return err
 		}
 	}
@@ -70,41 +90,40 @@ func (c *pgConn) flush(ctx context.Context) error {
 }
 
 // ResetSession drops what a connection going back to the pool still had
-// deferred: it belonged to a transaction that issued nothing.
+// to send ahead: it belonged to work that is over.
 func (c *pgConn) ResetSession(ctx context.Context) error {
-	c.pending()
+	c.clear()
 	return c.Conn.ResetSession(ctx)
 }
 
 func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	if s, _ := c.pending(); s != "" {
+	if a := c.pending(); a.sql != "" {
 		// pgx runs a multi-statement text in one message in the simple
-		// protocol and answers the last statement's command tag.
-		query = s + "; " + query
+		// protocol (binding any arguments into the text itself) and
+		// answers the last statement's command tag.
+		query = a.sql + "; " + query
 	}
 	return c.Conn.ExecContext(ctx, query, args)
 }
 
 func (c *pgConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	s, n := c.pending()
-	if s == "" {
+	a := c.pending()
+	if a.sql == "" {
 		return c.Conn.QueryContext(ctx, query, args)
 	}
-	conn := c.Conn.Conn()
 	if len(args) > 0 {
-		// bun writes its arguments into the text; this is some other
-		// caller's placeholder query, for pgx to bind, so the deferred
-		// statements go first, on their own.
-		if _, err := conn.Exec(ctx, s); err != nil {
-			return nil, err
-		}
-		return c.Conn.QueryContext(ctx, query, args)
+		// bun writes its arguments into the text itself, and a tenant
+		// transaction hands out only bun: a query with placeholders here
+		// would need pgx to answer a later result than the first, which it
+		// does not. Refuse rather than run it outside the tenant's scope.
+		return nil, errors.New("store: a query with placeholders in a tenant transaction")
 	}
-	// The deferred statements' results come first, then the query's. An
+	// The results of the statements ahead come first, then the query's. An
 	// error in any statement ends the message there; a transaction that
 	// began is left failed, for its owner to roll back.
-	mrr := conn.PgConn().Exec(ctx, s+"; "+query)
-	for range n {
+	conn := c.Conn.Conn()
+	mrr := conn.PgConn().Exec(ctx, a.sql+"; "+query)
+	for range a.n {
 		if !mrr.NextResult() {
 			return nil, closedEarly(mrr)
 		}

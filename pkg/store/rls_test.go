@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"testing"
@@ -325,29 +326,84 @@ func TestTenantKeys(t *testing.T) {
 	}
 }
 
-// TestReadTxRefusesWrites: a read transaction is bound to its tenant like
-// any other, and PostgreSQL refuses a write in it.
+// TestReadTxRefusesWrites: every statement of a read is bound to its
+// tenant, not only the first, and PostgreSQL refuses a write in any of
+// them (on PostgreSQL a read begins no transaction: each statement carries
+// the tenant and read-only mode in its own message).
 func TestReadTxRefusesWrites(t *testing.T) {
 	requirePostgres(t)
 	db := storetest.New(t)
 	seedHouseholds(t, db, "ta", 2)
 	seedHouseholds(t, db, "tb", 1)
 	err := db.InTenantReadTx(inTenant("ta"), func(ctx context.Context, tx *store.TenantTx) error {
-		n, err := countAll(ctx, tx.Unscoped())
-		if n != 2 {
-			t.Errorf("read tx of ta sees %d households, want 2", n)
+		for i := range 3 {
+			n, err := countAll(ctx, tx.Unscoped())
+			if err != nil {
+				return err
+			}
+			if n != 2 {
+				t.Errorf("statement %d of a read of ta sees %d households, want 2", i, n)
+			}
 		}
-		return err
+		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = db.InTenantReadTx(inTenant("ta"), func(ctx context.Context, tx *store.TenantTx) error {
-		_, err := tx.Unscoped().ExecContext(ctx, "UPDATE households SET notes = 'x' WHERE tenant_id = 'ta'")
-		return err
+	for _, before := range []int{0, 1} {
+		err = db.InTenantReadTx(inTenant("ta"), func(ctx context.Context, tx *store.TenantTx) error {
+			for range before {
+				if _, err := countAll(ctx, tx.Unscoped()); err != nil {
+					return err
+				}
+			}
+			_, err := tx.Unscoped().ExecContext(ctx, "UPDATE households SET notes = 'x' WHERE tenant_id = 'ta'")
+			return err
+		})
+		if err == nil {
+			t.Errorf("a read wrote (after %d statements)", before)
+		}
+	}
+}
+
+// TestWriteTxBeginsWithItsFirstStatement: a write's BEGIN goes out with
+// its first statement, which therefore runs inside the transaction (a
+// failure afterwards undoes it) and bound to the tenant; a write that
+// issues nothing leaves its connection outside any transaction.
+func TestWriteTxBeginsWithItsFirstStatement(t *testing.T) {
+	requirePostgres(t)
+	db := storetest.New(t)
+	db.SetMaxOpenConns(1) // every statement below shares one connection
+	seedHouseholds(t, db, "ta", 2)
+	seedHouseholds(t, db, "tb", 1)
+	ctx := storetest.Unguarded(context.Background())
+	boom := errors.New("boom")
+	err := db.InTenantTx(inTenant("ta"), func(ctx context.Context, tx *store.TenantTx) error {
+		res, err := tx.Unscoped().ExecContext(ctx, "UPDATE households SET notes = 'first'")
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 2 {
+			t.Errorf("the first statement of ta's write touched %d households, want its 2", n)
+		}
+		return boom
 	})
-	if err == nil {
-		t.Error("a read transaction wrote")
+	if !errors.Is(err, boom) {
+		t.Fatalf("err = %v", err)
+	}
+	var kept int
+	if err := db.NewRaw("SELECT count(*) FROM households WHERE notes = 'first'").Scan(ctx, &kept); err != nil {
+		t.Fatal(err)
+	}
+	if kept != 0 {
+		t.Errorf("%d households kept the first statement of a write that failed", kept)
+	}
+	if err := db.InTenantTx(inTenant("ta"), func(context.Context, *store.TenantTx) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	var inTx bool
+	if err := db.NewRaw("SELECT now() <> statement_timestamp()").Scan(ctx, &inTx); err != nil || inTx {
+		t.Fatalf("the pooled connection is in a transaction (%v, %v)", inTx, err)
 	}
 }
 

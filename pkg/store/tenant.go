@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -51,13 +50,16 @@ func (db *DB) InTenantTx(ctx context.Context, fn func(ctx context.Context, tx *T
 			return fn(ctx, &TenantTx{tx: tx, Scope: scope})
 		})
 	}
-	return db.pgTenantTx(ctx, "BEGIN", scope, fn)
+	return db.pgTenantTx(ctx, false, scope, fn)
 }
 
-// InTenantReadTx is InTenantTx for reads: a read-only transaction, which
-// on SQLite begins without taking the write lock (so reads run side by
-// side under WAL instead of queueing behind each other and every writer)
-// and on PostgreSQL refuses any write.
+// InTenantReadTx is InTenantTx for reads: read-only, refusing any write.
+// On SQLite it is a transaction that begins without taking the write lock
+// (so reads run side by side under WAL instead of queueing behind each
+// other and every writer). On PostgreSQL it begins no transaction: each
+// statement runs read-only and bound to the tenant in the implicit
+// transaction of its own message (see pgConn), which under READ COMMITTED
+// sees what it would have seen inside one.
 func (db *DB) InTenantReadTx(ctx context.Context, fn func(ctx context.Context, tx *TenantTx) error) error {
 	scope, ok := tenancy.From(ctx)
 	if !ok {
@@ -68,25 +70,20 @@ func (db *DB) InTenantReadTx(ctx context.Context, fn func(ctx context.Context, t
 			return fn(ctx, &TenantTx{tx: tx, Scope: scope})
 		})
 	}
-	return db.pgTenantTx(ctx, beginReadOnly, scope, fn)
+	return db.pgTenantTx(ctx, true, scope, fn)
 }
 
 // pgTenantTx runs fn in a PostgreSQL transaction on a connection of its
-// own. BEGIN and the tenant's setting are not sent alone: they travel in
-// the message of fn's first statement (see pgConn), so a request pays no
-// round trip for its transaction's start, and a fn that issues nothing
-// opens no transaction. A read-only transaction also ends without the
-// caller waiting: see endRead.
-func (db *DB) pgTenantTx(ctx context.Context, begin string, scope tenancy.Scope, fn func(ctx context.Context, tx *TenantTx) error) error {
+// own. The transaction's opening is not sent alone: it travels in the
+// message of fn's first statement, or for a read in every statement's
+// (see pgConn), so a request pays no round trip to start its transaction
+// and a read none to end it.
+func (db *DB) pgTenantTx(ctx context.Context, readOnly bool, scope tenancy.Scope, fn func(ctx context.Context, tx *TenantTx) error) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err
 	}
-	handedOff := false
 	defer func() {
-		if handedOff {
-			return
-		}
 		// Never hand the pool a connection inside a transaction: roll back,
 		// and if even that fails, have the pool discard the connection.
 		if txStatus(conn) != txIdle {
@@ -96,12 +93,17 @@ func (db *DB) pgTenantTx(ctx context.Context, begin string, scope tenancy.Scope,
 		}
 		_ = conn.Close()
 	}()
+	bind := "SELECT set_config('app.tenant_id', " + quoteLiteral(scope.TenantID) + ", true)"
 	err = conn.Raw(func(dc any) error {
 		pc, ok := dc.(*pgConn)
 		if !ok {
 			return fmt.Errorf("store: tenant transaction on a %T", dc)
 		}
-		pc.deferStatements(begin+"; SELECT set_config('app.tenant_id', "+quoteLiteral(scope.TenantID)+", true)", 2)
+		if readOnly {
+			pc.each = ahead{"SET TRANSACTION READ ONLY; " + bind, 2}
+		} else {
+			pc.ahead = ahead{"BEGIN; " + bind, 2}
+		}
 		return nil
 	})
 	if err != nil {
@@ -112,12 +114,7 @@ func (db *DB) pgTenantTx(ctx context.Context, begin string, scope tenancy.Scope,
 		return err
 	}
 	if txStatus(conn) == txIdle {
-		return nil // fn issued no statement: no transaction began
-	}
-	if begin == beginReadOnly {
-		handedOff = true
-		go endRead(conn)
-		return nil
+		return nil // a read, or a write that issued no statement: nothing to end
 	}
 	// COMMIT of a transaction a statement aborted answers ROLLBACK, not an
 	// error: read the command tag, so a swallowed failure is not success.
@@ -142,13 +139,13 @@ func (db *DB) pgTenantTx(ctx context.Context, begin string, scope tenancy.Scope,
 const txIdle = 'I'
 
 // txStatus is the server's last report on conn's transaction: txIdle,
-// 'T' in one, 'E' in a failed one. Statements still deferred are dropped:
-// nothing will send them now.
+// 'T' in one, 'E' in a failed one. What was still to go ahead of a
+// statement is dropped: the work it belonged to is over.
 func txStatus(conn bun.Conn) byte {
 	var st byte
 	_ = conn.Raw(func(dc any) error {
 		pc := dc.(*pgConn)
-		pc.pending()
+		pc.clear()
 		st = pc.Conn.Conn().PgConn().TxStatus()
 		return nil
 	})
@@ -162,30 +159,6 @@ func rawExec(ctx context.Context, conn bun.Conn, sql string) error {
 		_, err := dc.(*pgConn).Conn.Conn().Exec(ctx, sql)
 		return err
 	})
-}
-
-const beginReadOnly = "BEGIN READ ONLY"
-
-// endTimeout bounds endRead's wait for the server.
-const endTimeout = 10 * time.Second
-
-// endRead ends a read-only transaction whose reads are done, then gives
-// its connection back to the pool. The caller does not wait for it: a
-// transaction that wrote nothing has nothing for COMMIT to decide, and
-// what fn read (under READ COMMITTED, each statement's own snapshot) is
-// final once read. So a list answers after two round trips, not three.
-// Ended with ROLLBACK, which releases the same snapshot and locks as
-// COMMIT would; a connection that cannot end it is discarded, never
-// handed on inside a transaction.
-func endRead(conn bun.Conn) {
-	ctx, cancel := context.WithTimeout(context.Background(), endTimeout)
-	defer cancel()
-	// On the driver's connection, as COMMIT is: bun's query hooks have no
-	// request left to attach it to.
-	if err := rawExec(ctx, conn, "ROLLBACK"); err != nil {
-		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-	}
-	_ = conn.Close()
 }
 
 // quoteLiteral quotes s as an SQL string literal (tenant ids are UUIDs;

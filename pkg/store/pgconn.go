@@ -206,81 +206,45 @@ func (r *resultRows) Next(dest []driver.Value) error {
 // valueFunc converts a column's wire value to the driver.Value pgx's
 // stdlib.Rows gives for its type.
 func valueFunc(m *pgtype.Map, fd pgconn.FieldDescription) func([]byte) (driver.Value, error) {
-	oid, format := fd.DataTypeOID, fd.Format
-	plan := func(target any) pgtype.ScanPlan { return m.PlanScan(oid, format, target) }
-	switch oid {
+	switch fd.DataTypeOID {
 	case pgtype.BoolOID:
-		var d bool
-		p := plan(&d)
-		return func(src []byte) (driver.Value, error) { err := p.Scan(src, &d); return d, err }
+		return conv(m, fd, same[bool])
 	case pgtype.ByteaOID, pgtype.JSONOID, pgtype.JSONBOID, pgtype.XMLOID:
-		var d []byte
-		p := plan(&d)
-		return func(src []byte) (driver.Value, error) {
-			if err := p.Scan(src, &d); err != nil {
-				return nil, err
-			}
-			return d, nil
-		}
+		return conv(m, fd, same[[]byte])
 	case pgtype.CIDOID, pgtype.OIDOID, pgtype.XIDOID:
-		var d pgtype.Uint32
-		p := plan(&d)
-		return func(src []byte) (driver.Value, error) {
-			if err := p.Scan(src, &d); err != nil {
-				return nil, err
-			}
-			return d.Value()
-		}
+		return conv(m, fd, func(d *pgtype.Uint32) (driver.Value, error) { return d.Value() })
 	case pgtype.DateOID:
-		var d pgtype.Date
-		p := plan(&d)
-		return func(src []byte) (driver.Value, error) {
-			if err := p.Scan(src, &d); err != nil {
-				return nil, err
-			}
-			return d.Value()
-		}
+		return conv(m, fd, func(d *pgtype.Date) (driver.Value, error) { return d.Value() })
 	case pgtype.Float4OID:
-		var d float32
-		p := plan(&d)
-		return func(src []byte) (driver.Value, error) { err := p.Scan(src, &d); return float64(d), err }
+		return conv(m, fd, func(d *float32) (driver.Value, error) { return float64(*d), nil })
 	case pgtype.Float8OID:
-		var d float64
-		p := plan(&d)
-		return func(src []byte) (driver.Value, error) { err := p.Scan(src, &d); return d, err }
+		return conv(m, fd, same[float64])
 	case pgtype.Int2OID:
-		var d int16
-		p := plan(&d)
-		return func(src []byte) (driver.Value, error) { err := p.Scan(src, &d); return int64(d), err }
+		return conv(m, fd, func(d *int16) (driver.Value, error) { return int64(*d), nil })
 	case pgtype.Int4OID:
-		var d int32
-		p := plan(&d)
-		return func(src []byte) (driver.Value, error) { err := p.Scan(src, &d); return int64(d), err }
+		return conv(m, fd, func(d *int32) (driver.Value, error) { return int64(*d), nil })
 	case pgtype.Int8OID:
-		var d int64
-		p := plan(&d)
-		return func(src []byte) (driver.Value, error) { err := p.Scan(src, &d); return d, err }
+		return conv(m, fd, same[int64])
 	case pgtype.TimestampOID:
-		var d pgtype.Timestamp
-		p := plan(&d)
-		return func(src []byte) (driver.Value, error) {
-			if err := p.Scan(src, &d); err != nil {
-				return nil, err
-			}
-			return d.Value()
-		}
+		return conv(m, fd, func(d *pgtype.Timestamp) (driver.Value, error) { return d.Value() })
 	case pgtype.TimestamptzOID:
-		var d pgtype.Timestamptz
-		p := plan(&d)
-		return func(src []byte) (driver.Value, error) {
-			if err := p.Scan(src, &d); err != nil {
-				return nil, err
-			}
-			return d.Value()
-		}
+		return conv(m, fd, func(d *pgtype.Timestamptz) (driver.Value, error) { return d.Value() })
 	default:
-		var d string
-		p := plan(&d)
-		return func(src []byte) (driver.Value, error) { err := p.Scan(src, &d); return d, err }
+		return conv(m, fd, same[string])
 	}
 }
+
+// conv scans a column's values into a T, planned once, and gives out's
+// driver.Value of it.
+func conv[T any](m *pgtype.Map, fd pgconn.FieldDescription, out func(*T) (driver.Value, error)) func([]byte) (driver.Value, error) {
+	var d T
+	p := m.PlanScan(fd.DataTypeOID, fd.Format, &d)
+	return func(src []byte) (driver.Value, error) {
+		if err := p.Scan(src, &d); err != nil {
+			return nil, err
+		}
+		return out(&d)
+	}
+}
+
+func same[T any](d *T) (driver.Value, error) { return *d, nil }

@@ -2,10 +2,11 @@ package console
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
-	"text/template/parse"
 	"time"
 	"unicode/utf8"
 
@@ -698,41 +699,18 @@ func (c *Console) noticePreview(f *frame, in previewInput) textPreview {
 	return textPreview{Text: text, Chars: utf8.RuneCountInString(text), Notice: true, Format: format}
 }
 
-// renderSample fills a body's {{.Field}}s from values. Anything else of
-// the template language, or an unknown field, is refused with outreach's
-// message key and its arguments (as name, value pairs).
+// renderSample is outreach.RenderSample with its error as a message key
+// and its arguments, for f.T.
 func renderSample(body string, values map[string]string) (string, string, []any) {
-	trees, err := parse.Parse("body", body, "{{", "}}")
-	if err != nil {
-		return "", "template_syntax", nil
+	text, fe := outreach.RenderSample(body, values)
+	if fe == nil {
+		return text, "", nil
 	}
-	var b strings.Builder
-	for _, n := range trees["body"].Root.Nodes {
-		switch n := n.(type) {
-		case *parse.TextNode:
-			b.Write(n.Text)
-		case *parse.ActionNode:
-			name, ok := "", n.Pipe != nil && len(n.Pipe.Decl) == 0 && len(n.Pipe.Cmds) == 1 && len(n.Pipe.Cmds[0].Args) == 1
-			if ok {
-				f, isField := n.Pipe.Cmds[0].Args[0].(*parse.FieldNode)
-				ok = isField && len(f.Ident) == 1
-				if ok {
-					name = f.Ident[0]
-				}
-			}
-			if !ok {
-				return "", "template_unsupported", []any{"action", n.String()}
-			}
-			v, known := values[name]
-			if !known {
-				return "", "template_unknown_field", []any{"name", "." + name}
-			}
-			b.WriteString(v)
-		default:
-			return "", "template_unsupported", []any{"action", n.String()}
-		}
+	args := make([]any, 0, 2*len(fe.Args))
+	for _, k := range slices.Sorted(maps.Keys(fe.Args)) {
+		args = append(args, k, fe.Args[k])
 	}
-	return b.String(), "", nil
+	return "", fe.Key, args
 }
 
 // Replies.

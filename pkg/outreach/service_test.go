@@ -334,3 +334,39 @@ func TestPendingWorkIsTheWorkersOwn(t *testing.T) {
 		t.Fatalf("a running campaign's messages: %d pending, want 3", n)
 	}
 }
+
+// TestRenderSample: the console's preview reads a text as saving it would,
+// and names the problem with saving's own message key.
+func TestRenderSample(t *testing.T) {
+	all := map[string]string{outreach.FieldName: "王芳", outreach.FieldCommunity: "育才社区", outreach.FieldEndDate: "2026-12-13", outreach.FieldCheckinURL: "https://x/r/t"}
+	notice := map[string]string{outreach.FieldCommunity: "育才社区"}
+	for _, c := range []struct {
+		name, text string
+		values     map[string]string
+		want, key  string
+		args       map[string]any
+	}{
+		{"fields", "{{.Name}}您好，{{.Community}}提醒：隔离至{{.EndDate}}，{{.CheckinURL}}", all, "王芳您好，育才社区提醒：隔离至2026-12-13，https://x/r/t", "", nil},
+		{"plain", "明早核酸", notice, "明早核酸", "", nil},
+		{"notice with the community", "{{.Community}}：停水通知", notice, "育才社区：停水通知", "", nil},
+		{"a resident's field in a notice", "{{.Name}}您好", notice, "", "template_unknown_field", map[string]any{"name": ".Name"}},
+		{"unknown field", "{{.Phone}}", all, "", "template_unknown_field", map[string]any{"name": ".Phone"}},
+		{"a field's field", "{{.Name.First}}", all, "", "template_unsupported", map[string]any{"action": "{{.Name.First}}"}},
+		{"an undefined function", `{{printf "%s" .Name}}`, all, "", "template_syntax", nil},
+		{"a loop", "{{range .}}x{{end}}", all, "", "template_unsupported", map[string]any{"action": "{{range .}}x{{end}}"}},
+		{"syntax", "{{.Name", all, "", "template_syntax", nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, fe := outreach.RenderSample(c.text, c.values)
+			if c.key == "" {
+				if fe != nil || got != c.want {
+					t.Fatalf("RenderSample = %q, %+v; want %q", got, fe, c.want)
+				}
+				return
+			}
+			if fe == nil || fe.Field != "body" || fe.Key != c.key || !maps.Equal(fe.Args, c.args) {
+				t.Fatalf("RenderSample = %q, %+v; want the %s error of body with %v", got, fe, c.key, c.args)
+			}
+		})
+	}
+}

@@ -127,6 +127,27 @@ func (b body) render(values map[string]string) string {
 	return sb.String()
 }
 
+// RenderSample renders a message text with the given field values, for a
+// preview as staff type. It reads the text as a saved one is read (only
+// {{.Field}}, of the fields outreach knows), and a text it cannot render
+// is the field error of "body" that saving it would give; a known field
+// values has no value for is template_unknown_field, as in a WeCom notice,
+// which knows the community alone.
+func RenderSample(text string, values map[string]string) (string, *errs.FieldError) {
+	var fe []errs.FieldError
+	b, _ := parseBody(&fe, "body", text)
+	if len(fe) > 0 {
+		return "", &fe[0]
+	}
+	for _, seg := range b {
+		if _, ok := values[seg.field]; seg.field != "" && !ok {
+			e := errs.Field("body", "template_unknown_field", map[string]any{"name": "." + seg.field})
+			return "", &e
+		}
+	}
+	return b.render(values), nil
+}
+
 // longest renders b with every field at its longest.
 func (s *Service) longest(b body) string {
 	return b.render(map[string]string{

@@ -12,9 +12,8 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
-// pgConnector hands database/sql connections that can carry a tenant
-// transaction's opening statements in the message of its first statement
-// (see pgConn.defer).
+// pgConnector hands out pgx's database/sql connections as pgConns, which
+// can send a tenant transaction's opening in the message of a statement.
 type pgConnector struct{ driver.Connector }
 
 func (c pgConnector) Connect(ctx context.Context) (driver.Conn, error) {

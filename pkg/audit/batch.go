@@ -147,13 +147,14 @@ func (r *Reads) write(ctx context.Context, batch []Entry) error {
 // of reads, each naming the fifty ids of its page, is a large statement for
 // the server to parse, and COPY skips that.
 type copier interface {
+	CanCopy() bool
 	CopyInto(ctx context.Context, table string, columns []string, rows [][]any) (bool, error)
 }
 
 var entryColumns = []string{"id", "org_path", "at", "actor_id", "actor", "role", "org", "action", "resource", "resource_id", "ip", "request_id", "details"}
 
 func (r *Reads) insert(ctx context.Context, batch []Entry) error {
-	if c, ok := r.db.(copier); ok {
+	if c, ok := r.db.(copier); ok && c.CanCopy() {
 		rows := make([][]any, len(batch))
 		for i, e := range batch {
 			var details any // NULL when there are none

@@ -180,6 +180,12 @@ func (s *Service) CreateCampaign(ctx context.Context, in CampaignInput) (*Campai
 // PostgreSQL (a campaign of 100,000 is created in a second or two, not
 // six), with INSERT elsewhere.
 func insertMessages(ctx context.Context, tx *store.TenantTx, ms []Message) error {
+	if !tx.CanCopy() {
+		if _, err := tx.Insert(&ms).Exec(ctx); err != nil {
+			return fmt.Errorf("create messages: %w", err)
+		}
+		return nil
+	}
 	cols := []string{"tenant_id", "id", "campaign_id", "channel", "phone", "body", "params", "status", "due_at", "updated_at"}
 	rows := make([][]any, len(ms))
 	for i := range ms {
@@ -190,11 +196,7 @@ func insertMessages(ctx context.Context, tx *store.TenantTx, ms []Message) error
 		}
 		rows[i] = []any{m.TenantID, m.ID, m.CampaignID, m.Channel, m.Phone, m.Body, string(params), m.Status, m.DueAt, m.UpdatedAt}
 	}
-	done, err := tx.CopyFrom(ctx, "outreach_messages", cols, rows)
-	if !done && err == nil {
-		_, err = tx.Insert(&ms).Exec(ctx)
-	}
-	if err != nil {
+	if _, err := tx.CopyFrom(ctx, "outreach_messages", cols, rows); err != nil {
 		return fmt.Errorf("create messages: %w", err)
 	}
 	return nil

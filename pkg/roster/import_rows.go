@@ -320,23 +320,29 @@ func insertHouseholds(ctx context.Context, tx *store.TenantTx, hs []*Household) 
 	if len(hs) == 0 {
 		return nil
 	}
+	if !tx.CanCopy() {
+		if _, err := tx.Insert(&hs).Exec(ctx); err != nil {
+			return fmt.Errorf("import: insert households: %w", err)
+		}
+		return nil
+	}
 	cols := []string{"id", "tenant_id", "grid_id", "building_id", "unit", "room", "address", "address_key", "phone", "phone_rev", "tags", "notes", "created_at", "updated_at"}
 	rows := make([][]any, len(hs))
 	for i, h := range hs {
 		rows[i] = []any{h.ID, h.TenantID, h.GridID, h.BuildingID, h.Unit, h.Room, h.Address, h.AddressKey, h.Phone, h.PhoneRev, tagsJSON(h.Tags), h.Notes, h.CreatedAt, h.UpdatedAt}
 	}
-	done, err := tx.CopyFrom(ctx, "households", cols, rows)
-	if done || err != nil {
-		return err
-	}
-	if _, err := tx.Insert(&hs).Exec(ctx); err != nil {
-		return fmt.Errorf("import: insert households: %w", err)
-	}
-	return nil
+	_, err := tx.CopyFrom(ctx, "households", cols, rows)
+	return err
 }
 
 func insertResidents(ctx context.Context, tx *store.TenantTx, rs []*Resident) error {
 	if len(rs) == 0 {
+		return nil
+	}
+	if !tx.CanCopy() {
+		if _, err := tx.Insert(&rs).Exec(ctx); err != nil {
+			return fmt.Errorf("import: insert residents: %w", err)
+		}
 		return nil
 	}
 	cols := []string{"id", "tenant_id", "household_id", "grid_id", "name", "phone", "phone_rev", "id_number", "birth_year", "sex", "tags", "created_at", "updated_at"}
@@ -344,14 +350,8 @@ func insertResidents(ctx context.Context, tx *store.TenantTx, rs []*Resident) er
 	for i, r := range rs {
 		rows[i] = []any{r.ID, r.TenantID, r.HouseholdID, r.GridID, r.Name, r.Phone, r.PhoneRev, r.IDNumber, r.BirthYear, r.Sex, tagsJSON(r.Tags), r.CreatedAt, r.UpdatedAt}
 	}
-	done, err := tx.CopyFrom(ctx, "residents", cols, rows)
-	if done || err != nil {
-		return err
-	}
-	if _, err := tx.Insert(&rs).Exec(ctx); err != nil {
-		return fmt.Errorf("import: insert residents: %w", err)
-	}
-	return nil
+	_, err := tx.CopyFrom(ctx, "residents", cols, rows)
+	return err
 }
 
 func tagsJSON(tags []string) string {

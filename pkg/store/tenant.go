@@ -234,6 +234,10 @@ func AcrossTenantsPurpose(ctx context.Context) (string, bool) {
 	return p, ok
 }
 
+// CanCopy reports whether CopyFrom is available (PostgreSQL), so that a
+// caller builds COPY's rows only where they will be loaded.
+func (t *TenantTx) CanCopy() bool { return t.raw != nil }
+
 // CopyFrom bulk-loads rows into table with COPY, inside the transaction.
 // It reports false (and does nothing) where COPY is not available
 // (SQLite): the caller then inserts. Every row must carry the
@@ -298,6 +302,9 @@ func (t *TenantTx) CopyFrom(ctx context.Context, table string, columns []string,
 	}
 	return true, nil
 }
+
+// CanCopy reports whether CopyInto is available (PostgreSQL).
+func (db *DB) CanCopy() bool { return db.dialect == Postgres }
 
 // CopyInto bulk-loads rows into a table that belongs to no tenant and has
 // no row security (the audit log), with COPY on PostgreSQL. It reports

@@ -93,7 +93,8 @@ type Writer interface {
 
 // Record writes one entry through db, which should be the transaction of
 // the change being recorded. details (which fields changed, never their
-// personal values) is stored as JSON.
+// personal values) is stored as JSON, with any number in it masked
+// (MaskText).
 func Record(ctx context.Context, db Writer, action, resource, resourceID string, details map[string]any) error {
 	e := newEntry(ctx, action, resource, resourceID, details)
 	if _, err := db.NewInsert().Model(&e).Exec(ctx); err != nil {
@@ -113,6 +114,8 @@ type Filter struct {
 }
 
 // List returns entries newest first, and the cursor of the next page.
+// Details are masked as they are on the way in (MaskText), so a row
+// written before that rule shows no more than a new one.
 func List(ctx context.Context, db bun.IDB, f Filter) ([]Entry, string, error) {
 	q := db.NewSelect().Model((*Entry)(nil)).Where("org_path LIKE ?", likePrefix(f.OrgPath))
 	if f.Actor != "" {
@@ -134,6 +137,9 @@ func List(ctx context.Context, db bun.IDB, f Filter) ([]Entry, string, error) {
 	var out []Entry
 	if err := q.Order("id DESC").Limit(int64(f.Limit)+1).Scan(ctx, &out); err != nil {
 		return nil, "", fmt.Errorf("list audit: %w", err)
+	}
+	for i := range out {
+		out[i].Details = maskDetails(out[i].Details)
 	}
 	next := ""
 	if len(out) > f.Limit {

@@ -201,7 +201,7 @@ func newEntry(ctx context.Context, action, resource, resourceID string, details 
 		ID: uuid.Must(uuid.NewV7()).String(), OrgPath: a.OrgPath, At: time.Now().UTC(),
 		ActorID: a.UserID, Actor: a.Username, Role: a.Role, Org: a.Org,
 		Action: action, Resource: resource, ResourceID: resourceID, IP: a.IP, RequestID: a.Request,
-		Details: details,
+		Details: maskDetails(details),
 	}
 	if e.OrgPath == "" {
 		e.OrgPath = "/"

@@ -541,7 +541,8 @@ func (s *Service) ListMessages(ctx context.Context, f Filter) ([]MessageView, st
 		for i, m := range p.Items {
 			ids[i] = m.ID
 		}
-		s.recordRead(ctx, "outreach_campaign", f.Campaign, map[string]any{"messages": ids})
+		err = scope.RecordRead(ctx, s.Reads, s.DB, scope.Seen{Resource: "outreach_campaign", ID: f.Campaign, IDs: ids,
+			Filters: map[string]any{"status": f.Status}})
 	}
 	return p.Items, p.Next, err
 }
@@ -600,7 +601,12 @@ func (s *Service) PreviewCampaign(ctx context.Context, id string) (*Preview, err
 		return out, nil
 	})
 	if err == nil {
-		s.recordRead(ctx, "outreach_campaign", id, map[string]any{"preview": true})
+		phones := make([]string, len(p.Samples))
+		for i, x := range p.Samples {
+			phones[i] = x.Phone
+		}
+		err = scope.RecordRead(ctx, s.Reads, s.DB, scope.Seen{Resource: "outreach_campaign", ID: id, Phones: phones,
+			Filters: map[string]any{"preview": true}})
 	}
 	return p, err
 }

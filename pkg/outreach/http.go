@@ -108,7 +108,12 @@ func (s *Service) ListReplies(ctx context.Context, f Filter) ([]ReplyView, strin
 		return store.Page[ReplyView]{Items: out, Next: page.Next}, nil
 	})
 	if err == nil {
-		s.recordRead(ctx, "outreach_replies", "", map[string]any{"count": len(p.Items)})
+		ids, phones := make([]string, len(p.Items)), make([]string, len(p.Items))
+		for i, r := range p.Items {
+			ids[i], phones[i] = r.ID, r.Phone
+		}
+		err = scope.RecordRead(ctx, s.Reads, s.DB, scope.Seen{Resource: "outreach_replies", IDs: ids, Phones: phones,
+			Filters: map[string]any{"kind": f.Status}})
 	}
 	return p.Items, p.Next, err
 }

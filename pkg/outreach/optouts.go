@@ -108,7 +108,11 @@ func (s *Service) ListOptOuts(ctx context.Context, f Filter) ([]OptOutView, stri
 		return store.Page[OptOutView]{Items: out, Next: page.Next}, nil
 	})
 	if err == nil {
-		s.recordRead(ctx, "outreach_opt_outs", "", map[string]any{"count": len(p.Items)})
+		ids, phones := make([]string, len(p.Items)), make([]string, len(p.Items))
+		for i, o := range p.Items {
+			ids[i], phones[i] = o.ID, o.Phone
+		}
+		err = scope.RecordRead(ctx, s.Reads, s.DB, scope.Seen{Resource: "outreach_opt_outs", IDs: ids, Phones: phones})
 	}
 	return p.Items, p.Next, err
 }

@@ -27,7 +27,7 @@ import (
 type Service struct {
 	DB    *store.DB
 	Frame *scope.Frame
-	Reads ReadRecorder // nil: reads of personal data are not recorded (tests)
+	Reads scope.ReadRecorder // nil: reads are written to the audit log at once (scope.RecordRead)
 	Queue queue.Enqueuer
 	// Backlog counts the send tasks the queue holds (pending, active,
 	// scheduled, retrying), so the reconciler retries stale rows only when
@@ -144,12 +144,6 @@ func defDur(v, d time.Duration) time.Duration {
 		return v
 	}
 	return d
-}
-
-// ReadRecorder records reads of personal data outside the reader's
-// transaction (audit.Reads, batched).
-type ReadRecorder interface {
-	Record(ctx context.Context, resource, resourceID string, details map[string]any)
 }
 
 // Recipient is one person a campaign reaches.
@@ -299,19 +293,6 @@ func actor(ctx context.Context) string {
 		return c.UserID
 	}
 	return "system"
-}
-
-// recordRead notes that the caller saw personal data (a phone, masked or
-// not), when the service has a recorder.
-func (s *Service) recordRead(ctx context.Context, resource, id string, details map[string]any) {
-	if s.Reads == nil {
-		return
-	}
-	if details == nil {
-		details = map[string]any{}
-	}
-	details["masked"] = scope.ViewOf(ctx).Masked()
-	s.Reads.Record(ctx, resource, id, details)
 }
 
 // Filter narrows a list.

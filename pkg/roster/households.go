@@ -205,7 +205,7 @@ func (s *Service) GetHousehold(ctx context.Context, id string) (*HouseholdView, 
 		}
 		v := scope.ViewOf(ctx)
 		out := householdView(h, g, v)
-		if err := s.auditRead(ctx, "household", h.ID, v, nil); err != nil {
+		if err := s.auditRead(ctx, "household", h.ID); err != nil {
 			return nil, err
 		}
 		return &out, nil
@@ -330,7 +330,7 @@ func (s *Service) ListHouseholds(ctx context.Context, f Filter) ([]HouseholdView
 			out = append(out, householdView(&page.Items[i], g, v))
 			ids = append(ids, page.Items[i].ID)
 		}
-		return store.Page[HouseholdView]{Items: out, Next: page.Next}, s.auditList(ctx, "households", v, ids, f)
+		return store.Page[HouseholdView]{Items: out, Next: page.Next}, s.auditList(ctx, "households", ids, f)
 	})
 	return p.Items, p.Next, err
 }

@@ -224,7 +224,7 @@ func (s *Service) GetResident(ctx context.Context, id string) (*ResidentView, er
 		}
 		v := scope.ViewOf(ctx)
 		out := residentView(r, g, v, true)
-		if err := s.auditRead(ctx, "resident", r.ID, v, nil); err != nil {
+		if err := s.auditRead(ctx, "resident", r.ID); err != nil {
 			return nil, err
 		}
 		return &out, nil
@@ -341,7 +341,7 @@ func (s *Service) ListResidents(ctx context.Context, f Filter) ([]ResidentView, 
 			out = append(out, residentView(&page.Items[i], g, v, false))
 			ids = append(ids, page.Items[i].ID)
 		}
-		return store.Page[ResidentView]{Items: out, Next: page.Next}, s.auditList(ctx, "residents", v, ids, f)
+		return store.Page[ResidentView]{Items: out, Next: page.Next}, s.auditList(ctx, "residents", ids, f)
 	})
 	return p.Items, p.Next, err
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/wanjia/wanjia/pkg/audit"
 	"github.com/wanjia/wanjia/pkg/errs"
 	"github.com/wanjia/wanjia/pkg/queue"
 	"github.com/wanjia/wanjia/pkg/scope"
@@ -20,8 +19,8 @@ type Service struct {
 	DB     *store.DB
 	Frame  *scope.Frame // nil: one of its own over DB
 	Queue  queue.Enqueuer
-	Reads  ReadRecorder // nil: reads are audited synchronously
-	Logger *slog.Logger // nil: nothing is logged
+	Reads  scope.ReadRecorder // nil: reads are written to the audit log at once (scope.RecordRead)
+	Logger *slog.Logger       // nil: nothing is logged
 	Now    func() time.Time
 	// Households hears of households added or moved, in the transaction
 	// that saved them (screening adds them to its open campaigns).
@@ -80,42 +79,18 @@ func (s *Service) householdsChanged(ctx context.Context, tx *store.TenantTx, ids
 	return s.Households.HouseholdsChanged(ctx, tx, ids)
 }
 
-// ReadRecorder records reads of personal data outside the reader's
-// transaction (audit.Reads, batched).
-type ReadRecorder interface {
-	Record(ctx context.Context, resource, resourceID string, details map[string]any)
-}
-
-// auditRead records that the caller saw one record with personal data,
-// masked or not: the log must show who looked at whom, including the
-// officials above the community who see masks. With a ReadRecorder the
-// entry is queued (the read stays read-only); without one it is written at
-// once.
-func (s *Service) auditRead(ctx context.Context, resource, id string, v scope.View, details map[string]any) error {
-	if details == nil {
-		details = map[string]any{}
-	}
-	details["masked"] = v.Masked()
-	if s.Reads != nil {
-		s.Reads.Record(ctx, resource, id, details)
-		return nil
-	}
-	return audit.Record(ctx, s.DB, audit.ActionView, resource, id, details)
+// auditRead records that the caller saw one record with personal data
+// (scope.RecordRead: masked or not; without a recorder, written at once).
+func (s *Service) auditRead(ctx context.Context, resource, id string) error {
+	return scope.RecordRead(ctx, s.Reads, s.DB, scope.Seen{Resource: resource, ID: id})
 }
 
 // auditList records a page of a listing: which records were returned (by
-// id, never their personal values) and the search that found them.
-func (s *Service) auditList(ctx context.Context, resource string, v scope.View, ids []string, f Filter) error {
-	if len(ids) == 0 && f.Q == "" {
-		return nil
-	}
-	d := map[string]any{"count": len(ids), "ids": ids}
-	for k, x := range map[string]string{"q": f.Q, "grid": f.Grid, "tag": f.Tag, "household_id": f.HouseholdID, "building_id": f.BuildingID} {
-		if x != "" {
-			d[k] = x
-		}
-	}
-	return s.auditRead(ctx, resource, "list", v, d)
+// id, never their personal values), the search that found them (masked)
+// and the filters.
+func (s *Service) auditList(ctx context.Context, resource string, ids []string, f Filter) error {
+	return scope.RecordRead(ctx, s.Reads, s.DB, scope.Seen{Resource: resource, IDs: ids, Search: f.Q,
+		Filters: map[string]any{"grid": f.Grid, "tag": f.Tag, "household_id": f.HouseholdID, "building_id": f.BuildingID}})
 }
 
 // looksLikeNumber tells a search for a phone or ID number (digits, with an

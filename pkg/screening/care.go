@@ -231,15 +231,9 @@ func (s *Service) ListCare(ctx context.Context, f CareFilter) ([]CareView, strin
 			out = append(out, cv)
 			ids = append(ids, r.ID)
 		}
-		if len(ids) > 0 {
-			d := map[string]any{"count": len(ids), "ids": ids}
-			if f.Grid != "" {
-				d["grid"] = f.Grid
-			}
-			if f.Overdue {
-				d["overdue"] = true
-			}
-			s.recordRead(ctx, "care_list", "list", d)
+		if err := scope.RecordRead(ctx, s.Reads, s.DB, scope.Seen{Resource: "care_list", IDs: ids,
+			Filters: map[string]any{"grid": f.Grid, "overdue": f.Overdue}}); err != nil {
+			return none, err
 		}
 		return store.Page[CareView]{Items: out, Next: page.Next}, nil
 	})

@@ -93,8 +93,9 @@ func (s *Service) ListFollowUps(ctx context.Context, f Filter) ([]FollowUpView, 
 			out = append(out, followUpView(&page.Items[i], g, v))
 			ids = append(ids, page.Items[i].HouseholdID)
 		}
-		if len(ids) > 0 {
-			s.recordRead(ctx, "households", "list", map[string]any{"count": len(ids), "ids": ids, "follow_ups": true})
+		if err := scope.RecordRead(ctx, s.Reads, s.DB, scope.Seen{Resource: "households", IDs: ids,
+			Filters: map[string]any{"follow_ups": true, "status": f.Status, "grid": f.Grid}}); err != nil {
+			return none, err
 		}
 		return store.Page[FollowUpView]{Items: out, Next: page.Next}, nil
 	})

@@ -21,15 +21,9 @@ import (
 type Service struct {
 	DB     *store.DB
 	Frame  *scope.Frame
-	Reads  ReadRecorder // nil: reads of personal data are not recorded (tests)
+	Reads  scope.ReadRecorder // nil: reads are written to the audit log at once (scope.RecordRead)
 	Logger *slog.Logger
 	Now    func() time.Time
-}
-
-// ReadRecorder records reads of personal data outside the reader's
-// transaction (audit.Reads, batched).
-type ReadRecorder interface {
-	Record(ctx context.Context, resource, resourceID string, details map[string]any)
 }
 
 func (s *Service) now() time.Time {
@@ -105,19 +99,6 @@ func actor(ctx context.Context) (id, name string) {
 		return c.UserID, c.Name
 	}
 	return c.UserID, c.Username
-}
-
-// recordRead notes that the caller saw personal data (a phone, masked or
-// not), when the service has a recorder.
-func (s *Service) recordRead(ctx context.Context, resource, id string, details map[string]any) {
-	if s.Reads == nil {
-		return
-	}
-	if details == nil {
-		details = map[string]any{}
-	}
-	details["masked"] = scope.ViewOf(ctx).Masked()
-	s.Reads.Record(ctx, resource, id, details)
 }
 
 // parseDate reads a local date; "" stays "".

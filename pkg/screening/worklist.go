@@ -124,8 +124,9 @@ func (s *Service) ListTasks(ctx context.Context, screeningID string, f Filter) (
 			out = append(out, taskView(&page.Items[i], g, v))
 			ids = append(ids, page.Items[i].HouseholdID)
 		}
-		if len(ids) > 0 {
-			s.recordRead(ctx, "households", "list", map[string]any{"count": len(ids), "ids": ids, "screening_id": screeningID})
+		if err := scope.RecordRead(ctx, s.Reads, s.DB, scope.Seen{Resource: "households", IDs: ids,
+			Filters: map[string]any{"screening_id": screeningID, "status": f.Status, "list": f.List, "grid": f.Grid}}); err != nil {
+			return none, err
 		}
 		return store.Page[TaskView]{Items: out, Next: page.Next}, nil
 	})
@@ -183,7 +184,12 @@ func (s *Service) NextTask(ctx context.Context, screeningID string, f Filter) (*
 			if k, _ := res.RowsAffected(); k == 1 {
 				tv := taskView(&rows[i], g, scope.ViewOf(ctx))
 				out.Task = &tv
-				s.recordRead(ctx, "household", rows[i].HouseholdID, map[string]any{"screening_id": screeningID})
+				// In this write's transaction when there is no recorder:
+				// another connection would wait on its lock (SQLite).
+				if err := scope.RecordRead(ctx, s.Reads, tx, scope.Seen{Resource: "household", ID: rows[i].HouseholdID,
+					Filters: map[string]any{"screening_id": screeningID}}); err != nil {
+					return nil, err
+				}
 				break
 			}
 		}
@@ -208,7 +214,10 @@ func (s *Service) GetTask(ctx context.Context, screeningID, taskID string) (*Tas
 		for i := range history {
 			tv.History = append(tv.History, attemptView(&history[i], g))
 		}
-		s.recordRead(ctx, "household", r.HouseholdID, map[string]any{"screening_id": screeningID})
+		if err := scope.RecordRead(ctx, s.Reads, s.DB, scope.Seen{Resource: "household", ID: r.HouseholdID,
+			Filters: map[string]any{"screening_id": screeningID}}); err != nil {
+			return nil, err
+		}
 		return &tv, nil
 	})
 }

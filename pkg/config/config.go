@@ -38,6 +38,12 @@ type Config struct {
 	SecretKeyFile string
 	// KeyRotation is how long one token signing key signs.
 	KeyRotation time.Duration
+	// DBStatementTimeout, DBLockTimeout and DBIdleInTransactionTimeout are
+	// PostgreSQL's limits on every connection (store.Options; zero: the
+	// store's defaults, negative: none).
+	DBStatementTimeout         time.Duration
+	DBLockTimeout              time.Duration
+	DBIdleInTransactionTimeout time.Duration
 	// TrustedProxies is a comma-separated list of CIDRs or IPs whose
 	// X-Forwarded-For is believed; empty trusts none. See Proxies.
 	TrustedProxies string
@@ -52,6 +58,7 @@ type Config struct {
 
 	badTimeout  string            // an unparsable WANJIA_SHUTDOWN_TIMEOUT, reported by Validate
 	badRotation string            // likewise WANJIA_KEY_ROTATION
+	badDB       []string          // likewise the WANJIA_DB_* limits
 	badInts     map[string]string // likewise the integer settings, by variable
 
 	// Out receives what must reach the operator's terminal once (generated
@@ -130,6 +137,16 @@ func (c *Config) Bind(fs *pflag.FlagSet) {
 	}
 	c.KeyRotation = rotation
 	fs.Var((*daysDuration)(&c.KeyRotation), "key-rotation", "how long one token signing key signs before a new one takes over, e.g. 30d or 720h (env WANJIA_KEY_ROTATION)")
+	for _, d := range c.dbLimits() {
+		if v := os.Getenv(d.env); v != "" {
+			if x, err := time.ParseDuration(v); err == nil {
+				*d.target = x
+			} else {
+				c.badDB = append(c.badDB, d.env+"="+strconv.Quote(v))
+			}
+		}
+		fs.DurationVar(d.target, d.flag, *d.target, d.usage+" (env "+d.env+"; 0: the default, negative: none)")
+	}
 	for _, s := range c.intSettings() {
 		v := s.def
 		if e := os.Getenv(s.env); e != "" {
@@ -271,6 +288,9 @@ func (c *Config) Validate() error {
 	} else if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("WANJIA_SHUTDOWN_TIMEOUT must be positive"))
 	}
+	for _, b := range c.badDB {
+		errs = append(errs, fmt.Errorf("%s is not a duration such as 30s", b))
+	}
 	if c.badRotation != "" {
 		errs = append(errs, fmt.Errorf("WANJIA_KEY_ROTATION: %q is not a duration such as 30d or 720h", c.badRotation))
 	} else if c.KeyRotation != 0 && c.KeyRotation < minKeyRotation {
@@ -353,6 +373,9 @@ func (c *Config) LogValue() slog.Value {
 	}
 	attrs = append(attrs, slog.String("WANJIA_SHUTDOWN_TIMEOUT", c.ShutdownTimeout.String()),
 		slog.String("WANJIA_KEY_ROTATION", (*daysDuration)(&c.KeyRotation).String()))
+	for _, d := range c.dbLimits() {
+		attrs = append(attrs, slog.String(d.env, d.target.String()))
+	}
 	for _, s := range c.intSettings() {
 		attrs = append(attrs, slog.Int(s.env, *s.target))
 	}
@@ -379,4 +402,17 @@ func Mask(v string) string {
 		return u.String()
 	}
 	return "*****"
+}
+
+type dbLimit struct {
+	env, flag, usage string
+	target           *time.Duration
+}
+
+func (c *Config) dbLimits() []dbLimit {
+	return []dbLimit{
+		{"WANJIA_DB_STATEMENT_TIMEOUT", "db-statement-timeout", "PostgreSQL: longest a statement may run (default 30s)", &c.DBStatementTimeout},
+		{"WANJIA_DB_LOCK_TIMEOUT", "db-lock-timeout", "PostgreSQL: longest a statement waits for a lock (default 10s)", &c.DBLockTimeout},
+		{"WANJIA_DB_IDLE_IN_TRANSACTION_TIMEOUT", "db-idle-in-transaction-timeout", "PostgreSQL: longest a transaction may sit idle (default 60s)", &c.DBIdleInTransactionTimeout},
+	}
 }

@@ -38,6 +38,7 @@ func TestLoad(t *testing.T) {
 					t.Fatalf("addr %q", c.Addr)
 				}
 			}},
+		{name: "bad database limit", env: map[string]string{"WANJIA_DB_LOCK_TIMEOUT": "soon"}, wantErr: `WANJIA_DB_LOCK_TIMEOUT="soon" is not a duration`},
 		{name: "malformed database url", env: map[string]string{"WANJIA_DATABASE_URL": "mysql://x/y"}, wantErr: "WANJIA_DATABASE_URL: scheme \"mysql\""},
 		{name: "database url without host", env: map[string]string{"WANJIA_DATABASE_URL": "postgres:///x"}, wantErr: "WANJIA_DATABASE_URL: no host"},
 		{name: "garbage database url", env: map[string]string{"WANJIA_DATABASE_URL": "postgres://a b:%zz@x"}, wantErr: "WANJIA_DATABASE_URL: not a valid URL"},

@@ -180,6 +180,13 @@ func TestIsUnavailable(t *testing.T) {
 		{"dial canceled by context", canceledDial, false},
 		{"no rows is not an outage", sql.ErrNoRows, false},
 		{"plain EOF is not an outage", io.EOF, false},
+		{"backend terminated (restart)", fmt.Errorf("list: %w", &pgconn.PgError{Severity: "FATAL", Code: "57P01"}), true},
+		{"crash shutdown", &pgconn.PgError{Severity: "FATAL", Code: "57P02"}, true},
+		{"server starting up", &pgconn.PgError{Severity: "FATAL", Code: "57P03"}, true},
+		{"connection failure", &pgconn.PgError{Severity: "FATAL", Code: "08006"}, true},
+		{"unique violation is not an outage", &pgconn.PgError{Code: "23505"}, false},
+		{"syntax error is not an outage", &pgconn.PgError{Code: "42601"}, false},
+		{"statement cancelled is not an outage", &pgconn.PgError{Code: "57014"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -41,6 +41,18 @@ func IsUnavailable(err error) bool {
 	if errors.As(err, &connErr) {
 		return true
 	}
+	// On a connection already open, PostgreSQL going away is an error of
+	// its own: its backend ended by a shutdown or restart (57P01, 57P02),
+	// a server still starting or recovering (57P03), or a connection
+	// exception (class 08).
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "57P01", "57P02", "57P03":
+			return true
+		}
+		return strings.HasPrefix(pgErr.Code, "08")
+	}
 	// Some layers (go-redis retries, asynq) flatten the dial error into a
 	// string, losing the *net.OpError; the text is all that is left.
 	return strings.Contains(err.Error(), "connection refused")

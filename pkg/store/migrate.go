@@ -70,6 +70,13 @@ func (db *DB) locked(ctx context.Context, what string, op func(context.Context, 
 	// filled from another table, a table rebuilt): it is work across
 	// tenants, named as such.
 	ctx = context.WithValue(ctx, acrossKey{}, "schema migrations")
+	if db.dialect == Postgres {
+		// Each migration's transaction runs without the statement timeout:
+		// rebuilding a large table or index may take longer than any
+		// request may. (Lock waits stay bounded: a migration that queues
+		// for a lock holds every request queued behind it.)
+		ctx, _ = withTxSettings(ctx, "statement_timeout", "0")
+	}
 	if err := m.Init(ctx); err != nil {
 		return nil, fmt.Errorf("init migration tables: %w", err)
 	}

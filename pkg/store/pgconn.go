@@ -2,19 +2,22 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
-	"io"
+	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
-// pgConnector hands out pgx's database/sql connections as pgConns, which
-// can send a tenant transaction's opening in the message of a statement.
-type pgConnector struct{ driver.Connector }
+// pgConnector hands out pgx's database/sql connections as pgConns.
+type pgConnector struct {
+	driver.Connector
+	end time.Duration // deadline of a COMMIT or ROLLBACK
+}
 
 func (c pgConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	dc, err := c.Connector.Connect(ctx)
@@ -26,224 +29,186 @@ func (c pgConnector) Connect(ctx context.Context) (driver.Conn, error) {
 		_ = dc.Close()
 		return nil, fmt.Errorf("store: pgx's connector made a %T", dc)
 	}
-	return &pgConn{Conn: sc}, nil
+	return &pgConn{Conn: sc, end: c.end}, nil
 }
 
-// pgConn is pgx's database/sql connection with one addition: statements
-// sent ahead of the next one, in the same simple-protocol message, which
-// PostgreSQL runs in order. A tenant transaction's opening ("BEGIN;
-// SELECT set_config(...)") sent alone would be a round trip of its own on
-// every request, before the statement that does the work; sent ahead of
-// that statement it costs none, and the statement already runs inside the
-// transaction and under the tenant's row security. Two ways:
+// pgConn is pgx's database/sql connection with its transactions' ends
+// and beginnings made here, everything else unchanged:
 //
-//   - once (a write): the opening goes ahead of the first statement only,
-//     and the transaction runs on to its COMMIT. A transaction that issues
-//     no statement (a request refused on its input) never begins.
-//   - each (a read): no transaction is begun at all. Every statement goes
-//     with "SET TRANSACTION READ ONLY; SELECT set_config(..., true)" in
-//     the implicit transaction of its own message, so it runs read-only
-//     under the tenant's row security, and the connection is out of any
-//     transaction as soon as it answers: there is nothing to end. Under
-//     READ COMMITTED each statement of a read transaction had its own
-//     snapshot already, so a read sees what it saw before.
-//
-// Everything else is pgx's stdlib connection, unchanged.
+//   - a transaction begins with one message, "BEGIN [READ ONLY]" and the
+//     settings its context carries (a tenant transaction's tenant), sent
+//     through pgx's own simple-protocol path, which binds the values and
+//     refuses to when the session's quoting is not the one it escapes for.
+//     Its statements then go through database/sql and pgx unchanged, so a
+//     statement that fails leaves PostgreSQL's transaction failed, and
+//     nothing after it runs until the rollback. A connection that turns out
+//     dead when the opening is sent (its backend ended by a restart) is
+//     reported as driver.ErrBadConn, so database/sql retries the opening
+//     on another connection: nothing of it ran.
+//   - COMMIT and ROLLBACK are sent with a deadline of their own (pgx's
+//     database/sql transaction has none), whatever became of the request's
+//     context: a cancellation landing in flight would cut the connection
+//     after the server committed.
 type pgConn struct {
 	*stdlib.Conn
-	ahead ahead // sent before the next statement
-	each  ahead // sent before every statement
+	end time.Duration
 }
 
-// ahead is SQL of n statements sent ahead of another statement.
-type ahead struct {
-	sql string
-	n   int
-}
-
-// pending takes what goes ahead of the next statement, if anything.
-func (c *pgConn) pending() ahead {
-	if a := c.ahead; a.sql != "" {
-		c.ahead = ahead{}
-		return a
-	}
-	return c.each
-}
-
-// clear drops whatever was to go ahead: the work it belonged to is over.
-func (c *pgConn) clear() { c.ahead, c.each = ahead{}, ahead{} }
-
-// flush sends the statements due ahead on their own, for work that does
-// not go through QueryContext or ExecContext (COPY, which a read never
-// does).
-func (c *pgConn) flush(ctx context.Context) error {
-	if c.each.sql != "" {
-		return errors.New("store: COPY in a read")
-	}
-	if a := c.pending(); a.sql != "" {
-		if _, err := c.Conn.Conn().Exec(ctx, a.sql); err != nil {
-			return err
+// sessionSettings are the runtime parameters every connection is opened
+// with, and checkSession what each must report back.
+//
+// standard_conforming_strings: bun renders every value into the SQL text
+// and quotes it for "on" (a backslash is an ordinary character). With it
+// off, which an operator can set per database or role, a value holding a
+// backslash and a quote ends its literal early, and what follows runs as
+// SQL. The startup parameter overrides such defaults; the check catches a
+// server or pooler that does not pass it on, and a session that turns it
+// off.
+func checkSession(pc *pgconn.PgConn) error {
+	for name, want := range map[string]string{"standard_conforming_strings": "on", "client_encoding": "UTF8"} {
+		if got := pc.ParameterStatus(name); got != want {
+			return &SessionError{Name: name, Got: got, Want: want}
 		}
 	}
 	return nil
 }
 
-// ResetSession drops what a connection going back to the pool still had
-// to send ahead: it belonged to work that is over.
+// SessionError is a connection whose session runs with a setting wanjia
+// cannot work under. Open refuses to start on it.
+type SessionError struct{ Name, Got, Want string }
+
+func (e *SessionError) Error() string {
+	return fmt.Sprintf("the PostgreSQL session runs with %s=%q, and wanjia quotes SQL values for %s=%s only "+
+		"(set it back with ALTER DATABASE or ALTER ROLE … SET %s = %s, or have the connection pooler pass it on)",
+		e.Name, e.Got, e.Name, e.Want, e.Name, e.Want)
+}
+
+// ResetSession refuses to hand out again a connection whose session has
+// turned its quoting off (SET standard_conforming_strings): the pool
+// replaces it.
 func (c *pgConn) ResetSession(ctx context.Context) error {
-	c.clear()
+	if err := checkSession(c.Conn.Conn().PgConn()); err != nil {
+		return driver.ErrBadConn
+	}
 	return c.Conn.ResetSession(ctx)
 }
 
-func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	if a := c.pending(); a.sql != "" {
-		// pgx runs a multi-statement text in one message in the simple
-		// protocol (binding any arguments into the text itself) and
-		// answers the last statement's command tag.
-		query = a.sql + "; " + query
-	}
-	return c.Conn.ExecContext(ctx, query, args)
+// txSettings are the settings, local to the transaction, that a context
+// asks its next transaction to begin with, and what that transaction ran
+// on (for COPY, a protocol of its own).
+type txSettings struct {
+	pairs []string // name, value, name, value …
+	conn  *pgConn
 }
 
-func (c *pgConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	a := c.pending()
-	if a.sql == "" {
-		return c.Conn.QueryContext(ctx, query, args)
-	}
-	if len(args) > 0 {
-		// bun writes its arguments into the text itself, and a tenant
-		// transaction hands out only bun: a query with placeholders here
-		// would need pgx to answer a later result than the first, which it
-		// does not. Refuse rather than run it outside the tenant's scope.
-		return nil, errors.New("store: a query with placeholders in a tenant transaction")
-	}
-	// The results of the statements ahead come first, then the query's. An
-	// error in any statement ends the message there; a transaction that
-	// began is left failed, for its owner to roll back.
+type txSettingsKey struct{}
+
+// withTxSettings returns ctx asking the transaction begun with it to set
+// pairs (name, value, …) locally in its opening message.
+func withTxSettings(ctx context.Context, pairs ...string) (context.Context, *txSettings) {
+	s := &txSettings{pairs: pairs}
+	return context.WithValue(ctx, txSettingsKey{}, s), s
+}
+
+func (c *pgConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
 	conn := c.Conn.Conn()
-	mrr := conn.PgConn().Exec(ctx, a.sql+"; "+query)
-	for range a.n {
-		if !mrr.NextResult() {
-			return nil, closedEarly(mrr)
+	if conn.IsClosed() {
+		return nil, driver.ErrBadConn
+	}
+	if err := checkSession(conn.PgConn()); err != nil {
+		return nil, err
+	}
+	var b strings.Builder
+	b.WriteString("BEGIN")
+	switch sql.IsolationLevel(opts.Isolation) {
+	case sql.LevelDefault:
+	case sql.LevelReadUncommitted:
+		b.WriteString(" ISOLATION LEVEL READ UNCOMMITTED")
+	case sql.LevelReadCommitted:
+		b.WriteString(" ISOLATION LEVEL READ COMMITTED")
+	case sql.LevelRepeatableRead, sql.LevelSnapshot:
+		b.WriteString(" ISOLATION LEVEL REPEATABLE READ")
+	case sql.LevelSerializable:
+		b.WriteString(" ISOLATION LEVEL SERIALIZABLE")
+	default:
+		return nil, fmt.Errorf("store: unsupported isolation level %v", opts.Isolation)
+	}
+	if opts.ReadOnly {
+		b.WriteString(" READ ONLY")
+	}
+	var args []any
+	if s, ok := ctx.Value(txSettingsKey{}).(*txSettings); ok && len(s.pairs) > 0 {
+		b.WriteString("; SELECT ")
+		for i := 0; i+1 < len(s.pairs); i += 2 {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "set_config($%d, $%d, true)", i+1, i+2)
+			args = append(args, s.pairs[i], s.pairs[i+1])
 		}
-		if _, err := mrr.ResultReader().Close(); err != nil {
-			_ = mrr.Close()
-			return nil, err
+		s.conn = c
+	}
+	if _, err := conn.Exec(ctx, b.String(), args...); err != nil {
+		if conn.IsClosed() || pgconn.SafeToRetry(err) {
+			// Nothing of the opening took effect: another connection may
+			// run it (database/sql retries on ErrBadConn), and the error
+			// says why this one could not.
+			return nil, errors.Join(driver.ErrBadConn, err)
 		}
+		if conn.PgConn().TxStatus() != txIdle {
+			_ = c.finish("ROLLBACK")
+		}
+		return nil, err
 	}
-	if !mrr.NextResult() {
-		return nil, closedEarly(mrr)
-	}
-	return newResultRows(conn.TypeMap(), mrr, mrr.ResultReader()), nil
+	return pgTx{c}, nil
 }
 
-// closedEarly is the error of a message whose results ended before the
-// query's: the server's error, or a broken connection's.
-func closedEarly(mrr *pgconn.MultiResultReader) error {
-	if err := mrr.Close(); err != nil {
-		return err
-	}
-	return errors.New("store: the server answered fewer results than statements sent")
-}
+// txIdle is the transaction status of a connection outside any
+// transaction, as the server last reported it.
+const txIdle = 'I'
 
-// resultRows is driver.Rows over one result of a multi-statement message.
-// Its values are those pgx's stdlib.Rows gives for the same columns (the
-// conversions below are the same, by type OID), so bun scans them alike.
-type resultRows struct {
-	rr      *pgconn.ResultReader
-	mrr     *pgconn.MultiResultReader
-	columns []string
-	convert []func([]byte) (driver.Value, error)
-	closed  bool
-}
+// pgTx ends its transaction with a deadline of its own.
+type pgTx struct{ c *pgConn }
 
-func newResultRows(m *pgtype.Map, mrr *pgconn.MultiResultReader, rr *pgconn.ResultReader) *resultRows {
-	fds := rr.FieldDescriptions()
-	r := &resultRows{rr: rr, mrr: mrr, columns: make([]string, len(fds)), convert: make([]func([]byte) (driver.Value, error), len(fds))}
-	for i, fd := range fds {
-		r.columns[i] = fd.Name
-		r.convert[i] = valueFunc(m, fd)
-	}
-	return r
-}
-
-func (r *resultRows) Columns() []string { return r.columns }
-
-func (r *resultRows) Close() error {
-	if r.closed {
-		return nil
-	}
-	r.closed = true
-	_, err := r.rr.Close()
-	if cerr := r.mrr.Close(); err == nil {
-		err = cerr
+func (t pgTx) Commit() error {
+	// COMMIT of a transaction a statement aborted answers ROLLBACK, not an
+	// error: read the command tag, so a swallowed failure is not success.
+	tag, err := t.c.endTx("COMMIT")
+	if err == nil && tag != "COMMIT" {
+		err = errors.New("the transaction was aborted and rolled back")
 	}
 	return err
 }
 
-func (r *resultRows) Next(dest []driver.Value) error {
-	if !r.rr.NextRow() {
-		if err := r.Close(); err != nil {
-			return err
-		}
-		return io.EOF
-	}
-	for i, raw := range r.rr.Values() {
-		if raw == nil {
-			dest[i] = nil
-			continue
-		}
-		v, err := r.convert[i](raw)
-		if err != nil {
-			return fmt.Errorf("convert field %d failed: %w", i, err)
-		}
-		dest[i] = v
-	}
-	return nil
+func (t pgTx) Rollback() error { return t.c.finish("ROLLBACK") }
+
+func (c *pgConn) finish(sql string) error {
+	_, err := c.endTx(sql)
+	return err
 }
 
-// valueFunc converts a column's wire value to the driver.Value pgx's
-// stdlib.Rows gives for its type.
-func valueFunc(m *pgtype.Map, fd pgconn.FieldDescription) func([]byte) (driver.Value, error) {
-	switch fd.DataTypeOID {
-	case pgtype.BoolOID:
-		return conv(m, fd, same[bool])
-	case pgtype.ByteaOID, pgtype.JSONOID, pgtype.JSONBOID, pgtype.XMLOID:
-		return conv(m, fd, same[[]byte])
-	case pgtype.CIDOID, pgtype.OIDOID, pgtype.XIDOID:
-		return conv(m, fd, func(d *pgtype.Uint32) (driver.Value, error) { return d.Value() })
-	case pgtype.DateOID:
-		return conv(m, fd, func(d *pgtype.Date) (driver.Value, error) { return d.Value() })
-	case pgtype.Float4OID:
-		return conv(m, fd, func(d *float32) (driver.Value, error) { return float64(*d), nil })
-	case pgtype.Float8OID:
-		return conv(m, fd, same[float64])
-	case pgtype.Int2OID:
-		return conv(m, fd, func(d *int16) (driver.Value, error) { return int64(*d), nil })
-	case pgtype.Int4OID:
-		return conv(m, fd, func(d *int32) (driver.Value, error) { return int64(*d), nil })
-	case pgtype.Int8OID:
-		return conv(m, fd, same[int64])
-	case pgtype.TimestampOID:
-		return conv(m, fd, func(d *pgtype.Timestamp) (driver.Value, error) { return d.Value() })
-	case pgtype.TimestamptzOID:
-		return conv(m, fd, func(d *pgtype.Timestamptz) (driver.Value, error) { return d.Value() })
-	default:
-		return conv(m, fd, same[string])
+// endTx sends a transaction's end under its deadline. When the deadline
+// passes, pgx cancels the statement and closes the connection, which the
+// pool then discards.
+func (c *pgConn) endTx(sql string) (string, error) {
+	conn := c.Conn.Conn()
+	if conn.IsClosed() {
+		return "", driver.ErrBadConn
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.end)
+	defer cancel()
+	tag, err := conn.Exec(ctx, sql)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", strings.ToLower(sql), err)
+	}
+	return tag.String(), nil
 }
 
-// conv scans a column's values into a T, planned once, and gives out's
-// driver.Value of it.
-func conv[T any](m *pgtype.Map, fd pgconn.FieldDescription, out func(*T) (driver.Value, error)) func([]byte) (driver.Value, error) {
-	var d T
-	p := m.PlanScan(fd.DataTypeOID, fd.Format, &d)
-	return func(src []byte) (driver.Value, error) {
-		if err := p.Scan(src, &d); err != nil {
-			return nil, err
-		}
-		return out(&d)
-	}
+// shouldPing decides whether database/sql's pool checks a connection
+// before handing it out again. A transaction's opening needs no ping (on a
+// dead connection it is retried elsewhere, above), so a busy pool pays
+// none; a connection that sat idle for long is checked, as a restart of
+// the server or a firewall may have ended it meanwhile.
+func shouldPing(_ context.Context, p stdlib.ShouldPingParams) bool {
+	return p.IdleDuration > 30*time.Second
 }
-
-func same[T any](d *T) (driver.Value, error) { return *d, nil }

@@ -328,8 +328,7 @@ func TestTenantKeys(t *testing.T) {
 
 // TestReadTxRefusesWrites: every statement of a read is bound to its
 // tenant, not only the first, and PostgreSQL refuses a write in any of
-// them (on PostgreSQL a read begins no transaction: each statement carries
-// the tenant and read-only mode in its own message).
+// them (the read's transaction begins READ ONLY).
 func TestReadTxRefusesWrites(t *testing.T) {
 	requirePostgres(t)
 	db := storetest.New(t)
@@ -366,11 +365,11 @@ func TestReadTxRefusesWrites(t *testing.T) {
 	}
 }
 
-// TestWriteTxBeginsWithItsFirstStatement: a write's BEGIN goes out with
-// its first statement, which therefore runs inside the transaction (a
-// failure afterwards undoes it) and bound to the tenant; a write that
-// issues nothing leaves its connection outside any transaction.
-func TestWriteTxBeginsWithItsFirstStatement(t *testing.T) {
+// TestWriteTxRunsInsideItsTransaction: a write's first statement runs
+// inside the transaction (a failure afterwards undoes it) and bound to the
+// tenant; a write that issues nothing leaves its connection outside any
+// transaction.
+func TestWriteTxRunsInsideItsTransaction(t *testing.T) {
 	requirePostgres(t)
 	db := storetest.New(t)
 	db.SetMaxOpenConns(1) // every statement below shares one connection
@@ -407,8 +406,8 @@ func TestWriteTxBeginsWithItsFirstStatement(t *testing.T) {
 	}
 }
 
-// TestReadTxLeavesNoTransactionBehind: a read that succeeds (ended after
-// it returns), fails, or panics hands its connection back outside any
+// TestReadTxLeavesNoTransactionBehind: a read that succeeds, fails, or
+// panics hands its connection back outside any
 // transaction and without its tenant.
 func TestReadTxLeavesNoTransactionBehind(t *testing.T) {
 	requirePostgres(t)

@@ -11,11 +11,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
@@ -48,6 +50,44 @@ type Options struct {
 	// PingTimeout bounds the first contact; Open fails with a clear message
 	// instead of hanging when the server is unreachable.
 	PingTimeout time.Duration
+
+	// PostgreSQL's limits, set on every connection (zero: the default in
+	// parentheses; negative: none). StatementTimeout (30 s) bounds any one
+	// statement (migrations run without it); LockTimeout (10 s) how long
+	// a statement waits for a lock; IdleInTransactionTimeout (60 s) how long
+	// a transaction may sit between statements before the server ends it.
+	// EndTimeout (10 s) is the client's deadline on COMMIT and ROLLBACK.
+	StatementTimeout         time.Duration
+	LockTimeout              time.Duration
+	IdleInTransactionTimeout time.Duration
+	EndTimeout               time.Duration
+}
+
+// Defaults of Options' limits.
+const (
+	DefaultStatementTimeout         = 30 * time.Second
+	DefaultLockTimeout              = 10 * time.Second
+	DefaultIdleInTransactionTimeout = 60 * time.Second
+	DefaultEndTimeout               = 10 * time.Second
+)
+
+// limit is d, def when d is zero, 0 (none) when negative.
+func limit(d, def time.Duration) time.Duration {
+	switch {
+	case d == 0:
+		return def
+	case d < 0:
+		return 0
+	}
+	return d
+}
+
+// pgMillis spells d as a PostgreSQL duration setting.
+func pgMillis(d time.Duration) string {
+	if d <= 0 {
+		return "0"
+	}
+	return strconv.FormatInt(max(d.Milliseconds(), 1), 10) + "ms"
 }
 
 // SQLiteFile is the database file name inside the data directory.
@@ -75,6 +115,9 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 	defer cancel()
 	if err := db.PingContext(pctx); err != nil {
 		_ = db.Close()
+		if se := (*SessionError)(nil); errors.As(err, &se) {
+			return nil, fmt.Errorf("database %s %s: %w", db.dialect, db.where, se)
+		}
 		return nil, fmt.Errorf("database %s %s does not answer: %w", db.dialect, db.where, rootCause(err))
 	}
 	return db, nil
@@ -115,7 +158,27 @@ func openPostgres(o Options) (*DB, error) {
 	// to 512 at a time) every distinct statement, which for bulk inserts
 	// cost a round trip each and hundreds of MiB.
 	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
-	sqldb := sql.OpenDB(pgConnector{stdlib.GetConnector(*cfg)})
+	// Startup parameters override what the database or role sets, and are
+	// checked once connected (see checkSession): a URL that asks for other
+	// quoting gets it, and is refused.
+	for k, v := range map[string]string{"standard_conforming_strings": "on", "client_encoding": "UTF8"} {
+		if _, set := cfg.RuntimeParams[k]; !set {
+			cfg.RuntimeParams[k] = v
+		}
+	}
+	for k, v := range map[string]string{
+		"statement_timeout":                   pgMillis(limit(o.StatementTimeout, DefaultStatementTimeout)),
+		"lock_timeout":                        pgMillis(limit(o.LockTimeout, DefaultLockTimeout)),
+		"idle_in_transaction_session_timeout": pgMillis(limit(o.IdleInTransactionTimeout, DefaultIdleInTransactionTimeout)),
+	} {
+		cfg.RuntimeParams[k] = v
+	}
+	cfg.AfterConnect = func(_ context.Context, pc *pgconn.PgConn) error { return checkSession(pc) }
+	end := limit(o.EndTimeout, DefaultEndTimeout)
+	if end == 0 {
+		end = DefaultEndTimeout // a deadline is the point
+	}
+	sqldb := sql.OpenDB(pgConnector{Connector: stdlib.GetConnector(*cfg, stdlib.OptionShouldPing(shouldPing)), end: end})
 	n := o.MaxOpenConns
 	if n == 0 {
 		n = 20

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strings"
@@ -29,142 +28,71 @@ var ErrNoTenant = errors.New("store: no tenant in context")
 // test-time guard. Code that must reach past the scope says so with
 // Unscoped, which is meant to be rare and easy to grep for.
 type TenantTx struct {
-	tx    bun.IDB // a bun.Tx, or a connection inside a transaction begun by hand
+	tx    bun.Tx
 	Scope tenancy.Scope
 
-	// raw reaches the driver connection under the transaction (PostgreSQL:
-	// each tenant transaction has a connection of its own), for COPY.
-	raw func(func(driverConn any) error) error
+	// conn is the PostgreSQL connection under the transaction, for COPY
+	// (nil on SQLite).
+	conn *pgConn
 }
 
 // InTenantTx runs fn in a transaction scoped to the tenant in ctx. On
 // PostgreSQL it also names the tenant for row-level security, so a query
 // that forgot its WHERE still sees only this tenant's rows.
 func (db *DB) InTenantTx(ctx context.Context, fn func(ctx context.Context, tx *TenantTx) error) error {
-	scope, ok := tenancy.From(ctx)
-	if !ok {
-		return ErrNoTenant
-	}
-	if db.dialect != Postgres {
-		return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-			return fn(ctx, &TenantTx{tx: tx, Scope: scope})
-		})
-	}
-	return db.pgTenantTx(ctx, false, scope, fn)
+	return db.tenantTx(ctx, nil, fn)
 }
 
 // InTenantReadTx is InTenantTx for reads: read-only, refusing any write.
 // On SQLite it is a transaction that begins without taking the write lock
 // (so reads run side by side under WAL instead of queueing behind each
-// other and every writer). On PostgreSQL it begins no transaction: each
-// statement runs read-only and bound to the tenant in the implicit
-// transaction of its own message (see pgConn), which under READ COMMITTED
-// sees what it would have seen inside one.
+// other and every writer).
 func (db *DB) InTenantReadTx(ctx context.Context, fn func(ctx context.Context, tx *TenantTx) error) error {
+	return db.tenantTx(ctx, &sql.TxOptions{ReadOnly: true}, fn)
+}
+
+// tenantTx runs fn in a transaction (a bun.Tx on either database, so that
+// a RunInTx inside it is a savepoint on both) bound to ctx's tenant. On
+// PostgreSQL the tenant is set in the transaction's opening message (see
+// pgConn.BeginTx), so binding it costs no round trip of its own.
+func (db *DB) tenantTx(ctx context.Context, opts *sql.TxOptions, fn func(ctx context.Context, tx *TenantTx) error) error {
 	scope, ok := tenancy.From(ctx)
 	if !ok {
 		return ErrNoTenant
 	}
-	if db.dialect != Postgres {
-		return db.RunInTx(ctx, &sql.TxOptions{ReadOnly: true}, func(ctx context.Context, tx bun.Tx) error {
-			return fn(ctx, &TenantTx{tx: tx, Scope: scope})
-		})
-	}
-	return db.pgTenantTx(ctx, true, scope, fn)
+	return db.runTx(ctx, opts, []string{"app.tenant_id", scope.TenantID}, func(ctx context.Context, tx bun.Tx, conn *pgConn) error {
+		return fn(ctx, &TenantTx{tx: tx, Scope: scope, conn: conn})
+	})
 }
 
-// pgTenantTx runs fn in a PostgreSQL transaction on a connection of its
-// own. The transaction's opening is not sent alone: it travels in the
-// message of fn's first statement, or for a read in every statement's
-// (see pgConn), so a request pays no round trip to start its transaction
-// and a read none to end it.
-func (db *DB) pgTenantTx(ctx context.Context, readOnly bool, scope tenancy.Scope, fn func(ctx context.Context, tx *TenantTx) error) error {
-	conn, err := db.Conn(ctx)
+// runTx is bun's RunInTx with settings local to the transaction, which
+// PostgreSQL sets in the opening message (SQLite has none), and the
+// PostgreSQL connection it runs on. fn's context does not carry the
+// settings: a transaction fn begins elsewhere begins without them.
+func (db *DB) runTx(ctx context.Context, opts *sql.TxOptions, settings []string, fn func(ctx context.Context, tx bun.Tx, conn *pgConn) error) (err error) {
+	bctx, s := ctx, (*txSettings)(nil)
+	if db.dialect == Postgres {
+		bctx, s = withTxSettings(ctx, settings...)
+	}
+	tx, err := db.BeginTx(bctx, opts)
 	if err != nil {
 		return err
 	}
+	var conn *pgConn
+	if s != nil {
+		conn = s.conn
+	}
+	done := false
 	defer func() {
-		// Never hand the pool a connection inside a transaction: roll back,
-		// and if even that fails, have the pool discard the connection.
-		if txStatus(conn) != txIdle {
-			if err := rawExec(context.WithoutCancel(ctx), conn, "ROLLBACK"); err != nil {
-				_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-			}
+		if !done {
+			_ = tx.Rollback() // an error or a panic in fn
 		}
-		_ = conn.Close()
 	}()
-	bind := "SELECT set_config('app.tenant_id', " + quoteLiteral(scope.TenantID) + ", true)"
-	err = conn.Raw(func(dc any) error {
-		pc, ok := dc.(*pgConn)
-		if !ok {
-			return fmt.Errorf("store: tenant transaction on a %T", dc)
-		}
-		if readOnly {
-			pc.each = ahead{"SET TRANSACTION READ ONLY; " + bind, 2}
-		} else {
-			pc.ahead = ahead{"BEGIN; " + bind, 2}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := fn(ctx, tx, conn); err != nil {
 		return err
 	}
-	// Until COMMIT an error or a panic in fn rolls back (above).
-	if err := fn(ctx, &TenantTx{tx: conn, Scope: scope, raw: conn.Raw}); err != nil {
-		return err
-	}
-	if txStatus(conn) == txIdle {
-		return nil // a read, or a write that issued no statement: nothing to end
-	}
-	// COMMIT of a transaction a statement aborted answers ROLLBACK, not an
-	// error: read the command tag, so a swallowed failure is not success.
-	// It is sent whatever becomes of ctx: a cancellation landing in flight
-	// would cut the connection after the server committed, and the caller
-	// would take a write that happened for one that did not.
-	err = conn.Raw(func(dc any) error {
-		tag, err := dc.(*pgConn).Conn.Conn().Exec(context.WithoutCancel(ctx), "COMMIT")
-		if err == nil && tag.String() != "COMMIT" {
-			err = errors.New("the transaction was aborted and rolled back")
-		}
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("commit tenant transaction: %w", err)
-	}
-	return nil
-}
-
-// txIdle is the transaction status of a connection outside any
-// transaction, as the server last reported it.
-const txIdle = 'I'
-
-// txStatus is the server's last report on conn's transaction: txIdle,
-// 'T' in one, 'E' in a failed one. What was still to go ahead of a
-// statement is dropped: the work it belonged to is over.
-func txStatus(conn bun.Conn) byte {
-	var st byte
-	_ = conn.Raw(func(dc any) error {
-		pc := dc.(*pgConn)
-		pc.clear()
-		st = pc.Conn.Conn().PgConn().TxStatus()
-		return nil
-	})
-	return st
-}
-
-// rawExec runs sql on conn's driver connection, past bun's query hooks
-// (the end of a transaction is not a query of the request's).
-func rawExec(ctx context.Context, conn bun.Conn, sql string) error {
-	return conn.Raw(func(dc any) error {
-		_, err := dc.(*pgConn).Conn.Conn().Exec(ctx, sql)
-		return err
-	})
-}
-
-// quoteLiteral quotes s as an SQL string literal (tenant ids are UUIDs;
-// this holds for any string all the same).
-func quoteLiteral(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+	done = true
+	return tx.Commit()
 }
 
 // bindTenant names the transaction's tenant for row-level security. The
@@ -215,12 +143,7 @@ func (db *DB) AcrossTenants(ctx context.Context, purpose string, tenants []strin
 		}
 	}
 	ctx = context.WithValue(ctx, acrossKey{}, purpose)
-	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if db.dialect == Postgres {
-			if _, err := tx.ExecContext(ctx, "SELECT set_config('app.tenant_ids', ?, true)", strings.Join(tenants, ",")); err != nil {
-				return fmt.Errorf("%s: bind tenants: %w", purpose, err)
-			}
-		}
+	return db.runTx(ctx, nil, []string{"app.tenant_ids", strings.Join(tenants, ",")}, func(ctx context.Context, tx bun.Tx, _ *pgConn) error {
 		return fn(ctx, tx)
 	})
 }
@@ -236,7 +159,7 @@ func AcrossTenantsPurpose(ctx context.Context) (string, bool) {
 
 // CanCopy reports whether CopyFrom is available (PostgreSQL), so that a
 // caller builds COPY's rows only where they will be loaded.
-func (t *TenantTx) CanCopy() bool { return t.raw != nil }
+func (t *TenantTx) CanCopy() bool { return t.conn != nil }
 
 // CopyFrom bulk-loads rows into table with COPY, inside the transaction.
 // It reports false (and does nothing) where COPY is not available
@@ -245,10 +168,10 @@ func (t *TenantTx) CanCopy() bool { return t.raw != nil }
 //
 // PostgreSQL refuses COPY FROM into a table under row-level security, so
 // the rows are copied into a temporary table of the same shape (no policy,
-// no indexes, dropped at commit) and moved with one INSERT … SELECT, which
+// no indexes, dropped with the transaction) and moved with one INSERT … SELECT, which
 // the policy checks like any insert.
 func (t *TenantTx) CopyFrom(ctx context.Context, table string, columns []string, rows [][]any) (bool, error) {
-	if t.raw == nil {
+	if t.conn == nil {
 		return false, nil
 	}
 	ti := -1
@@ -272,18 +195,11 @@ func (t *TenantTx) CopyFrom(ctx context.Context, table string, columns []string,
 	}
 	colList := strings.Join(cols, ", ")
 	target := pgx.Identifier{table}.Sanitize()
-	err := t.raw(func(dc any) error {
-		pc, ok := dc.(*pgConn)
-		if !ok {
-			return fmt.Errorf("store: CopyFrom on %T", dc)
-		}
-		// COPY is a protocol of its own: the transaction's deferred start
-		// goes first.
-		if err := pc.flush(ctx); err != nil {
-			return err
-		}
-		conn := pc.Conn.Conn()
-		if _, err := conn.Exec(ctx, "CREATE TEMP TABLE IF NOT EXISTS "+stage+" (LIKE "+target+" INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"); err != nil {
+	// The stage is the transaction's (ON COMMIT DROP): nothing of it
+	// outlives the transaction in the pooled session.
+	conn := t.conn.Conn.Conn()
+	err := func() error {
+		if _, err := conn.Exec(ctx, "CREATE TEMP TABLE IF NOT EXISTS "+stage+" (LIKE "+target+" INCLUDING DEFAULTS) ON COMMIT DROP"); err != nil {
 			return err
 		}
 		if _, err := conn.CopyFrom(ctx, pgx.Identifier{stage}, columns, pgx.CopyFromRows(rows)); err != nil {
@@ -296,7 +212,7 @@ func (t *TenantTx) CopyFrom(ctx context.Context, table string, columns []string,
 		// table in this transaction must not move these rows again.
 		_, err := conn.Exec(ctx, "TRUNCATE "+stage)
 		return err
-	})
+	}()
 	if err != nil {
 		return true, fmt.Errorf("copy into %s: %w", table, err)
 	}

@@ -376,6 +376,10 @@ func (s *Service) send(ctx context.Context, cl *claimed) error {
 		}
 		return s.record(ctx, cl.msg.ID, StatusSent, sent.ProviderID, "", "", now)
 	}
+	if provider.IsCredentials(err) {
+		s.Metrics.observe(name, "credentials", time.Since(start).Seconds())
+		return s.credentialsRefused(ctx, cl, name, err, now)
+	}
 	if provider.IsPermanent(err) {
 		s.Metrics.observe(name, "permanent", time.Since(start).Seconds())
 		code, reason := errorText(err)
@@ -446,6 +450,50 @@ func (s *Service) untilRecorded(id string, write func() error) error {
 		time.Sleep(wait)
 		wait = min(2*wait, 5*time.Second)
 	}
+}
+
+// credentialsRefused handles a send the provider refused for our
+// credentials: every other message would be refused the same way, and
+// retrying each six times only hid the fault in WARN lines. The message
+// goes back to queued (the attempt not counted) and its campaign pauses,
+// with the reason staff see on its page, in one transaction; the send ends
+// there, and resume, once the operator has fixed the credentials, queues
+// every message not yet sent. The operator's alarm is the metric and one
+// ERROR line per campaign paused.
+func (s *Service) credentialsRefused(ctx context.Context, cl *claimed, name string, err error, now time.Time) error {
+	s.Metrics.authFailure(name)
+	code, reason := errorText(err)
+	paused := false
+	werr := s.untilRecorded(cl.msg.ID, func() error {
+		tctx, cancel := context.WithTimeout(ctx, s.Rules.sendTimeout())
+		defer cancel()
+		return s.DB.InTenantTx(tctx, func(ctx context.Context, tx *store.TenantTx) error {
+			if _, err := tx.Update((*Message)(nil)).
+				Set("status = ?, attempts = CASE WHEN m.attempts > 0 THEN m.attempts - 1 ELSE 0 END, error_code = ?, error = ?, due_at = ?, updated_at = ?",
+					StatusQueued, code, reason, now, now).
+				Where("m.id = ? AND m.status = ?", cl.msg.ID, StatusSending).Exec(ctx); err != nil {
+				return err
+			}
+			res, err := tx.Update((*Campaign)(nil)).
+				Set("status = ?, pause_reason = ?, updated_at = ?", CampaignPaused, PauseProviderCredentials, now).
+				Where("c.id = ? AND c.status = ?", cl.campaign.ID, CampaignRunning).Exec(ctx)
+			if err != nil {
+				return err
+			}
+			n, _ := res.RowsAffected()
+			paused = n > 0
+			return nil
+		})
+	})
+	if werr != nil {
+		return fmt.Errorf("outreach: pause on refused credentials: %w", werr)
+	}
+	if paused {
+		sc, _ := tenancy.From(ctx)
+		s.logger().Error("outreach: the provider refused our credentials; campaign paused until they are fixed and it is resumed",
+			"provider", name, "code", code, "reason", reason, "tenant_id", sc.TenantID, "campaign_id", cl.campaign.ID)
+	}
+	return nil
 }
 
 func errorText(err error) (code, reason string) {

@@ -367,6 +367,11 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 			srv.Shutdown() // waits for in-flight tasks up to the timeout
 			return nil
 		})
+		if a.Outreach != nil {
+			// Redis lost the send tasks of running campaigns: queue them
+			// again within seconds, not at the reconciler's next look.
+			g.Go(func() error { a.Outreach.WatchQueue(gctx, 2*time.Second); return nil })
+		}
 		a.Logger.Info("worker started", "queues", queue.Weights)
 	}
 

@@ -14,6 +14,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/wanjia/wanjia/pkg/i18n"
+	"github.com/wanjia/wanjia/pkg/outreach"
 	"github.com/wanjia/wanjia/pkg/store"
 )
 
@@ -552,5 +553,32 @@ func TestOutreachWeComNotice(t *testing.T) {
 	}
 	if _, body = get(t, staff, org+"/outreach"); !strings.Contains(body, "周六核酸检测群通知") || !strings.Contains(body, zh("console.channel.wecom", nil)) {
 		t.Fatal("the notice is not listed as a WeCom notice")
+	}
+}
+
+// TestOutreachPausedForCredentials: a campaign the system paused because
+// the provider refused our credentials says so on its page, in the
+// reader's words, with the way on (resume once fixed).
+func TestOutreachPausedForCredentials(t *testing.T) {
+	t.Parallel()
+	a := startApp(t)
+	staff := client(t)
+	httpSignIn(t, staff, a.Base, "yucai.staff")
+	id := createCampaign(t, staff, a.Base, url.Values{"name": {"凭证测试"}, "channel": {"sms"}, "body": {"停水通知"}, "scope": {"all"}})
+	page := a.Base + "/console/orgs/yucai/outreach/campaigns/" + id
+	want := html.EscapeString(i18n.T(i18n.ZH, "campaign_paused_"+outreach.PauseProviderCredentials, nil))
+	if _, body := get(t, staff, page); strings.Contains(body, want) {
+		t.Fatal("the alarm shows on a draft")
+	}
+	err := a.DB.AcrossTenants(context.Background(), "test: the worker paused it", store.AllTenants, func(ctx context.Context, tx bun.Tx) error {
+		_, err := tx.NewRaw("UPDATE outreach_campaigns SET status = 'paused', pause_reason = ? WHERE id = ?", outreach.PauseProviderCredentials, id).Exec(ctx)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body := get(t, staff, page)
+	if !strings.Contains(body, want) || !strings.Contains(body, `data-pause-reason="provider_credentials"`) || !strings.Contains(body, `class="move-resume`) {
+		t.Fatalf("the paused campaign's page does not say why, or offers no resume: %s", body[:min(len(body), 3000)])
 	}
 }

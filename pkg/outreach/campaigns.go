@@ -79,16 +79,19 @@ func (st Stats) pending() int { return st.Queued + st.HeldQuietHours + st.Sendin
 
 // CampaignView is a campaign as the API shows it.
 type CampaignView struct {
-	ID           string     `json:"id"`
-	Name         string     `json:"name"`
-	Channel      string     `json:"channel"`
-	Format       string     `json:"format,omitempty"`
-	TemplateID   string     `json:"template_id,omitempty"`
-	Body         string     `json:"body"`
-	Audience     Audience   `json:"audience"`
-	SendAt       *time.Time `json:"send_at"`
-	Urgent       bool       `json:"urgent"`
-	Status       string     `json:"status"`
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	Channel    string     `json:"channel"`
+	Format     string     `json:"format,omitempty"`
+	TemplateID string     `json:"template_id,omitempty"`
+	Body       string     `json:"body"`
+	Audience   Audience   `json:"audience"`
+	SendAt     *time.Time `json:"send_at"`
+	Urgent     bool       `json:"urgent"`
+	Status     string     `json:"status"`
+	// PauseReason is why the system paused the campaign
+	// ("provider_credentials"); absent when staff paused it.
+	PauseReason  string     `json:"pause_reason,omitempty"`
 	AudienceSize int        `json:"audience_size"`
 	Stats        Stats      `json:"stats"`
 	CreatedAt    time.Time  `json:"created_at"`
@@ -98,7 +101,7 @@ type CampaignView struct {
 
 func campaignView(c *Campaign) CampaignView {
 	v := CampaignView{ID: c.ID, Name: c.Name, Channel: c.Channel, Format: c.Format, Body: c.Body, Audience: c.Audience, SendAt: c.SendAt,
-		Urgent: c.Urgent, Status: c.Status, AudienceSize: c.Total, CreatedAt: c.CreatedAt, StartedAt: c.StartedAt, FinishedAt: c.FinishedAt}
+		Urgent: c.Urgent, Status: c.Status, PauseReason: c.PauseReason, AudienceSize: c.Total, CreatedAt: c.CreatedAt, StartedAt: c.StartedAt, FinishedAt: c.FinishedAt}
 	if c.TemplateID != nil {
 		v.TemplateID = *c.TemplateID
 	}

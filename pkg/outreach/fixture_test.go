@@ -55,7 +55,12 @@ func (c *clock) now() time.Time {
 // newWorld builds the world at 2020-02-03 10:00 Beijing time.
 func newWorld(t testing.TB) *world {
 	t.Helper()
-	db := storetest.New(t)
+	return newWorldOn(t, storetest.New(t))
+}
+
+// newWorldOn is newWorld over db, migrated and empty.
+func newWorldOn(t testing.TB, db *store.DB) *world {
+	t.Helper()
 	d := orgstest.New(t, db,
 		orgstest.Spec{Slug: "c1", Grids: []string{"c1-g1", "c1-g2"}},
 		orgstest.Spec{Slug: "c2", Grids: []string{"c2-g1"}})

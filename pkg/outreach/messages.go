@@ -24,5 +24,9 @@ func init() {
 		"wecom_no_robot":          {ZH: "本社区尚未设置企业微信群机器人，请管理员先在“通知”页设置", EN: "This community has no WeCom group robot yet; an administrator sets it on the outreach page"},
 		"wecom_webhook":           {ZH: "请粘贴企业微信群机器人的 Webhook 地址（https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…）", EN: "Paste the WeCom group robot's webhook address (https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…)"},
 		"wecom_unavailable":       {ZH: "本系统未启用企业微信发送", EN: "WeCom sending is not enabled on this system"},
+		// Why the system paused a campaign (Campaign.PauseReason), shown
+		// on its page.
+		"campaign_paused_provider_credentials": {ZH: "短信服务商拒绝了本系统的接入凭证（密钥或签名有误），活动已自动暂停；尚未发出的消息仍在队列中，不会丢失。请联系系统管理员更正服务商配置后，点“继续”发送。",
+			EN: "The SMS provider refused this system's credentials (a wrong key or signature), so the campaign was paused; the messages not yet sent are still queued and none is lost. Ask the system administrator to correct the provider settings, then resume."},
 	})
 }

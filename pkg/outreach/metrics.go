@@ -7,6 +7,7 @@ type Metrics struct {
 	messages *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	waits    *prometheus.CounterVec
+	auth     *prometheus.CounterVec
 }
 
 // NewMetrics registers outreach's metrics on reg (nil: not exported).
@@ -25,9 +26,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "wanjia_outreach_bucket_waits_total",
 			Help: "Times a send found a shared rate bucket short and waited, by bucket (community or provider).",
 		}, []string{"bucket"}),
+		auth: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wanjia_outreach_provider_auth_failures_total",
+			Help: "Sends the provider refused for our credentials (each pauses its campaign): alert on any increase.",
+		}, []string{"provider"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.messages, m.latency, m.waits)
+		reg.MustRegister(m.messages, m.latency, m.waits, m.auth)
 	}
 	return m
 }
@@ -47,5 +52,11 @@ func (m *Metrics) observe(provider, outcome string, seconds float64) {
 func (m *Metrics) bucketWait(kind string) {
 	if m != nil {
 		m.waits.WithLabelValues(kind).Inc()
+	}
+}
+
+func (m *Metrics) authFailure(provider string) {
+	if m != nil {
+		m.auth.WithLabelValues(provider).Inc()
 	}
 }

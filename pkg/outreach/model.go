@@ -37,6 +37,11 @@ const (
 	CampaignFinished  = "finished"
 )
 
+// PauseProviderCredentials: the campaign was paused because the provider
+// refused our credentials. Its messages not yet sent stay queued, and
+// resume sends them once the operator has fixed the credentials.
+const PauseProviderCredentials = "provider_credentials"
+
 // Message states. A message is in exactly one, so a campaign's figures add
 // up to its total.
 const (
@@ -98,12 +103,15 @@ type Campaign struct {
 	SendAt           *time.Time `bun:"send_at"`
 	Urgent           bool       `bun:"urgent"`
 	Status           string     `bun:"status"`
-	Total            int        `bun:"total"`
-	CreatedBy        string     `bun:"created_by"`
-	CreatedAt        time.Time  `bun:"created_at"`
-	UpdatedAt        time.Time  `bun:"updated_at"`
-	StartedAt        *time.Time `bun:"started_at"`
-	FinishedAt       *time.Time `bun:"finished_at"`
+	// PauseReason says why the system paused the campaign
+	// (PauseProviderCredentials); empty when staff paused it.
+	PauseReason string     `bun:"pause_reason"`
+	Total       int        `bun:"total"`
+	CreatedBy   string     `bun:"created_by"`
+	CreatedAt   time.Time  `bun:"created_at"`
+	UpdatedAt   time.Time  `bun:"updated_at"`
+	StartedAt   *time.Time `bun:"started_at"`
+	FinishedAt  *time.Time `bun:"finished_at"`
 }
 
 // Message is one row of the outbox.

@@ -179,31 +179,10 @@ func (s *Service) Reconcile(ctx context.Context) (Reconciled, error) {
 		}
 	}
 
-	stale, err := s.across(ctx, "outreach: requeue messages whose task was lost", func(tx bun.Tx) *bun.SelectQuery {
-		return tx.NewSelect().TableExpr("outreach_messages AS m").ColumnExpr("m.tenant_id, m.id").
-			Join("JOIN outreach_campaigns AS c ON c.tenant_id = m.tenant_id AND c.id = m.campaign_id").
-			Where("m.status = ? AND m.due_at < ? AND c.status = ?", StatusQueued, now.Add(-s.Rules.staleQueued()), CampaignRunning)
-	})
+	n, err := s.requeueLost(ctx, now)
+	r.Requeued += n
 	if err != nil {
 		return r, err
-	}
-	// In a long campaign most queued rows are old and their tasks simply
-	// wait their turn: retrying every one each run would be thousands of
-	// Redis calls every period for nothing. When the queue holds at least
-	// as many send tasks as there are such rows, nothing can have been
-	// lost that the workers will not reach; a loss shows as fewer tasks
-	// than rows, at the latest once the queue has drained.
-	if len(stale) > 0 && s.Backlog != nil {
-		if n, err := s.Backlog(ctx); err == nil && n >= len(stale) {
-			stale = nil
-		}
-	}
-	for tenant, ids := range byTenant(stale) {
-		n, err := s.enqueueAll(tenancy.With(ctx, tenancy.Scope{TenantID: tenant}), tenant, ids)
-		r.Requeued += n
-		if err != nil {
-			return r, err
-		}
 	}
 
 	abandoned, err := s.across(ctx, "outreach: resolve sends abandoned by a dead worker", func(tx bun.Tx) *bun.SelectQuery {
@@ -269,6 +248,77 @@ func (s *Service) Reconcile(ctx context.Context) (Reconciled, error) {
 		}
 	}
 	return r, nil
+}
+
+// requeueLost queues again the tasks of queued messages of running
+// campaigns that Redis lost. When the queue holds no send task at all,
+// every such message that is due has lost its task (a flush, or Redis
+// restarted without its data) and is queued again at once: waiting for the
+// rows to be StaleQueued old had sending stop for 70 s after Redis was
+// lost, with the queue visibly empty. Otherwise only rows queued longer
+// than StaleQueued are looked at, and only when the queue holds fewer send
+// tasks than there are such rows: in a long campaign most old rows' tasks
+// simply wait their turn, and retrying every one each run would be
+// thousands of Redis calls every period for nothing; a loss shows as fewer
+// tasks than rows, at the latest once the queue has drained.
+func (s *Service) requeueLost(ctx context.Context, now time.Time) (int, error) {
+	cutoff, backlog := now.Add(-s.Rules.staleQueued()), -1
+	if s.Backlog != nil {
+		if n, err := s.Backlog(ctx); err == nil {
+			backlog = n
+		}
+	}
+	if backlog == 0 {
+		cutoff = now.Add(time.Nanosecond) // due_at <= now
+	}
+	stale, err := s.across(ctx, "outreach: requeue messages whose task was lost", func(tx bun.Tx) *bun.SelectQuery {
+		return tx.NewSelect().TableExpr("outreach_messages AS m").ColumnExpr("m.tenant_id, m.id").
+			Join("JOIN outreach_campaigns AS c ON c.tenant_id = m.tenant_id AND c.id = m.campaign_id").
+			Where("m.status = ? AND m.due_at < ? AND c.status = ?", StatusQueued, cutoff, CampaignRunning)
+	})
+	if err != nil || len(stale) == 0 || backlog >= len(stale) {
+		return 0, err
+	}
+	requeued := 0
+	for tenant, ids := range byTenant(stale) {
+		n, err := s.enqueueAll(tenancy.With(ctx, tenancy.Scope{TenantID: tenant}), tenant, ids)
+		requeued += n
+		if err != nil {
+			return requeued, err
+		}
+	}
+	return requeued, nil
+}
+
+// WatchQueue looks at the send queue every period and, when it holds
+// nothing, queues again at once the messages of running campaigns whose
+// tasks Redis lost (requeueLost), instead of leaving them to the
+// reconciler's next run. It runs in each worker process until ctx ends;
+// with the queue busy a look is one Redis call, and with the queue empty
+// one query of the running campaigns' queued messages.
+func (s *Service) WatchQueue(ctx context.Context, period time.Duration) {
+	if s.Backlog == nil || s.Queue == nil {
+		return
+	}
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if n, err := s.Backlog(ctx); err != nil || n > 0 {
+			continue
+		}
+		n, err := s.requeueLost(ctx, s.now())
+		switch {
+		case err != nil && ctx.Err() == nil:
+			s.logger().Warn("outreach: could not re-queue messages whose tasks were lost", "err", err)
+		case n > 0:
+			s.logger().Info("outreach: the send queue was empty with campaigns running; messages re-queued", "requeued", n)
+		}
+	}
 }
 
 // PendingWork counts messages waiting, held or being sent, over every

@@ -185,7 +185,22 @@ func (s *Service) postWeCom(ctx context.Context, cl *claimed) (provider.Sent, er
 // recordPosted records a notice posted and logs it in the publicity log,
 // in one transaction: a post is logged once, when its row goes to sent.
 func (s *Service) recordPosted(ctx context.Context, cl *claimed) error {
-	err := s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
+	err := s.untilRecorded(cl.msg.ID, func() error {
+		tctx, cancel := context.WithTimeout(ctx, s.Rules.sendTimeout())
+		defer cancel()
+		return s.recordPostedTx(tctx, cl)
+	})
+	if err != nil {
+		return fmt.Errorf("outreach: record post: %w", err)
+	}
+	s.Metrics.count(StatusSent, "wecom")
+	return nil
+}
+
+// recordPostedTx is recordPosted's transaction: the message sent and, the
+// first time, the post in the publicity log.
+func (s *Service) recordPostedTx(ctx context.Context, cl *claimed) error {
+	return s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
 		comm, err := s.community(ctx, tx)
 		if err != nil {
 			return err
@@ -202,9 +217,4 @@ func (s *Service) recordPosted(ctx context.Context, cl *claimed) error {
 		}
 		return s.Posts.LogGroupPost(ctx, tx, comm.day(now), cl.campaign.Name, cl.campaign.CreatedBy)
 	})
-	if err != nil {
-		return fmt.Errorf("outreach: record post: %w", err)
-	}
-	s.Metrics.count(StatusSent, "wecom")
-	return nil
 }

@@ -376,6 +376,10 @@ func (s *Service) send(ctx context.Context, cl *claimed) error {
 		}
 		return s.record(ctx, cl.msg.ID, StatusSent, sent.ProviderID, "", "", now)
 	}
+	if provider.IsCredentials(err) {
+		s.Metrics.observe(name, "credentials", time.Since(start).Seconds())
+		return s.credentialsRefused(ctx, cl, name, err, now)
+	}
 	if provider.IsPermanent(err) {
 		s.Metrics.observe(name, "permanent", time.Since(start).Seconds())
 		code, reason := errorText(err)
@@ -390,18 +394,106 @@ func (s *Service) send(ctx context.Context, cl *claimed) error {
 	// Back to queued, due after the wait: the task itself comes back then
 	// (queue.Later), and the reconciler leaves it alone until it is late.
 	maybe := provider.MaybeSent(err)
-	uerr := s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
-		_, err := tx.Update((*Message)(nil)).
-			Set("status = ?, maybe_sent = ?, error_code = ?, error = ?, due_at = ?, updated_at = ?",
-				StatusQueued, maybe, code, reason, now.Add(wait), now).
-			Where("m.id = ? AND m.status = ?", cl.msg.ID, StatusSending).Exec(ctx)
-		return err
+	uerr := s.untilRecorded(cl.msg.ID, func() error {
+		tctx, cancel := context.WithTimeout(ctx, s.Rules.sendTimeout())
+		defer cancel()
+		return s.DB.InTenantTx(tctx, func(ctx context.Context, tx *store.TenantTx) error {
+			_, err := tx.Update((*Message)(nil)).
+				Set("status = ?, maybe_sent = ?, error_code = ?, error = ?, due_at = ?, updated_at = ?",
+					StatusQueued, maybe, code, reason, now.Add(wait), now).
+				Where("m.id = ? AND m.status = ?", cl.msg.ID, StatusSending).Exec(ctx)
+			return err
+		})
 	})
 	if uerr != nil {
 		// Left sending: the reconciler asks the provider later.
 		return fmt.Errorf("outreach: record transient error: %w", uerr)
 	}
 	return queue.Later(wait, "outreach: provider: "+reason)
+}
+
+// untilRecorded runs write, the record of what a provider answered, until
+// it succeeds, waiting between tries (100 ms, doubling up to 5 s) for as
+// long as Rules.RecordFor allows. Until it is written the provider's answer
+// exists only here: dropped, the row would stay sending, and a provider
+// that cannot be asked (the webhook, WeCom) would make the message
+// unknown although it was sent (every send accepted during a database
+// outage, in the drill). A send is never repeated to record it. One WARN
+// line says that records wait, one INFO line that they all got through,
+// however many messages wait at once.
+func (s *Service) untilRecorded(id string, write func() error) error {
+	deadline := time.Now().Add(s.Rules.recordFor())
+	wait := 100 * time.Millisecond
+	waiting := false
+	defer func() {
+		if waiting && s.recordsWaiting.Add(-1) == 0 {
+			s.logger().Info("outreach: the sends' records are written again")
+		}
+	}()
+	for {
+		err := write()
+		if err == nil {
+			return nil
+		}
+		if time.Now().Add(wait).After(deadline) {
+			s.logger().Error("outreach: gave up recording a send; the reconciler will ask the provider",
+				"message_id", id, "err", err)
+			return err
+		}
+		if !waiting {
+			waiting = true
+			if s.recordsWaiting.Add(1) == 1 {
+				s.logger().Warn("outreach: the database does not take the sends' records; retrying until it does",
+					"message_id", id, "err", err)
+			}
+		}
+		time.Sleep(wait)
+		wait = min(2*wait, 5*time.Second)
+	}
+}
+
+// credentialsRefused handles a send the provider refused for our
+// credentials: every other message would be refused the same way, and
+// retrying each six times only hid the fault in WARN lines. The message
+// goes back to queued (the attempt not counted) and its campaign pauses,
+// with the reason staff see on its page, in one transaction; the send ends
+// there, and resume, once the operator has fixed the credentials, queues
+// every message not yet sent. The operator's alarm is the metric and one
+// ERROR line per campaign paused.
+func (s *Service) credentialsRefused(ctx context.Context, cl *claimed, name string, err error, now time.Time) error {
+	s.Metrics.authFailure(name)
+	code, reason := errorText(err)
+	paused := false
+	werr := s.untilRecorded(cl.msg.ID, func() error {
+		tctx, cancel := context.WithTimeout(ctx, s.Rules.sendTimeout())
+		defer cancel()
+		return s.DB.InTenantTx(tctx, func(ctx context.Context, tx *store.TenantTx) error {
+			if _, err := tx.Update((*Message)(nil)).
+				Set("status = ?, attempts = CASE WHEN m.attempts > 0 THEN m.attempts - 1 ELSE 0 END, error_code = ?, error = ?, due_at = ?, updated_at = ?",
+					StatusQueued, code, reason, now, now).
+				Where("m.id = ? AND m.status = ?", cl.msg.ID, StatusSending).Exec(ctx); err != nil {
+				return err
+			}
+			res, err := tx.Update((*Campaign)(nil)).
+				Set("status = ?, pause_reason = ?, updated_at = ?", CampaignPaused, PauseProviderCredentials, now).
+				Where("c.id = ? AND c.status = ?", cl.campaign.ID, CampaignRunning).Exec(ctx)
+			if err != nil {
+				return err
+			}
+			n, _ := res.RowsAffected()
+			paused = n > 0
+			return nil
+		})
+	})
+	if werr != nil {
+		return fmt.Errorf("outreach: pause on refused credentials: %w", werr)
+	}
+	if paused {
+		sc, _ := tenancy.From(ctx)
+		s.logger().Error("outreach: the provider refused our credentials; campaign paused until they are fixed and it is resumed",
+			"provider", name, "code", code, "reason", reason, "tenant_id", sc.TenantID, "campaign_id", cl.campaign.ID)
+	}
+	return nil
 }
 
 func errorText(err error) (code, reason string) {
@@ -419,10 +511,11 @@ func errorText(err error) (code, reason string) {
 // delivery receipt may have come first: a final state is never taken back.
 func (s *Service) record(ctx context.Context, id, status, providerID, code, reason string, _ time.Time) error {
 	sc, _ := tenancy.From(ctx)
-	err := s.batchers().records.do(ctx, recordReq{tenantID: sc.TenantID, id: id, status: status, providerID: providerID, code: code, why: reason})
+	req := recordReq{tenantID: sc.TenantID, id: id, status: status, providerID: providerID, code: code, why: reason}
+	err := s.untilRecorded(id, func() error { return s.batchers().records.do(ctx, req) })
 	if err != nil {
-		// The provider has it; the row stays sending and the reconciler
-		// asks the provider, so it is not sent again.
+		// Given up: the row stays sending and the reconciler asks the
+		// provider, so it is not sent again.
 		return fmt.Errorf("outreach: record %s: %w", status, err)
 	}
 	s.Metrics.count(status, s.providerName())

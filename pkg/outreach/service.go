@@ -65,6 +65,9 @@ type Service struct {
 	// campaignCache: tenant/campaign id → *Campaign (see campaignsOf).
 	campaignCache   sync.Map
 	cachedCampaigns atomic.Int64
+	// recordsWaiting counts the records retrying through a database
+	// outage (see untilRecorded).
+	recordsWaiting atomic.Int64
 }
 
 // Rules are the deployment's sending rules (pkg/config); zero fields take
@@ -82,6 +85,10 @@ type Rules struct {
 	StaleQueued       time.Duration // a queued row older than this has its task re-queued (default 1 min)
 	StaleSending      time.Duration // a row sending longer than this was abandoned (default 2 min)
 	SendTimeout       time.Duration // one call to the provider (default 30 s)
+	// RecordFor is how long a worker keeps retrying the record of a
+	// provider's answer while the database does not take it (default 15
+	// min); past it, the row is left sending for the reconciler.
+	RecordFor time.Duration
 	// Backoff is the wait before attempt n+1 after a transient error;
 	// nil: 2^n seconds, at most 5 minutes.
 	Backoff func(attempt int) time.Duration
@@ -125,6 +132,7 @@ func (r Rules) staleSending() time.Duration {
 	return defDur(r.StaleSending, 2*time.Minute)
 }
 func (r Rules) sendTimeout() time.Duration { return defDur(r.SendTimeout, 30*time.Second) }
+func (r Rules) recordFor() time.Duration   { return defDur(r.RecordFor, 15*time.Minute) }
 func (r Rules) backoff(n int) time.Duration {
 	if r.Backoff != nil {
 		return r.Backoff(n)

@@ -44,7 +44,10 @@ func (s *Service) change(ctx context.Context, id, action string,
 			return nil, err
 		}
 		c.UpdatedAt = s.now()
-		if _, err := tx.Update(c).Column("status", "updated_at", "started_at", "finished_at").WherePK().Exec(ctx); err != nil {
+		if c.Status != CampaignPaused {
+			c.PauseReason = "" // a system pause ends with the pause
+		}
+		if _, err := tx.Update(c).Column("status", "pause_reason", "updated_at", "started_at", "finished_at").WherePK().Exec(ctx); err != nil {
 			return nil, fmt.Errorf("%s campaign: %w", action, err)
 		}
 		if err := audit.Record(ctx, tx, audit.ActionUpdate, "outreach_campaign", c.ID,

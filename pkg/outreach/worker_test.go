@@ -466,3 +466,51 @@ func (c *countingEnqueuer) EnqueueContext(ctx context.Context, t *asynq.Task, op
 	c.n.Add(1)
 	return c.Enqueuer.EnqueueContext(ctx, t, opts...)
 }
+
+// TestRedisLossRequeuedAtOnce: Redis loses every task mid-campaign. The
+// send queue is then empty while the campaign runs, and the worker's
+// watch queues the rest again at once: the campaign is all sent within a
+// few seconds of the loss, not once its rows are StaleQueued old (a
+// minute, and the reconciler's next run after that), and none twice. The
+// reconciler does not run here.
+func TestRedisLossRequeuedAtOnce(t *testing.T) {
+	t.Parallel()
+	const n = 60
+	w := newWorld(t)
+	r := queuetest.New(t)
+	c := queued(t, w, r, n)
+	w.Outreach.Rules.StaleQueued = 0 // the default, a minute
+	insp := queue.NewInspector(r)
+	t.Cleanup(func() { _ = insp.Close() })
+	w.Outreach.Backlog = queue.Backlog(insp, queue.QueueMessages)
+	w.Fake.set(func(f *fake) { f.delay = 5 * time.Millisecond })
+	startWorkerN(t, w, r, 2)
+	ctx, stop := context.WithCancel(context.Background())
+	watching := make(chan struct{})
+	go func() { defer close(watching); w.Outreach.WatchQueue(ctx, 200*time.Millisecond) }()
+	t.Cleanup(func() { stop(); <-watching })
+	if _, err := w.Outreach.SendCampaign(w.as(t, "c1.staff", "c1"), c.ID); err != nil {
+		t.Fatal(err)
+	}
+	for w.Fake.count() < 10 {
+		time.Sleep(2 * time.Millisecond)
+	}
+	if err := r.Client.FlushDB(context.Background()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	lost := time.Now()
+	if w.Fake.count() >= n {
+		t.Fatal("all sent before Redis was flushed: the loss was not tested")
+	}
+	for w.Fake.count() < n {
+		if time.Since(lost) > 5*time.Second {
+			logQueues(t, r)
+			t.Fatalf("%d of %d sent 5 s after Redis lost its tasks: %+v", w.Fake.count(), n, w.get(t, "c1", c.ID).Stats)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("all %d sent %s after Redis lost its tasks", n, time.Since(lost).Round(time.Millisecond))
+	if d := w.Fake.twice(); len(d) > 0 {
+		t.Fatalf("sent twice: %v", d)
+	}
+}

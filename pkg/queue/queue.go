@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -179,12 +180,19 @@ func (r redisLogger) Printf(ctx context.Context, format string, v ...any) {
 
 // Backlog returns a count of the tasks queue q holds that a worker will
 // still run: pending, active, scheduled and waiting to retry (not the
-// archived ones).
+// archived ones). A queue Redis does not know (never used, or lost with
+// everything else in a flush or a restart without persistence) holds none.
 func Backlog(insp *asynq.Inspector, q string) func(context.Context) (int, error) {
 	return func(context.Context) (int, error) {
 		info, err := insp.GetQueueInfo(q)
 		if err != nil {
-			return 0, err
+			// Asynq's "queue not found" is an internal type: ask for the
+			// list of queues to tell it from an outage.
+			known, lerr := insp.Queues()
+			if lerr != nil || slices.Contains(known, q) {
+				return 0, err
+			}
+			return 0, nil
 		}
 		return info.Pending + info.Active + info.Scheduled + info.Retry, nil
 	}

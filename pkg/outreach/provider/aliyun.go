@@ -373,6 +373,8 @@ func (p *Aliyun) codeError(code, message, phone string) *Error {
 	}
 	e := &Error{Code: code, Reason: scrub(message, p.keyID.Reveal(), phone)}
 	switch c := aliyunCodes[code]; {
+	case c.credentials:
+		e.Credentials = true
 	case c.permanent:
 		e.Permanent = true
 	case code == "isv.BUSINESS_LIMIT_CONTROL":
@@ -397,15 +399,25 @@ func (p *Aliyun) codeError(code, message, phone string) *Error {
 
 // aliyunCodes lists the codes that need more than the default (transient,
 // no hint). Permanent: the message itself is refused (number, content,
-// template, sign) and a retry fails the same way. Account trouble (balance,
-// credentials, quotas, permissions) stays transient: the operator can fix it
-// while the outbox retries, and the code tells the worker to raise the
-// alarm. A code we do not know is transient: the worker's attempts bound it.
+// template, sign) and a retry fails the same way. Credentials refused stop
+// every message: the worker pauses the campaign and raises the alarm. Other
+// account trouble (balance, quotas, permissions) stays transient: the
+// operator can fix it while the outbox retries. A code we do not know is
+// transient: the worker's attempts bound it.
 var aliyunCodes = map[string]struct {
-	permanent  bool
-	maybeSent  bool
-	retryAfter time.Duration
+	permanent   bool
+	credentials bool
+	maybeSent   bool
+	retryAfter  time.Duration
 }{
+	// Our AccessKey: wrong, deleted or disabled, or the secret does not
+	// match it. No message goes until the operator fixes it.
+	"SignatureDoesNotMatch":       {credentials: true},
+	"IncompleteSignature":         {credentials: true},
+	"InvalidAccessKeyId":          {credentials: true},
+	"InvalidAccessKeyId.NotFound": {credentials: true},
+	"InvalidAccessKeyId.Inactive": {credentials: true},
+	"InvalidAccessKeySecret":      {credentials: true},
 	// The number.
 	"isv.MOBILE_NUMBER_ILLEGAL":         {permanent: true},
 	"isv.MOBILE_COUNT_OVER_LIMIT":       {permanent: true},

@@ -159,7 +159,11 @@ func statusError(status int, reason string, h http.Header) *Error {
 		e.MaybeSent = true
 	case status == http.StatusRequestTimeout:
 		e.MaybeSent = true
-	case status == http.StatusUnauthorized, status == http.StatusForbidden, status == http.StatusNotFound:
+	case status == http.StatusUnauthorized:
+		// Our credentials (the webhook's secret): nothing goes until the
+		// operator fixes them.
+		e.Credentials = true
+	case status == http.StatusForbidden, status == http.StatusNotFound:
 		// Our credentials or URL, not the message: retrying gives the
 		// operator time to fix the deployment.
 	default:

@@ -178,6 +178,12 @@ type Error struct {
 	// (a timeout after the request went out, a 5xx from a gateway). Query
 	// before sending again. Never set with Permanent.
 	MaybeSent bool
+	// Credentials: the provider refused our credentials (a wrong key or
+	// secret, a key disabled or deleted, a request signed with the wrong
+	// secret), so no message can go until the operator fixes the
+	// deployment. Not Permanent for the message: it is sent once they are
+	// fixed. The worker pauses the campaign and raises the alarm.
+	Credentials bool
 	// Code is the provider's error code ("isv.MOBILE_NUMBER_ILLEGAL",
 	// "21211", "http_503") or one of ours ("network", "not_mobile").
 	Code string
@@ -217,6 +223,13 @@ func (e *Error) Unwrap() error { return e.Err }
 func IsPermanent(err error) bool {
 	var pe *Error
 	return errors.As(err, &pe) && pe.Permanent
+}
+
+// IsCredentials reports whether err says that the provider refused our
+// credentials: nothing will go until the operator fixes them.
+func IsCredentials(err error) bool {
+	var pe *Error
+	return errors.As(err, &pe) && pe.Credentials
 }
 
 // MaybeSent reports whether the provider may have taken the message despite

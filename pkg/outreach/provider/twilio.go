@@ -338,7 +338,10 @@ func twilioStatusError(status, code int, message string) *Error {
 	switch {
 	case status >= 500:
 		e.MaybeSent = status != http.StatusServiceUnavailable
-	case status == http.StatusTooManyRequests, status == http.StatusUnauthorized,
+	case status == http.StatusUnauthorized, code == 20003:
+		// Account SID or auth token wrong (or the key revoked).
+		e.Credentials = true
+	case status == http.StatusTooManyRequests,
 		status == http.StatusForbidden, status == http.StatusNotFound, status == http.StatusRequestTimeout:
 	case twilioConfigCodes[code]:
 	case status >= 400:

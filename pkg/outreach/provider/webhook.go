@@ -41,7 +41,9 @@ import (
 //
 //	[{"from":"13812345678","text":"…","at":"<RFC 3339>","provider_id":"…"}]
 //
-// (a single object is taken as an array of one).
+// (a single object is taken as an array of one). A reply's provider_id
+// should be given; without it, the request's signature names the reply, so
+// the same signed request pushed twice stores it once.
 type Webhook struct {
 	url     *url.URL
 	secret  Secret
@@ -166,13 +168,29 @@ func (p *Webhook) Receipts(r *http.Request) ([]Receipt, error) {
 	return parseWebhookReceipts(body)
 }
 
-// Inbound reads the gateway's signed replies.
+// Inbound reads the gateway's signed replies. A reply without
+// provider_id is named by the request's signature and its place in the
+// batch: a signed request may be replayed (by the gateway pushing it again,
+// or by anyone who captured it) for as long as its timestamp is fresh, and
+// the hook stores a reply once per provider id. The signature covers the
+// timestamp and the body, so a replay has the same one and a new push
+// (another timestamp or another text) has another.
 func (p *Webhook) Inbound(r *http.Request) ([]Inbound, error) {
 	body, err := p.verify(r)
 	if err != nil {
 		return nil, err
 	}
-	return parseWebhookInbound(body)
+	in, err := parseWebhookInbound(body)
+	if err != nil {
+		return nil, err
+	}
+	sig := strings.TrimPrefix(r.Header.Get(SignatureHeader), "sha256=")
+	for i := range in {
+		if in[i].ProviderID == "" {
+			in[i].ProviderID = fmt.Sprintf("sig:%s:%d", sig, i)
+		}
+	}
+	return in, nil
 }
 
 // Ack answers 204: the protocol needs no body.

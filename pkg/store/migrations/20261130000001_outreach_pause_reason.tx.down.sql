@@ -1,0 +1,1 @@
+ALTER TABLE outreach_campaigns DROP COLUMN pause_reason;

@@ -12,7 +12,7 @@ SPECTRAL_DIR ?= $(HOME)/.cache/wanjia-spectral/$(SPECTRAL_VERSION)
 # make run serves this machine only; set RUN_ADDR=:8080 to open it to the LAN.
 RUN_ADDR  ?= 127.0.0.1:8080
 
-.PHONY: run build test test-real bench bench-real lint api-lint migrate docker chart-lint chart-test clean
+.PHONY: run build test test-real test-browser bench bench-real lint api-lint migrate docker chart-lint chart-test clean
 
 ## run: build and start everything in one process on the embedded mode, with the demo district
 run: build
@@ -22,13 +22,20 @@ run: build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/wanjia
 
-## test: the whole suite on SQLite + in-process Redis
+## test: the whole suite on SQLite + in-process Redis, without the race detector (it instruments
+## the pure-Go SQLite's transpiled C, which makes the pass ten times slower; test-real races the same
+## Go code) and without the browser tests (test-browser)
 test:
-	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -count=1 -timeout 20m ./...
 
-## test-real: the same suite against PostgreSQL and Redis
+## test-real: the same suite against PostgreSQL and Redis, with the race detector
 test-real:
 	WANJIA_TEST_DATABASE_URL='$(PG_URL)' WANJIA_TEST_REDIS_URL='$(REDIS_URL)' $(GO) test -race -count=1 -timeout 20m ./...
+
+## test-browser: the console's browser tests (named TestBrowser…), once, in Debian's chromium
+## (apt-get install chromium); the two passes above skip them
+test-browser:
+	WANJIA_BROWSER=1 $(GO) test -count=1 -timeout 20m -run '^TestBrowser' ./pkg/console/
 
 ## bench: the speed and memory goals, on SQLite + in-process Redis
 bench:

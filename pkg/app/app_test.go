@@ -24,25 +24,57 @@ import (
 
 const demoPassword = "demo-pass-123"
 
+func TestMain(m *testing.M) { storetest.Main(m) }
+
 // newApp opens a whole app (all parts) on a fresh database and Redis.
-// change may adjust the config first.
+// change may adjust the config first. The database is a copy of a
+// migrated one, which Open finds with nothing to apply.
 func newApp(t *testing.T, change func(*config.Config)) *app.App {
 	t.Helper()
-	dbURL, dir := storetest.Fresh(t)
+	dbURL, dir := storetest.FreshMigrated(t)
 	return newAppWithDB(t, dbURL, dir, change)
 }
 
-// newAppWithDB is newApp on a database the caller made (storetest.Fresh
-// or FreshAdmin): the same configuration, with the given URL and data dir.
-func newAppWithDB(tb testing.TB, dbURL, dir string, change func(*config.Config)) *app.App {
-	tb.Helper()
-	cfg := &config.Config{
+// newDemoApp is newApp on a copy of the demo district (see demo): as if
+// ApplyDemo had run on it, without paying for it again.
+func newDemoApp(t *testing.T, change func(*config.Config)) *app.App {
+	t.Helper()
+	dbURL, dir := demo.Fresh(t)
+	return newAppWithDB(t, dbURL, dir, change)
+}
+
+// demo is the demo district as ApplyDemo loads it, with the tests'
+// passwords and secret key (the signing keys are sealed under it), built
+// once per run and copied for each test.
+var demo = storetest.NewGolden("demo", func(t testing.TB, dbURL, dir string) error {
+	cfg := testConfig(t, dbURL, dir)
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	a, err := app.Open(context.Background(), cfg, app.All, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return a.ApplyDemo(context.Background())
+})
+
+// testConfig is the tests' configuration on the given database.
+func testConfig(tb testing.TB, dbURL, dir string) *config.Config {
+	return &config.Config{
 		Addr: "127.0.0.1:0", DataDir: dir, DatabaseURL: dbURL, RedisURL: queuetest.URL(tb),
 		BaseURL: "http://localhost:8080", SMSProvider: "log", LogLevel: "info",
 		AdminPassword: "admin-pass-123", DemoPassword: demoPassword,
 		SecretKey:       "wanjia-test-secret-key-0123456789abcdef",
 		ShutdownTimeout: 5 * time.Second, Out: io.Discard,
 	}
+}
+
+// newAppWithDB is newApp on a database the caller made (storetest.Fresh
+// or FreshAdmin): the same configuration, with the given URL and data dir.
+func newAppWithDB(tb testing.TB, dbURL, dir string, change func(*config.Config)) *app.App {
+	tb.Helper()
+	cfg := testConfig(tb, dbURL, dir)
 	if change != nil {
 		change(cfg)
 	}
@@ -226,10 +258,8 @@ func TestMetricsExposeHTTPQueuesAndRuntime(t *testing.T) {
 func TestPasswordsFromEnvironmentApply(t *testing.T) {
 	t.Parallel()
 	var cfg config.Config
-	first := newApp(t, func(c *config.Config) { cfg = *c })
-	if err := first.ApplyDemo(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	// The demo loaded with the first passwords (see demo).
+	first := newDemoApp(t, func(c *config.Config) { cfg = *c })
 	_ = first.Close()
 
 	cfg.AdminPassword, cfg.DemoPassword = "admin-pass-456", "demo-pass-456"

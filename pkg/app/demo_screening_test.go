@@ -10,10 +10,11 @@ import (
 
 // TestDemoScreeningHistory: the demo district's screening history gives
 // the figures of the communities' report of 10 February 2020, and loading
-// the demo again adds nothing.
+// the demo again adds nothing. The copy of the demo golden is ApplyDemo's
+// first load on an empty database; each round loads it again.
 func TestDemoScreeningHistory(t *testing.T) {
 	t.Parallel()
-	a := newApp(t, nil)
+	a := newDemoApp(t, nil)
 	want := map[string]screening.Figures{
 		"yucai": {HouseholdsTotal: 2100, HouseholdsScreenedTotal: 1859, ScreenedByPhoneTotal: 1528, ScreenedByVisitTotal: 331,
 			HouseholdsUnreached: 241, NoticesPostedTotal: 1300},

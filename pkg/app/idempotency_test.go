@@ -26,10 +26,7 @@ func post(t *testing.T, h http.Handler, path, token, key, body string) *httptest
 // with anything else about the request changed is a 422 on the header.
 func TestIdempotentCreate(t *testing.T) {
 	t.Parallel()
-	a := newApp(t, nil)
-	if err := a.ApplyDemo(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	a := newDemoApp(t, nil)
 	h := a.Engine
 	staff := login(t, h, "yucai.staff", demoPassword)
 	admin := login(t, h, "yucai.admin", demoPassword)

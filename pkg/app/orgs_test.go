@@ -183,10 +183,7 @@ func TestOrganisationsEndToEnd(t *testing.T) {
 // transaction, so a refused change leaves neither.
 func TestFailedChangeLeavesNoAuditEntry(t *testing.T) {
 	t.Parallel()
-	a := newApp(t, nil)
-	if err := a.ApplyDemo(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	a := newDemoApp(t, nil)
 	h := a.Engine
 	tok := login(t, h, "yucai.admin", demoPassword)
 	count := func() int {
@@ -215,10 +212,7 @@ func TestFailedChangeLeavesNoAuditEntry(t *testing.T) {
 func TestMembershipChangeReachesOtherInstances(t *testing.T) {
 	t.Parallel()
 	m := miniredis.RunT(t)
-	a := newApp(t, func(c *config.Config) { c.RedisURL = "redis://" + m.Addr() })
-	if err := a.ApplyDemo(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	a := newDemoApp(t, func(c *config.Config) { c.RedisURL = "redis://" + m.Addr() })
 	cfg2 := *a.Config
 	b, err := app.Open(context.Background(), &cfg2, app.All, slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -273,10 +267,7 @@ type errorBody struct {
 // themselves.
 func TestNobodyGrantsThemselves(t *testing.T) {
 	t.Parallel()
-	a := newApp(t, nil)
-	if err := a.ApplyDemo(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	a := newDemoApp(t, nil)
 	h := a.Engine
 	admin := login(t, h, "admin", "admin-pass-123")
 	yadmin := login(t, h, "yucai.admin", demoPassword)
@@ -343,10 +334,7 @@ func myInvitations(t *testing.T, h http.Handler, token string) []invitationItem 
 // only by accepting.
 func TestMembershipAcrossCommunitiesNeedsConsent(t *testing.T) {
 	t.Parallel()
-	a := newApp(t, nil)
-	if err := a.ApplyDemo(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	a := newDemoApp(t, nil)
 	h := a.Engine
 	yadmin := login(t, h, "yucai.admin", demoPassword)
 	wadmin := login(t, h, "wangcheng.admin", demoPassword)
@@ -500,10 +488,7 @@ func TestMembershipAcrossCommunitiesNeedsConsent(t *testing.T) {
 // for whoever calls (never a 500), and keeps working on a community.
 func TestCommunityRoutesOnSubdistrict(t *testing.T) {
 	t.Parallel()
-	a := newApp(t, nil)
-	if err := a.ApplyDemo(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	a := newDemoApp(t, nil)
 	h := a.Engine
 	callers := map[string]string{
 		"qixing.official": login(t, h, "qixing.official", demoPassword),

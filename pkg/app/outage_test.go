@@ -89,7 +89,7 @@ func TestDatabaseOutage(t *testing.T) {
 		t.Skip("an outage of PostgreSQL; set " + storetest.EnvURL)
 	}
 	var p *proxy
-	a := newApp(t, func(c *config.Config) {
+	a := newDemoApp(t, func(c *config.Config) {
 		u, err := url.Parse(c.DatabaseURL)
 		if err != nil {
 			t.Fatal(err)
@@ -101,9 +101,6 @@ func TestDatabaseOutage(t *testing.T) {
 		u.RawQuery = q.Encode()
 		c.DatabaseURL = u.String()
 	})
-	if err := a.ApplyDemo(t.Context()); err != nil {
-		t.Fatal(err)
-	}
 	staff := login(t, a.Engine, "yucai.staff", demoPassword)
 	list := "/api/v1/orgs/yucai/households?limit=5"
 	if rec := do(t, a.Engine, http.MethodGet, list, staff, nil); rec.Code != http.StatusOK {

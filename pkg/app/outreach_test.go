@@ -24,10 +24,7 @@ import (
 // the app's worker and scheduler running.
 func runDemo(t *testing.T, change func(*config.Config)) *app.App {
 	t.Helper()
-	a := newApp(t, change)
-	if err := a.ApplyDemo(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	a := newDemoApp(t, change)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

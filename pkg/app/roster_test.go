@@ -33,10 +33,7 @@ func validID(region, birth, seq string) string {
 // are processed by the real worker).
 func demoApp(t *testing.T) *app.App {
 	t.Helper()
-	a := newApp(t, nil)
-	if err := a.ApplyDemo(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	a := newDemoApp(t, nil)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -386,10 +383,7 @@ func TestImportResidents(t *testing.T) {
 func TestUploadDuringRedisOutage(t *testing.T) {
 	t.Parallel()
 	m := miniredis.RunT(t)
-	a := newApp(t, func(c *config.Config) { c.RedisURL = "redis://" + m.Addr() })
-	if err := a.ApplyDemo(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	a := newDemoApp(t, func(c *config.Config) { c.RedisURL = "redis://" + m.Addr() })
 	staff := login(t, a.Engine, "yucai.staff", demoPassword)
 	m.Close()
 	rec := upload(t, a.Engine, staff, "households", "h.csv", []byte("网格,地址\nyucai-g1,育才路500号\n"))

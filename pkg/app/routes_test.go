@@ -70,10 +70,7 @@ func fill(path, org string) string {
 // (403 or 404, never a body with data).
 func TestRouteWalker(t *testing.T) {
 	t.Parallel()
-	a := newApp(t, nil)
-	if err := a.ApplyDemo(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	a := newDemoApp(t, nil)
 	strangers := map[string]string{
 		"wangcheng.admin": login(t, a.Engine, "wangcheng.admin", demoPassword),
 		"wangcheng.staff": login(t, a.Engine, "wangcheng.staff", demoPassword),
@@ -151,10 +148,7 @@ func TestRouteWalker(t *testing.T) {
 // permission cannot be reached, even by the community's own admin.
 func TestUnguardedRouteIsDenied(t *testing.T) {
 	t.Parallel()
-	a := newApp(t, nil)
-	if err := a.ApplyDemo(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	a := newDemoApp(t, nil)
 	a.OrgRoutes.Group().GET("/forgotten", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"secret": "data"}) })
 	a.OrgRoutes.Handle(http.MethodGet, "/guarded", authz.Perm{Resource: "orgs", Action: "read"}, func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"ok": true}) })
 	token := login(t, a.Engine, "yucai.admin", demoPassword)

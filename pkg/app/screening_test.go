@@ -13,10 +13,7 @@ import (
 // campaign refuses more.
 func TestScreeningEndToEnd(t *testing.T) {
 	t.Parallel()
-	a := newApp(t, nil)
-	if err := a.ApplyDemo(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	a := newDemoApp(t, nil)
 	h := a.Engine
 	staff := login(t, h, "yucai.staff", demoPassword)
 	worker := login(t, h, "yucai.grid1", demoPassword)

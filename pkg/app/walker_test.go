@@ -33,10 +33,7 @@ var fileParams = map[string]string{"/imports/:id/:file": "rejected.csv", "/expor
 // fails here twice over.
 func TestRouteWalkerWithRealRecords(t *testing.T) {
 	t.Parallel()
-	a := newApp(t, nil)
-	if err := a.ApplyDemo(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	a := newDemoApp(t, nil)
 	h := a.Engine
 	staff := login(t, h, "yucai.staff", demoPassword)
 

@@ -28,6 +28,8 @@ import (
 // demoPassword is the demo users' password in tests (as in pkg/app's).
 const demoPassword = "demo-pass-123"
 
+func TestMain(m *testing.M) { storetest.Main(m) }
+
 // testApp is a whole app with the demo district, serving on a real
 // listener, as `wanjia all --demo` does.
 type testApp struct {
@@ -35,14 +37,10 @@ type testApp struct {
 	Base string // http://127.0.0.1:port
 }
 
-// startApp opens the app on a fresh database (PostgreSQL when
-// WANJIA_TEST_DATABASE_URL is set) and Redis, loads the demo district and
-// serves it until the test ends.
-func startApp(t testing.TB) *testApp {
-	t.Helper()
-	dbURL, dir := storetest.Fresh(t)
+// testConfig is the tests' configuration on the given database.
+func testConfig(tb testing.TB, dbURL, dir string) (*config.Config, error) {
 	cfg := &config.Config{
-		Addr: "127.0.0.1:0", DataDir: dir, DatabaseURL: dbURL, RedisURL: queuetest.URL(t),
+		Addr: "127.0.0.1:0", DataDir: dir, DatabaseURL: dbURL, RedisURL: queuetest.URL(tb),
 		BaseURL: "http://localhost:8080", SMSProvider: "log", LogLevel: "info",
 		AdminPassword: "admin-pass-123", DemoPassword: demoPassword,
 		SecretKey:       "wanjia-test-secret-key-0123456789abcdef",
@@ -51,15 +49,37 @@ func startApp(t testing.TB) *testApp {
 		// rate of 50 a second a campaign to it would take half a minute.
 		SMSRate: 500,
 	}
-	if err := cfg.Validate(); err != nil {
+	return cfg, cfg.Validate()
+}
+
+// demo is the demo district as ApplyDemo loads it, with the tests'
+// passwords and secret key (the signing keys are sealed under it), built
+// once per run and copied for each test.
+var demo = storetest.NewGolden("demo", func(t testing.TB, dbURL, dir string) error {
+	cfg, err := testConfig(t, dbURL, dir)
+	if err != nil {
+		return err
+	}
+	a, err := app.Open(context.Background(), cfg, app.All, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return a.ApplyDemo(context.Background())
+})
+
+// startApp opens the app on a copy of the demo district (PostgreSQL when
+// WANJIA_TEST_DATABASE_URL is set) and a fresh Redis, and serves it until
+// the test ends.
+func startApp(t testing.TB) *testApp {
+	t.Helper()
+	dbURL, dir := demo.Fresh(t)
+	cfg, err := testConfig(t, dbURL, dir)
+	if err != nil {
 		t.Fatal(err)
 	}
 	a, err := app.Open(context.Background(), cfg, app.All, slog.New(slog.DiscardHandler))
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.ApplyDemo(context.Background()); err != nil {
-		_ = a.Close()
 		t.Fatal(err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -79,10 +99,18 @@ func startApp(t testing.TB) *testApp {
 	return &testApp{App: a, Base: "http://" + ln.Addr().String()}
 }
 
-// chromiumPath finds Debian's chromium (or WANJIA_CHROMIUM), skipping the
-// test when there is none.
+// chromiumPath finds Debian's chromium (or WANJIA_CHROMIUM). The browser
+// tests run once, in a step of their own (make test-browser sets
+// WANJIA_BROWSER=1 and runs the tests named TestBrowser…), not in the
+// suite's passes: elsewhere they skip. Asked for, they need chromium.
 func chromiumPath(t testing.TB) string {
 	t.Helper()
+	if !strings.HasPrefix(t.Name(), "TestBrowser") && !strings.HasPrefix(t.Name(), "TestScreenshots") {
+		t.Fatalf("%s drives a browser: name it TestBrowser… so that make test-browser runs it", t.Name())
+	}
+	if os.Getenv("WANJIA_BROWSER") == "" && os.Getenv("WANJIA_SCREENSHOTS") == "" {
+		t.Skip("a browser test: set WANJIA_BROWSER=1 (make test-browser) to run it")
+	}
 	if p := os.Getenv("WANJIA_CHROMIUM"); p != "" {
 		return p
 	}
@@ -91,7 +119,7 @@ func chromiumPath(t testing.TB) string {
 			return p
 		}
 	}
-	t.Skip("no chromium on this machine (apt-get install chromium, or set WANJIA_CHROMIUM): browser tests skipped")
+	t.Fatal("no chromium on this machine (apt-get install chromium, or set WANJIA_CHROMIUM)")
 	return ""
 }
 

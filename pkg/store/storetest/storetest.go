@@ -30,14 +30,11 @@ const EnvURL = "WANJIA_TEST_DATABASE_URL"
 const AppRole = "wanjia_test_app"
 
 // New opens a fresh database with every migration applied and the tenant
-// guard installed. It is closed and dropped when the test ends.
+// guard installed. It is closed and dropped when the test ends. It is a
+// copy of a migrated golden database when the package runs through Main.
 func New(t testing.TB) *store.DB {
 	t.Helper()
-	db := NewEmpty(t)
-	if _, err := db.Migrate(context.Background()); err != nil {
-		t.Fatalf("storetest: migrate: %v", err)
-	}
-	return db
+	return migrated.New(t)
 }
 
 // NewEmpty opens a fresh database with no migrations applied.
@@ -90,20 +87,7 @@ func fresh(t testing.TB) (string, string) {
 	if base == "" {
 		return "", t.TempDir()
 	}
-	admin, err := store.Open(ctx, store.Options{URL: base, MaxOpenConns: 1})
-	if err != nil {
-		t.Fatalf("storetest: open %s: %v", EnvURL, err)
-	}
-	// Packages run in parallel: the role may be created by another one
-	// between our check and our CREATE, which the handler forgives.
-	if _, err := admin.ExecContext(ctx, `DO $$ BEGIN
-		IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '`+AppRole+`') THEN
-			CREATE ROLE `+AppRole+` LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
-		END IF;
-	EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
-	END $$`); err != nil {
-		t.Fatalf("storetest: create role %s: %v", AppRole, err)
-	}
+	admin := adminDB(t)
 	schema := "t_" + randomHex(8)
 	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema+" AUTHORIZATION "+AppRole); err != nil {
 		t.Fatalf("storetest: create schema: %v", err)
@@ -120,7 +104,6 @@ func fresh(t testing.TB) (string, string) {
 	// have closed their connections.
 	t.Cleanup(func() {
 		_, _ = admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		_ = admin.Close()
 	})
 	return u.String(), t.TempDir()
 }

@@ -218,32 +218,3 @@ func (c *Pages) exportFile(g *gin.Context) {
 		return c.roster.ExportWith(g.Request.Context(), kind, format, opts, w)
 	})
 }
-
-// download streams what write writes as an attachment. The headers go out
-// with the first byte, so a refusal before it is still an error page.
-func download(g *gin.Context, filename string, write func(w io.Writer) error) {
-	ct := "text/csv; charset=utf-8"
-	if strings.HasSuffix(filename, ".xlsx") {
-		ct = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-	}
-	w := &attachment{g: g, contentType: ct, filename: filename}
-	if err := write(w); err != nil {
-		_ = g.Error(err) // errorPages: a page if nothing was sent, else a log line
-	}
-}
-
-type attachment struct {
-	g                     *gin.Context
-	contentType, filename string
-	started               bool
-}
-
-func (a *attachment) Write(p []byte) (int, error) {
-	if !a.started {
-		a.started = true
-		a.g.Header("Content-Type", a.contentType)
-		a.g.Header("Content-Disposition", `attachment; filename="`+a.filename+`"`)
-		a.g.Status(http.StatusOK)
-	}
-	return a.g.Writer.Write(p)
-}

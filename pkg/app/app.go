@@ -166,8 +166,8 @@ func (a *App) wire(ctx context.Context) error {
 	if a.Outreach, err = a.outreach(secret); err != nil {
 		return err
 	}
-	a.Console = console.New(console.Deps{Logger: a.Logger, BaseURL: a.Config.BaseURL, Secret: secret, DB: a.DB,
-		Authn: a.Authn, Authz: a.Authz, Orgs: a.Orgs, Roster: a.Roster, Screening: a.Screening, Outreach: a.Outreach})
+	a.Console = console.New(console.Deps{Logger: a.Logger, BaseURL: a.Config.BaseURL, Secret: secret,
+		Authn: a.Authn, Authz: a.Authz, Orgs: a.Orgs, Pages: a.ConsolePages()})
 	if a.parts.API {
 		created, reset, generated, err := a.Orgs.EnsurePlatformAdmin(ctx, a.Config.AdminPassword)
 		if err != nil {

@@ -7,6 +7,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/wanjia/wanjia/pkg/apidoc"
+	"github.com/wanjia/wanjia/pkg/console"
+	"github.com/wanjia/wanjia/pkg/console/orgpages"
+	"github.com/wanjia/wanjia/pkg/console/outreachpages"
+	"github.com/wanjia/wanjia/pkg/console/rosterpages"
+	"github.com/wanjia/wanjia/pkg/console/screeningpages"
 	"github.com/wanjia/wanjia/pkg/errs"
 	"github.com/wanjia/wanjia/pkg/health"
 	"github.com/wanjia/wanjia/pkg/web"
@@ -44,4 +49,16 @@ func (a *App) routes(trustedProxies []string) *gin.Engine {
 	// its pages stay out of the API's route table (and its OpenAPI check).
 	a.Handler = a.Console.Handler(e, web.Options{Logger: a.Logger, Metrics: a.Metrics, TrustedProxies: trustedProxies})
 	return e
+}
+
+// ConsolePages are the console's pages, one package per domain, mounted
+// after the core's as the API's routes are above: a domain with pages
+// adds its package here.
+func (a *App) ConsolePages() []console.Pages {
+	return []console.Pages{
+		screeningpages.New(a.Screening, a.Roster),
+		rosterpages.New(a.Roster, a.Authz),
+		outreachpages.New(a.Outreach),
+		orgpages.New(a.Orgs, a.DB),
+	}
 }

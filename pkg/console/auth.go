@@ -103,7 +103,7 @@ func (c *Console) checkCSRF(g *gin.Context) {
 }
 
 type loginView struct {
-	*frame
+	*Frame
 	Next     string
 	Username string
 	Message  string
@@ -127,7 +127,7 @@ func (c *Console) renderLogin(g *gin.Context, status int, v loginView) {
 		token = randomToken()
 		http.SetCookie(g.Writer, c.sessions.cookie(loginCookie, token, time.Hour))
 	}
-	v.frame = c.frameFor(g)
+	v.Frame = c.frameFor(g)
 	v.CSRF, v.Title = token, "console.login.title"
 	c.render(g, status, "login", v)
 }
@@ -144,7 +144,7 @@ func (c *Console) login(g *gin.Context) {
 			web.Fail(g, err)
 			return
 		}
-		l := lang(g)
+		l := Lang(g)
 		v := loginView{Next: next, Username: username, Fields: fieldMessages(l, e)}
 		if e.Kind != errs.KindValidation {
 			v.Message = i18n.T(l, e.MessageKey(), e.Args)
@@ -186,9 +186,9 @@ func (c *Console) setLang(g *gin.Context) {
 	g.Redirect(http.StatusSeeOther, safeNext(g.Query("next")))
 }
 
-// lang is the reader's language: the console's cookie, then
+// Lang is the reader's language: the console's cookie, then
 // Accept-Language (zh-CN when neither says).
-func lang(g *gin.Context) i18n.Lang {
+func Lang(g *gin.Context) i18n.Lang {
 	if ck, err := g.Request.Cookie(langCookie); err == nil {
 		switch ck.Value {
 		case string(i18n.EN):
@@ -213,8 +213,8 @@ func safeNext(next string) string {
 }
 
 type startView struct {
-	*frame
-	Orgs []orgLink
+	*Frame
+	Orgs []OrgLink
 }
 
 // start opens the org the person works in; someone in several orgs picks.
@@ -224,8 +224,8 @@ func (c *Console) start(g *gin.Context) {
 		g.Redirect(http.StatusSeeOther, f.Orgs[0].URL)
 		return
 	}
-	links := append([]orgLink(nil), f.Orgs...)
+	links := append([]OrgLink(nil), f.Orgs...)
 	sort.Slice(links, func(i, j int) bool { return links[i].Name < links[j].Name })
 	f.Title = "console.start.title"
-	c.render(g, http.StatusOK, "start", startView{frame: f, Orgs: links})
+	c.render(g, http.StatusOK, "start", startView{Frame: f, Orgs: links})
 }

@@ -1,9 +1,9 @@
-package console
+package console_test
 
 import (
-	"os"
-	"path/filepath"
-	"strconv"
+	"io/fs"
+	"log/slog"
+	"net/http"
 	"strings"
 	"testing"
 	"text/template/parse"
@@ -11,13 +11,9 @@ import (
 
 	"golang.org/x/net/html"
 
-	"github.com/wanjia/wanjia/pkg/audit"
-	"github.com/wanjia/wanjia/pkg/authz"
-	"github.com/wanjia/wanjia/pkg/errs"
+	"github.com/wanjia/wanjia/pkg/app"
+	"github.com/wanjia/wanjia/pkg/console"
 	"github.com/wanjia/wanjia/pkg/i18n"
-	"github.com/wanjia/wanjia/pkg/outreach"
-	"github.com/wanjia/wanjia/pkg/roster"
-	"github.com/wanjia/wanjia/pkg/screening"
 	"github.com/wanjia/wanjia/pkg/web"
 )
 
@@ -33,32 +29,45 @@ var visibleAttrs = map[string]bool{"placeholder": true, "title": true, "alt": tr
 // reader would see that does not come from the catalogue: the static text
 // between actions (and the visible attributes) may hold punctuation and
 // digits, never a word. Every literal key given to T must be registered.
+// It walks the templates of the core and of every page package the app
+// mounts, as the console parsed them.
 func TestTemplatesUseCatalogue(t *testing.T) {
-	files, err := filepath.Glob("templates/*.html")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no templates: %v", err)
+	pages := (&app.App{}).ConsolePages()
+	c := console.New(console.Deps{Secret: []byte("wanjia-test-secret-key-0123456789abcdef"), Logger: slog.New(slog.DiscardHandler),
+		Pages: pages})
+	c.Handler(http.NotFoundHandler(), web.Options{Logger: slog.New(slog.DiscardHandler)}) // mounts the pages
+	sets := c.TemplateSets()
+	if len(sets) != 1+len(pages) {
+		t.Fatalf("the console parsed %d template sets for the core and %d page packages", len(sets), len(pages))
 	}
 	builtins := map[string]any{}
 	for _, name := range []string{"and", "call", "html", "index", "slice", "js", "len", "not", "or", "print", "printf", "println", "urlquery", "eq", "ge", "gt", "le", "lt", "ne"} {
 		builtins[name] = true
 	}
-	for _, file := range files {
-		src, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
+	for _, set := range sets {
+		files, err := fs.Glob(set.FS, "templates/*.html")
+		if err != nil || len(files) == 0 {
+			t.Fatalf("%s: no templates: %v", set.Name, err)
 		}
-		trees, err := parse.Parse(file, string(src), "{{", "}}", builtins, map[string]any(funcs))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for name, tree := range trees {
-			if tree.Root == nil {
-				continue
+		for _, path := range files {
+			src, err := fs.ReadFile(set.FS, path)
+			if err != nil {
+				t.Fatal(err)
 			}
-			var b strings.Builder
-			w := walker{t: t, where: file + ": " + name, out: &b}
-			w.list(tree.Root)
-			checkWords(t, file+": "+name, b.String())
+			file := set.Name + "/" + path
+			trees, err := parse.Parse(file, string(src), "{{", "}}", builtins, map[string]any(set.Funcs))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name, tree := range trees {
+				if tree.Root == nil {
+					continue
+				}
+				var b strings.Builder
+				w := walker{t: t, where: file + ": " + name, out: &b}
+				w.list(tree.Root)
+				checkWords(t, file+": "+name, b.String())
+			}
 		}
 	}
 }
@@ -182,97 +191,4 @@ func checkWords(t *testing.T, where, src string) {
 
 func hasLetter(s string) bool {
 	return strings.IndexFunc(s, unicode.IsLetter) >= 0
-}
-
-// TestComposedKeysExist covers the keys templates build from data ("console.tag."
-// + a tag), which the walk above cannot see: every value they are built
-// from has its text.
-func TestComposedKeysExist(t *testing.T) {
-	keys := []string{"console.sex.male", "console.sex.female", "console.sex.unknown"}
-	for _, tag := range wellKnownTags {
-		keys = append(keys, "console.tag."+tag)
-	}
-	for _, role := range authz.Roles {
-		keys = append(keys, "console.role."+role)
-	}
-	for _, action := range append(auditActions, audit.ActionLoginFailed) {
-		keys = append(keys, "console.action."+action)
-	}
-	for _, status := range []string{"queued", "running", "done", "failed"} {
-		keys = append(keys, "console.import.status."+status)
-	}
-	for _, kind := range []string{roster.KindResidents, roster.KindHouseholds} {
-		keys = append(keys, "console.imports.kind."+kind)
-		for _, format := range []string{"xlsx", "csv"} {
-			keys = append(keys, "console.exports.file."+kind+"."+format)
-		}
-	}
-	for _, m := range menu {
-		keys = append(keys, m.key)
-	}
-	for _, method := range campaignMethods {
-		keys = append(keys, "console.method."+method)
-	}
-	for _, o := range screening.Outcomes {
-		keys = append(keys, "console.outcome."+o, "console.outcome.phone."+o, "console.outcome.visit."+o)
-	}
-	for _, r := range []string{screening.ReasonSymptoms, screening.ReasonCloseContact, screening.ReasonTravel} {
-		keys = append(keys, "console.reason."+r)
-	}
-	for _, s := range []string{screening.StatusOpen, screening.StatusClosed} {
-		keys = append(keys, "console.screening.status."+s)
-	}
-	for _, s := range []string{screening.StatusOpen, screening.StatusDone} {
-		keys = append(keys, "console.task.status."+s)
-	}
-	for _, m := range []string{screening.MethodPhone, screening.MethodVisit} {
-		keys = append(keys, "console.task.switch."+m)
-	}
-	for _, s := range followUpStatuses {
-		keys = append(keys, "console.follow_ups.status."+s)
-	}
-	for _, s := range []string{screening.StatusDone, screening.FollowUpDismissed} {
-		keys = append(keys, "console.follow_ups.mark."+s)
-	}
-	for _, k := range screening.PublicityKinds {
-		keys = append(keys, "publicity_kind_"+k) // screening's own text for them
-	}
-	keys = append(keys, careReasons...)
-	for _, r := range []string{"screening", "attempt", "follow_up", "publicity", "disinfection", "care_contact", "care_list"} {
-		keys = append(keys, "console.resource."+r) // what screening's audit entries are about
-	}
-	for _, ch := range channels {
-		keys = append(keys, "console.channel."+ch)
-	}
-	for _, st := range campaignStatuses {
-		keys = append(keys, "console.outreach.status."+st)
-	}
-	for _, st := range outreach.Statuses {
-		keys = append(keys, "console.outreach.stat."+st)
-	}
-	for _, a := range campaignActions {
-		keys = append(keys, "console.outreach.action."+a, "console.outreach.done."+a)
-	}
-	for _, code := range failureCodes {
-		keys = append(keys, "console.outreach.reason."+code)
-	}
-	for _, k := range replyKinds {
-		keys = append(keys, "console.replies.kind."+k)
-	}
-	for _, s := range optOutSources {
-		keys = append(keys, "console.opt_outs.source."+s)
-	}
-	for _, r := range []string{"outreach_template", "outreach_campaign", "outreach_opt_out", "outreach_opt_outs", "outreach_replies"} {
-		keys = append(keys, "console.resource."+r) // what outreach's audit entries are about
-	}
-	// Outreach's own messages, which the preview and the campaign page show.
-	keys = append(keys, "template_syntax", "template_unsupported", "template_unknown_field", "campaign_wrong_state")
-	for _, kind := range errs.Kinds() { // every status an error page can have
-		keys = append(keys, "console.error."+strconv.Itoa(web.Status(kind)))
-	}
-	for _, k := range keys {
-		if _, ok := i18n.Lookup(k); !ok {
-			t.Errorf("no text for %s", k)
-		}
-	}
 }

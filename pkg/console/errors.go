@@ -77,11 +77,11 @@ func (c *Console) errorPage(g *gin.Context, err error) {
 		msg = i18n.T(f.Lang, e.MessageKey(), e.Args)
 	}
 	f.Title = "console.error.title"
-	c.render(g, status, "error", errorView{frame: f, Status: status, Message: msg, RequestID: web.RequestID(g)})
+	c.render(g, status, "error", errorView{Frame: f, Status: status, Message: msg, RequestID: web.RequestID(g)})
 }
 
 type errorView struct {
-	*frame
+	*Frame
 	Status    int
 	Message   string
 	RequestID string

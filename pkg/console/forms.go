@@ -33,10 +33,10 @@ func fieldMessages(l i18n.Lang, e *errs.Error) map[string]string {
 	return out
 }
 
-// formError splits a service's answer to a form: a validation error (422)
+// FormError splits a service's answer to a form: a validation error (422)
 // or a conflict (409) is the reader's to fix and is shown on the form;
 // anything else (not found, forbidden, an outage) is an error page.
-func formError(err error) (*errs.Error, bool) {
+func FormError(err error) (*errs.Error, bool) {
 	var e *errs.Error
 	if errors.As(err, &e) && (e.Kind == errs.KindValidation || e.Kind == errs.KindConflict) {
 		return e, true
@@ -44,15 +44,16 @@ func formError(err error) (*errs.Error, bool) {
 	return nil, false
 }
 
-// formState is what a form shows after a refused submission: the
+// FormState is what a form shows after a refused submission: the
 // message of the whole (a conflict) and one per field.
-type formState struct {
+type FormState struct {
 	Message string
 	Fields  map[string]string
 }
 
-func newFormState(l i18n.Lang, e *errs.Error) formState {
-	s := formState{Fields: fieldMessages(l, e)}
+// NewFormState renders e's messages in l for the form that caused it.
+func NewFormState(l i18n.Lang, e *errs.Error) FormState {
+	s := FormState{Fields: fieldMessages(l, e)}
 	if e != nil && (len(e.Fields) == 0 || e.Kind != errs.KindValidation) {
 		s.Message = i18n.T(l, e.MessageKey(), e.Args)
 	}
@@ -60,7 +61,7 @@ func newFormState(l i18n.Lang, e *errs.Error) formState {
 }
 
 // Field is the message for one field, if any.
-func (s formState) Field(name string) string { return s.Fields[name] }
+func (s FormState) Field(name string) string { return s.Fields[name] }
 
 func toString(v any) string {
 	if s, ok := v.(string); ok {

@@ -134,19 +134,6 @@ func TestSafeNext(t *testing.T) {
 	}
 }
 
-func TestEstimateRows(t *testing.T) {
-	for _, c := range []struct {
-		name, data string
-		want       int
-	}{
-		{"a.csv", "h\n1\n2\n", 2}, {"a.CSV", "h\n1\n2", 2}, {"a.csv", "h", 0}, {"a.csv", "", 0}, {"a.xlsx", "h\n1\n", 0},
-	} {
-		if got := estimateRows(c.name, []byte(c.data)); got != c.want {
-			t.Errorf("estimateRows(%q, %q) = %d, want %d", c.name, c.data, got, c.want)
-		}
-	}
-}
-
 // TestVendoredHTMX: the htmx served is the file make vendor-htmx fetched,
 // as its record says.
 func TestVendoredHTMX(t *testing.T) {

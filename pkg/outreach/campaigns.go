@@ -14,7 +14,6 @@ import (
 
 	"github.com/wanjia/wanjia/pkg/audit"
 	"github.com/wanjia/wanjia/pkg/errs"
-	"github.com/wanjia/wanjia/pkg/outreach/provider"
 	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/store"
 )
@@ -323,9 +322,9 @@ func (s *Service) prepareCampaign(ctx context.Context, tx *store.TenantTx, g *sc
 func (s *Service) prepareNotice(ctx context.Context, tx *store.TenantTx, fe *[]errs.FieldError, in CampaignInput, c *Campaign) error {
 	c.Format = in.Format
 	if c.Format == "" {
-		c.Format = string(provider.WeComText)
+		c.Format = FormatText
 	}
-	validFormat := c.Format == string(provider.WeComText) || c.Format == string(provider.WeComMarkdown)
+	validFormat := c.Format == FormatText || c.Format == FormatMarkdown
 	if !validFormat {
 		*fe = append(*fe, errs.Field("format", "one_of", map[string]any{"allowed": "text, markdown"}))
 	}
@@ -352,7 +351,7 @@ func (s *Service) prepareNotice(ctx context.Context, tx *store.TenantTx, fe *[]e
 		return err
 	}
 	rendered := b.render(map[string]string{FieldCommunity: comm.name})
-	if err := provider.CheckWeComPost(provider.WeComPost{Format: provider.WeComFormat(c.Format), Content: rendered}); err != nil && validFormat {
+	if err := CheckNotice(c.Format, rendered); err != nil && validFormat {
 		*fe = append(*fe, errs.Field("body", "wecom_too_long", map[string]any{"detail": err.Error()}))
 	}
 	rb, err := s.robot(ctx, tx)
@@ -597,7 +596,7 @@ func (s *Service) PreviewCampaign(ctx context.Context, id string) (*Preview, err
 		for _, m := range rows {
 			sample := PreviewSample{Phone: view.Phone(m.Phone), Body: m.Body}
 			if c.Channel == ChannelSMS {
-				sample.Parts = s.parts(m.Body, c.SignName)
+				sample.Parts = s.Parts(m.Body, c.SignName)
 			}
 			out.Samples = append(out.Samples, sample)
 		}

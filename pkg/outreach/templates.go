@@ -278,8 +278,11 @@ func (s *Service) ListTemplates(ctx context.Context, f Filter) ([]Template, stri
 	return p.Items, p.Next, err
 }
 
-// parts is how many SMS parts the provider bills body as.
-func (s *Service) parts(body, sign string) int {
+// Parts is how many SMS parts the provider bills body as: Aliyun counts
+// its 【sign】 too (sign, or the service's default sign when it is
+// empty), the others the body alone. The console's preview shows it as
+// staff type, so its count is the one the campaign is billed by.
+func (s *Service) Parts(body, sign string) int {
 	if s.providerName() == "aliyun" {
 		if sign == "" {
 			sign = s.SignName

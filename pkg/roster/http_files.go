@@ -85,7 +85,7 @@ func (s *Service) handleExport(c *gin.Context) {
 		web.Fail(c, errs.Validation(errs.Field("id_numbers", "export_id_numbers", nil)))
 		return
 	}
-	sendFile(c, kind+"."+format, func(w io.Writer) error { return s.ExportWith(c.Request.Context(), kind, format, opts, w) })
+	web.Download(c, kind+"."+format, func(w io.Writer) error { return s.ExportWith(c.Request.Context(), kind, format, opts, w) })
 }
 
 // handleRejectedRows serves /imports/{id}/rejected.{csv|xlsx}.
@@ -96,42 +96,7 @@ func (s *Service) handleRejectedRows(c *gin.Context) {
 		return
 	}
 	id := c.Param("id")
-	sendFile(c, "rejected-"+id+"."+format, func(w io.Writer) error {
+	web.Download(c, "rejected-"+id+"."+format, func(w io.Writer) error {
 		return s.RejectedRows(c.Request.Context(), id, format, web.Lang(c), w)
 	})
-}
-
-// sendFile streams what write writes as a download. Headers go out only
-// with the first bytes, so that a refusal before then is still a clean
-// error answer.
-func sendFile(c *gin.Context, filename string, write func(w io.Writer) error) {
-	ct := "text/csv; charset=utf-8"
-	if strings.HasSuffix(filename, ".xlsx") {
-		ct = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-	}
-	w := &lazyWriter{c: c, contentType: ct, filename: filename}
-	if err := write(w); err != nil {
-		if !w.started {
-			web.Fail(c, err)
-			return
-		}
-		_ = c.Error(err) // mid-stream: the client sees a truncated file
-	}
-}
-
-type lazyWriter struct {
-	c           *gin.Context
-	contentType string
-	filename    string
-	started     bool
-}
-
-func (w *lazyWriter) Write(p []byte) (int, error) {
-	if !w.started {
-		w.started = true
-		w.c.Header("Content-Type", w.contentType)
-		w.c.Header("Content-Disposition", `attachment; filename="`+w.filename+`"`)
-		w.c.Status(http.StatusOK)
-	}
-	return w.c.Writer.Write(p)
 }

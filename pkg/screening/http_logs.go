@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -61,36 +60,8 @@ func (s *Service) exportHandler(name string, export func(ctx context.Context, f 
 	return func(c *gin.Context) {
 		format := c.DefaultQuery("format", "xlsx")
 		f := Filter{Grid: c.Query("grid"), Kind: c.Query("kind"), From: c.Query("from"), To: c.Query("to")}
-		w := &fileWriter{c: c, filename: name + "." + format}
-		if err := export(c.Request.Context(), f, format, web.Lang(c), w); err != nil {
-			if !w.started {
-				web.Fail(c, err)
-				return
-			}
-			_ = c.Error(err) // mid-stream: the client sees a truncated file
-		}
+		web.Download(c, name+"."+format, func(w io.Writer) error {
+			return export(c.Request.Context(), f, format, web.Lang(c), w)
+		})
 	}
-}
-
-// fileWriter sends the response headers with the first bytes written, so
-// that a refusal before then (a bad filter, a bad format) is still a
-// clean error answer.
-type fileWriter struct {
-	c        *gin.Context
-	filename string
-	started  bool
-}
-
-func (d *fileWriter) Write(p []byte) (int, error) {
-	if !d.started {
-		d.started = true
-		ct := "text/csv; charset=utf-8"
-		if strings.HasSuffix(d.filename, ".xlsx") {
-			ct = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-		}
-		d.c.Header("Content-Type", ct)
-		d.c.Header("Content-Disposition", `attachment; filename="`+d.filename+`"`)
-		d.c.Status(http.StatusOK)
-	}
-	return d.c.Writer.Write(p)
 }

@@ -1,4 +1,4 @@
-package console
+package rosterpages
 
 import (
 	"net/http"
@@ -8,16 +8,12 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/wanjia/wanjia/pkg/authz"
+	"github.com/wanjia/wanjia/pkg/console"
 	"github.com/wanjia/wanjia/pkg/errs"
 	"github.com/wanjia/wanjia/pkg/orgs"
 	"github.com/wanjia/wanjia/pkg/roster"
 	"github.com/wanjia/wanjia/pkg/web"
 )
-
-// pageSize is a list page: what a phone scrolls through and a desktop
-// table shows without feeling long.
-const pageSize = 50
 
 // wellKnownTags are the tags offered as filters and checkboxes; offices'
 // own tags show as they were written.
@@ -29,11 +25,11 @@ type listForm struct {
 	Q, Grid, Tag string
 	Grids        []orgs.Grid // the grids the caller may filter by
 	Tags         []string
-	State        formState // a refused search (say, digits from a role that sees masks)
+	State        console.FormState // a refused search (say, digits from a role that sees masks)
 }
 
 type householdsView struct {
-	*frame
+	*console.Frame
 	listForm
 	Items []roster.HouseholdView
 	Next  string
@@ -49,50 +45,35 @@ func (v listForm) GridName(slug string) string {
 	return slug
 }
 
-func (c *Console) listForm(g *gin.Context) (listForm, roster.Filter, error) {
+func (c *Pages) listForm(g *gin.Context) (listForm, roster.Filter, error) {
 	f := listForm{Q: strings.TrimSpace(g.Query("q")), Grid: g.Query("grid"), Tag: g.Query("tag"), Tags: wellKnownTags}
-	grids, err := c.orgs.ListGrids(g.Request.Context())
+	_, mine, err := c.k.Grids(g)
 	if err != nil {
 		return f, roster.Filter{}, err
 	}
-	caller, _ := authz.CallerFrom(g.Request.Context())
-	for _, gr := range grids {
-		if caller.Grids == nil || has(caller.Grids, gr.Slug) {
-			f.Grids = append(f.Grids, gr)
-		}
-	}
-	return f, roster.Filter{Q: f.Q, Grid: f.Grid, Tag: f.Tag, Cursor: g.Query("cursor"), Limit: pageSize}, nil
-}
-
-// nextURL is this list's next page: the same search, from cursor.
-func nextURL(g *gin.Context, cursor string) string {
-	if cursor == "" {
-		return ""
-	}
-	q := g.Request.URL.Query()
-	q.Set("cursor", cursor)
-	return g.Request.URL.Path + "?" + q.Encode()
+	f.Grids = mine
+	return f, roster.Filter{Q: f.Q, Grid: f.Grid, Tag: f.Tag, Cursor: g.Query("cursor"), Limit: console.PageSize}, nil
 }
 
 // listed separates a list's refusals that belong on its search form (an
 // unknown grid, a search the role may not make) from real failures.
-func (c *Console) listed(g *gin.Context, form *listForm, err error) bool {
-	if e, ok := formError(err); ok && e.Kind == errs.KindValidation {
-		form.State = newFormState(lang(g), e)
+func (c *Pages) listed(g *gin.Context, form *listForm, err error) bool {
+	if e, ok := console.FormError(err); ok && e.Kind == errs.KindValidation {
+		form.State = console.NewFormState(console.Lang(g), e)
 		return true
 	}
 	web.Fail(g, err)
 	return false
 }
 
-func (c *Console) households(g *gin.Context) {
+func (c *Pages) households(g *gin.Context) {
 	form, filter, err := c.listForm(g)
 	if err != nil {
 		web.Fail(g, err)
 		return
 	}
 	form.SearchHint = "console.households.search_hint"
-	v := householdsView{frame: c.frameFor(g), listForm: form}
+	v := householdsView{Frame: c.k.Frame(g), listForm: form}
 	items, next, err := c.roster.ListHouseholds(g.Request.Context(), filter)
 	status := http.StatusOK
 	if err != nil {
@@ -101,12 +82,12 @@ func (c *Console) households(g *gin.Context) {
 		}
 		status = http.StatusUnprocessableEntity
 	}
-	v.Items, v.Next, v.Title = items, nextURL(g, next), "console.households.title"
-	c.render(g, status, "households", v)
+	v.Items, v.Next, v.Title = items, console.NextURL(g, next), "console.households.title"
+	c.k.Render(g, status, "households", v)
 }
 
 type householdView struct {
-	*frame
+	*console.Frame
 	Household *roster.HouseholdView
 	GridName  string
 	Residents []roster.ResidentView
@@ -115,7 +96,7 @@ type householdView struct {
 	Saved     bool   // the household just saved
 }
 
-func (c *Console) household(g *gin.Context) {
+func (c *Pages) household(g *gin.Context) {
 	ctx := g.Request.Context()
 	h, err := c.roster.GetHousehold(ctx, g.Param("id"))
 	if err != nil {
@@ -129,30 +110,30 @@ func (c *Console) household(g *gin.Context) {
 		web.Fail(g, err)
 		return
 	}
-	v := householdView{frame: c.frameFor(g), Household: h, Residents: people, Added: g.Query("added"), GridName: h.Grid,
+	v := householdView{Frame: c.k.Frame(g), Household: h, Residents: people, Added: g.Query("added"), GridName: h.Grid,
 		Updated: g.Query("updated"), Saved: g.Query("saved") != ""}
-	if grids, err := c.orgs.ListGrids(ctx); err == nil {
-		v.GridName = listForm{Grids: grids}.GridName(h.Grid)
+	if names, _, err := c.k.Grids(g); err == nil {
+		v.GridName = names.GridName(h.Grid)
 	}
 	v.Title = "console.household.title"
-	c.render(g, http.StatusOK, "household", v)
+	c.k.Render(g, http.StatusOK, "household", v)
 }
 
 type residentsView struct {
-	*frame
+	*console.Frame
 	listForm
 	Items []roster.ResidentView
 	Next  string
 }
 
-func (c *Console) residents(g *gin.Context) {
+func (c *Pages) residents(g *gin.Context) {
 	form, filter, err := c.listForm(g)
 	if err != nil {
 		web.Fail(g, err)
 		return
 	}
 	form.SearchHint = "console.residents.search_hint"
-	v := residentsView{frame: c.frameFor(g), listForm: form}
+	v := residentsView{Frame: c.k.Frame(g), listForm: form}
 	items, next, err := c.roster.ListResidents(g.Request.Context(), filter)
 	status := http.StatusOK
 	if err != nil {
@@ -161,17 +142,17 @@ func (c *Console) residents(g *gin.Context) {
 		}
 		status = http.StatusUnprocessableEntity
 	}
-	v.Items, v.Next, v.Title = items, nextURL(g, next), "console.residents.title"
-	c.render(g, status, "residents", v)
+	v.Items, v.Next, v.Title = items, console.NextURL(g, next), "console.residents.title"
+	c.k.Render(g, status, "residents", v)
 }
 
 // residentForm is the new-resident form: what was typed, and what the
 // service said of it, field by field.
 type residentForm struct {
-	*frame
+	*console.Frame
 	Household *roster.HouseholdView
 	In        residentInput
-	State     formState
+	State     console.FormState
 	Tags      []string
 }
 
@@ -180,8 +161,8 @@ type residentInput struct {
 	Tags                                  []string
 }
 
-func (c *Console) newResident(g *gin.Context) {
-	v := residentForm{frame: c.frameFor(g), Tags: wellKnownTags}
+func (c *Pages) newResident(g *gin.Context) {
+	v := residentForm{Frame: c.k.Frame(g), Tags: wellKnownTags}
 	if id := g.Query("household"); id != "" {
 		h, err := c.roster.GetHousehold(g.Request.Context(), id)
 		if err != nil {
@@ -191,12 +172,12 @@ func (c *Console) newResident(g *gin.Context) {
 		v.Household = h
 	}
 	v.Title = "console.resident.new.title"
-	c.render(g, http.StatusOK, "resident_new", v)
+	c.k.Render(g, http.StatusOK, "resident_new", v)
 }
 
 // createResident hands the form to roster.CreateResident; its validation
 // messages come back per field and show beside each input.
-func (c *Console) createResident(g *gin.Context) {
+func (c *Pages) createResident(g *gin.Context) {
 	ctx := g.Request.Context()
 	in := residentInput{Name: g.PostForm("name"), Phone: g.PostForm("phone"), IDNumber: g.PostForm("id_number"),
 		BirthYear: strings.TrimSpace(g.PostForm("birth_year")), Sex: g.PostForm("sex"), Tags: g.PostFormArray("tags")}
@@ -217,34 +198,20 @@ func (c *Console) createResident(g *gin.Context) {
 		created, err = c.roster.CreateResident(ctx, req)
 	}
 	if err == nil {
-		g.Redirect(http.StatusSeeOther, c.orgURL(g, "/households/"+url.PathEscape(created.HouseholdID)+"?added="+url.QueryEscape(created.ID)))
+		g.Redirect(http.StatusSeeOther, console.OrgURL(g, "/households/"+url.PathEscape(created.HouseholdID)+"?added="+url.QueryEscape(created.ID)))
 		return
 	}
-	e, ok := formError(err)
+	e, ok := console.FormError(err)
 	if !ok {
 		web.Fail(g, err)
 		return
 	}
-	v := residentForm{frame: c.frameFor(g), In: in, State: newFormState(lang(g), e), Tags: wellKnownTags}
+	v := residentForm{Frame: c.k.Frame(g), In: in, State: console.NewFormState(console.Lang(g), e), Tags: wellKnownTags}
 	if id := req.HouseholdID; id != "" {
 		if h, herr := c.roster.GetHousehold(ctx, id); herr == nil {
 			v.Household = h
 		}
 	}
 	v.Title = "console.resident.new.title"
-	c.render(g, web.Status(e.Kind), "resident_new", v)
-}
-
-// orgURL is a path in the org of the request.
-func (c *Console) orgURL(g *gin.Context, p string) string {
-	return Prefix + "/orgs/" + g.Param("org") + p
-}
-
-func has(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
+	c.k.Render(g, web.Status(e.Kind), "resident_new", v)
 }

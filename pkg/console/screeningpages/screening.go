@@ -1,9 +1,7 @@
-package console
+package screeningpages
 
 import (
 	"context"
-	"crypto/rand"
-	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -11,9 +9,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/wanjia/wanjia/pkg/authz"
+	"github.com/wanjia/wanjia/pkg/console"
 	"github.com/wanjia/wanjia/pkg/errs"
-	"github.com/wanjia/wanjia/pkg/idempotency"
 	"github.com/wanjia/wanjia/pkg/orgs"
 	"github.com/wanjia/wanjia/pkg/screening"
 	"github.com/wanjia/wanjia/pkg/web"
@@ -36,80 +33,6 @@ const upcoming = 5
 
 var campaignMethods = []string{screening.MethodPhone, screening.MethodVisit, screening.MethodAny}
 
-// gridNamer shows grids by name; the services speak slugs.
-type gridNamer struct{ names map[string]string }
-
-// GridName is a grid's name for its slug.
-func (n gridNamer) GridName(slug string) string {
-	if name := n.names[slug]; name != "" {
-		return name
-	}
-	return slug
-}
-
-// gridChoices are the community's grid names, and the grids the caller
-// may pick in a form or filter (a grid worker's own).
-func (c *Console) gridChoices(g *gin.Context) (gridNamer, []orgs.Grid, error) {
-	n := gridNamer{names: map[string]string{}}
-	all, err := c.orgs.ListGrids(g.Request.Context())
-	if err != nil {
-		return n, nil, err
-	}
-	caller, _ := authz.CallerFrom(g.Request.Context())
-	var mine []orgs.Grid
-	for _, gr := range all {
-		n.names[gr.Slug] = gr.Name
-		if caller.Grids == nil || has(caller.Grids, gr.Slug) {
-			mine = append(mine, gr)
-		}
-	}
-	return n, mine, nil
-}
-
-// newKey is a fresh idempotency key for a form that records something:
-// the same form posted twice (a double tap, a resend on a weak network)
-// carries the same key and is recorded once.
-func newKey() string { return rand.Text() }
-
-// fingerprint is what an idempotency key is bound to: who posted which
-// values (the CSRF token aside, which a new session changes) to which
-// page. The same key with anything else is refused, never answered with
-// another request's result.
-func fingerprint(g *gin.Context) string {
-	vals := url.Values{}
-	for k, v := range g.Request.PostForm {
-		if k != "csrf" {
-			vals[k] = v
-		}
-	}
-	caller, _ := authz.CallerFrom(g.Request.Context())
-	return idempotency.Fingerprint(caller.UserID, g.Request.URL.Path, vals.Encode())
-}
-
-// once makes ctx carry the form's idempotency key, when it has a usable one.
-func once(g *gin.Context) context.Context {
-	ctx := g.Request.Context()
-	if key := strings.TrimSpace(g.PostForm("idempotency_key")); idempotency.ValidKey(key) {
-		ctx = idempotency.With(ctx, idempotency.Request{Key: key, Fingerprint: fingerprint(g)})
-	}
-	return ctx
-}
-
-// reusedKey reports the refusal of a key sent again with other values: a
-// second tap on another button after the first was saved.
-func reusedKey(err error) bool {
-	var e *errs.Error
-	if !errors.As(err, &e) {
-		return false
-	}
-	for _, f := range e.Fields {
-		if f.Key == "idempotency_key_reused" {
-			return true
-		}
-	}
-	return false
-}
-
 // callsLeft is how many households of p are still to be phoned: neither
 // reached, nor moved out, nor sent to the door-to-door list.
 func callsLeft(p screening.Progress) int {
@@ -118,7 +41,7 @@ func callsLeft(p screening.Progress) int {
 
 // withProgress fills in each campaign's progress, which ListScreenings
 // leaves out. One that went missing since the list was read is skipped.
-func (c *Console) withProgress(ctx context.Context, list []screening.ScreeningView) ([]screening.ScreeningView, error) {
+func (c *Pages) withProgress(ctx context.Context, list []screening.ScreeningView) ([]screening.ScreeningView, error) {
 	out := make([]screening.ScreeningView, 0, len(list))
 	for _, s := range list {
 		full, err := c.screen.GetScreening(ctx, s.ID)
@@ -135,7 +58,7 @@ func (c *Console) withProgress(ctx context.Context, list []screening.ScreeningVi
 
 // openCampaigns are the campaigns still open, with the caller's progress
 // (a grid worker's grids only).
-func (c *Console) openCampaigns(ctx context.Context) ([]screening.ScreeningView, error) {
+func (c *Pages) openCampaigns(ctx context.Context) ([]screening.ScreeningView, error) {
 	open, _, err := c.screen.ListScreenings(ctx, screening.Filter{Status: screening.StatusOpen, Limit: web.MaxLimit})
 	if err != nil {
 		return nil, err
@@ -144,14 +67,14 @@ func (c *Console) openCampaigns(ctx context.Context) ([]screening.ScreeningView,
 }
 
 type screeningsView struct {
-	*frame
-	gridNamer
+	*console.Frame
+	console.GridNames
 	Open, Closed []screening.ScreeningView
 	Next         string
 	Grids        []orgs.Grid // the grids a new campaign may cover
 	Methods      []string
 	In           screeningInput
-	State        formState
+	State        console.FormState
 }
 
 type screeningInput struct {
@@ -162,21 +85,21 @@ type screeningInput struct {
 
 // screenings lists the open campaigns, then the ended ones (newest first,
 // paged), each with its progress; staff also get the form to start one.
-func (c *Console) screenings(g *gin.Context) {
-	c.showScreenings(g, http.StatusOK, screeningInput{Method: screening.MethodPhone}, formState{})
+func (c *Pages) screenings(g *gin.Context) {
+	c.showScreenings(g, http.StatusOK, screeningInput{Method: screening.MethodPhone}, console.FormState{})
 }
 
-func (c *Console) showScreenings(g *gin.Context, status int, in screeningInput, st formState) {
+func (c *Pages) showScreenings(g *gin.Context, status int, in screeningInput, st console.FormState) {
 	ctx := g.Request.Context()
-	names, mine, err := c.gridChoices(g)
+	names, mine, err := c.k.Grids(g)
 	if err != nil {
 		web.Fail(g, err)
 		return
 	}
 	if in.Key == "" {
-		in.Key = newKey()
+		in.Key = console.NewKey()
 	}
-	v := screeningsView{frame: c.frameFor(g), gridNamer: names, Grids: mine, Methods: campaignMethods, In: in, State: st}
+	v := screeningsView{Frame: c.k.Frame(g), GridNames: names, Grids: mine, Methods: campaignMethods, In: in, State: st}
 	v.Title = "console.screenings.title"
 	if v.Open, err = c.openCampaigns(ctx); err != nil {
 		web.Fail(g, err)
@@ -191,78 +114,78 @@ func (c *Console) showScreenings(g *gin.Context, status int, in screeningInput, 
 		web.Fail(g, err)
 		return
 	}
-	v.Next = nextURL(g, next)
-	c.render(g, status, "screenings", v)
+	v.Next = console.NextURL(g, next)
+	c.k.Render(g, status, "screenings", v)
 }
 
 // createScreening hands the form to screening.CreateScreening, which
 // makes a task of every household in scope; the new campaign's page
 // follows.
-func (c *Console) createScreening(g *gin.Context) {
+func (c *Pages) createScreening(g *gin.Context) {
 	// A double click starts one campaign: the form's key goes with it. A
 	// refused form keeps its key, since nothing was stored under it.
 	in := screeningInput{Key: strings.TrimSpace(g.PostForm("idempotency_key")), Name: g.PostForm("name"), Method: g.PostForm("method"),
 		Grids: g.PostFormArray("grids"), StartDate: strings.TrimSpace(g.PostForm("start_date")), EndDate: strings.TrimSpace(g.PostForm("end_date"))}
-	s, err := c.screen.CreateScreening(once(g), screening.ScreeningInput{Name: in.Name, Method: in.Method,
+	s, err := c.screen.CreateScreening(console.Once(g), screening.ScreeningInput{Name: in.Name, Method: in.Method,
 		Grids: in.Grids, StartDate: in.StartDate, EndDate: in.EndDate})
 	if err == nil {
-		g.Redirect(http.StatusSeeOther, c.orgURL(g, "/screenings/"+url.PathEscape(s.ID)+"?started=1"))
+		g.Redirect(http.StatusSeeOther, console.OrgURL(g, "/screenings/"+url.PathEscape(s.ID)+"?started=1"))
 		return
 	}
-	e, ok := formError(err)
+	e, ok := console.FormError(err)
 	if !ok {
 		web.Fail(g, err)
 		return
 	}
-	c.showScreenings(g, web.Status(e.Kind), in, newFormState(lang(g), e))
+	c.showScreenings(g, web.Status(e.Kind), in, console.NewFormState(console.Lang(g), e))
 }
 
 type screeningPageView struct {
-	*frame
-	gridNamer
+	*console.Frame
+	console.GridNames
 	S       *screening.ScreeningView
 	Started bool // just created
 	Ended   bool // just closed
-	State   formState
+	State   console.FormState
 }
 
 // screeningPage is one campaign's progress: the whole, per grid and per
 // worker today, with the way to its lists.
-func (c *Console) screeningPage(g *gin.Context) {
-	c.showScreening(g, http.StatusOK, formState{})
+func (c *Pages) screeningPage(g *gin.Context) {
+	c.showScreening(g, http.StatusOK, console.FormState{})
 }
 
-func (c *Console) showScreening(g *gin.Context, status int, st formState) {
+func (c *Pages) showScreening(g *gin.Context, status int, st console.FormState) {
 	s, err := c.screen.GetScreening(g.Request.Context(), g.Param("id"))
 	if err != nil {
 		web.Fail(g, err)
 		return
 	}
-	names, _, err := c.gridChoices(g)
+	names, _, err := c.k.Grids(g)
 	if err != nil {
 		web.Fail(g, err)
 		return
 	}
-	v := screeningPageView{frame: c.frameFor(g), gridNamer: names, S: s, State: st,
+	v := screeningPageView{Frame: c.k.Frame(g), GridNames: names, S: s, State: st,
 		Started: g.Query("started") != "", Ended: g.Query("closed") != ""}
 	v.Title = "console.screening.title"
-	c.render(g, status, "screening", v)
+	c.k.Render(g, status, "screening", v)
 }
 
 // closeScreening ends a campaign (the page asked to confirm first).
-func (c *Console) closeScreening(g *gin.Context) {
+func (c *Pages) closeScreening(g *gin.Context) {
 	id := g.Param("id")
 	_, err := c.screen.CloseScreening(g.Request.Context(), id)
 	if err == nil {
-		g.Redirect(http.StatusSeeOther, c.orgURL(g, "/screenings/"+url.PathEscape(id)+"?closed=1"))
+		g.Redirect(http.StatusSeeOther, console.OrgURL(g, "/screenings/"+url.PathEscape(id)+"?closed=1"))
 		return
 	}
-	e, ok := formError(err)
+	e, ok := console.FormError(err)
 	if !ok {
 		web.Fail(g, err)
 		return
 	}
-	c.showScreening(g, web.Status(e.Kind), newFormState(lang(g), e))
+	c.showScreening(g, web.Status(e.Kind), console.NewFormState(console.Lang(g), e))
 }
 
 // attemptForm is the outcome form of one household: a button per outcome,
@@ -273,7 +196,7 @@ type attemptForm struct {
 	Method   string // screening.MethodPhone or MethodVisit
 	Outcomes []string
 	In       attemptInput
-	State    formState
+	State    console.FormState
 	refused  bool // shown again after the service refused it
 }
 
@@ -310,7 +233,7 @@ func outcomesFor(method string) []string {
 }
 
 func newAttemptForm(method, from string) attemptForm {
-	return attemptForm{Key: newKey(), From: from, Method: method, Outcomes: outcomesFor(method)}
+	return attemptForm{Key: console.NewKey(), From: from, Method: method, Outcomes: outcomesFor(method)}
 }
 
 // listMethod pairs each list with the way its households are worked.
@@ -330,8 +253,8 @@ func listPath(list string) string {
 }
 
 type worklistView struct {
-	*frame
-	gridNamer
+	*console.Frame
+	console.GridNames
 	S         *screening.ScreeningView
 	List      string // screening.ListCall or ListDoor
 	Task      *screening.TaskView
@@ -349,18 +272,18 @@ func (v worklistView) Visits() bool { return v.List == screening.ListDoor }
 
 // callList is a grid worker's main page: the next household to phone,
 // its number as one big tap target, and the outcome form under it.
-func (c *Console) callList(g *gin.Context) {
+func (c *Pages) callList(g *gin.Context) {
 	c.showWorklist(g, http.StatusOK, screening.ListCall, nil, attemptForm{})
 }
 
 // doorList is the same for the households to visit.
-func (c *Console) doorList(g *gin.Context) {
+func (c *Pages) doorList(g *gin.Context) {
 	c.showWorklist(g, http.StatusOK, screening.ListDoor, nil, attemptForm{})
 }
 
 // showWorklist renders a list: its next household, or (a refused
 // submission) the household that was posted, with everything typed.
-func (c *Console) showWorklist(g *gin.Context, status int, list string, posted *screening.TaskView, form attemptForm) {
+func (c *Pages) showWorklist(g *gin.Context, status int, list string, posted *screening.TaskView, form attemptForm) {
 	ctx := g.Request.Context()
 	id := g.Param("id")
 	s, err := c.screen.GetScreening(ctx, id)
@@ -368,13 +291,13 @@ func (c *Console) showWorklist(g *gin.Context, status int, list string, posted *
 		web.Fail(g, err)
 		return
 	}
-	names, _, err := c.gridChoices(g)
+	names, _, err := c.k.Grids(g)
 	if err != nil {
 		web.Fail(g, err)
 		return
 	}
-	f := c.frameFor(g)
-	v := worklistView{frame: f, gridNamer: names, S: s, List: list, Repeat: g.Query("repeat") != "", FollowUp: g.Query("follow_up") != ""}
+	f := c.k.Frame(g)
+	v := worklistView{Frame: f, GridNames: names, S: s, List: list, Repeat: g.Query("repeat") != "", FollowUp: g.Query("follow_up") != ""}
 	v.Title = "console.calls.title"
 	if list == screening.ListDoor {
 		v.Title = "console.visits.title"
@@ -414,12 +337,12 @@ func (c *Console) showWorklist(g *gin.Context, status int, list string, posted *
 		}
 		v.Form = form
 	}
-	c.render(g, status, "worklist", v)
+	c.k.Render(g, status, "worklist", v)
 }
 
 type taskPageView struct {
-	*frame
-	gridNamer
+	*console.Frame
+	console.GridNames
 	S         *screening.ScreeningView
 	Task      *screening.TaskView
 	CanRecord bool
@@ -429,11 +352,11 @@ type taskPageView struct {
 
 // taskPage is one household in a campaign: its attempts, newest first,
 // and (open) the form to record another, by phone or at the door.
-func (c *Console) taskPage(g *gin.Context) {
+func (c *Pages) taskPage(g *gin.Context) {
 	c.showTask(g, http.StatusOK, attemptForm{})
 }
 
-func (c *Console) showTask(g *gin.Context, status int, form attemptForm) {
+func (c *Pages) showTask(g *gin.Context, status int, form attemptForm) {
 	ctx := g.Request.Context()
 	s, err := c.screen.GetScreening(ctx, g.Param("id"))
 	if err != nil {
@@ -445,13 +368,13 @@ func (c *Console) showTask(g *gin.Context, status int, form attemptForm) {
 		web.Fail(g, err)
 		return
 	}
-	names, _, err := c.gridChoices(g)
+	names, _, err := c.k.Grids(g)
 	if err != nil {
 		web.Fail(g, err)
 		return
 	}
-	f := c.frameFor(g)
-	v := taskPageView{frame: f, gridNamer: names, S: s, Task: t}
+	f := c.k.Frame(g)
+	v := taskPageView{Frame: f, GridNames: names, S: s, Task: t}
 	v.Title = "console.task.title"
 	v.CanRecord = f.Can("attempts", "write") && (form.refused || s.Status == screening.StatusOpen && t.Status == screening.StatusOpen)
 	if v.CanRecord {
@@ -471,7 +394,7 @@ func (c *Console) showTask(g *gin.Context, status int, form attemptForm) {
 			v.Other = screening.MethodPhone
 		}
 	}
-	c.render(g, status, "task", v)
+	c.k.Render(g, status, "task", v)
 }
 
 // recordAttempt hands an outcome to screening.RecordAttempt under the
@@ -479,7 +402,7 @@ func (c *Console) showTask(g *gin.Context, status int, form attemptForm) {
 // (post, redirect, get). A second submission of the same form redirects
 // alike, to the same answer; what the service refuses shows on the form
 // it came from, with everything typed.
-func (c *Console) recordAttempt(g *gin.Context) {
+func (c *Pages) recordAttempt(g *gin.Context) {
 	id, taskID := g.Param("id"), g.Param("task")
 	form := attemptForm{Key: strings.TrimSpace(g.PostForm("idempotency_key")), From: g.PostForm("from"), Method: g.PostForm("method")}
 	in := attemptInput{Outcome: g.PostForm("outcome"), TravelFrom: g.PostForm("travel_from"), ReturnedOn: strings.TrimSpace(g.PostForm("returned_on")),
@@ -499,7 +422,7 @@ func (c *Console) recordAttempt(g *gin.Context) {
 	}
 	var a *screening.AttemptView
 	if err == nil {
-		a, err = c.screen.RecordAttempt(once(g), id, taskID, req)
+		a, err = c.screen.RecordAttempt(console.Once(g), id, taskID, req)
 	}
 	list := screening.ListCall
 	if form.Method == screening.MethodVisit {
@@ -511,15 +434,15 @@ func (c *Console) recordAttempt(g *gin.Context) {
 		if a.FollowUpID != "" {
 			next += "&follow_up=1"
 		}
-		g.Redirect(http.StatusSeeOther, c.orgURL(g, next))
+		g.Redirect(http.StatusSeeOther, console.OrgURL(g, next))
 		return
-	case reusedKey(err):
+	case console.ReusedKey(err):
 		// The first of two different taps was saved; the list says so
 		// rather than showing the second as an error to fix.
-		g.Redirect(http.StatusSeeOther, c.orgURL(g, next+"&repeat=1"))
+		g.Redirect(http.StatusSeeOther, console.OrgURL(g, next+"&repeat=1"))
 		return
 	}
-	e, ok := formError(err)
+	e, ok := console.FormError(err)
 	if !ok {
 		web.Fail(g, err)
 		return
@@ -527,9 +450,9 @@ func (c *Console) recordAttempt(g *gin.Context) {
 	if form.Method != screening.MethodPhone && form.Method != screening.MethodVisit {
 		form.Method = screening.MethodPhone
 	}
-	form.Outcomes, form.In, form.State, form.refused = outcomesFor(form.Method), in, newFormState(lang(g), e), true
+	form.Outcomes, form.In, form.State, form.refused = outcomesFor(form.Method), in, console.NewFormState(console.Lang(g), e), true
 	if form.Key == "" {
-		form.Key = newKey()
+		form.Key = console.NewKey()
 	}
 	if form.From == "task" {
 		c.showTask(g, web.Status(e.Kind), form)

@@ -1,4 +1,4 @@
-package console
+package rosterpages
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/wanjia/wanjia/pkg/console"
 	"github.com/wanjia/wanjia/pkg/errs"
 	"github.com/wanjia/wanjia/pkg/i18n"
 	"github.com/wanjia/wanjia/pkg/roster"
@@ -21,31 +22,31 @@ import (
 const uploadLimit = roster.MaxImportBytes + 1<<20
 
 type importsView struct {
-	*frame
+	*console.Frame
 	Kind  string
-	State formState
+	State console.FormState
 	Kinds []string
 }
 
-func (c *Console) imports(g *gin.Context) {
-	v := importsView{frame: c.frameFor(g), Kind: roster.KindResidents, Kinds: []string{roster.KindResidents, roster.KindHouseholds}}
+func (c *Pages) imports(g *gin.Context) {
+	v := importsView{Frame: c.k.Frame(g), Kind: roster.KindResidents, Kinds: []string{roster.KindResidents, roster.KindHouseholds}}
 	v.Title = "console.imports.title"
-	c.render(g, http.StatusOK, "imports", v)
+	c.k.Render(g, http.StatusOK, "imports", v)
 }
 
 // upload stores the file through roster.CreateImport, which checks its
 // format and header at once; the rows are the import task's.
-func (c *Console) upload(g *gin.Context) {
+func (c *Pages) upload(g *gin.Context) {
 	kind := strings.TrimSpace(g.PostForm("kind"))
 	v := importsView{Kind: kind, Kinds: []string{roster.KindResidents, roster.KindHouseholds}}
 	fail := func(err error) {
-		e, ok := formError(err)
+		e, ok := console.FormError(err)
 		if !ok {
 			web.Fail(g, err)
 			return
 		}
-		v.frame, v.State, v.Title = c.frameFor(g), newFormState(lang(g), e), "console.imports.title"
-		c.render(g, web.Status(e.Kind), "imports", v)
+		v.Frame, v.State, v.Title = c.k.Frame(g), console.NewFormState(console.Lang(g), e), "console.imports.title"
+		c.k.Render(g, web.Status(e.Kind), "imports", v)
 	}
 	fh, err := g.FormFile("file")
 	if err != nil {
@@ -76,7 +77,7 @@ func (c *Console) upload(g *gin.Context) {
 	if n := estimateRows(fh.Filename, data); n > 0 {
 		target += "?rows=" + strconv.Itoa(n)
 	}
-	g.Redirect(http.StatusSeeOther, c.orgURL(g, target))
+	g.Redirect(http.StatusSeeOther, console.OrgURL(g, target))
 }
 
 // estimateRows guesses a CSV's data rows from its line breaks, so that
@@ -95,7 +96,7 @@ func estimateRows(filename string, data []byte) int {
 }
 
 type importView struct {
-	*frame
+	*console.Frame
 	Import   *roster.Import
 	Progress progress
 	Problems []problem
@@ -113,13 +114,13 @@ type problem struct {
 	Field, Message string
 }
 
-func (c *Console) importView(g *gin.Context) (importView, error) {
+func (c *Pages) importView(g *gin.Context) (importView, error) {
 	imp, err := c.roster.GetImport(g.Request.Context(), g.Param("id"))
 	if err != nil {
 		return importView{}, err
 	}
-	f := c.frameFor(g)
-	v := importView{frame: f, Import: imp}
+	f := c.k.Frame(g)
+	v := importView{Frame: f, Import: imp}
 	est, _ := strconv.Atoi(g.Query("rows"))
 	switch imp.Status {
 	case "done", "failed":
@@ -135,7 +136,7 @@ func (c *Console) importView(g *gin.Context) (importView, error) {
 		if est > 0 {
 			q.Set("rows", strconv.Itoa(est))
 		}
-		v.Poll = c.orgURL(g, "/imports/"+url.PathEscape(imp.ID)+"/progress")
+		v.Poll = console.OrgURL(g, "/imports/"+url.PathEscape(imp.ID)+"/progress")
 		if len(q) > 0 {
 			v.Poll += "?" + q.Encode()
 		}
@@ -153,96 +154,67 @@ func (c *Console) importView(g *gin.Context) (importView, error) {
 	return v, nil
 }
 
-func (c *Console) importPage(g *gin.Context) {
+func (c *Pages) importPage(g *gin.Context) {
 	v, err := c.importView(g)
 	if err != nil {
 		web.Fail(g, err)
 		return
 	}
 	v.Title = "console.import.title"
-	c.render(g, http.StatusOK, "import", v)
+	c.k.Render(g, http.StatusOK, "import", v)
 }
 
 // importProgress is the status panel alone, which htmx polls while the
 // import runs; the last answer (done) carries no poll, so it stops.
-func (c *Console) importProgress(g *gin.Context) {
+func (c *Pages) importProgress(g *gin.Context) {
 	v, err := c.importView(g)
 	if err != nil {
 		web.Fail(g, err)
 		return
 	}
-	c.fragment(g, http.StatusOK, "import", "status", v)
+	c.k.Fragment(g, http.StatusOK, "import", "status", v)
 }
 
 // rejectedRows downloads the rows an import did not save, with reasons in
 // the reader's language, to fix and upload again.
-func (c *Console) rejectedRows(g *gin.Context) {
+func (c *Pages) rejectedRows(g *gin.Context) {
 	name, format, _ := strings.Cut(g.Param("file"), ".")
 	if name != "rejected" || (format != "csv" && format != "xlsx") {
 		web.Fail(g, errs.NotFound())
 		return
 	}
 	id := g.Param("id")
-	download(g, "rejected-"+id+"."+format, func(w io.Writer) error {
-		return c.roster.RejectedRows(g.Request.Context(), id, format, lang(g), w)
+	web.Download(g, "rejected-"+id+"."+format, func(w io.Writer) error {
+		return c.roster.RejectedRows(g.Request.Context(), id, format, console.Lang(g), w)
 	})
 }
 
 type exportsView struct {
-	*frame
+	*console.Frame
 	Files []string
 	// FullIDs: the caller may also export whole ID numbers (roster's own
 	// permission for it, on top of roster/export).
 	FullIDs bool
 }
 
-func (c *Console) exports(g *gin.Context) {
-	f := c.frameFor(g)
-	v := exportsView{frame: f, Files: []string{"residents.xlsx", "residents.csv", "households.xlsx", "households.csv"},
+func (c *Pages) exports(g *gin.Context) {
+	f := c.k.Frame(g)
+	v := exportsView{Frame: f, Files: []string{"residents.xlsx", "residents.csv", "households.xlsx", "households.csv"},
 		FullIDs: f.Can(roster.PermExportIDNumbers.Resource, roster.PermExportIDNumbers.Action)}
 	v.Title = "console.exports.title"
-	c.render(g, http.StatusOK, "exports", v)
+	c.k.Render(g, http.StatusOK, "exports", v)
 }
 
 // exportFile is the roster as a file, masked per role and audited by
 // roster.ExportWith, as the API's export is.
-func (c *Console) exportFile(g *gin.Context) {
+func (c *Pages) exportFile(g *gin.Context) {
 	kind, format, _ := strings.Cut(g.Param("file"), ".")
 	if (kind != roster.KindResidents && kind != roster.KindHouseholds) || (format != "csv" && format != "xlsx") {
 		web.Fail(g, errs.NotFound())
 		return
 	}
 	opts := roster.ExportOptions{FullIDNumbers: g.Query("id_numbers") == "full"}
-	download(g, kind+"."+format, func(w io.Writer) error {
+	web.Download(g, kind+"."+format, func(w io.Writer) error {
 		return c.roster.ExportWith(g.Request.Context(), kind, format, opts, w)
 	})
-}
-
-// download streams what write writes as an attachment. The headers go out
-// with the first byte, so a refusal before it is still an error page.
-func download(g *gin.Context, filename string, write func(w io.Writer) error) {
-	ct := "text/csv; charset=utf-8"
-	if strings.HasSuffix(filename, ".xlsx") {
-		ct = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-	}
-	w := &attachment{g: g, contentType: ct, filename: filename}
-	if err := write(w); err != nil {
-		_ = g.Error(err) // errorPages: a page if nothing was sent, else a log line
-	}
-}
-
-type attachment struct {
-	g                     *gin.Context
-	contentType, filename string
-	started               bool
-}
-
-func (a *attachment) Write(p []byte) (int, error) {
-	if !a.started {
-		a.started = true
-		a.g.Header("Content-Type", a.contentType)
-		a.g.Header("Content-Disposition", `attachment; filename="`+a.filename+`"`)
-		a.g.Status(http.StatusOK)
-	}
-	return a.g.Writer.Write(p)
 }

@@ -1,4 +1,4 @@
-package console
+package screeningpages
 
 import (
 	"net/http"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/wanjia/wanjia/pkg/console"
 	"github.com/wanjia/wanjia/pkg/orgs"
 	"github.com/wanjia/wanjia/pkg/screening"
 	"github.com/wanjia/wanjia/pkg/web"
@@ -20,17 +21,17 @@ import (
 var followUpStatuses = []string{screening.StatusOpen, screening.StatusDone, screening.FollowUpDismissed, screening.FollowUpCase, "all"}
 
 type followUpsView struct {
-	*frame
-	gridNamer
+	*console.Frame
+	console.GridNames
 	Status, Grid string
 	Statuses     []string
 	Grids        []orgs.Grid
 	Items        []screening.FollowUpView
 	Next         string
-	Filter       formState // a refused filter
-	Editing      string    // the follow-up whose form was refused
-	Notes        string    // what its form held
-	Form         formState
+	Filter       console.FormState // a refused filter
+	Editing      string            // the follow-up whose form was refused
+	Notes        string            // what its form held
+	Form         console.FormState
 	Updated      string
 	Closes       []string // the statuses an open follow-up's buttons set
 	Reopen       []string
@@ -39,47 +40,47 @@ type followUpsView struct {
 // followUps lists the follow-ups of one status (open unless asked
 // otherwise: the list is a to-do list), oldest first as the service
 // orders them.
-func (c *Console) followUps(g *gin.Context) {
-	c.showFollowUps(g, http.StatusOK, g.Query("status"), g.Query("grid"), "", "", formState{})
+func (c *Pages) followUps(g *gin.Context) {
+	c.showFollowUps(g, http.StatusOK, g.Query("status"), g.Query("grid"), "", "", console.FormState{})
 }
 
-func (c *Console) showFollowUps(g *gin.Context, status int, filterStatus, grid, editing, notes string, st formState) {
+func (c *Pages) showFollowUps(g *gin.Context, status int, filterStatus, grid, editing, notes string, st console.FormState) {
 	if filterStatus == "" {
 		filterStatus = screening.StatusOpen
 	}
-	names, mine, err := c.gridChoices(g)
+	names, mine, err := c.k.Grids(g)
 	if err != nil {
 		web.Fail(g, err)
 		return
 	}
-	v := followUpsView{frame: c.frameFor(g), gridNamer: names, Status: filterStatus, Grid: grid, Statuses: followUpStatuses,
+	v := followUpsView{Frame: c.k.Frame(g), GridNames: names, Status: filterStatus, Grid: grid, Statuses: followUpStatuses,
 		Grids: mine, Editing: editing, Notes: notes, Form: st, Updated: g.Query("updated"),
 		Closes: []string{screening.StatusDone, screening.FollowUpDismissed}, Reopen: []string{screening.StatusOpen}}
 	v.Title = "console.follow_ups.title"
-	f := screening.Filter{Status: filterStatus, Grid: grid, Limit: pageSize, Cursor: g.Query("cursor")}
+	f := screening.Filter{Status: filterStatus, Grid: grid, Limit: console.PageSize, Cursor: g.Query("cursor")}
 	if f.Status == "all" {
 		f.Status = ""
 	}
 	items, next, err := c.screen.ListFollowUps(g.Request.Context(), f)
 	if err != nil {
-		e, ok := formError(err)
+		e, ok := console.FormError(err)
 		if !ok {
 			web.Fail(g, err)
 			return
 		}
-		v.Filter = newFormState(lang(g), e)
+		v.Filter = console.NewFormState(console.Lang(g), e)
 		if status == http.StatusOK {
 			status = http.StatusUnprocessableEntity
 		}
 	}
-	v.Items, v.Next = items, nextURL(g, next)
-	c.render(g, status, "follow_ups", v)
+	v.Items, v.Next = items, console.NextURL(g, next)
+	c.k.Render(g, status, "follow_ups", v)
 }
 
 // updateFollowUp closes (done, dismissed) or reopens a follow-up with a
 // note, through screening.UpdateFollowUp, and returns to the list as it
 // was filtered.
-func (c *Console) updateFollowUp(g *gin.Context) {
+func (c *Pages) updateFollowUp(g *gin.Context) {
 	id := g.Param("id")
 	status, notes := g.PostForm("status"), g.PostForm("notes")
 	filterStatus, grid := g.PostForm("filter_status"), g.PostForm("filter_grid")
@@ -92,13 +93,13 @@ func (c *Console) updateFollowUp(g *gin.Context) {
 		if grid != "" {
 			q.Set("grid", grid)
 		}
-		g.Redirect(http.StatusSeeOther, c.orgURL(g, "/follow-ups?"+q.Encode()))
+		g.Redirect(http.StatusSeeOther, console.OrgURL(g, "/follow-ups?"+q.Encode()))
 		return
 	}
-	e, ok := formError(err)
+	e, ok := console.FormError(err)
 	if !ok {
 		web.Fail(g, err)
 		return
 	}
-	c.showFollowUps(g, web.Status(e.Kind), filterStatus, grid, id, notes, newFormState(lang(g), e))
+	c.showFollowUps(g, web.Status(e.Kind), filterStatus, grid, id, notes, console.NewFormState(console.Lang(g), e))
 }

@@ -1,4 +1,4 @@
-package console
+package screeningpages
 
 import (
 	"io"
@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/wanjia/wanjia/pkg/authz"
+	"github.com/wanjia/wanjia/pkg/console"
 	"github.com/wanjia/wanjia/pkg/errs"
 	"github.com/wanjia/wanjia/pkg/orgs"
 	"github.com/wanjia/wanjia/pkg/screening"
@@ -31,7 +32,7 @@ func logFilterOf(g *gin.Context) logFilter {
 }
 
 func (f logFilter) service(cursor string) screening.Filter {
-	return screening.Filter{Kind: f.Kind, Grid: f.Grid, From: f.From, To: f.To, Limit: pageSize, Cursor: cursor}
+	return screening.Filter{Kind: f.Kind, Grid: f.Grid, From: f.From, To: f.To, Limit: console.PageSize, Cursor: cursor}
 }
 
 // query is the filter as a URL query, for the downloads to take along.
@@ -51,10 +52,10 @@ func (f logFilter) query() string {
 // logPage is what both logs' pages share: filters, downloads, the grids an
 // entry may be for, and the add form's key and state.
 type logPage struct {
-	*frame
-	gridNamer
+	*console.Frame
+	console.GridNames
 	Filter      logFilter
-	FilterState formState
+	FilterState console.FormState
 	Grids       []orgs.Grid // the caller's
 	// Whole: the caller may log for the whole community (a grid worker
 	// must name one of its grids).
@@ -62,7 +63,7 @@ type logPage struct {
 	Next      string
 	XLSX, CSV string // the downloads, with the filters
 	Key       string
-	State     formState
+	State     console.FormState
 	Added     bool
 	Today     string
 	Kinds     []string
@@ -81,15 +82,15 @@ type disinfectionInput struct {
 }
 
 // logPage fills the parts both logs share; name is the log's path.
-func (c *Console) logPage(g *gin.Context, name string, st formState) (*logPage, error) {
-	names, mine, err := c.gridChoices(g)
+func (c *Pages) logPage(g *gin.Context, name string, st console.FormState) (*logPage, error) {
+	names, mine, err := c.k.Grids(g)
 	if err != nil {
 		return nil, err
 	}
-	f := c.frameFor(g)
+	f := c.k.Frame(g)
 	caller, _ := authz.CallerFrom(g.Request.Context())
-	v := &logPage{frame: f, gridNamer: names, Filter: logFilterOf(g), Grids: mine, Whole: caller.Grids == nil,
-		Key: newKey(), State: st, Added: g.Query("added") != "", Today: time.Now().In(f.loc).Format(time.DateOnly)}
+	v := &logPage{Frame: f, GridNames: names, Filter: logFilterOf(g), Grids: mine, Whole: caller.Grids == nil,
+		Key: console.NewKey(), State: st, Added: g.Query("added") != "", Today: time.Now().In(f.Loc()).Format(time.DateOnly)}
 	if f.Can("logs", "export") {
 		base := f.URL("/" + name + "/exports/" + name)
 		v.XLSX, v.CSV = base+".xlsx"+v.Filter.query(), base+".csv"+v.Filter.query()
@@ -100,19 +101,19 @@ func (c *Console) logPage(g *gin.Context, name string, st formState) (*logPage, 
 // listed puts a list's refusal of its filters on the filter form; any
 // other failure is the error page's.
 func (v *logPage) listed(g *gin.Context, err error) bool {
-	if e, ok := formError(err); ok {
-		v.FilterState = newFormState(lang(g), e)
+	if e, ok := console.FormError(err); ok {
+		v.FilterState = console.NewFormState(console.Lang(g), e)
 		return true
 	}
 	web.Fail(g, err)
 	return false
 }
 
-func (c *Console) publicity(g *gin.Context) {
-	c.showPublicity(g, http.StatusOK, publicityInput{}, formState{})
+func (c *Pages) publicity(g *gin.Context) {
+	c.showPublicity(g, http.StatusOK, publicityInput{}, console.FormState{})
 }
 
-func (c *Console) showPublicity(g *gin.Context, status int, in publicityInput, st formState) {
+func (c *Pages) showPublicity(g *gin.Context, status int, in publicityInput, st console.FormState) {
 	v, err := c.logPage(g, "publicity", st)
 	if err != nil {
 		web.Fail(g, err)
@@ -135,13 +136,13 @@ func (c *Console) showPublicity(g *gin.Context, status int, in publicityInput, s
 			status = http.StatusUnprocessableEntity
 		}
 	}
-	v.Publicity, v.Next = items, nextURL(g, next)
-	c.render(g, status, "publicity", v)
+	v.Publicity, v.Next = items, console.NextURL(g, next)
+	c.k.Render(g, status, "publicity", v)
 }
 
 // addPublicity hands the add form to screening.CreatePublicity, under
 // the form's idempotency key: a double tap logs it once.
-func (c *Console) addPublicity(g *gin.Context) {
+func (c *Pages) addPublicity(g *gin.Context) {
 	in := publicityInput{Date: strings.TrimSpace(g.PostForm("date")), Kind: g.PostForm("kind"), Count: strings.TrimSpace(g.PostForm("count")),
 		Grid: g.PostForm("grid"), Notes: g.PostForm("notes")}
 	req := screening.PublicityInput{Date: in.Date, Kind: in.Kind, Grid: in.Grid, Notes: in.Notes}
@@ -154,31 +155,31 @@ func (c *Console) addPublicity(g *gin.Context) {
 		}
 	}
 	if err == nil {
-		_, err = c.screen.CreatePublicity(once(g), req)
+		_, err = c.screen.CreatePublicity(console.Once(g), req)
 	}
-	c.logged(g, "/publicity", err, func(status int, st formState) { c.showPublicity(g, status, in, st) })
+	c.logged(g, "/publicity", err, func(status int, st console.FormState) { c.showPublicity(g, status, in, st) })
 }
 
 // logged answers a log's add form: back to the list, or the form again
 // with what the service said.
-func (c *Console) logged(g *gin.Context, path string, err error, again func(int, formState)) {
-	if err == nil || reusedKey(err) {
-		g.Redirect(http.StatusSeeOther, c.orgURL(g, path+"?added=1"))
+func (c *Pages) logged(g *gin.Context, path string, err error, again func(int, console.FormState)) {
+	if err == nil || console.ReusedKey(err) {
+		g.Redirect(http.StatusSeeOther, console.OrgURL(g, path+"?added=1"))
 		return
 	}
-	e, ok := formError(err)
+	e, ok := console.FormError(err)
 	if !ok {
 		web.Fail(g, err)
 		return
 	}
-	again(web.Status(e.Kind), newFormState(lang(g), e))
+	again(web.Status(e.Kind), console.NewFormState(console.Lang(g), e))
 }
 
-func (c *Console) disinfections(g *gin.Context) {
-	c.showDisinfections(g, http.StatusOK, disinfectionInput{}, formState{})
+func (c *Pages) disinfections(g *gin.Context) {
+	c.showDisinfections(g, http.StatusOK, disinfectionInput{}, console.FormState{})
 }
 
-func (c *Console) showDisinfections(g *gin.Context, status int, in disinfectionInput, st formState) {
+func (c *Pages) showDisinfections(g *gin.Context, status int, in disinfectionInput, st console.FormState) {
 	v, err := c.logPage(g, "disinfections", st)
 	if err != nil {
 		web.Fail(g, err)
@@ -199,34 +200,34 @@ func (c *Console) showDisinfections(g *gin.Context, status int, in disinfectionI
 			status = http.StatusUnprocessableEntity
 		}
 	}
-	v.Rounds, v.Next = items, nextURL(g, next)
-	c.render(g, status, "disinfections", v)
+	v.Rounds, v.Next = items, console.NextURL(g, next)
+	c.k.Render(g, status, "disinfections", v)
 }
 
 // addDisinfection logs a round. The form's time is the community's wall
 // clock (a datetime-local input); the service takes an instant.
-func (c *Console) addDisinfection(g *gin.Context) {
+func (c *Pages) addDisinfection(g *gin.Context) {
 	in := disinfectionInput{Place: g.PostForm("place"), At: strings.TrimSpace(g.PostForm("at")), Grid: g.PostForm("grid"),
 		Notes: g.PostForm("notes"), By: g.PostForm("by")}
 	req := screening.DisinfectionInput{Place: in.Place, Grid: in.Grid, Notes: in.Notes, By: in.By}
 	var err error
 	if in.At != "" {
 		caller, _ := authz.CallerFrom(g.Request.Context())
-		if t, perr := time.ParseInLocation("2006-01-02T15:04", in.At, location(caller.Org.Timezone)); perr == nil {
+		if t, perr := time.ParseInLocation("2006-01-02T15:04", in.At, console.Location(caller.Org.Timezone)); perr == nil {
 			req.At = t.Format(time.RFC3339)
 		} else {
 			err = errs.Validation(errs.Field("at", "console.form.bad_time", nil))
 		}
 	}
 	if err == nil {
-		_, err = c.screen.CreateDisinfection(once(g), req)
+		_, err = c.screen.CreateDisinfection(console.Once(g), req)
 	}
-	c.logged(g, "/disinfections", err, func(status int, st formState) { c.showDisinfections(g, status, in, st) })
+	c.logged(g, "/disinfections", err, func(status int, st console.FormState) { c.showDisinfections(g, status, in, st) })
 }
 
 // exportLog downloads a log with the list's filters, titles in the
 // reader's language (screening writes the sheet and audits it).
-func (c *Console) exportLog(g *gin.Context) {
+func (c *Pages) exportLog(g *gin.Context) {
 	kind := "publicity"
 	export := c.screen.ExportPublicity
 	if strings.Contains(g.FullPath(), "/disinfections/") {
@@ -238,7 +239,7 @@ func (c *Console) exportLog(g *gin.Context) {
 		return
 	}
 	f := logFilterOf(g).service("")
-	download(g, g.Param("file"), func(w io.Writer) error {
-		return export(g.Request.Context(), f, format, lang(g), w)
+	web.Download(g, g.Param("file"), func(w io.Writer) error {
+		return export(g.Request.Context(), f, format, console.Lang(g), w)
 	})
 }

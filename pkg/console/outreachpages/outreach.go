@@ -1,4 +1,4 @@
-package console
+package outreachpages
 
 import (
 	"context"
@@ -13,13 +13,13 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/wanjia/wanjia/pkg/authz"
+	"github.com/wanjia/wanjia/pkg/console"
 	"github.com/wanjia/wanjia/pkg/errs"
 	"github.com/wanjia/wanjia/pkg/i18n"
 	"github.com/wanjia/wanjia/pkg/orgs"
 	"github.com/wanjia/wanjia/pkg/outreach"
-	"github.com/wanjia/wanjia/pkg/outreach/provider"
-	"github.com/wanjia/wanjia/pkg/outreach/smslen"
 	"github.com/wanjia/wanjia/pkg/pii"
+	"github.com/wanjia/wanjia/pkg/roster"
 	"github.com/wanjia/wanjia/pkg/web"
 )
 
@@ -39,7 +39,10 @@ var (
 	// WeCom notice is the builder's own choice beside them.
 	channels = []string{outreach.ChannelSMS, outreach.ChannelVoice}
 	// noticeFormats are a WeCom notice's formats, text the default.
-	noticeFormats = []string{string(provider.WeComText), string(provider.WeComMarkdown)}
+	noticeFormats = outreach.NoticeFormats
+	// audienceTags are the residents' tags a campaign's audience may
+	// pick: roster's well-known ones.
+	audienceTags = []string{roster.TagElderly, roster.TagLivesAlone, roster.TagDisabled, roster.TagChronicIllness, roster.TagPregnant, roster.TagChild}
 	// robotDone are what the robot's forms report back (?robot=).
 	robotDone = []string{"set", "removed"}
 	// campaignActions are the moves a campaign's buttons post, by path.
@@ -70,7 +73,7 @@ const (
 const sampleToken = "q7Xf2kLm9Rt4Vw8Yb3Nc6Hd1Js5Pg0Za2Ue7Oi4Ty9Er"
 
 // move is one of the service's state changes, by the path its button posts.
-func (c *Console) move(action string) func(context.Context, string) (*outreach.CampaignView, error) {
+func (c *Pages) move(action string) func(context.Context, string) (*outreach.CampaignView, error) {
 	switch action {
 	case "send":
 		return c.outreach.SendCampaign
@@ -87,7 +90,7 @@ func (c *Console) move(action string) func(context.Context, string) (*outreach.C
 // outreachPage is what every outreach page shares: the tabs, and names
 // for what the service gives as codes.
 type outreachPage struct {
-	*frame
+	*console.Frame
 	Tab string // the tab shown as current
 }
 
@@ -111,10 +114,10 @@ func (p outreachPage) Masked(phone string) string {
 	return pii.MaskPhone(phone)
 }
 
-func (c *Console) outreachPage(g *gin.Context, title, tab string) outreachPage {
-	f := c.frameFor(g)
+func (c *Pages) outreachPage(g *gin.Context, title, tab string) outreachPage {
+	f := c.k.Frame(g)
 	f.Title = title
-	return outreachPage{frame: f, Tab: tab}
+	return outreachPage{Frame: f, Tab: tab}
 }
 
 // The campaigns' list.
@@ -129,39 +132,39 @@ type campaignsView struct {
 	// what it just did.
 	Robot      *outreach.RobotView
 	RobotName  string
-	RobotState formState
+	RobotState console.FormState
 	RobotDone  string
 }
 
 // campaigns lists the community's campaigns, newest first, above the
 // community's WeCom group robot.
-func (c *Console) campaigns(g *gin.Context) {
-	c.showCampaigns(g, http.StatusOK, "", formState{})
+func (c *Pages) campaigns(g *gin.Context) {
+	c.showCampaigns(g, http.StatusOK, "", console.FormState{})
 }
 
-func (c *Console) showCampaigns(g *gin.Context, status int, robotName string, st formState) {
+func (c *Pages) showCampaigns(g *gin.Context, status int, robotName string, st console.FormState) {
 	ctx := g.Request.Context()
 	v := campaignsView{outreachPage: c.outreachPage(g, "console.outreach.title", "campaigns"), Repeat: g.Query("repeat") != "",
 		RobotName: robotName, RobotState: st}
-	if has(robotDone, g.Query("robot")) {
+	if slices.Contains(robotDone, g.Query("robot")) {
 		v.RobotDone = g.Query("robot")
 	}
-	list, next, err := c.outreach.ListCampaigns(ctx, outreach.Filter{Limit: pageSize, Cursor: g.Query("cursor")})
+	list, next, err := c.outreach.ListCampaigns(ctx, outreach.Filter{Limit: console.PageSize, Cursor: g.Query("cursor")})
 	if err != nil {
 		web.Fail(g, err)
 		return
 	}
-	v.Campaigns, v.Next = list, nextURL(g, next)
-	if v.Robot, err = c.robot(ctx, v.frame); err != nil {
+	v.Campaigns, v.Next = list, console.NextURL(g, next)
+	if v.Robot, err = c.robot(ctx, v.Frame); err != nil {
 		web.Fail(g, err)
 		return
 	}
-	c.render(g, status, "outreach", v)
+	c.k.Render(g, status, "outreach", v)
 }
 
 // robot is the community's WeCom group robot, nil for a reader who may
 // not see it.
-func (c *Console) robot(ctx context.Context, f *frame) (*outreach.RobotView, error) {
+func (c *Pages) robot(ctx context.Context, f *console.Frame) (*outreach.RobotView, error) {
 	if !f.Can("wecom_robot", "read") {
 		return nil, nil
 	}
@@ -171,35 +174,35 @@ func (c *Console) robot(ctx context.Context, f *frame) (*outreach.RobotView, err
 // setRobot sets (or replaces) the community's robot from the overview's
 // form. The address typed is never shown again, not even on a refusal:
 // it is the key to the residents' group.
-func (c *Console) setRobot(g *gin.Context) {
+func (c *Pages) setRobot(g *gin.Context) {
 	name := g.PostForm("name")
 	_, err := c.outreach.SetRobot(g.Request.Context(), outreach.RobotInput{Name: name, WebhookURL: g.PostForm("webhook_url")})
 	if err == nil {
-		g.Redirect(http.StatusSeeOther, c.orgURL(g, "/outreach?robot=set#wecom-robot"))
+		g.Redirect(http.StatusSeeOther, console.OrgURL(g, "/outreach?robot=set#wecom-robot"))
 		return
 	}
-	e, ok := formError(err)
+	e, ok := console.FormError(err)
 	if !ok {
 		web.Fail(g, err)
 		return
 	}
-	c.showCampaigns(g, web.Status(e.Kind), name, newFormState(lang(g), e))
+	c.showCampaigns(g, web.Status(e.Kind), name, console.NewFormState(console.Lang(g), e))
 }
 
 // deleteRobot removes the community's robot. One already gone (removed
 // from another screen meanwhile) is what was asked for.
-func (c *Console) deleteRobot(g *gin.Context) {
+func (c *Pages) deleteRobot(g *gin.Context) {
 	err := c.outreach.DeleteRobot(g.Request.Context())
 	if err == nil || errs.KindOf(err) == errs.KindNotFound {
-		g.Redirect(http.StatusSeeOther, c.orgURL(g, "/outreach?robot=removed#wecom-robot"))
+		g.Redirect(http.StatusSeeOther, console.OrgURL(g, "/outreach?robot=removed#wecom-robot"))
 		return
 	}
-	e, ok := formError(err)
+	e, ok := console.FormError(err)
 	if !ok {
 		web.Fail(g, err)
 		return
 	}
-	c.showCampaigns(g, web.Status(e.Kind), "", newFormState(lang(g), e))
+	c.showCampaigns(g, web.Status(e.Kind), "", console.NewFormState(console.Lang(g), e))
 }
 
 // The campaign builder.
@@ -213,7 +216,7 @@ type builderView struct {
 	Templates []outreach.Template
 	Robot     *outreach.RobotView // a WeCom notice can be chosen when it is configured
 	In        campaignInput
-	State     formState
+	State     console.FormState
 	Preview   textPreview
 }
 
@@ -233,14 +236,14 @@ const (
 	sendLater  = "later"
 )
 
-func (c *Console) newCampaign(g *gin.Context) {
-	in := campaignInput{Channel: outreach.ChannelSMS, When: sendNow, Format: string(provider.WeComText), TemplateID: g.Query("template")}
-	c.showBuilder(g, http.StatusOK, in, formState{})
+func (c *Pages) newCampaign(g *gin.Context) {
+	in := campaignInput{Channel: outreach.ChannelSMS, When: sendNow, Format: outreach.FormatText, TemplateID: g.Query("template")}
+	c.showBuilder(g, http.StatusOK, in, console.FormState{})
 }
 
-func (c *Console) showBuilder(g *gin.Context, status int, in campaignInput, st formState) {
+func (c *Pages) showBuilder(g *gin.Context, status int, in campaignInput, st console.FormState) {
 	ctx := g.Request.Context()
-	_, mine, err := c.gridChoices(g)
+	_, mine, err := c.k.Grids(g)
 	if err != nil {
 		web.Fail(g, err)
 		return
@@ -251,16 +254,16 @@ func (c *Console) showBuilder(g *gin.Context, status int, in campaignInput, st f
 		return
 	}
 	if in.Key == "" {
-		in.Key = newKey()
+		in.Key = console.NewKey()
 	}
-	v := builderView{outreachPage: c.outreachPage(g, "console.outreach.new", "campaigns"), Grids: mine, Tags: wellKnownTags,
+	v := builderView{outreachPage: c.outreachPage(g, "console.outreach.new", "campaigns"), Grids: mine, Tags: audienceTags,
 		Channels: channels, Formats: noticeFormats, Templates: tpls, In: in, State: st}
-	if v.Robot, err = c.robot(ctx, v.frame); err != nil {
+	if v.Robot, err = c.robot(ctx, v.Frame); err != nil {
 		web.Fail(g, err)
 		return
 	}
-	v.Preview = c.preview(v.frame, previewInput{Channel: in.Channel, Body: in.Body, TemplateID: in.TemplateID, Format: in.Format}, tpls)
-	c.render(g, status, "outreach_new", v)
+	v.Preview = c.preview(v.Frame, previewInput{Channel: in.Channel, Body: in.Body, TemplateID: in.TemplateID, Format: in.Format}, tpls)
+	c.k.Render(g, status, "outreach_new", v)
 }
 
 // CanNotice reports whether a WeCom notice can be chosen: the community
@@ -269,7 +272,7 @@ func (v builderView) CanNotice() bool { return v.Robot != nil && v.Robot.Configu
 
 // allTemplates are the community's templates, for the builder's choice (a
 // community keeps a handful).
-func (c *Console) allTemplates(ctx context.Context) ([]outreach.Template, error) {
+func (c *Pages) allTemplates(ctx context.Context) ([]outreach.Template, error) {
 	var out []outreach.Template
 	cursor := ""
 	for {
@@ -290,7 +293,7 @@ func (c *Console) allTemplates(ctx context.Context) ([]outreach.Template, error)
 // page is the preview before anything is sent. A WeCom notice takes its
 // body and format alone: the audience and template choices the page hid
 // are not the notice's.
-func (c *Console) createCampaign(g *gin.Context) {
+func (c *Pages) createCampaign(g *gin.Context) {
 	in := campaignInput{Key: strings.TrimSpace(g.PostForm("idempotency_key")), Name: g.PostForm("name"), Channel: g.PostForm("channel"),
 		TemplateID: g.PostForm("template_id"), Body: g.PostForm("body"), Scope: g.PostForm("scope"), When: g.PostForm("when"),
 		SendAt: strings.TrimSpace(g.PostForm("send_at")), Grids: g.PostFormArray("grids"), Tags: g.PostFormArray("tags"),
@@ -316,7 +319,7 @@ func (c *Console) createCampaign(g *gin.Context) {
 	}
 	if in.When == sendLater {
 		caller, _ := authz.CallerFrom(g.Request.Context())
-		if t, err := time.ParseInLocation("2006-01-02T15:04", in.SendAt, location(caller.Org.Timezone)); err == nil {
+		if t, err := time.ParseInLocation("2006-01-02T15:04", in.SendAt, console.Location(caller.Org.Timezone)); err == nil {
 			req.SendAt = &t
 		} else {
 			fe = append(fe, errs.Field("send_at", "console.form.bad_time", nil))
@@ -327,23 +330,23 @@ func (c *Console) createCampaign(g *gin.Context) {
 		err = errs.Validation(fe...)
 	} else {
 		var cv *outreach.CampaignView
-		if cv, err = c.outreach.CreateCampaign(once(g), req); err == nil {
-			g.Redirect(http.StatusSeeOther, c.orgURL(g, "/outreach/campaigns/"+url.PathEscape(cv.ID)))
+		if cv, err = c.outreach.CreateCampaign(console.Once(g), req); err == nil {
+			g.Redirect(http.StatusSeeOther, console.OrgURL(g, "/outreach/campaigns/"+url.PathEscape(cv.ID)))
 			return
 		}
 	}
-	if reusedKey(err) {
+	if console.ReusedKey(err) {
 		// The first of two different submissions made its draft; it is
 		// first on the list.
-		g.Redirect(http.StatusSeeOther, c.orgURL(g, "/outreach?repeat=1"))
+		g.Redirect(http.StatusSeeOther, console.OrgURL(g, "/outreach?repeat=1"))
 		return
 	}
-	e, ok := formError(err)
+	e, ok := console.FormError(err)
 	if !ok {
 		web.Fail(g, err)
 		return
 	}
-	c.showBuilder(g, web.Status(e.Kind), in, newFormState(lang(g), e))
+	c.showBuilder(g, web.Status(e.Kind), in, console.NewFormState(console.Lang(g), e))
 }
 
 // A campaign's page.
@@ -363,7 +366,7 @@ type campaignPageView struct {
 	Poll        string // the figures' URL while they change
 	Every       string // hx-trigger of the poll
 	Done        string // the move just made
-	State       formState
+	State       console.FormState
 }
 
 // Processed is how many messages need nothing more: sent, delivered,
@@ -409,18 +412,18 @@ func (v campaignPageView) GridNames() []string {
 	return out
 }
 
-func (c *Console) campaignPage(g *gin.Context) {
-	c.showCampaign(g, http.StatusOK, "layout", formState{})
+func (c *Pages) campaignPage(g *gin.Context) {
+	c.showCampaign(g, http.StatusOK, "layout", console.FormState{})
 }
 
 // campaignStatus is the figures' panel alone, which htmx polls while the
 // campaign sends; the first answer with nothing left to send carries no
 // poll, so polling stops, and shows the failures.
-func (c *Console) campaignStatus(g *gin.Context) {
-	c.showCampaign(g, http.StatusOK, "campaign-status", formState{})
+func (c *Pages) campaignStatus(g *gin.Context) {
+	c.showCampaign(g, http.StatusOK, "campaign-status", console.FormState{})
 }
 
-func (c *Console) showCampaign(g *gin.Context, status int, tmpl string, st formState) {
+func (c *Pages) showCampaign(g *gin.Context, status int, tmpl string, st console.FormState) {
 	ctx := g.Request.Context()
 	id := g.Param("id")
 	cv, err := c.outreach.GetCampaign(ctx, id)
@@ -429,10 +432,10 @@ func (c *Console) showCampaign(g *gin.Context, status int, tmpl string, st formS
 		return
 	}
 	v := campaignPageView{outreachPage: c.outreachPage(g, "console.outreach.campaign", "campaigns"), C: cv, State: st}
-	if has(campaignActions, g.Query("done")) {
+	if slices.Contains(campaignActions, g.Query("done")) {
 		v.Done = g.Query("done")
 	}
-	page := c.orgURL(g, "/outreach/campaigns/"+url.PathEscape(cv.ID))
+	page := console.OrgURL(g, "/outreach/campaigns/"+url.PathEscape(cv.ID))
 	switch {
 	case cv.Stats.Queued > 0 && cv.Status == outreach.CampaignRunning || cv.Stats.Sending > 0:
 		v.Poll, v.Every = page+"/status", pollRunning
@@ -441,13 +444,13 @@ func (c *Console) showCampaign(g *gin.Context, status int, tmpl string, st formS
 		v.Poll, v.Every = page+"/status", pollWaiting
 	}
 	if tmpl == "layout" {
-		all, err := c.orgs.ListGrids(ctx)
+		names, _, err := c.k.Grids(g)
 		if err != nil {
 			web.Fail(g, err)
 			return
 		}
-		v.Grids = make(map[string]string, len(all))
-		for _, gr := range all {
+		v.Grids = make(map[string]string, len(names.All()))
+		for _, gr := range names.All() {
 			v.Grids[gr.ID] = gr.Name
 		}
 		if cv.Status == outreach.CampaignDraft {
@@ -473,17 +476,17 @@ func (c *Console) showCampaign(g *gin.Context, status int, tmpl string, st formS
 		}
 	}
 	if tmpl == "layout" {
-		c.render(g, status, "outreach_campaign", v)
+		c.k.Render(g, status, "outreach_campaign", v)
 		return
 	}
-	c.fragment(g, status, "outreach_campaign", tmpl, v)
+	c.k.Fragment(g, status, "outreach_campaign", tmpl, v)
 }
 
 // campaignMessages is one page of a campaign's messages in status, paged
 // by the query parameter param, and the link to the next page (at #anchor).
-func (c *Console) campaignMessages(g *gin.Context, page, id, status, param, anchor string) ([]outreach.MessageView, string, error) {
+func (c *Pages) campaignMessages(g *gin.Context, page, id, status, param, anchor string) ([]outreach.MessageView, string, error) {
 	ms, next, err := c.outreach.ListMessages(g.Request.Context(), outreach.Filter{Campaign: id, Status: status,
-		Limit: pageSize, Cursor: g.Query(param)})
+		Limit: console.PageSize, Cursor: g.Query(param)})
 	if err != nil || next == "" {
 		return ms, "", err
 	}
@@ -494,20 +497,20 @@ func (c *Console) campaignMessages(g *gin.Context, page, id, status, param, anch
 // cancel, retry the failed) and shows the campaign again; a move its
 // state does not allow (a 409: someone else paused it, it finished
 // meanwhile) is said on the page, which shows the state it is in.
-func (c *Console) moveCampaign(action string) gin.HandlerFunc {
+func (c *Pages) moveCampaign(action string) gin.HandlerFunc {
 	return func(g *gin.Context) {
 		id := g.Param("id")
 		_, err := c.move(action)(g.Request.Context(), id)
 		if err == nil {
-			g.Redirect(http.StatusSeeOther, c.orgURL(g, "/outreach/campaigns/"+url.PathEscape(id)+"?done="+action))
+			g.Redirect(http.StatusSeeOther, console.OrgURL(g, "/outreach/campaigns/"+url.PathEscape(id)+"?done="+action))
 			return
 		}
-		e, ok := formError(err)
+		e, ok := console.FormError(err)
 		if !ok {
 			web.Fail(g, err)
 			return
 		}
-		c.showCampaign(g, web.Status(e.Kind), "layout", newFormState(lang(g), readableState(lang(g), e)))
+		c.showCampaign(g, web.Status(e.Kind), "layout", console.NewFormState(console.Lang(g), readableState(console.Lang(g), e)))
 	}
 }
 
@@ -515,7 +518,7 @@ func (c *Console) moveCampaign(action string) gin.HandlerFunc {
 // outreach's "wrong state" refusal, which gives it as a code.
 func readableState(l i18n.Lang, e *errs.Error) *errs.Error {
 	s, ok := e.Args["status"].(string)
-	if e.Key != "campaign_wrong_state" || !ok || !has(campaignStatuses, s) {
+	if e.Key != "campaign_wrong_state" || !ok || !slices.Contains(campaignStatuses, s) {
 		return e
 	}
 	out := *e
@@ -535,7 +538,7 @@ type templatesView struct {
 	Next      string
 	Channels  []string
 	In        templateInput
-	State     formState
+	State     console.FormState
 	Added     bool
 	Preview   textPreview
 }
@@ -544,42 +547,42 @@ type templateInput struct {
 	Key, Name, Channel, Body, ProviderTemplate, SignName string
 }
 
-func (c *Console) templates(g *gin.Context) {
-	c.showTemplates(g, http.StatusOK, templateInput{Channel: outreach.ChannelSMS}, formState{})
+func (c *Pages) templates(g *gin.Context) {
+	c.showTemplates(g, http.StatusOK, templateInput{Channel: outreach.ChannelSMS}, console.FormState{})
 }
 
-func (c *Console) showTemplates(g *gin.Context, status int, in templateInput, st formState) {
-	list, next, err := c.outreach.ListTemplates(g.Request.Context(), outreach.Filter{Limit: pageSize, Cursor: g.Query("cursor")})
+func (c *Pages) showTemplates(g *gin.Context, status int, in templateInput, st console.FormState) {
+	list, next, err := c.outreach.ListTemplates(g.Request.Context(), outreach.Filter{Limit: console.PageSize, Cursor: g.Query("cursor")})
 	if err != nil {
 		web.Fail(g, err)
 		return
 	}
 	if in.Key == "" {
-		in.Key = newKey()
+		in.Key = console.NewKey()
 	}
-	v := templatesView{outreachPage: c.outreachPage(g, "console.outreach.templates", "templates"), Templates: list, Next: nextURL(g, next),
+	v := templatesView{outreachPage: c.outreachPage(g, "console.outreach.templates", "templates"), Templates: list, Next: console.NextURL(g, next),
 		Channels: channels, In: in, State: st, Added: g.Query("added") != ""}
-	v.Preview = c.preview(v.frame, previewInput{Channel: in.Channel, Body: in.Body, SignName: in.SignName}, nil)
-	c.render(g, status, "outreach_templates", v)
+	v.Preview = c.preview(v.Frame, previewInput{Channel: in.Channel, Body: in.Body, SignName: in.SignName}, nil)
+	c.k.Render(g, status, "outreach_templates", v)
 }
 
 // createTemplate hands the form to outreach.CreateTemplate, which checks
 // the fields and the longest rendering against the provider's limits.
-func (c *Console) createTemplate(g *gin.Context) {
+func (c *Pages) createTemplate(g *gin.Context) {
 	in := templateInput{Key: strings.TrimSpace(g.PostForm("idempotency_key")), Name: g.PostForm("name"), Channel: g.PostForm("channel"),
 		Body: g.PostForm("body"), ProviderTemplate: g.PostForm("provider_template"), SignName: g.PostForm("sign_name")}
-	_, err := c.outreach.CreateTemplate(once(g), outreach.TemplateInput{Name: in.Name, Channel: in.Channel, Body: in.Body,
+	_, err := c.outreach.CreateTemplate(console.Once(g), outreach.TemplateInput{Name: in.Name, Channel: in.Channel, Body: in.Body,
 		ProviderTemplate: in.ProviderTemplate, SignName: in.SignName})
-	if err == nil || reusedKey(err) {
-		g.Redirect(http.StatusSeeOther, c.orgURL(g, "/outreach/templates?added=1"))
+	if err == nil || console.ReusedKey(err) {
+		g.Redirect(http.StatusSeeOther, console.OrgURL(g, "/outreach/templates?added=1"))
 		return
 	}
-	e, ok := formError(err)
+	e, ok := console.FormError(err)
 	if !ok {
 		web.Fail(g, err)
 		return
 	}
-	c.showTemplates(g, web.Status(e.Kind), in, newFormState(lang(g), e))
+	c.showTemplates(g, web.Status(e.Kind), in, console.NewFormState(console.Lang(g), e))
 }
 
 // The live preview.
@@ -602,7 +605,7 @@ type previewInput struct {
 }
 
 // previewText answers the forms' typing (htmx) with the preview alone.
-func (c *Console) previewText(g *gin.Context) {
+func (c *Pages) previewText(g *gin.Context) {
 	in := previewInput{Channel: g.PostForm("channel"), Body: g.PostForm("body"), TemplateID: g.PostForm("template_id"), SignName: g.PostForm("sign_name"),
 		Format: g.PostForm("format")}
 	var tpls []outreach.Template
@@ -613,9 +616,9 @@ func (c *Console) previewText(g *gin.Context) {
 			return
 		}
 	}
-	f := c.frameFor(g)
-	c.fragment(g, http.StatusOK, "outreach_templates", "text-preview", struct {
-		*frame
+	f := c.k.Frame(g)
+	c.k.Fragment(g, http.StatusOK, "outreach_templates", "text-preview", struct {
+		*console.Frame
 		Preview textPreview
 	}{f, c.preview(f, in, tpls)})
 }
@@ -627,7 +630,7 @@ func (c *Console) previewText(g *gin.Context) {
 // messages; outreach checks the text again, at its longest, on saving.
 // A WeCom notice has no template and the community's name alone, and is
 // held to the robot's length for its format.
-func (c *Console) preview(f *frame, in previewInput, tpls []outreach.Template) textPreview {
+func (c *Pages) preview(f *console.Frame, in previewInput, tpls []outreach.Template) textPreview {
 	if in.Channel == outreach.ChannelWeCom {
 		return c.noticePreview(f, in)
 	}
@@ -648,30 +651,22 @@ func (c *Console) preview(f *frame, in previewInput, tpls []outreach.Template) t
 	text, key, args := renderSample(in.Body, map[string]string{
 		outreach.FieldName:       f.T("console.outreach.sample_name"),
 		outreach.FieldCommunity:  community,
-		outreach.FieldEndDate:    time.Now().In(f.loc).AddDate(0, 0, 14).Format(time.DateOnly),
-		outreach.FieldCheckinURL: strings.TrimRight(c.baseURL, "/") + "/r/" + sampleToken,
+		outreach.FieldEndDate:    time.Now().In(f.Loc()).AddDate(0, 0, 14).Format(time.DateOnly),
+		outreach.FieldCheckinURL: strings.TrimRight(c.k.BaseURL(), "/") + "/r/" + sampleToken,
 	})
 	if key != "" {
 		return textPreview{Problem: f.T(key, args...)}
 	}
 	p := textPreview{Text: text, Chars: utf8.RuneCountInString(text), Voice: in.Channel == outreach.ChannelVoice}
 	if !p.Voice {
-		rule, sign := smslen.GSM, ""
-		if c.outreach.Provider != nil && c.outreach.Provider.Name() == "aliyun" {
-			// Aliyun counts its 【sign】 too.
-			rule, sign = smslen.Aliyun, strings.TrimSpace(in.SignName)
-			if sign == "" {
-				sign = c.outreach.SignName
-			}
-		}
-		p.Parts = smslen.Parts(text, sign, rule)
+		p.Parts = c.outreach.Parts(text, strings.TrimSpace(in.SignName))
 	}
 	return p
 }
 
 // noticePreview is a WeCom notice's preview: the group gets one text, with
 // the community's name for {{.Community}}.
-func (c *Console) noticePreview(f *frame, in previewInput) textPreview {
+func (c *Pages) noticePreview(f *console.Frame, in previewInput) textPreview {
 	if strings.TrimSpace(in.Body) == "" {
 		return textPreview{Empty: true}
 	}
@@ -682,7 +677,7 @@ func (c *Console) noticePreview(f *frame, in previewInput) textPreview {
 	text, key, args := renderSample(in.Body, map[string]string{outreach.FieldCommunity: community})
 	if key == "template_unknown_field" && len(args) == 2 {
 		// A resident's field: outreach's own word for it in a notice.
-		if name, _ := args[1].(string); has([]string{outreach.FieldName, outreach.FieldEndDate, outreach.FieldCheckinURL}, strings.TrimPrefix(name, ".")) {
+		if name, _ := args[1].(string); slices.Contains([]string{outreach.FieldName, outreach.FieldEndDate, outreach.FieldCheckinURL}, strings.TrimPrefix(name, ".")) {
 			key = "wecom_fields"
 		}
 	}
@@ -690,10 +685,10 @@ func (c *Console) noticePreview(f *frame, in previewInput) textPreview {
 		return textPreview{Problem: f.T(key, args...)}
 	}
 	format := in.Format
-	if !has(noticeFormats, format) {
-		format = string(provider.WeComText)
+	if !slices.Contains(noticeFormats, format) {
+		format = outreach.FormatText
 	}
-	if err := provider.CheckWeComPost(provider.WeComPost{Format: provider.WeComFormat(format), Content: text}); err != nil {
+	if err := outreach.CheckNotice(format, text); err != nil {
 		return textPreview{Problem: f.T("wecom_too_long", "detail", err.Error())}
 	}
 	return textPreview{Text: text, Chars: utf8.RuneCountInString(text), Notice: true, Format: format}
@@ -721,24 +716,24 @@ type repliesView struct {
 	Next    string
 	Kind    string
 	Kinds   []string
-	State   formState
+	State   console.FormState
 }
 
 // replies lists what residents wrote back, newest first, by kind.
-func (c *Console) replies(g *gin.Context) {
+func (c *Pages) replies(g *gin.Context) {
 	v := repliesView{outreachPage: c.outreachPage(g, "console.replies.title", "replies"), Kind: g.Query("kind"), Kinds: replyKinds}
-	if v.Kind != "" && !has(replyKinds, v.Kind) {
-		v.State = newFormState(lang(g), errs.Validation(errs.Field("kind", "one_of", map[string]any{"allowed": strings.Join(replyKinds, ", ")})))
-		c.render(g, http.StatusUnprocessableEntity, "outreach_replies", v)
+	if v.Kind != "" && !slices.Contains(replyKinds, v.Kind) {
+		v.State = console.NewFormState(console.Lang(g), errs.Validation(errs.Field("kind", "one_of", map[string]any{"allowed": strings.Join(replyKinds, ", ")})))
+		c.k.Render(g, http.StatusUnprocessableEntity, "outreach_replies", v)
 		return
 	}
-	list, next, err := c.outreach.ListReplies(g.Request.Context(), outreach.Filter{Status: v.Kind, Limit: pageSize, Cursor: g.Query("cursor")})
+	list, next, err := c.outreach.ListReplies(g.Request.Context(), outreach.Filter{Status: v.Kind, Limit: console.PageSize, Cursor: g.Query("cursor")})
 	if err != nil {
 		web.Fail(g, err)
 		return
 	}
-	v.Replies, v.Next = list, nextURL(g, next)
-	c.render(g, http.StatusOK, "outreach_replies", v)
+	v.Replies, v.Next = list, console.NextURL(g, next)
+	c.k.Render(g, http.StatusOK, "outreach_replies", v)
 }
 
 // The opt-out list.
@@ -749,55 +744,55 @@ type optOutsView struct {
 	Next    string
 	Key     string
 	Phone   string
-	State   formState
+	State   console.FormState
 	Added   bool
 	Removed bool
 }
 
-func (c *Console) optOuts(g *gin.Context) {
-	c.showOptOuts(g, http.StatusOK, "", formState{})
+func (c *Pages) optOuts(g *gin.Context) {
+	c.showOptOuts(g, http.StatusOK, "", console.FormState{})
 }
 
-func (c *Console) showOptOuts(g *gin.Context, status int, phone string, st formState) {
-	list, next, err := c.outreach.ListOptOuts(g.Request.Context(), outreach.Filter{Limit: pageSize, Cursor: g.Query("cursor")})
+func (c *Pages) showOptOuts(g *gin.Context, status int, phone string, st console.FormState) {
+	list, next, err := c.outreach.ListOptOuts(g.Request.Context(), outreach.Filter{Limit: console.PageSize, Cursor: g.Query("cursor")})
 	if err != nil {
 		web.Fail(g, err)
 		return
 	}
-	v := optOutsView{outreachPage: c.outreachPage(g, "console.opt_outs.title", "opt_outs"), OptOuts: list, Next: nextURL(g, next),
-		Key: newKey(), Phone: phone, State: st, Added: g.Query("added") != "", Removed: g.Query("removed") != ""}
-	c.render(g, status, "outreach_opt_outs", v)
+	v := optOutsView{outreachPage: c.outreachPage(g, "console.opt_outs.title", "opt_outs"), OptOuts: list, Next: console.NextURL(g, next),
+		Key: console.NewKey(), Phone: phone, State: st, Added: g.Query("added") != "", Removed: g.Query("removed") != ""}
+	c.k.Render(g, status, "outreach_opt_outs", v)
 }
 
 // addOptOut puts a phone on the list (a resident's word taken by phone or
 // at the door), under the form's idempotency key.
-func (c *Console) addOptOut(g *gin.Context) {
+func (c *Pages) addOptOut(g *gin.Context) {
 	phone := g.PostForm("phone")
-	_, err := c.outreach.AddOptOut(once(g), outreach.OptOutInput{Phone: phone})
-	if err == nil || reusedKey(err) {
-		g.Redirect(http.StatusSeeOther, c.orgURL(g, "/outreach/opt-outs?added=1"))
+	_, err := c.outreach.AddOptOut(console.Once(g), outreach.OptOutInput{Phone: phone})
+	if err == nil || console.ReusedKey(err) {
+		g.Redirect(http.StatusSeeOther, console.OrgURL(g, "/outreach/opt-outs?added=1"))
 		return
 	}
-	e, ok := formError(err)
+	e, ok := console.FormError(err)
 	if !ok {
 		web.Fail(g, err)
 		return
 	}
-	c.showOptOuts(g, web.Status(e.Kind), phone, newFormState(lang(g), e))
+	c.showOptOuts(g, web.Status(e.Kind), phone, console.NewFormState(console.Lang(g), e))
 }
 
 // removeOptOut takes a phone off the list. One already gone (removed
 // from another screen meanwhile) is what was asked for.
-func (c *Console) removeOptOut(g *gin.Context) {
+func (c *Pages) removeOptOut(g *gin.Context) {
 	err := c.outreach.RemoveOptOut(g.Request.Context(), outreach.OptOutInput{Phone: g.PostForm("phone")})
 	if err == nil || errs.KindOf(err) == errs.KindNotFound {
-		g.Redirect(http.StatusSeeOther, c.orgURL(g, "/outreach/opt-outs?removed=1"))
+		g.Redirect(http.StatusSeeOther, console.OrgURL(g, "/outreach/opt-outs?removed=1"))
 		return
 	}
-	e, ok := formError(err)
+	e, ok := console.FormError(err)
 	if !ok {
 		web.Fail(g, err)
 		return
 	}
-	c.showOptOuts(g, web.Status(e.Kind), "", newFormState(lang(g), e))
+	c.showOptOuts(g, web.Status(e.Kind), "", console.NewFormState(console.Lang(g), e))
 }

@@ -1,4 +1,4 @@
-package console
+package orgpages
 
 import (
 	"errors"
@@ -11,21 +11,22 @@ import (
 
 	"github.com/wanjia/wanjia/pkg/audit"
 	"github.com/wanjia/wanjia/pkg/authz"
+	"github.com/wanjia/wanjia/pkg/console"
 	"github.com/wanjia/wanjia/pkg/errs"
 	"github.com/wanjia/wanjia/pkg/orgs"
 	"github.com/wanjia/wanjia/pkg/web"
 )
 
 type membersView struct {
-	*frame
+	*console.Frame
 	Members []orgs.MemberView
 	Grids   []orgs.Grid
 	Roles   []string // the roles the member form offers
 
 	Member     orgs.MemberInput // what the member form holds
-	MemberForm formState
+	MemberForm console.FormState
 	Grid       orgs.GridInput
-	GridForm   formState
+	GridForm   console.FormState
 	Added      string
 }
 
@@ -35,20 +36,20 @@ var memberRoles = []string{authz.RoleCommunityStaff, authz.RoleGridWorker, authz
 // members lists the org's people (phones masked by orgs for all but
 // admins) and, in a community, its grids; an admin also gets the forms
 // to add either.
-func (c *Console) members(g *gin.Context) {
+func (c *Pages) members(g *gin.Context) {
 	v, err := c.membersView(g)
 	if err != nil {
 		web.Fail(g, err)
 		return
 	}
 	v.Added = g.Query("added")
-	c.render(g, http.StatusOK, "members", v)
+	c.k.Render(g, http.StatusOK, "members", v)
 }
 
-func (c *Console) membersView(g *gin.Context) (membersView, error) {
+func (c *Pages) membersView(g *gin.Context) (membersView, error) {
 	ctx := g.Request.Context()
-	f := c.frameFor(g)
-	v := membersView{frame: f, Roles: memberRoles, Member: orgs.MemberInput{Role: authz.RoleCommunityStaff}}
+	f := c.k.Frame(g)
+	v := membersView{Frame: f, Roles: memberRoles, Member: orgs.MemberInput{Role: authz.RoleCommunityStaff}}
 	v.Title = "console.members.title"
 	var err error
 	if v.Members, err = c.orgs.ListMembers(ctx, g.Param("org")); err != nil {
@@ -62,15 +63,15 @@ func (c *Console) membersView(g *gin.Context) (membersView, error) {
 
 // addMember creates an account with a role here, through orgs.AddMember,
 // which decides which roles the caller may grant.
-func (c *Console) addMember(g *gin.Context) {
+func (c *Pages) addMember(g *gin.Context) {
 	in := orgs.MemberInput{Username: g.PostForm("username"), DisplayName: g.PostForm("display_name"), Phone: g.PostForm("phone"),
 		Password: g.PostForm("password"), Role: g.PostForm("role"), Grids: g.PostFormArray("grids")}
 	_, err := c.orgs.AddMember(g.Request.Context(), g.Param("org"), in)
 	if err == nil {
-		g.Redirect(http.StatusSeeOther, c.orgURL(g, "/members?added="+url.QueryEscape(in.Username)))
+		g.Redirect(http.StatusSeeOther, console.OrgURL(g, "/members?added="+url.QueryEscape(in.Username)))
 		return
 	}
-	e, ok := formError(err)
+	e, ok := console.FormError(err)
 	var refused *errs.Error
 	if !ok && errors.As(err, &refused) && refused.Kind == errs.KindForbidden {
 		// Past the route's check, a refusal is about what was asked (a role
@@ -87,19 +88,19 @@ func (c *Console) addMember(g *gin.Context) {
 		return
 	}
 	in.Password = "" // never sent back
-	v.Member, v.MemberForm = in, newFormState(v.Lang, e)
-	c.render(g, web.Status(e.Kind), "members", v)
+	v.Member, v.MemberForm = in, console.NewFormState(v.Lang, e)
+	c.k.Render(g, web.Status(e.Kind), "members", v)
 }
 
 // addGrid adds a grid to the community through orgs.CreateGrid.
-func (c *Console) addGrid(g *gin.Context) {
+func (c *Pages) addGrid(g *gin.Context) {
 	in := orgs.GridInput{Slug: g.PostForm("slug"), Name: g.PostForm("name")}
 	_, err := c.orgs.CreateGrid(g.Request.Context(), in)
 	if err == nil {
-		g.Redirect(http.StatusSeeOther, c.orgURL(g, "/members?added="+url.QueryEscape(in.Slug)+"#grids"))
+		g.Redirect(http.StatusSeeOther, console.OrgURL(g, "/members?added="+url.QueryEscape(in.Slug)+"#grids"))
 		return
 	}
-	e, ok := formError(err)
+	e, ok := console.FormError(err)
 	if !ok {
 		web.Fail(g, err)
 		return
@@ -109,50 +110,50 @@ func (c *Console) addGrid(g *gin.Context) {
 		web.Fail(g, verr)
 		return
 	}
-	v.Grid, v.GridForm = in, newFormState(v.Lang, e)
-	c.render(g, web.Status(e.Kind), "members", v)
+	v.Grid, v.GridForm = in, console.NewFormState(v.Lang, e)
+	c.k.Render(g, web.Status(e.Kind), "members", v)
 }
 
 // auditActions are the actions offered in the filter.
 var auditActions = []string{audit.ActionCreate, audit.ActionUpdate, audit.ActionDelete, audit.ActionView, audit.ActionExport, audit.ActionLogin}
 
 type auditView struct {
-	*frame
+	*console.Frame
 	Actor, Action, From, To string
 	Actions                 []string
 	Entries                 []audit.Entry
-	State                   formState
+	State                   console.FormState
 	Next                    string
 }
 
 // audit is the org's log (and everything below it), filtered as the API's
 // is. Dates are the org's local days: from its first minute to the end of
 // the "to" day.
-func (c *Console) audit(g *gin.Context) {
-	f := c.frameFor(g)
-	v := auditView{frame: f, Actor: strings.TrimSpace(g.Query("actor")), Action: g.Query("action"),
+func (c *Pages) audit(g *gin.Context) {
+	f := c.k.Frame(g)
+	v := auditView{Frame: f, Actor: strings.TrimSpace(g.Query("actor")), Action: g.Query("action"),
 		From: g.Query("from"), To: g.Query("to"), Actions: auditActions}
 	v.Title = "console.audit.title"
-	filter, err := audit.ParseFilter(v.Actor, v.Action, localDay(v.From, f.loc, 0), localDay(v.To, f.loc, 1))
+	filter, err := audit.ParseFilter(v.Actor, v.Action, localDay(v.From, f.Loc(), 0), localDay(v.To, f.Loc(), 1))
 	if err != nil {
-		e, ok := formError(err)
+		e, ok := console.FormError(err)
 		if !ok {
 			web.Fail(g, err)
 			return
 		}
-		v.State = newFormState(f.Lang, e)
-		c.render(g, http.StatusUnprocessableEntity, "audit", v)
+		v.State = console.NewFormState(f.Lang, e)
+		c.k.Render(g, http.StatusUnprocessableEntity, "audit", v)
 		return
 	}
 	caller, _ := authz.CallerFrom(g.Request.Context())
-	filter.OrgPath, filter.Limit, filter.Cursor = caller.Org.Path, pageSize, g.Query("cursor")
+	filter.OrgPath, filter.Limit, filter.Cursor = caller.Org.Path, console.PageSize, g.Query("cursor")
 	entries, next, err := audit.List(g.Request.Context(), c.db, filter)
 	if err != nil {
 		web.Fail(g, err)
 		return
 	}
-	v.Entries, v.Next = entries, nextURL(g, next)
-	c.render(g, http.StatusOK, "audit", v)
+	v.Entries, v.Next = entries, console.NextURL(g, next)
+	c.k.Render(g, http.StatusOK, "audit", v)
 }
 
 // localDay turns a YYYY-MM-DD typed in the org's time zone into the

@@ -1,4 +1,4 @@
-package console
+package rosterpages
 
 import (
 	"net/http"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/wanjia/wanjia/pkg/console"
 	"github.com/wanjia/wanjia/pkg/errs"
 	"github.com/wanjia/wanjia/pkg/orgs"
 	"github.com/wanjia/wanjia/pkg/roster"
@@ -23,27 +24,27 @@ import (
 // or left empty to keep (an ID number), is never written back.
 
 type buildingsView struct {
-	*frame
+	*console.Frame
 	listForm
 	Items []roster.BuildingView
 	Next  string
 	In    roster.BuildingInput // what the add form holds
-	Form  formState
+	Form  console.FormState
 	Added string
 }
 
-func (c *Console) buildings(g *gin.Context) {
-	c.showBuildings(g, http.StatusOK, roster.BuildingInput{}, formState{})
+func (c *Pages) buildings(g *gin.Context) {
+	c.showBuildings(g, http.StatusOK, roster.BuildingInput{}, console.FormState{})
 }
 
-func (c *Console) showBuildings(g *gin.Context, status int, in roster.BuildingInput, st formState) {
+func (c *Pages) showBuildings(g *gin.Context, status int, in roster.BuildingInput, st console.FormState) {
 	form, filter, err := c.listForm(g)
 	if err != nil {
 		web.Fail(g, err)
 		return
 	}
 	form.SearchHint, form.Tags, filter.Tag = "console.buildings.search_hint", nil, ""
-	v := buildingsView{frame: c.frameFor(g), listForm: form, In: in, Form: st, Added: g.Query("added")}
+	v := buildingsView{Frame: c.k.Frame(g), listForm: form, In: in, Form: st, Added: g.Query("added")}
 	items, next, err := c.roster.ListBuildings(g.Request.Context(), filter)
 	if err != nil {
 		if !c.listed(g, &v.listForm, err) {
@@ -53,32 +54,32 @@ func (c *Console) showBuildings(g *gin.Context, status int, in roster.BuildingIn
 			status = http.StatusUnprocessableEntity
 		}
 	}
-	v.Items, v.Next, v.Title = items, nextURL(g, next), "console.buildings.title"
-	c.render(g, status, "buildings", v)
+	v.Items, v.Next, v.Title = items, console.NextURL(g, next), "console.buildings.title"
+	c.k.Render(g, status, "buildings", v)
 }
 
 // createBuilding hands the add form to roster.CreateBuilding.
-func (c *Console) createBuilding(g *gin.Context) {
+func (c *Pages) createBuilding(g *gin.Context) {
 	in := roster.BuildingInput{Grid: g.PostForm("grid"), Name: g.PostForm("name"), Address: g.PostForm("address")}
 	b, err := c.roster.CreateBuilding(g.Request.Context(), in)
 	if err == nil {
-		g.Redirect(http.StatusSeeOther, c.orgURL(g, "/buildings?added="+url.QueryEscape(b.Name)))
+		g.Redirect(http.StatusSeeOther, console.OrgURL(g, "/buildings?added="+url.QueryEscape(b.Name)))
 		return
 	}
-	e, ok := formError(err)
+	e, ok := console.FormError(err)
 	if !ok {
 		web.Fail(g, err)
 		return
 	}
-	c.showBuildings(g, web.Status(e.Kind), in, newFormState(lang(g), e))
+	c.showBuildings(g, web.Status(e.Kind), in, console.NewFormState(console.Lang(g), e))
 }
 
 // householdForm is the form of a new household or of one being edited.
 type householdForm struct {
-	*frame
+	*console.Frame
 	Household *roster.HouseholdView // nil for a new one
 	In, Was   householdInput        // what is typed; what the form opened with
-	State     formState
+	State     console.FormState
 	Grids     []orgs.Grid
 	Buildings []roster.BuildingView
 	Tags      []string
@@ -104,9 +105,9 @@ func postedHousehold(g *gin.Context, prefix string) householdInput {
 
 // householdForm fills the form's choices: the caller's grids and
 // buildings (roster and orgs scope both), and the tags offered.
-func (c *Console) householdForm(g *gin.Context, h *roster.HouseholdView, in, was householdInput, st formState) (householdForm, error) {
+func (c *Pages) householdForm(g *gin.Context, h *roster.HouseholdView, in, was householdInput, st console.FormState) (householdForm, error) {
 	ctx := g.Request.Context()
-	v := householdForm{frame: c.frameFor(g), Household: h, In: in, Was: was, State: st, Tags: offeredTags(in.Tags, was.Tags)}
+	v := householdForm{Frame: c.k.Frame(g), Household: h, In: in, Was: was, State: st, Tags: offeredTags(in.Tags, was.Tags)}
 	lf, _, err := c.listForm(g)
 	if err != nil {
 		return v, err
@@ -129,7 +130,7 @@ func offeredTags(lists ...[]string) []string {
 	out := slices.Clone(wellKnownTags)
 	for _, l := range lists {
 		for _, t := range l {
-			if !has(out, t) {
+			if !slices.Contains(out, t) {
 				out = append(out, t)
 			}
 		}
@@ -137,8 +138,8 @@ func offeredTags(lists ...[]string) []string {
 	return out
 }
 
-func (c *Console) newHousehold(g *gin.Context) {
-	v, err := c.householdForm(g, nil, householdInput{}, householdInput{}, formState{})
+func (c *Pages) newHousehold(g *gin.Context) {
+	v, err := c.householdForm(g, nil, householdInput{}, householdInput{}, console.FormState{})
 	if err != nil {
 		web.Fail(g, err)
 		return
@@ -146,38 +147,38 @@ func (c *Console) newHousehold(g *gin.Context) {
 	if len(v.Grids) == 1 {
 		v.In.Grid = v.Grids[0].Slug
 	}
-	c.render(g, http.StatusOK, "household_form", v)
+	c.k.Render(g, http.StatusOK, "household_form", v)
 }
 
 // createHousehold hands the form to roster.CreateHousehold.
-func (c *Console) createHousehold(g *gin.Context) {
+func (c *Pages) createHousehold(g *gin.Context) {
 	in := postedHousehold(g, "")
 	h, err := c.roster.CreateHousehold(g.Request.Context(), roster.HouseholdInput{Grid: in.Grid, BuildingID: in.BuildingID,
 		Unit: in.Unit, Room: in.Room, Address: in.Address, Phone: in.Phone, Tags: in.Tags, Notes: in.Notes})
 	if err == nil {
-		g.Redirect(http.StatusSeeOther, c.orgURL(g, "/households/"+url.PathEscape(h.ID)+"?saved=1"))
+		g.Redirect(http.StatusSeeOther, console.OrgURL(g, "/households/"+url.PathEscape(h.ID)+"?saved=1"))
 		return
 	}
 	c.householdRefused(g, nil, in, householdInput{}, err)
 }
 
-func (c *Console) editHousehold(g *gin.Context) {
+func (c *Pages) editHousehold(g *gin.Context) {
 	h, err := c.roster.GetHousehold(g.Request.Context(), g.Param("id"))
 	if err != nil {
 		web.Fail(g, err)
 		return
 	}
 	in := householdInputOf(h)
-	v, err := c.householdForm(g, h, in, in, formState{})
+	v, err := c.householdForm(g, h, in, in, console.FormState{})
 	if err != nil {
 		web.Fail(g, err)
 		return
 	}
-	c.render(g, http.StatusOK, "household_form", v)
+	c.k.Render(g, http.StatusOK, "household_form", v)
 }
 
 // updateHousehold sends roster.UpdateHousehold the fields that changed.
-func (c *Console) updateHousehold(g *gin.Context) {
+func (c *Pages) updateHousehold(g *gin.Context) {
 	ctx := g.Request.Context()
 	id := g.Param("id")
 	in, was := postedHousehold(g, ""), postedHousehold(g, "was_")
@@ -207,7 +208,7 @@ func (c *Console) updateHousehold(g *gin.Context) {
 		_, err = c.roster.UpdateHousehold(ctx, id, p)
 	}
 	if err == nil {
-		g.Redirect(http.StatusSeeOther, c.orgURL(g, "/households/"+url.PathEscape(id)+"?saved=1"))
+		g.Redirect(http.StatusSeeOther, console.OrgURL(g, "/households/"+url.PathEscape(id)+"?saved=1"))
 		return
 	}
 	h, herr := c.roster.GetHousehold(ctx, id)
@@ -220,28 +221,28 @@ func (c *Console) updateHousehold(g *gin.Context) {
 
 // householdRefused shows the form again with what the service said, or
 // the error page for anything that is not the reader's to fix.
-func (c *Console) householdRefused(g *gin.Context, h *roster.HouseholdView, in, was householdInput, err error) {
-	e, ok := formError(err)
+func (c *Pages) householdRefused(g *gin.Context, h *roster.HouseholdView, in, was householdInput, err error) {
+	e, ok := console.FormError(err)
 	if !ok {
 		web.Fail(g, err)
 		return
 	}
-	v, verr := c.householdForm(g, h, in, was, newFormState(lang(g), e))
+	v, verr := c.householdForm(g, h, in, was, console.NewFormState(console.Lang(g), e))
 	if verr != nil {
 		web.Fail(g, verr)
 		return
 	}
-	c.render(g, web.Status(e.Kind), "household_form", v)
+	c.k.Render(g, web.Status(e.Kind), "household_form", v)
 }
 
 // residentEdit is the form of a resident being edited. The ID number's
 // input starts empty (left so, the number on record stays); the number
 // on record shows as the service shows it to this reader.
 type residentEdit struct {
-	*frame
+	*console.Frame
 	Resident *roster.ResidentView
 	In, Was  residentInput
-	State    formState
+	State    console.FormState
 	Tags     []string
 }
 
@@ -258,21 +259,21 @@ func postedResident(g *gin.Context, prefix string) residentInput {
 		BirthYear: strings.TrimSpace(g.PostForm(prefix + "birth_year")), Sex: g.PostForm(prefix + "sex"), Tags: g.PostFormArray(prefix + "tags")}
 }
 
-func (c *Console) editResident(g *gin.Context) {
+func (c *Pages) editResident(g *gin.Context) {
 	r, err := c.roster.GetResident(g.Request.Context(), g.Param("id"))
 	if err != nil {
 		web.Fail(g, err)
 		return
 	}
 	in := residentInputOf(r)
-	v := residentEdit{frame: c.frameFor(g), Resident: r, In: in, Was: in, Tags: offeredTags(in.Tags)}
+	v := residentEdit{Frame: c.k.Frame(g), Resident: r, In: in, Was: in, Tags: offeredTags(in.Tags)}
 	v.Title = "console.resident.edit.title"
-	c.render(g, http.StatusOK, "resident_edit", v)
+	c.k.Render(g, http.StatusOK, "resident_edit", v)
 }
 
 // updateResident sends roster.UpdateResident the fields that changed; an
 // ID number is sent only when one is typed.
-func (c *Console) updateResident(g *gin.Context) {
+func (c *Pages) updateResident(g *gin.Context) {
 	ctx := g.Request.Context()
 	id := g.Param("id")
 	in, was := postedResident(g, ""), postedResident(g, "was_")
@@ -315,10 +316,10 @@ func (c *Console) updateResident(g *gin.Context) {
 		if saved != nil {
 			household = saved.HouseholdID
 		}
-		g.Redirect(http.StatusSeeOther, c.orgURL(g, "/households/"+url.PathEscape(household)+"?updated="+url.QueryEscape(id)))
+		g.Redirect(http.StatusSeeOther, console.OrgURL(g, "/households/"+url.PathEscape(household)+"?updated="+url.QueryEscape(id)))
 		return
 	}
-	e, ok := formError(err)
+	e, ok := console.FormError(err)
 	if !ok {
 		web.Fail(g, err)
 		return
@@ -328,20 +329,20 @@ func (c *Console) updateResident(g *gin.Context) {
 		web.Fail(g, rerr)
 		return
 	}
-	v := residentEdit{frame: c.frameFor(g), Resident: r, In: in, Was: was, State: newFormState(lang(g), e), Tags: offeredTags(in.Tags, was.Tags)}
+	v := residentEdit{Frame: c.k.Frame(g), Resident: r, In: in, Was: was, State: console.NewFormState(console.Lang(g), e), Tags: offeredTags(in.Tags, was.Tags)}
 	v.Title = "console.resident.edit.title"
-	c.render(g, web.Status(e.Kind), "resident_edit", v)
+	c.k.Render(g, web.Status(e.Kind), "resident_edit", v)
 }
 
 // sameSet reports whether a and b hold the same values, in any order.
 func sameSet(a, b []string) bool {
 	for _, x := range a {
-		if !has(b, x) {
+		if !slices.Contains(b, x) {
 			return false
 		}
 	}
 	for _, x := range b {
-		if !has(a, x) {
+		if !slices.Contains(a, x) {
 			return false
 		}
 	}

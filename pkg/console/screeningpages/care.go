@@ -1,4 +1,4 @@
-package console
+package screeningpages
 
 import (
 	"net/http"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/wanjia/wanjia/pkg/console"
 	"github.com/wanjia/wanjia/pkg/i18n"
 	"github.com/wanjia/wanjia/pkg/orgs"
 	"github.com/wanjia/wanjia/pkg/roster"
@@ -18,44 +19,44 @@ import (
 // first, and the form that records a care call or visit.
 
 type careView struct {
-	*frame
-	gridNamer
+	*console.Frame
+	console.GridNames
 	Grid     string
 	Overdue  bool
 	Grids    []orgs.Grid
 	Items    []screening.CareView
 	Next     string
-	State    formState
+	State    console.FormState
 	Recorded string // the resident just called on
 }
 
-func (c *Console) care(g *gin.Context) {
-	names, mine, err := c.gridChoices(g)
+func (c *Pages) care(g *gin.Context) {
+	names, mine, err := c.k.Grids(g)
 	if err != nil {
 		web.Fail(g, err)
 		return
 	}
-	v := careView{frame: c.frameFor(g), gridNamer: names, Grid: g.Query("grid"), Overdue: g.Query("overdue") != "",
+	v := careView{Frame: c.k.Frame(g), GridNames: names, Grid: g.Query("grid"), Overdue: g.Query("overdue") != "",
 		Grids: mine, Recorded: g.Query("recorded")}
 	v.Title = "console.care.title"
 	items, next, err := c.screen.ListCare(g.Request.Context(), screening.CareFilter{Grid: v.Grid, Overdue: v.Overdue,
-		Limit: pageSize, Cursor: g.Query("cursor")})
+		Limit: console.PageSize, Cursor: g.Query("cursor")})
 	status := http.StatusOK
 	if err != nil {
-		e, ok := formError(err)
+		e, ok := console.FormError(err)
 		if !ok {
 			web.Fail(g, err)
 			return
 		}
-		v.State, status = newFormState(lang(g), e), http.StatusUnprocessableEntity
+		v.State, status = console.NewFormState(console.Lang(g), e), http.StatusUnprocessableEntity
 	}
-	v.Items, v.Next = items, nextURL(g, next)
-	c.render(g, status, "care", v)
+	v.Items, v.Next = items, console.NextURL(g, next)
+	c.k.Render(g, status, "care", v)
 }
 
 // careContactView is the form of one care call or visit.
 type careContactView struct {
-	*frame
+	*console.Frame
 	Resident  *roster.ResidentView
 	Household *roster.HouseholdView
 	Key       string
@@ -64,7 +65,7 @@ type careContactView struct {
 	Outcomes  []string
 	Reasons   []string // suggestions, as message keys
 	In        careInput
-	State     formState
+	State     console.FormState
 }
 
 type careInput struct {
@@ -74,16 +75,16 @@ type careInput struct {
 // careReasons are offered as the reason's suggestions; any other may be typed.
 var careReasons = []string{"console.care.reason.routine", "console.care.reason.weather", "console.care.reason.health", "console.care.reason.holiday"}
 
-func (c *Console) careContactForm(g *gin.Context) {
+func (c *Pages) careContactForm(g *gin.Context) {
 	method := g.Query("method")
 	if method != screening.MethodVisit {
 		method = screening.MethodPhone
 	}
 	// Most calls are the routine one: the reason starts filled in.
-	c.showCareContact(g, http.StatusOK, method, newKey(), careInput{Reason: i18n.T(lang(g), careReasons[0], nil)}, formState{})
+	c.showCareContact(g, http.StatusOK, method, console.NewKey(), careInput{Reason: i18n.T(console.Lang(g), careReasons[0], nil)}, console.FormState{})
 }
 
-func (c *Console) showCareContact(g *gin.Context, status int, method, key string, in careInput, st formState) {
+func (c *Pages) showCareContact(g *gin.Context, status int, method, key string, in careInput, st console.FormState) {
 	ctx := g.Request.Context()
 	r, err := c.roster.GetResident(ctx, g.Param("id"))
 	if err != nil {
@@ -95,28 +96,28 @@ func (c *Console) showCareContact(g *gin.Context, status int, method, key string
 		web.Fail(g, err)
 		return
 	}
-	v := careContactView{frame: c.frameFor(g), Resident: r, Household: h, Key: key, Method: method, Other: screening.MethodVisit,
+	v := careContactView{Frame: c.k.Frame(g), Resident: r, Household: h, Key: key, Method: method, Other: screening.MethodVisit,
 		Outcomes: outcomesFor(method), Reasons: careReasons, In: in, State: st}
 	if method == screening.MethodVisit {
 		v.Other = screening.MethodPhone
 	}
 	v.Title = "console.care.contact.title"
-	c.render(g, status, "care_contact", v)
+	c.k.Render(g, status, "care_contact", v)
 }
 
 // recordCareContact hands the form to screening.RecordCareContact under
 // its idempotency key, and returns to the list.
-func (c *Console) recordCareContact(g *gin.Context) {
+func (c *Pages) recordCareContact(g *gin.Context) {
 	id := g.Param("id")
 	method := g.PostForm("method")
 	in := careInput{Outcome: g.PostForm("outcome"), Reason: g.PostForm("reason"), Notes: g.PostForm("notes")}
-	_, err := c.screen.RecordCareContact(once(g), id, screening.CareContactInput{Method: method, Outcome: in.Outcome,
+	_, err := c.screen.RecordCareContact(console.Once(g), id, screening.CareContactInput{Method: method, Outcome: in.Outcome,
 		Reason: in.Reason, Notes: in.Notes})
-	if err == nil || reusedKey(err) {
-		g.Redirect(http.StatusSeeOther, c.orgURL(g, "/care?recorded="+url.QueryEscape(id)))
+	if err == nil || console.ReusedKey(err) {
+		g.Redirect(http.StatusSeeOther, console.OrgURL(g, "/care?recorded="+url.QueryEscape(id)))
 		return
 	}
-	e, ok := formError(err)
+	e, ok := console.FormError(err)
 	if !ok {
 		web.Fail(g, err)
 		return
@@ -126,7 +127,7 @@ func (c *Console) recordCareContact(g *gin.Context) {
 	}
 	key := g.PostForm("idempotency_key")
 	if key == "" {
-		key = newKey()
+		key = console.NewKey()
 	}
-	c.showCareContact(g, web.Status(e.Kind), method, key, in, newFormState(lang(g), e))
+	c.showCareContact(g, web.Status(e.Kind), method, key, in, console.NewFormState(console.Lang(g), e))
 }

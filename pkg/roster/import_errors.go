@@ -115,6 +115,25 @@ func headers(fields []sheet.Field) []string {
 
 const rejectedPage = 2000
 
+// rejectedCells is a rejected row as the file shows it, typed as exports
+// are: the line is a number cell, and so is a birth year that is a plain
+// number (column year of the cells; -1 for none). Whatever else the office
+// typed stays text as typed ("六十年代" may be why the row is here).
+func rejectedCells(r rejectedRow, problems string, year int) []any {
+	out := make([]any, 0, 2+len(r.Cells))
+	out = append(out, r.Line, problems)
+	for i, c := range r.Cells {
+		if i == year {
+			if n, err := strconv.Atoi(c); err == nil && strconv.Itoa(n) == c {
+				out = append(out, n)
+				continue
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
 // RejectedRows writes an import's rejected rows as CSV or XLSX: the line,
 // the problems in lang, then the row's cells under the import's own
 // headers, so the office can fix the file and upload it again as it is
@@ -136,8 +155,11 @@ func (s *Service) RejectedRows(ctx context.Context, id, format string, lang i18n
 		fields := fieldsFor(imp.Kind)
 		header := []string{i18n.T(lang, "rejected_line", nil), i18n.T(lang, "rejected_problems", nil)}
 		header = append(header, headers(fields)...)
-		label := map[string]string{}
-		for _, f := range fields {
+		label, year := map[string]string{}, -1
+		for i, f := range fields {
+			if f.Name == "birth_year" {
+				year = i
+			}
 			label[f.Name] = f.Name
 			if lang == i18n.ZH {
 				label[f.Name] = f.Aliases[0]
@@ -165,8 +187,7 @@ func (s *Service) RejectedRows(ctx context.Context, id, format string, lang i18n
 						msgs[i] = l + ": " + msgs[i]
 					}
 				}
-				cells := append([]string{strconv.Itoa(r.Line), strings.Join(msgs, "; ")}, r.Cells...)
-				if err := t.row(cells); err != nil {
+				if err := t.typed(rejectedCells(r, strings.Join(msgs, "; "), year)); err != nil {
 					return err
 				}
 				n++

@@ -72,13 +72,65 @@ func (b *batcher) saveRejected(ctx context.Context, tx *store.TenantTx) error {
 		}
 		rows = append(rows, r)
 	}
+	clear(b.rejected)
 	sort.Slice(rows, func(i, j int) bool { return rows[i].Line < rows[j].Line })
+	rows = b.keep(rows)
+	if len(rows) == 0 {
+		return nil
+	}
 	if _, err := tx.Insert(&rows).Exec(ctx); err != nil {
 		return fmt.Errorf("import: save rejected rows: %w", err)
 	}
-	clear(b.rejected)
 	return nil
 }
+
+// keep returns the first of rows that fit within rejectedLimits, counting
+// them; past the limits it sets b.stop, which ends the import once this
+// batch (its good rows and the rejected rows kept) is committed.
+func (b *batcher) keep(rows []*rejectedRow) []*rejectedRow {
+	for i, r := range rows {
+		size := 0
+		for _, c := range r.Cells {
+			size += len(c)
+		}
+		switch {
+		case b.keptRows >= rejectedLimits.rows:
+			b.stop = &importStop{key: keyTooManyRejected, args: map[string]any{"max": rejectedLimits.rows}}
+		case b.keptBytes+size > rejectedLimits.bytes:
+			b.stop = &importStop{key: keyRejectedTooLarge, args: map[string]any{"max": rejectedLimits.bytes >> 20, "rows": b.keptRows}}
+		}
+		if b.stop != nil {
+			return rows[:i]
+		}
+		b.keptRows++
+		b.keptBytes += size
+	}
+	return rows
+}
+
+// countRejected counts, for a resumed import, the rejected rows that its
+// earlier runs kept.
+func (b *batcher) countRejected(ctx context.Context) error {
+	return b.s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
+		var rows []rejectedRow // at most the limits: a few megabytes, once
+		if err := tx.Select(&rows).Column("cells").Where("ie.import_id = ?", b.imp.ID).Scan(ctx); err != nil {
+			return fmt.Errorf("import: count rejected rows: %w", err)
+		}
+		for _, r := range rows {
+			b.keptRows++
+			for _, c := range r.Cells {
+				b.keptBytes += len(c)
+			}
+		}
+		return nil
+	})
+}
+
+// Why an import stopped early (see MaxRejectedRows).
+const (
+	keyTooManyRejected  = "import_too_many_rejected"
+	keyRejectedTooLarge = "import_rejected_too_large"
+)
 
 // shownErrors lists the problems of an import's first rejected rows, and
 // whether there are more.

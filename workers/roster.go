@@ -10,6 +10,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/wanjia/wanjia/pkg/audit"
+	"github.com/wanjia/wanjia/pkg/queue"
 	"github.com/wanjia/wanjia/pkg/roster"
 )
 
@@ -30,8 +31,11 @@ func (h handlers) importRoster(ctx context.Context, t *asynq.Task) error {
 			h.Logger.Warn("import: refreshing statistics failed", "import_id", p.ImportID, "err", oerr)
 		}
 	}
-	if err != nil && (lastAttempt(ctx) || errors.Is(err, asynq.SkipRetry)) {
-		// Asynq will not run it again: say so on the import itself.
+	var later *queue.LaterError
+	if err != nil && !errors.As(err, &later) && (lastAttempt(ctx) || errors.Is(err, asynq.SkipRetry)) {
+		// Asynq will not run it again: say so on the import itself. A
+		// LaterError (the database away, the community's slot busy) is no
+		// failure: the task runs again even on its last attempt.
 		if gerr := h.Roster.GiveUp(ctx, p.ImportID); gerr != nil {
 			h.Logger.Error("import: could not mark as failed", "import_id", p.ImportID, "err", gerr)
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/wanjia/wanjia/pkg/authz"
+	"github.com/wanjia/wanjia/pkg/i18n"
 	"github.com/wanjia/wanjia/pkg/pii"
 	"github.com/wanjia/wanjia/pkg/roster"
 	"github.com/wanjia/wanjia/pkg/store/storetest"
@@ -255,5 +256,42 @@ func TestXLSXExportTypes(t *testing.T) {
 	rows := readCSV(t, file.Bytes())
 	if len(rows) != len(people)+1 || rows[1][2] != digits || rows[1][3] != "1945" || rows[2][0] != "'=1+2" || rows[4][3] != "" {
 		t.Errorf("csv export: %q", rows)
+	}
+}
+
+// TestRejectedRowsTyped: the rejected-rows XLSX types its cells as the
+// export does: the line is a number, and so is a birth year that is a
+// plain number; a birth year typed wrong stays the text the office typed.
+// The file still imports as it is.
+func TestRejectedRowsTyped(t *testing.T) {
+	db := storetest.New(t)
+	ctx := community(t, db)
+	s := &roster.Service{DB: db}
+	text := "姓名,电话,身份证号,出生年份,网格,地址\n" +
+		"甲,12345,,1950,g1,七星路1号\n" + // a bad phone
+		"乙,,,六十年代,g1,七星路2号\n" // a bad birth year
+	imp, err := s.ImportNow(ctx, roster.KindResidents, "r.csv", []byte(text))
+	if err != nil || imp.ErrorCount != 2 {
+		t.Fatalf("import: %+v %v", imp, err)
+	}
+	var file bytes.Buffer
+	if err := s.RejectedRows(ctx, imp.ID, "xlsx", i18n.ZH, &file); err != nil {
+		t.Fatal(err)
+	}
+	cells := rawSheet(t, file.Bytes())
+	// Line, problems, then the residents' columns: name, phone, id_number,
+	// birth_year (F).
+	for ref, want := range map[string]rawCell{
+		"A2": {"", "2"}, "A3": {"", "3"},
+		"F2": {"", "1950"}, "F3": {"inlineStr", "六十年代"},
+		"D2": {"inlineStr", "12345"}, "C2": {"inlineStr", "甲"},
+	} {
+		if got := cells[ref]; got != want {
+			t.Errorf("%s = %+v, want %+v", ref, got, want)
+		}
+	}
+	again, err := s.ImportNow(ctx, roster.KindResidents, "rejected.xlsx", file.Bytes())
+	if err != nil || again.Rows != 2 || again.ErrorCount != 2 {
+		t.Fatalf("the rejected file imported again: %+v %v", again, err)
 	}
 }

@@ -72,13 +72,65 @@ func (b *batcher) saveRejected(ctx context.Context, tx *store.TenantTx) error {
 		}
 		rows = append(rows, r)
 	}
+	clear(b.rejected)
 	sort.Slice(rows, func(i, j int) bool { return rows[i].Line < rows[j].Line })
+	rows = b.keep(rows)
+	if len(rows) == 0 {
+		return nil
+	}
 	if _, err := tx.Insert(&rows).Exec(ctx); err != nil {
 		return fmt.Errorf("import: save rejected rows: %w", err)
 	}
-	clear(b.rejected)
 	return nil
 }
+
+// keep returns the first of rows that fit within rejectedLimits, counting
+// them; past the limits it sets b.stop, which ends the import once this
+// batch (its good rows and the rejected rows kept) is committed.
+func (b *batcher) keep(rows []*rejectedRow) []*rejectedRow {
+	for i, r := range rows {
+		size := 0
+		for _, c := range r.Cells {
+			size += len(c)
+		}
+		switch {
+		case b.keptRows >= rejectedLimits.rows:
+			b.stop = &importStop{key: keyTooManyRejected, args: map[string]any{"max": rejectedLimits.rows}}
+		case b.keptBytes+size > rejectedLimits.bytes:
+			b.stop = &importStop{key: keyRejectedTooLarge, args: map[string]any{"max": rejectedLimits.bytes >> 20, "rows": b.keptRows}}
+		}
+		if b.stop != nil {
+			return rows[:i]
+		}
+		b.keptRows++
+		b.keptBytes += size
+	}
+	return rows
+}
+
+// countRejected counts, for a resumed import, the rejected rows that its
+// earlier runs kept.
+func (b *batcher) countRejected(ctx context.Context) error {
+	return b.s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
+		var rows []rejectedRow // at most the limits: a few megabytes, once
+		if err := tx.Select(&rows).Column("cells").Where("ie.import_id = ?", b.imp.ID).Scan(ctx); err != nil {
+			return fmt.Errorf("import: count rejected rows: %w", err)
+		}
+		for _, r := range rows {
+			b.keptRows++
+			for _, c := range r.Cells {
+				b.keptBytes += len(c)
+			}
+		}
+		return nil
+	})
+}
+
+// Why an import stopped early (see MaxRejectedRows).
+const (
+	keyTooManyRejected  = "import_too_many_rejected"
+	keyRejectedTooLarge = "import_rejected_too_large"
+)
 
 // shownErrors lists the problems of an import's first rejected rows, and
 // whether there are more.
@@ -115,6 +167,25 @@ func headers(fields []sheet.Field) []string {
 
 const rejectedPage = 2000
 
+// rejectedCells is a rejected row as the file shows it, typed as exports
+// are: the line is a number cell, and so is a birth year that is a plain
+// number (column year of the cells; -1 for none). Whatever else the office
+// typed stays text as typed ("六十年代" may be why the row is here).
+func rejectedCells(r rejectedRow, problems string, year int) []any {
+	out := make([]any, 0, 2+len(r.Cells))
+	out = append(out, r.Line, problems)
+	for i, c := range r.Cells {
+		if i == year {
+			if n, err := strconv.Atoi(c); err == nil && strconv.Itoa(n) == c {
+				out = append(out, n)
+				continue
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
 // RejectedRows writes an import's rejected rows as CSV or XLSX: the line,
 // the problems in lang, then the row's cells under the import's own
 // headers, so the office can fix the file and upload it again as it is
@@ -136,8 +207,11 @@ func (s *Service) RejectedRows(ctx context.Context, id, format string, lang i18n
 		fields := fieldsFor(imp.Kind)
 		header := []string{i18n.T(lang, "rejected_line", nil), i18n.T(lang, "rejected_problems", nil)}
 		header = append(header, headers(fields)...)
-		label := map[string]string{}
-		for _, f := range fields {
+		label, year := map[string]string{}, -1
+		for i, f := range fields {
+			if f.Name == "birth_year" {
+				year = i
+			}
 			label[f.Name] = f.Name
 			if lang == i18n.ZH {
 				label[f.Name] = f.Aliases[0]
@@ -165,8 +239,7 @@ func (s *Service) RejectedRows(ctx context.Context, id, format string, lang i18n
 						msgs[i] = l + ": " + msgs[i]
 					}
 				}
-				cells := append([]string{strconv.Itoa(r.Line), strings.Join(msgs, "; ")}, r.Cells...)
-				if err := t.row(cells); err != nil {
+				if err := t.typed(rejectedCells(r, strings.Join(msgs, "; "), year)); err != nil {
 					return err
 				}
 				n++

@@ -47,6 +47,15 @@ type batcher struct {
 	// saving anything, to claim what they matched.
 	resumeAt int
 	dry      bool // replaying: match and claim only
+	// committed is the import's row count as of this run's last committed
+	// batch (or its start): a batch commits only while the import's row
+	// count is still that, so two runs of one import never both save it.
+	committed int
+	// keptRows and keptBytes are the rejected rows kept and their cells'
+	// bytes, against rejectedLimits; stop, once they are reached, ends
+	// the import after the batch that reached them.
+	keptRows, keptBytes int
+	stop                *importStop
 	// touched is the batch's households added or changed, for the hook.
 	touched []string
 }
@@ -60,7 +69,8 @@ type pendingRow struct {
 
 func newBatcher(s *Service, imp *Import) *batcher {
 	return &batcher{s: s, imp: imp, seen: map[string]int{}, pending: map[string]bool{}, rejected: map[int]*rejectedRow{},
-		homes: map[string]homeRef{}, saved: map[uint64]struct{}{}, seed: maphash.MakeSeed(), claimed: map[string]int{}, resumeAt: imp.Rows}
+		homes: map[string]homeRef{}, saved: map[uint64]struct{}{}, seed: maphash.MakeSeed(), claimed: map[string]int{}, resumeAt: imp.Rows,
+		committed: imp.Rows}
 }
 
 func (b *batcher) add(line int, values []string) {
@@ -74,12 +84,23 @@ func (b *batcher) flush(ctx context.Context) error {
 	}
 	b.touched = b.touched[:0]
 	err := b.s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
+		// First, and holding the import's row until the commit: is the
+		// import where this run left it? If another run of it (see
+		// RequeueStale) committed a batch meanwhile, this one stops before
+		// saving anything.
+		res, err := tx.Update((*Import)(nil)).Set("rows = rows").
+			Where("i.id = ? AND i.status = 'running' AND i.rows = ?", b.imp.ID, b.committed).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("import: hold progress: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errSuperseded
+		}
 		if !b.loaded {
 			if err := b.load(ctx, tx); err != nil {
 				return err
 			}
 		}
-		var err error
 		if b.imp.Kind == KindHouseholds {
 			err = b.households(ctx, tx)
 		} else {
@@ -100,6 +121,9 @@ func (b *batcher) flush(ctx context.Context) error {
 		return err
 	})
 	b.rows = b.rows[:0]
+	if err == nil {
+		b.committed = b.imp.Rows
+	}
 	return err
 }
 

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/uptrace/bun"
 
 	"github.com/wanjia/wanjia/pkg/audit"
@@ -24,10 +26,22 @@ import (
 const (
 	MaxImportBytes = 32 << 20
 	MaxImportRows  = 200_000
+	// MaxRejectedRows and MaxRejectedBytes (the rejected cells' text)
+	// bound what one import keeps of the rows it could not save. A file
+	// past them is not a roster with mistakes but the wrong file, or a
+	// column that is wrong on every row (an XLSX of 430 KB held 3 million
+	// such rows): the import stops there as failed, saying so, and what it
+	// saved stays saved.
+	MaxRejectedRows  = 10_000
+	MaxRejectedBytes = 8 << 20
 	// maxShownRows bounds the rejected rows an import's status lists; all
 	// of them are in its rejected-rows file.
 	maxShownRows = 1000
 )
+
+// rejectedLimits are MaxRejectedRows and MaxRejectedBytes, lowered by
+// tests.
+var rejectedLimits = struct{ rows, bytes int }{MaxRejectedRows, MaxRejectedBytes}
 
 // Import kinds.
 const (
@@ -172,16 +186,27 @@ func (s *Service) storeImport(ctx context.Context, kind, filename string, data [
 }
 
 func (s *Service) enqueueImport(ctx context.Context, imp *Import) error {
+	_, err := s.enqueue(ctx, imp)
+	return err
+}
+
+// enqueue queues the import's task, and tells whether it did: false when
+// the task is in Redis already (the task id is the import's).
+func (s *Service) enqueue(ctx context.Context, imp *Import) (bool, error) {
 	t, opts, err := NewImportTask(imp.TenantID, imp.ID, audit.ActorFrom(ctx))
 	if err != nil {
-		return err
+		return false, err
 	}
-	if _, err := s.Queue.EnqueueContext(ctx, t, opts...); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+	_, err = s.Queue.EnqueueContext(ctx, t, opts...)
+	switch {
+	case errors.Is(err, asynq.ErrTaskIDConflict):
+		return false, nil
+	case err != nil:
 		// The upload is saved; the reconciler (or a retry of the upload)
 		// queues it again. Tell the caller the queue is down.
-		return errs.Unavailable("unavailable_redis", err)
+		return false, errs.Unavailable("unavailable_redis", err)
 	}
-	return nil
+	return true, nil
 }
 
 // sheetError turns a spreadsheet problem into a 422 on field.
@@ -219,7 +244,21 @@ func (s *Service) GetImport(ctx context.Context, id string) (*Import, error) {
 // RunImport processes a stored upload: every good row is saved (created or
 // updated in place on its natural key), every bad row is explained. Running
 // it again, after a crash or on purpose, creates nothing twice.
+//
+// While the database is out of reach (restarting, failing over, its lock
+// held too long), the import waits: it answers queue.Later, which is not a
+// failure, so an outage of any length never uses up the task's retries nor
+// leaves the import stranded as running with no task to finish it. The
+// next attempt resumes after the last batch that committed.
 func (s *Service) RunImport(ctx context.Context, id string) error {
+	err := s.runImport(ctx, id)
+	if err != nil && ctx.Err() == nil && databaseDown(err) {
+		return queue.Later(importOutageWait, "import: database unavailable: "+err.Error())
+	}
+	return err
+}
+
+func (s *Service) runImport(ctx context.Context, id string) error {
 	imp := new(Import)
 	err := s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
 		return tx.Select(imp).Where("i.id = ?", id).Scan(ctx)
@@ -233,55 +272,138 @@ func (s *Service) RunImport(ctx context.Context, id string) error {
 	if imp.Status == "done" || imp.Status == "failed" {
 		return nil
 	}
-	// A retry of this import (it is already running: its worker died, or
-	// the database went away mid-file) resumes after the last batch that
+	// A retry of this import (it is already running: its worker died, the
+	// database went away mid-file, or Redis lost its task and the
+	// reconciler queued it again) resumes after the last batch that
 	// committed. Each batch commits its rows with the counts and rejected
 	// rows that describe them, so those stay true: rows saved before the
 	// crash are not counted again as "unchanged".
 	resume := imp.Status == "running"
 	if !resume {
 		// Claim the community's import slot (a unique index allows one
-		// running import per community).
+		// running import per community), and the import itself: only
+		// while it is still queued.
 		started := s.now()
 		imp.Status, imp.StartedAt, imp.Rows, imp.Created, imp.Updated, imp.Unchanged, imp.ErrorCount = "running", &started, 0, 0, 0, 0, 0
 		err = s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
-			_, err := tx.Update(imp).Column("status", "started_at", "rows", "created", "updated", "unchanged", "error_count").WherePK().Exec(ctx)
+			res, err := tx.Update(imp).Column("status", "started_at", "rows", "created", "updated", "unchanged", "error_count").WherePK().
+				Where("i.status = 'queued'").Exec(ctx)
 			if store.IsUniqueViolation(err) {
 				return queue.Later(importWait, "another import of this community is running")
 			}
 			if err != nil {
 				return err
 			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return errSuperseded // another run claimed it meanwhile
+			}
 			if _, err := tx.Delete((*rejectedRow)(nil)).Where("import_id = ?", imp.ID).Exec(ctx); err != nil {
 				return fmt.Errorf("import: clear rejected rows: %w", err)
 			}
 			return nil
 		})
+		if errors.Is(err, errSuperseded) {
+			return queue.Later(importWait, "import: claimed by another run")
+		}
 		if err != nil {
 			return err
 		}
 	}
 
 	runErr := s.runRows(ctx, imp)
+	if errors.Is(runErr, errSuperseded) {
+		// Another run of this import (Redis lost the task of a live worker,
+		// and the reconciler queued it again) committed a batch first. It
+		// goes on; this one looks again later, and ends once the import
+		// has, or takes over if that run dies.
+		return queue.Later(supersededWait, "import: another run of it is ahead")
+	}
 	finished := s.now()
 	imp.FinishedAt = &finished
 	imp.Status = "done"
 	if runErr != nil {
 		var se *sheet.Error
-		if !errors.As(runErr, &se) {
-			return runErr // a database fault: let the task retry
+		var stop *importStop
+		switch {
+		case errors.As(runErr, &se):
+			imp.Status, imp.Message, imp.MessageArgs = "failed", se.Key, se.Args
+		case errors.As(runErr, &stop):
+			imp.Status, imp.Message, imp.MessageArgs = "failed", stop.key, stop.args
+		default:
+			return runErr // a database fault: let the task retry (or wait)
 		}
-		imp.Status, imp.Message, imp.MessageArgs = "failed", se.Key, se.Args
 	}
 	return s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
-		if _, err := tx.Update(imp).Column("status", "rows", "created", "updated", "unchanged", "error_count", "message", "message_args", "finished_at").
-			Set("file = NULL").WherePK().Exec(ctx); err != nil {
+		res, err := tx.Update(imp).Column("status", "rows", "created", "updated", "unchanged", "error_count", "message", "message_args", "finished_at").
+			Set("file = NULL").WherePK().Where("i.status = 'running'").Exec(ctx)
+		if err != nil {
 			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil // another run of it finished it
 		}
 		return audit.Record(ctx, tx, audit.ActionUpdate, "import", imp.ID, map[string]any{
 			"status": imp.Status, "rows": imp.Rows, "created": imp.Created, "updated": imp.Updated, "errors": imp.ErrorCount})
 	})
 }
+
+// errSuperseded says that another run of the same import holds it: it
+// claimed it, or committed a batch this run had not seen.
+var errSuperseded = errors.New("import: another run of it is ahead")
+
+// importStop ends an import as failed for a reason of its own (not its
+// file's format): too many rejected rows.
+type importStop struct {
+	key  string
+	args map[string]any
+}
+
+func (e *importStop) Error() string { return "import stopped: " + e.key }
+
+// fileFault is an upload that could not be read for a reason the sheet
+// reader did not name. It is the file's, never the database's: an
+// "unexpected EOF" in a damaged zip must not pass for an outage to wait
+// out.
+type fileFault struct{ err error }
+
+func (e fileFault) Error() string { return e.err.Error() }
+func (e fileFault) Unwrap() error { return e.err }
+
+// databaseDown tells whether err means the database could not be worked
+// with for now, as opposed to a fault of the import or of the data: the
+// server unreachable or restarting (a closed or refused connection, a
+// terminated backend, too many connections), the pool closed, or SQLite's
+// write lock held past its busy timeout.
+func databaseDown(err error) bool {
+	var ff fileFault
+	if errors.As(err, &ff) {
+		return false
+	}
+	if errs.IsUnavailable(err) {
+		return true
+	}
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		switch pg.Code {
+		case "57P01", "57P02", "57P03", "53300", "53000": // admin or crash shutdown, cannot connect now, too many connections, insufficient resources
+			return true
+		}
+		return strings.HasPrefix(pg.Code, "08") // connection exceptions
+	}
+	var lite interface{ Code() int }
+	if errors.As(err, &lite) {
+		c := lite.Code() & 0xff // primary result code
+		return c == sqliteBusy || c == sqliteLocked
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "sql: database is closed") || strings.Contains(msg, "closed pool") || strings.Contains(msg, "conn closed")
+}
+
+// SQLite's primary result codes for a lock held by another connection.
+const (
+	sqliteBusy   = 5
+	sqliteLocked = 6
+)
 
 // importBatch is how many rows share one transaction: large enough to
 // amortise round trips and commits (5,000 rows are about a sixth of a
@@ -292,10 +414,16 @@ var importBatch = 5000
 func (s *Service) runRows(ctx context.Context, imp *Import) error {
 	r, err := sheet.Open(bytes.NewReader(imp.File), imp.Filename, fieldsFor(imp.Kind), importLimits)
 	if err != nil {
-		return err
+		return readFault(err)
 	}
 	defer r.Close()
 	b := newBatcher(s, imp)
+	if imp.Rows > 0 {
+		// Resumed: the rejected rows kept so far count towards the limits.
+		if err := b.countRejected(ctx); err != nil {
+			return err
+		}
+	}
 	// Rows counted are rows whose batch committed: a resumed import does
 	// not save or count them again (a residents import re-reads them only
 	// to know whom they matched; see batcher.replay).
@@ -315,13 +443,16 @@ func (s *Service) runRows(ctx context.Context, imp *Import) error {
 				b.fail(re.Line, "", re.Key, re.Args)
 				continue
 			}
-			return err
+			return readFault(err)
 		}
 		imp.Rows++
 		b.add(row.Line, row.Values)
 		if len(b.rows) >= importBatch {
 			if err := b.flush(ctx); err != nil {
 				return err
+			}
+			if b.stop != nil {
+				return b.stop
 			}
 			if afterBatch != nil {
 				if err := afterBatch(); err != nil {
@@ -330,7 +461,23 @@ func (s *Service) runRows(ctx context.Context, imp *Import) error {
 			}
 		}
 	}
-	return b.flush(ctx)
+	if err := b.flush(ctx); err != nil {
+		return err
+	}
+	if b.stop != nil {
+		return b.stop
+	}
+	return nil
+}
+
+// readFault marks an error of the file's reader as the file's (see
+// fileFault); the reader's own errors keep their type.
+func readFault(err error) error {
+	var se *sheet.Error
+	if err == nil || errors.As(err, &se) {
+		return err
+	}
+	return fileFault{err}
 }
 
 // afterBatch, when set (by tests only), runs after each committed batch:
@@ -348,20 +495,32 @@ func (s *Service) RequeueStale(ctx context.Context, olderThan time.Duration) (in
 	}
 	// A system job over all tenants: each row carries its own tenant_id
 	// into the task, and the worker scopes the import to it.
+	//
+	// Running imports are offered too: one whose task Redis lost (a
+	// restart, a flush) would otherwise hold its community's import slot
+	// until FailAbandoned, and every later upload waits behind it. Queued
+	// again, it resumes after its last committed batch. One whose task
+	// still exists (running, waiting, retrying) is refused by Asynq as a
+	// duplicate, and if its worker is in fact still at work, the two runs
+	// cannot both save a batch (see batcher.flush).
+	cutoff := s.now().Add(-olderThan)
 	err := s.DB.AcrossTenants(ctx, "roster: requeue stale imports", store.AllTenants, func(ctx context.Context, tx bun.Tx) error {
 		return tx.NewSelect().TableExpr("imports").Column("id", "tenant_id").
-			Where("status = 'queued' AND created_at < ?", s.now().Add(-olderThan)).Order("created_at").Limit(1000).Scan(ctx, &stale)
+			Where("(status = 'queued' AND created_at < ?) OR (status = 'running' AND started_at < ?)", cutoff, cutoff).
+			Order("created_at").Limit(1000).Scan(ctx, &stale)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("find stale imports: %w", err)
 	}
 	n := 0
 	for _, st := range stale {
-		err := s.enqueueImport(ctx, &Import{ID: st.ID, TenantID: st.TenantID})
+		queued, err := s.enqueue(ctx, &Import{ID: st.ID, TenantID: st.TenantID})
 		if err != nil {
 			return n, err
 		}
-		n++
+		if queued {
+			n++
+		}
 	}
 	return n, nil
 }

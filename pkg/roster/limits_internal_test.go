@@ -33,3 +33,24 @@ var errSimulatedCrash = errorString("simulated crash between batches")
 type errorString string
 
 func (e errorString) Error() string { return string(e) }
+
+// SetRejectedLimits lowers the limits on an import's rejected rows (their
+// number, their cells' bytes) for a test.
+func SetRejectedLimits(rows, bytes int) (restore func()) {
+	old := rejectedLimits
+	rejectedLimits.rows, rejectedLimits.bytes = rows, bytes
+	return func() { rejectedLimits = old }
+}
+
+// AfterBatches runs fn once, after the nth batch an import commits (an
+// outage, a rival run of the import), and lets the import go on.
+func AfterBatches(n int, fn func()) (restore func()) {
+	left := n
+	afterBatch = func() error {
+		if left--; left == 0 {
+			fn()
+		}
+		return nil
+	}
+	return func() { afterBatch = nil }
+}

@@ -37,5 +37,9 @@ func init() {
 		"rejected_problems":   {ZH: "问题", EN: "Problems"},
 		"import_not_finished": {ZH: "导入尚未完成", EN: "The import has not finished yet"},
 		"import_gave_up":      {ZH: "导入多次重试仍未完成，已保存的行保留，请重新上传文件", EN: "The import could not finish after several tries; rows already saved are kept. Upload the file again"},
+		"import_too_many_rejected": {ZH: "被拒绝的行超过 {max} 行，导入已停止：已保存的行保留，前 {max} 行被拒绝的行可下载。请检查文件的列和内容后重新上传",
+			EN: "More than {max} rows were rejected, so the import stopped: rows already saved are kept, and the first {max} rejected rows can be downloaded. Check the file's columns and contents and upload it again"},
+		"import_rejected_too_large": {ZH: "被拒绝的行超过 {max} MB，导入已停止：已保存的行保留，前 {rows} 行被拒绝的行可下载。请检查文件后重新上传",
+			EN: "The rejected rows came to more than {max} MB, so the import stopped: rows already saved are kept, and the first {rows} rejected rows can be downloaded. Check the file and upload it again"},
 	})
 }

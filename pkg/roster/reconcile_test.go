@@ -6,9 +6,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"github.com/wanjia/wanjia/pkg/queue"
 	"github.com/wanjia/wanjia/pkg/queue/queuetest"
 	"github.com/wanjia/wanjia/pkg/roster"
+	"github.com/wanjia/wanjia/pkg/store"
 	"github.com/wanjia/wanjia/pkg/store/storetest"
 )
 
@@ -159,4 +162,94 @@ func TestPendingWork(t *testing.T) {
 	if len(got) != 2 {
 		t.Fatalf("pending work: %+v", got)
 	}
+}
+
+// TestRequeueRunningImport: an import stopped mid-file (its worker died
+// after two batches) and Redis lost its task. The reconciler queues it
+// again although it is running, once, and its next run resumes from the
+// last saved batch: the counts are one run's, no household is saved twice.
+func TestRequeueRunningImport(t *testing.T) {
+	db := storetest.New(t)
+	ctx := community(t, db)
+	r := queuetest.New(t)
+	client := queue.NewClient(r)
+	defer client.Close()
+	insp := queue.NewInspector(r)
+	defer insp.Close()
+	s := &roster.Service{DB: db, Queue: client}
+	defer roster.SetImportBatch(2)()
+
+	imp, err := s.CreateImport(ctx, roster.KindHouseholds, "a.csv", sevenHouseholds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	restore := roster.CrashAfterBatches(2)
+	err = s.RunImport(ctx, imp.ID)
+	restore()
+	if err == nil {
+		t.Fatal("the simulated crash did not stop the import")
+	}
+	if got, _ := s.GetImport(ctx, imp.ID); got.Status != "running" || got.Rows != 4 {
+		t.Fatalf("after the crash: %s, %d rows", got.Status, got.Rows)
+	}
+	if err := r.Client.FlushDB(ctx).Err(); err != nil { // Redis lost the task
+		t.Fatal(err)
+	}
+	fresh := queue.NewClient(r)
+	defer fresh.Close()
+	s.Queue = fresh
+	for i, want := range []int{1, 0} { // the second pass finds its task there
+		if n, err := s.RequeueStale(ctx, 0); err != nil || n != want {
+			t.Fatalf("pass %d: re-queued %d, want %d (%v)", i+1, n, want, err)
+		}
+	}
+	tasks, err := insp.ListPendingTasks(queue.QueueDefault)
+	if err != nil || len(tasks) != 1 || tasks[0].ID != "import:"+imp.ID {
+		t.Fatalf("pending tasks after reconcile: %+v %v", tasks, err)
+	}
+	if err := s.RunImport(ctx, imp.ID); err != nil { // the task runs
+		t.Fatal(err)
+	}
+	checkSevenDone(t, ctx, s, imp.ID)
+}
+
+// TestTwoRunsOfOneImport: the reconciler queued a running import again
+// while its first run was in fact alive (Redis lost the task of a worker
+// still at it). The second run finishes the import between two batches of
+// the first; the first then finds the import ahead of it, saves nothing
+// more and waits (a LaterError), and nothing is saved or counted twice.
+func TestTwoRunsOfOneImport(t *testing.T) {
+	db := storetest.New(t)
+	ctx := community(t, db)
+	s := &roster.Service{DB: db}
+	defer roster.SetImportBatch(2)()
+	restore := roster.CrashAfterBatches(1)
+	_, err := s.ImportNow(ctx, roster.KindHouseholds, "a.csv", sevenHouseholds)
+	restore()
+	if err == nil {
+		t.Fatal("the simulated crash did not stop the import")
+	}
+	var id string
+	err = db.AcrossTenants(ctx, "test", store.AllTenants, func(ctx context.Context, tx bun.Tx) error {
+		return tx.NewSelect().TableExpr("imports").Column("id").Scan(ctx, &id)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var second error
+	restore = roster.AfterBatches(1, func() { second = s.RunImport(ctx, id) })
+	first := s.RunImport(ctx, id)
+	restore()
+	if second != nil {
+		t.Fatalf("the second run: %v", second)
+	}
+	var later *queue.LaterError
+	if !errors.As(first, &later) {
+		t.Fatalf("the first run, overtaken: %v, want a LaterError", first)
+	}
+	checkSevenDone(t, ctx, s, id)
+	if err := s.RunImport(ctx, id); err != nil { // its task comes back
+		t.Fatal(err)
+	}
+	checkSevenDone(t, ctx, s, id)
 }

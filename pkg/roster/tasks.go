@@ -24,6 +24,14 @@ const importTimeout = 30 * time.Minute
 // before it looks again.
 const importWait = 5 * time.Second
 
+// importOutageWait is how long an import waits for its database to come
+// back before it tries again; waiting never uses up the task's retries.
+const importOutageWait = 10 * time.Second
+
+// supersededWait is how long a run of an import that another run of it
+// overtook waits before it looks again (see RunImport).
+const supersededWait = 30 * time.Second
+
 // ImportPayload names the import to process and who uploaded it, so the
 // worker's audit entries are filed under that person and community.
 type ImportPayload struct {

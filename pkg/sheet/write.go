@@ -1,11 +1,14 @@
 package sheet
 
 import (
+	"archive/zip"
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/xuri/excelize/v2"
@@ -120,6 +123,7 @@ type xlsxWriter struct {
 	sw     *excelize.StreamWriter
 	lay    Layout
 	n      int
+	cols   int // the widest row, for the sheet's dimension
 	vals   []any
 	header int // style of the header row
 	// Date styles, made on first use so that a sheet without dates has
@@ -148,7 +152,99 @@ func newXLSXWriter(w io.Writer, lay Layout) (*xlsxWriter, error) {
 		_ = f.Close()
 		return nil, err
 	}
-	return &xlsxWriter{f: f, sw: sw, lay: lay, header: bold, out: w}, nil
+	t := &xlsxWriter{f: f, sw: sw, lay: lay, header: bold, out: w}
+	// The stream writer writes the sheet's <dimension ref="A1"> before any
+	// row, and never again: streaming readers (openpyxl's read-only mode,
+	// pandas) trust it and would see the header row alone. The zip writer
+	// puts the real range there as the sheet is packed.
+	f.SetZipWriter(func(w io.Writer) excelize.ZipWriter { return &dimensionZip{Writer: zip.NewWriter(w), t: t} })
+	return t, nil
+}
+
+// dimensionZip packs the workbook as zip.Writer does, rewriting the used
+// range of the worksheet on its way into the archive.
+type dimensionZip struct {
+	*zip.Writer
+	t    *xlsxWriter
+	open *dimensionWriter // the worksheet being packed
+}
+
+func (z *dimensionZip) Create(name string) (io.Writer, error) {
+	if err := z.finish(); err != nil {
+		return nil, err
+	}
+	w, err := z.Writer.Create(name)
+	if err != nil || !strings.HasPrefix(name, "xl/worksheets/") || !strings.HasSuffix(name, ".xml") {
+		return w, err
+	}
+	z.open = &dimensionWriter{w: w, ref: z.t.dimension()}
+	return z.open, nil
+}
+
+func (z *dimensionZip) Close() error {
+	return errors.Join(z.finish(), z.Writer.Close())
+}
+
+// finish writes out whatever the worksheet's writer still holds back.
+func (z *dimensionZip) finish() error {
+	d := z.open
+	z.open = nil
+	if d == nil || d.done {
+		return nil
+	}
+	d.done = true
+	_, err := d.w.Write(d.head)
+	return err
+}
+
+// dimension is the range the rows written cover: "A1" for an empty sheet.
+func (t *xlsxWriter) dimension() string {
+	if t.n == 0 || t.cols == 0 {
+		return "A1"
+	}
+	last, _ := excelize.CoordinatesToCellName(t.cols, t.n)
+	return "A1:" + last
+}
+
+// dimensionWriter holds back the head of a worksheet's XML until the
+// start of its rows, puts ref into its <dimension> element, and passes
+// the rest through as it comes.
+type dimensionWriter struct {
+	w    io.Writer
+	ref  string
+	head []byte
+	done bool
+}
+
+// maxSheetHead bounds what is held back: the elements before the rows
+// (namespaces, views, columns) are a few kilobytes.
+const maxSheetHead = 1 << 20
+
+func (d *dimensionWriter) Write(p []byte) (int, error) {
+	if d.done {
+		return d.w.Write(p)
+	}
+	d.head = append(d.head, p...)
+	end := bytes.Index(d.head, []byte("<sheetData"))
+	if end < 0 && len(d.head) < maxSheetHead {
+		return len(p), nil
+	}
+	if end < 0 {
+		end = len(d.head)
+	}
+	d.done = true
+	head := d.head
+	if i := bytes.Index(head[:end], []byte(`<dimension ref="`)); i >= 0 {
+		i += len(`<dimension ref="`)
+		if j := bytes.IndexByte(head[i:end], '"'); j >= 0 {
+			head = append(append(append([]byte(nil), head[:i]...), d.ref...), head[i+j:]...)
+		}
+	}
+	d.head = nil
+	if _, err := d.w.Write(head); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 func (t *xlsxWriter) Row(cells []string) error {
@@ -226,6 +322,7 @@ func xlsxText(s string) any {
 
 func (t *xlsxWriter) write(vals []any) error {
 	t.n++
+	t.cols = max(t.cols, len(vals))
 	cell, _ := excelize.CoordinatesToCellName(1, t.n)
 	if t.n > 1 {
 		return t.sw.SetRow(cell, vals)

@@ -1,8 +1,12 @@
 package sheet
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/csv"
+	"encoding/xml"
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -131,4 +135,107 @@ func TestWriterRefuses(t *testing.T) {
 		}
 		_ = w.Close()
 	}
+}
+
+// TestWriterXLSXDimension: the worksheet's <dimension> names the range the
+// rows cover, as streaming readers (openpyxl's read-only mode, pandas)
+// trust it to: excelize's stream writer leaves "A1" there, and such a
+// reader saw the header row alone. Checked in the sheet's XML and by
+// reading the rows back, for a sheet small enough to be packed from
+// memory and one large enough to go through the stream writer's temp file.
+func TestWriterXLSXDimension(t *testing.T) {
+	long := strings.Repeat("长", 70) // 210 bytes of XML a cell
+	for _, c := range []struct {
+		name       string
+		rows, cols int
+		cell       string
+		want       string
+	}{
+		{"header only", 0, 3, "x", "A1:C1"},
+		{"a few rows", 4, 6, "x", "A1:F5"},
+		{"over the stream writer's memory", 10_000, 10, long, "A1:J10001"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			header := make([]string, c.cols)
+			row := make([]any, c.cols)
+			for i := range header {
+				header[i], row[i] = fmt.Sprintf("列%d", i), c.cell
+			}
+			rows := make([][]any, c.rows)
+			for i := range rows {
+				rows[i] = append([]any{i}, row[1:]...)
+			}
+			data := writeTable(t, XLSX, Layout{Sheet: "表"}, header, rows...)
+			if c.cell == long && len(c.cell)*c.rows*c.cols < excelize.StreamChunkSize {
+				t.Fatal("the large case no longer overflows the stream writer's buffer")
+			}
+			if got := sheetDimension(t, data); got != c.want {
+				t.Errorf("dimension %q, want %q", got, c.want)
+			}
+			x, err := excelize.OpenReader(bytes.NewReader(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer x.Close()
+			it, err := x.Rows("表")
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for it.Next() {
+				cells, err := it.Columns()
+				if err != nil || len(cells) != c.cols {
+					t.Fatalf("row %d: %d cells, want %d (%v)", n+1, len(cells), c.cols, err)
+				}
+				if n > 0 && cells[0] != strconv.Itoa(n-1) {
+					t.Fatalf("row %d starts %q", n+1, cells[0])
+				}
+				n++
+			}
+			if err := it.Close(); err != nil || n != c.rows+1 {
+				t.Fatalf("read %d rows, want %d (%v)", n, c.rows+1, err)
+			}
+		})
+	}
+}
+
+// sheetDimension is the ref of the one worksheet's <dimension>, read from
+// its XML as a streaming reader reads it: before the rows.
+func sheetDimension(t *testing.T, data []byte) string {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range zr.File {
+		if !strings.HasPrefix(f.Name, "xl/worksheets/sheet") {
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rc.Close()
+		dec := xml.NewDecoder(rc)
+		for {
+			tok, err := dec.Token()
+			if err != nil {
+				t.Fatalf("%s: no <dimension> before the rows (%v)", f.Name, err)
+			}
+			if se, ok := tok.(xml.StartElement); ok {
+				switch se.Name.Local {
+				case "dimension":
+					for _, a := range se.Attr {
+						if a.Name.Local == "ref" {
+							return a.Value
+						}
+					}
+				case "sheetData":
+					t.Fatalf("%s: no <dimension> before the rows", f.Name)
+				}
+			}
+		}
+	}
+	t.Fatal("no worksheet")
+	return ""
 }

@@ -125,6 +125,7 @@ func Open(ctx context.Context, cfg *config.Config, parts Parts, logger *slog.Log
 	a.Queue = queue.NewClient(a.Redis)
 	a.Metrics.Registry.MustRegister(queue.NewCollector(queue.NewInspector(a.Redis)))
 	a.Health = health.New(a.DB, health.Dep{Name: "database", Pinger: a.DB}, health.Dep{Name: "redis", Pinger: a.Redis})
+	a.Health.Logger = logger
 	if err := a.wire(ctx); err != nil {
 		return nil, err
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/go-redis/redis_rate/v10"
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/wanjia/wanjia/pkg/audit"
@@ -79,6 +80,9 @@ type App struct {
 	// Handler is what the listener serves: the console's paths and the API.
 	Console *console.Console
 	Handler http.Handler
+	// MetricsListener, when set before Run, serves /metrics; when nil and
+	// WANJIA_METRICS_ADDR is set, Run listens there itself.
+	MetricsListener net.Listener
 
 	parts Parts
 }
@@ -314,6 +318,38 @@ func (a *App) ApplyDemo(ctx context.Context) error {
 	return nil
 }
 
+// MetricsHandler serves the process's metrics in Prometheus's text format.
+// It is served on WANJIA_METRICS_ADDR only, never on the public port: the
+// series name routes, tasks and queue depths an outsider has no business
+// reading, and a scrape costs the database queries of the pending-work
+// collector.
+func (a *App) MetricsHandler() http.Handler {
+	return promhttp.HandlerFor(a.Metrics.Registry, promhttp.HandlerOpts{})
+}
+
+// serveMetrics serves /metrics on ln until ctx ends. Every part has one, so
+// that a worker's task series and a scheduler's slots reach Prometheus in
+// the three-process deployment too.
+func (a *App) serveMetrics(ctx context.Context, g *errgroup.Group, ln net.Listener) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", a.MetricsHandler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	g.Go(func() error {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("metrics server: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+		return nil
+	})
+	a.Logger.Info("metrics listening", "addr", ln.Addr().String())
+}
+
 // Run runs the parts of this process until ctx ends, then shuts down
 // gracefully: the listener stops accepting, in-flight requests and tasks
 // finish (within the shutdown timeout), and only then does Run return.
@@ -321,6 +357,16 @@ func (a *App) ApplyDemo(ctx context.Context) error {
 func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	g, gctx := errgroup.WithContext(ctx)
 	timeout := a.Config.ShutdownTimeout
+
+	if mln := a.MetricsListener; mln != nil || a.Config.MetricsAddr != "" {
+		if mln == nil {
+			var err error
+			if mln, err = net.Listen("tcp", a.Config.MetricsAddr); err != nil {
+				return fmt.Errorf("listen on %s (WANJIA_METRICS_ADDR): %w", a.Config.MetricsAddr, err)
+			}
+		}
+		a.serveMetrics(gctx, g, mln)
+	}
 
 	if a.parts.API {
 		if ln == nil {
@@ -391,7 +437,8 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	}
 
 	if a.parts.Scheduler {
-		s := &workers.Scheduler{Client: a.Queue, Tasks: workers.PeriodicTasks, Logger: a.Logger}
+		s := &workers.Scheduler{Client: a.Queue, Tasks: workers.PeriodicTasks, Logger: a.Logger,
+			Metrics: workers.NewSchedulerMetrics(a.Metrics.Registry)}
 		g.Go(func() error { return s.Run(gctx) })
 		a.Logger.Info("scheduler started", "tasks", len(workers.PeriodicTasks))
 	}

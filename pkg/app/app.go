@@ -154,6 +154,10 @@ func (a *App) wire(ctx context.Context) error {
 		return err
 	}
 	a.Authn = authn.NewService(a.DB, keys, authn.NewThrottle(a.Redis.Client), a.Logger)
+	a.Metrics.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "wanjia_login_throttled_total",
+		Help: "Sign-in attempts refused by the throttle (the first of a window per address and username is also in the audit log).",
+	}, func() float64 { return float64(a.Authn.ThrottledLogins()) }))
 	if a.Authz, err = authz.New(ctx, orgs.Directory{DB: a.DB}); err != nil {
 		return err
 	}

@@ -210,6 +210,7 @@ func TestMetricsExposeHTTPQueuesAndRuntime(t *testing.T) {
 		`wanjia_queue_up 1`,
 		`wanjia_pending_work{kind="import",status="queued"} 0`,
 		`wanjia_pending_work_up 1`,
+		`wanjia_login_throttled_total 0`,
 		`go_goroutines`,
 		`process_resident_memory_bytes`,
 	} {

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -67,7 +68,15 @@ type Service struct {
 	dummyHash string
 
 	users userCache
+
+	// throttled counts the attempts refused by the throttle; only the
+	// first of a window per address and username is in the audit log.
+	throttled atomic.Int64
 }
+
+// ThrottledLogins is how many sign-in attempts the throttle refused since
+// the process started (wanjia_login_throttled_total).
+func (s *Service) ThrottledLogins() int64 { return s.throttled.Load() }
 
 // ForgetUser drops a user from the authentication cache after a change to
 // it (disabled, renamed), so this process sees the change at once.
@@ -116,8 +125,14 @@ func (s *Service) Login(ctx context.Context, username, password, ip string) (*To
 		return nil, nil, err
 	}
 	if wait > 0 {
-		if err := s.auditFailed(ctx, actor, map[string]any{"throttled": true}); err != nil {
-			return nil, nil, err
+		// A refused attempt costs nothing but this: a flood of them (random
+		// names from one address) wrote a row each. The first of a window,
+		// for its address and its username, is audited; all are counted.
+		s.throttled.Add(1)
+		if s.Throttle.FirstRefusal(ctx, username, ip) {
+			if err := s.auditFailed(ctx, actor, map[string]any{"throttled": true, "window_minutes": int(s.Throttle.Window / time.Minute)}); err != nil {
+				return nil, nil, err
+			}
 		}
 		e := errs.New(errs.KindRateLimited, "login_locked", map[string]any{"minutes": int((wait + time.Minute - 1) / time.Minute)})
 		e.Data = map[string]any{"retry_after": int((wait + time.Second - 1) / time.Second)}

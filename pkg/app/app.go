@@ -422,6 +422,9 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 
 	if a.parts.API {
 		g.Go(func() error { a.Watcher.Run(gctx); return nil })
+		// Sessions signed out on other replicas: their access tokens are
+		// refused here within a poll (about a second).
+		g.Go(func() error { a.Authn.Revoked.Run(gctx); return nil })
 		// Signing keys rotated or retired on another replica take effect
 		// here within a minute, not only when an unknown key id shows up.
 		g.Go(func() error {

@@ -60,6 +60,10 @@ type Service struct {
 	RefreshTTL time.Duration
 	Logger     *slog.Logger
 	Now        func() time.Time
+	// Revoked lists the signed-out sessions whose access tokens are
+	// refused before they expire; its Run must run in a process that
+	// serves requests, to learn other processes' sign-outs.
+	Revoked *Revocations
 
 	// checkPassword is CheckPassword; tests count the calls through it.
 	checkPassword func(hash, pw string) (bool, error)
@@ -93,9 +97,13 @@ const (
 // NewService wires a Service with the default lifetimes: access tokens for
 // 15 minutes, refresh tokens for 14 days.
 func NewService(db *store.DB, keys *Keys, th *Throttle, logger *slog.Logger) *Service {
-	return &Service{DB: db, Keys: keys, Throttle: th, Argon2: DefaultArgon2,
+	s := &Service{DB: db, Keys: keys, Throttle: th, Argon2: DefaultArgon2,
 		AccessTTL: DefaultAccessTTL, RefreshTTL: DefaultRefreshTTL, Logger: logger, Now: time.Now,
 		checkPassword: CheckPassword}
+	if th != nil {
+		s.Revoked = NewRevocations(th.Redis, keys.MaxTTL(), logger)
+	}
+	return s
 }
 
 // maxAuditName bounds the attempted username recorded for a failed login,
@@ -215,7 +223,7 @@ func (s *Service) dummy() string {
 // issue signs an access token and stores a new refresh token in family.
 func (s *Service) issue(ctx context.Context, db bun.IDB, u *User, family string) (*Tokens, error) {
 	now := s.Now()
-	access, err := s.Keys.Sign(u.ID, u.Username, now, s.AccessTTL)
+	access, err := s.Keys.SignSession(u.ID, u.Username, family, now, s.AccessTTL)
 	if err != nil {
 		return nil, err
 	}
@@ -309,23 +317,27 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 	return s.revokeFamily(ctx, row.FamilyID)
 }
 
+// revokeFamily ends a session: its refresh tokens in the database, and its
+// access tokens (which name it) through the denylist.
 func (s *Service) revokeFamily(ctx context.Context, family string) error {
-	_, err := s.DB.NewUpdate().Model((*refreshToken)(nil)).Set("revoked_at = ?", s.Now().UTC()).
+	now := s.Now()
+	_, err := s.DB.NewUpdate().Model((*refreshToken)(nil)).Set("revoked_at = ?", now.UTC()).
 		Where("family_id = ? AND revoked_at IS NULL", family).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("revoke session: %w", err)
 	}
+	s.Revoked.Revoke(ctx, family, now)
 	return nil
 }
 
 // Authenticate checks an access token and returns its user, who must still
 // exist and not be disabled.
 func (s *Service) Authenticate(ctx context.Context, token string) (*User, error) {
-	c, err := s.Keys.Verify(ctx, token, s.Now())
-	if err != nil {
+	now := s.Now()
+	c, err := s.Keys.Verify(ctx, token, now)
+	if err != nil || s.Revoked.Revoked(c.SessionID, now) {
 		return nil, errs.New(errs.KindUnauthenticated, "token_invalid", nil)
 	}
-	now := s.Now()
 	u, ok := s.users.get(c.Subject, now)
 	if !ok {
 		u, err = UserByID(ctx, s.DB, c.Subject)

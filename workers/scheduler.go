@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/wanjia/wanjia/pkg/idempotency"
 	"github.com/wanjia/wanjia/pkg/outreach"
@@ -48,6 +49,31 @@ type Scheduler struct {
 	Logger *slog.Logger
 	Tick   time.Duration
 	Now    func() time.Time
+	// Metrics counts the slots enqueued, found enqueued already (by
+	// another scheduler) and failed, by task; nil counts nothing.
+	Metrics *SchedulerMetrics
+}
+
+// SchedulerMetrics are the scheduler process's own series: without them a
+// scheduler alone (the three-process deployment) shows nothing of its work.
+type SchedulerMetrics struct {
+	slots *prometheus.CounterVec
+}
+
+// NewSchedulerMetrics registers wanjia_scheduler_slots_total on reg.
+func NewSchedulerMetrics(reg prometheus.Registerer) *SchedulerMetrics {
+	m := &SchedulerMetrics{slots: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "wanjia_scheduler_slots_total",
+		Help: "Periodic task slots handled by this scheduler, by task and result (enqueued, duplicate, error).",
+	}, []string{"task", "result"})}
+	reg.MustRegister(m.slots)
+	return m
+}
+
+func (m *SchedulerMetrics) count(task, result string) {
+	if m != nil {
+		m.slots.WithLabelValues(task, result).Inc()
+	}
 }
 
 // Run enqueues due tasks until ctx ends. The current slot is enqueued at
@@ -72,9 +98,16 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			if last[p.Name].Equal(slot) {
 				continue
 			}
-			if _, err := s.EnqueueSlot(ctx, p, slot); err != nil {
+			enqueued, err := s.EnqueueSlot(ctx, p, slot)
+			if err != nil {
+				s.Metrics.count(p.Name, "error")
 				s.Logger.Warn("periodic enqueue failed; will retry", "task", p.Name, "slot", slot, "err", err)
 				continue
+			}
+			if enqueued {
+				s.Metrics.count(p.Name, "enqueued")
+			} else {
+				s.Metrics.count(p.Name, "duplicate")
 			}
 			last[p.Name] = slot
 		}

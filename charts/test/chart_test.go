@@ -208,6 +208,21 @@ var valueSets = []valueSet{
 		},
 	},
 	{
+		name:          "metrics off",
+		files:         []string{"minimal.yaml"},
+		sets:          []string{"metrics.enabled=false"},
+		want:          []string{"Deployment/wanjia-api", "Deployment/wanjia-worker", "Deployment/wanjia-scheduler"},
+		migrateSecret: "wanjia-migrate",
+		migrateURL:    appURL,
+		check: func(t *testing.T, r *rendered) {
+			for _, d := range r.deployments() {
+				if _, ok := d.Spec.Template.Annotations["prometheus.io/scrape"]; ok {
+					t.Errorf("%s: scrape annotations with metrics off", d.Name)
+				}
+			}
+		},
+	},
+	{
 		name:    "migrations disabled, other release name",
 		files:   []string{"minimal.yaml"},
 		sets:    []string{"migrations.enabled=false", "fullnameOverride=wj"},
@@ -235,6 +250,7 @@ func TestChartRendersKubernetesTypes(t *testing.T) {
 			}
 			checkReferences(t, r, vs.external)
 			checkPods(t, r)
+			checkMetrics(t, r)
 			checkSelectors(t, r)
 			if vs.migrateSecret != "" {
 				checkMigrateJob(t, r, vs.migrateSecret, vs.migrateURL)
@@ -262,6 +278,7 @@ func TestChartRefuses(t *testing.T) {
 		{"existingSecret with values", []string{"minimal.yaml"}, []string{"secrets.existingSecret=wanjia-env"}, []string{"secrets.existingSecret is set"}},
 		{"two migration URLs", []string{"minimal.yaml"}, []string{"secrets.migrateDatabaseURL=" + ownerURL, "secrets.existingMigrateSecret=m"}, []string{"secrets.existingMigrateSecret and secrets.migrateDatabaseURL"}},
 		{"grace period", []string{"minimal.yaml"}, []string{"config.shutdownTimeout=1m"}, []string{"api.terminationGracePeriodSeconds"}},
+		{"metrics on the public port", []string{"minimal.yaml"}, []string{"metrics.port=8080"}, []string{"metrics.port (8080) must differ from api.containerPort"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			out, err := helmTemplate(helm, c.files, c.sets)
@@ -570,11 +587,61 @@ func checkPods(t *testing.T, r *rendered) {
 				}
 			}
 		case "worker", "scheduler":
-			if len(c.Ports) != 0 {
-				t.Errorf("%s: ports %v on a part without HTTP", d.Name, c.Ports)
+			for _, p := range c.Ports {
+				if p.Name != "metrics" {
+					t.Errorf("%s: port %v on a part whose only HTTP is /metrics", d.Name, p)
+				}
 			}
 		default:
 			t.Errorf("%s: args %v: not serve, worker or scheduler", d.Name, c.Args)
+		}
+	}
+}
+
+// checkMetrics: with metrics on, every part (api, worker, scheduler)
+// declares the port WANJIA_METRICS_ADDR names, as "metrics", and its pod's
+// Prometheus annotations point at it; the Service exposes the api's public
+// port only. With metrics off, no part listens for them.
+func checkMetrics(t *testing.T, r *rendered) {
+	t.Helper()
+	var cm *corev1.ConfigMap
+	for _, k := range r.order {
+		if c, ok := r.objs[k].(*corev1.ConfigMap); ok && !strings.HasSuffix(k, "-migrate") {
+			cm = c
+		}
+	}
+	if cm == nil {
+		t.Fatal("no ConfigMap")
+	}
+	addr, on := cm.Data["WANJIA_METRICS_ADDR"]
+	for _, d := range r.deployments() {
+		c := d.Spec.Template.Spec.Containers[0]
+		i := slices.IndexFunc(c.Ports, func(p corev1.ContainerPort) bool { return p.Name == "metrics" })
+		if !on {
+			if i >= 0 {
+				t.Errorf("%s: a metrics port although WANJIA_METRICS_ADDR is not set", d.Name)
+			}
+			continue
+		}
+		if i < 0 {
+			t.Errorf("%s: no metrics port; WANJIA_METRICS_ADDR is %q", d.Name, addr)
+			continue
+		}
+		port := fmt.Sprint(c.Ports[i].ContainerPort)
+		if addr != ":"+port {
+			t.Errorf("%s: metrics port %s, but WANJIA_METRICS_ADDR is %q", d.Name, port, addr)
+		}
+		if a := d.Spec.Template.Annotations; a["prometheus.io/port"] != port || a["prometheus.io/path"] != "/metrics" || a["prometheus.io/scrape"] != "true" {
+			t.Errorf("%s: Prometheus annotations %v do not point at port %s", d.Name, a, port)
+		}
+	}
+	for k, o := range r.objs {
+		if svc, ok := o.(*corev1.Service); ok {
+			for _, p := range svc.Spec.Ports {
+				if p.TargetPort.StrVal == "metrics" || (on && ":"+fmt.Sprint(p.TargetPort.IntVal) == addr) {
+					t.Errorf("%s exposes the metrics port", k)
+				}
+			}
 		}
 	}
 }

@@ -76,27 +76,38 @@ func runParts(ctx context.Context, cfg *config.Config, parts app.Parts, demo boo
 	log := newLogger(cfg)
 	log.Info("wanjia starting", "version", versionString(), "parts", parts, "config", cfg)
 
-	var ln net.Listener
+	// Listen before anything else so that a port in use fails fast.
+	var ln, mln net.Listener
+	closeAll := func() {
+		for _, l := range []net.Listener{ln, mln} {
+			if l != nil {
+				_ = l.Close()
+			}
+		}
+	}
 	if parts.API {
-		// Listen before anything else so that a port in use fails fast.
 		var err error
 		if ln, err = net.Listen("tcp", cfg.Addr); err != nil {
 			return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 		}
 	}
+	if cfg.MetricsAddr != "" && parts != (app.Parts{}) {
+		var err error
+		if mln, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			closeAll()
+			return fmt.Errorf("listen on %s (WANJIA_METRICS_ADDR): %w", cfg.MetricsAddr, err)
+		}
+	}
 	a, err := app.Open(ctx, cfg, parts, log)
 	if err != nil {
-		if ln != nil {
-			_ = ln.Close()
-		}
+		closeAll()
 		return err
 	}
 	defer func() { _ = a.Close() }()
+	a.MetricsListener = mln
 	if demo {
 		if err := a.ApplyDemo(ctx); err != nil {
-			if ln != nil {
-				_ = ln.Close()
-			}
+			closeAll()
 			return err
 		}
 	}

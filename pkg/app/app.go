@@ -19,6 +19,7 @@ import (
 	"github.com/go-redis/redis_rate/v10"
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/wanjia/wanjia/pkg/audit"
@@ -79,6 +80,9 @@ type App struct {
 	// Handler is what the listener serves: the console's paths and the API.
 	Console *console.Console
 	Handler http.Handler
+	// MetricsListener, when set before Run, serves /metrics; when nil and
+	// WANJIA_METRICS_ADDR is set, Run listens there itself.
+	MetricsListener net.Listener
 
 	parts Parts
 }
@@ -126,6 +130,7 @@ func Open(ctx context.Context, cfg *config.Config, parts Parts, logger *slog.Log
 	a.Queue = queue.NewClient(a.Redis)
 	a.Metrics.Registry.MustRegister(queue.NewCollector(queue.NewInspector(a.Redis)))
 	a.Health = health.New(a.DB, health.Dep{Name: "database", Pinger: a.DB}, health.Dep{Name: "redis", Pinger: a.Redis})
+	a.Health.Logger = logger
 	if err := a.wire(ctx); err != nil {
 		return nil, err
 	}
@@ -150,6 +155,10 @@ func (a *App) wire(ctx context.Context) error {
 		return err
 	}
 	a.Authn = authn.NewService(a.DB, keys, authn.NewThrottle(a.Redis.Client), a.Logger)
+	a.Metrics.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "wanjia_login_throttled_total",
+		Help: "Sign-in attempts refused by the throttle (the first of a window per address and username is also in the audit log).",
+	}, func() float64 { return float64(a.Authn.ThrottledLogins()) }))
 	if a.Authz, err = authz.New(ctx, orgs.Directory{DB: a.DB}); err != nil {
 		return err
 	}
@@ -314,6 +323,38 @@ func (a *App) ApplyDemo(ctx context.Context) error {
 	return nil
 }
 
+// MetricsHandler serves the process's metrics in Prometheus's text format.
+// It is served on WANJIA_METRICS_ADDR only, never on the public port: the
+// series name routes, tasks and queue depths an outsider has no business
+// reading, and a scrape costs the database queries of the pending-work
+// collector.
+func (a *App) MetricsHandler() http.Handler {
+	return promhttp.HandlerFor(a.Metrics.Registry, promhttp.HandlerOpts{})
+}
+
+// serveMetrics serves /metrics on ln until ctx ends. Every part has one, so
+// that a worker's task series and a scheduler's slots reach Prometheus in
+// the three-process deployment too.
+func (a *App) serveMetrics(ctx context.Context, g *errgroup.Group, ln net.Listener) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", a.MetricsHandler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	g.Go(func() error {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("metrics server: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+		return nil
+	})
+	a.Logger.Info("metrics listening", "addr", ln.Addr().String())
+}
+
 // Run runs the parts of this process until ctx ends, then shuts down
 // gracefully: the listener stops accepting, in-flight requests and tasks
 // finish (within the shutdown timeout), and only then does Run return.
@@ -321,6 +362,16 @@ func (a *App) ApplyDemo(ctx context.Context) error {
 func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	g, gctx := errgroup.WithContext(ctx)
 	timeout := a.Config.ShutdownTimeout
+
+	if mln := a.MetricsListener; mln != nil || a.Config.MetricsAddr != "" {
+		if mln == nil {
+			var err error
+			if mln, err = net.Listen("tcp", a.Config.MetricsAddr); err != nil {
+				return fmt.Errorf("listen on %s (WANJIA_METRICS_ADDR): %w", a.Config.MetricsAddr, err)
+			}
+		}
+		a.serveMetrics(gctx, g, mln)
+	}
 
 	if a.parts.API {
 		if ln == nil {
@@ -377,6 +428,9 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 
 	if a.parts.API {
 		g.Go(func() error { a.Watcher.Run(gctx); return nil })
+		// Sessions signed out on other replicas: their access tokens are
+		// refused here within a poll (about a second).
+		g.Go(func() error { a.Authn.Revoked.Run(gctx); return nil })
 		// Signing keys rotated or retired on another replica take effect
 		// here within a minute, not only when an unknown key id shows up.
 		g.Go(func() error {
@@ -396,7 +450,8 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	}
 
 	if a.parts.Scheduler {
-		s := &workers.Scheduler{Client: a.Queue, Tasks: workers.PeriodicTasks, Logger: a.Logger}
+		s := &workers.Scheduler{Client: a.Queue, Tasks: workers.PeriodicTasks, Logger: a.Logger,
+			Metrics: workers.NewSchedulerMetrics(a.Metrics.Registry)}
 		g.Go(func() error { return s.Run(gctx) })
 		a.Logger.Info("scheduler started", "tasks", len(workers.PeriodicTasks))
 	}

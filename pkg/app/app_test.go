@@ -233,8 +233,7 @@ func TestMetricsExposeHTTPQueuesAndRuntime(t *testing.T) {
 	a := newApp(t, nil)
 	do(t, a.Engine, http.MethodGet, "/healthz", "", nil)
 	do(t, a.Engine, http.MethodGet, "/no/such/route", "", nil)
-	rec := do(t, a.Engine, http.MethodGet, "/metrics", "", nil)
-	body := rec.Body.String()
+	body := scrape(t, a)
 	for _, want := range []string{
 		`wanjia_http_requests_total{method="GET",route="/healthz",status="200"} 1`,
 		`route="unmatched",status="404"`,
@@ -243,11 +242,38 @@ func TestMetricsExposeHTTPQueuesAndRuntime(t *testing.T) {
 		`wanjia_queue_up 1`,
 		`wanjia_pending_work{kind="import",status="queued"} 0`,
 		`wanjia_pending_work_up 1`,
+		`wanjia_login_throttled_total 0`,
 		`go_goroutines`,
 		`process_resident_memory_bytes`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+// scrape reads the process's metrics as Prometheus does, from the handler
+// served on WANJIA_METRICS_ADDR.
+func scrape(t *testing.T, a *app.App) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	a.MetricsHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("metrics: %d %s", rec.Code, rec.Body)
+	}
+	return rec.Body.String()
+}
+
+// TestMetricsOffThePublicPort: the public listener (API and console)
+// answers /metrics with a 404; Run serves it on its own listener.
+func TestMetricsOffThePublicPort(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, nil)
+	for _, path := range []string{"/metrics", "/metrics/", "/console/metrics"} {
+		rec := httptest.NewRecorder()
+		a.Handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Code != http.StatusNotFound || strings.Contains(rec.Body.String(), "go_goroutines") {
+			t.Fatalf("GET %s on the public port: %d %.200s", path, rec.Code, rec.Body)
 		}
 	}
 }

@@ -363,12 +363,29 @@ func TestMembershipAcrossCommunitiesNeedsConsent(t *testing.T) {
 			t.Fatalf("with %v: %d %s", extra, fc, fb)
 		}
 	}
-	// With them, a taken username is refused with nothing of the account.
-	rec := do(t, h, http.MethodPost, "/api/v1/orgs/yucai/members", yadmin, map[string]any{
-		"username": "wangcheng.nurse", "display_name": "冒名", "password": "another-pass-2022", "role": "community_staff"})
-	if rec.Code != http.StatusConflict || decode[errorBody](t, rec.Body.Bytes()).Error.Code != "username_unavailable" ||
-		strings.Contains(rec.Body.String(), "1391234") || strings.Contains(rec.Body.String(), "王城护士") {
-		t.Fatalf("taken username: %d %s", rec.Code, rec.Body)
+	// With them too: a community admin names new accounts inside its own
+	// namespace ("yucai."), so a name of Wangcheng's is refused alike,
+	// taken or free, with nothing of the account.
+	full := func(username string) (int, string) {
+		rec := do(t, h, http.MethodPost, "/api/v1/orgs/yucai/members", yadmin, map[string]any{
+			"username": username, "display_name": "冒名", "password": "another-pass-2022", "role": "community_staff"})
+		return rec.Code, strings.ReplaceAll(rec.Body.String(), username, "NAME")
+	}
+	tc, tb := full("wangcheng.nurse")
+	nc, nb := full("wangcheng.nobody")
+	if tc != http.StatusUnprocessableEntity || tc != nc || tb != nb || strings.Contains(tb, "1391234") || strings.Contains(tb, "王城护士") {
+		t.Fatalf("a taken name answers %d %s; a free one %d %s", tc, tb, nc, nb)
+	}
+	// The platform admin may not add a second admin to a community that
+	// has one: that account would read its residents' phones.
+	admin := login(t, h, "admin", "admin-pass-123")
+	if rec := do(t, h, http.MethodPost, "/api/v1/orgs/yucai/members", admin, map[string]any{
+		"username": "yucai.admin2", "display_name": "第二主任", "password": "second-admin-2022", "role": "community_admin"}); rec.Code != http.StatusForbidden ||
+		decode[errorBody](t, rec.Body.Bytes()).Error.Code != "community_has_admin" {
+		t.Fatalf("a second admin by the platform admin: %d %s", rec.Code, rec.Body)
+	}
+	if rec := do(t, h, http.MethodPost, "/api/v1/orgs/yucai/invitations", admin, map[string]any{"username": "wangcheng.nurse", "role": "community_admin"}); rec.Code != http.StatusForbidden {
+		t.Fatalf("the platform admin inviting a second admin: %d %s", rec.Code, rec.Body)
 	}
 	if body := do(t, h, http.MethodGet, "/api/v1/orgs/yucai/members", yadmin, nil).Body.String(); strings.Contains(body, "wangcheng.nurse") {
 		t.Fatalf("the foreign user was attached: %s", body)
@@ -420,7 +437,7 @@ func TestMembershipAcrossCommunitiesNeedsConsent(t *testing.T) {
 			t.Fatalf("someone else's %s: %d %s", verb, rec.Code, rec.Body)
 		}
 	}
-	rec = do(t, h, http.MethodPost, "/api/v1/me/invitations/"+id+"/accept", nurse, nil)
+	rec := do(t, h, http.MethodPost, "/api/v1/me/invitations/"+id+"/accept", nurse, nil)
 	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"status":"accepted"`) {
 		t.Fatalf("accept: %d %s", rec.Code, rec.Body)
 	}
@@ -476,7 +493,7 @@ func TestMembershipAcrossCommunitiesNeedsConsent(t *testing.T) {
 
 	// The platform admin may still attach an existing user directly; the
 	// answer masks the phone the account brought with it.
-	admin := login(t, h, "admin", "admin-pass-123")
+	admin = login(t, h, "admin", "admin-pass-123")
 	rec = do(t, h, http.MethodPost, "/api/v1/orgs/qixing/members", admin, map[string]any{"username": "wangcheng.nurse", "role": "subdistrict_official"})
 	if rec.Code != 201 || strings.Contains(rec.Body.String(), "13912345678") {
 		t.Fatalf("platform admin attaching: %d %s", rec.Code, rec.Body)

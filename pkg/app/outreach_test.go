@@ -266,7 +266,7 @@ func TestOutreachEndToEnd(t *testing.T) {
 	})
 
 	t.Run("the outbox is in the metrics", func(t *testing.T) {
-		body := do(t, h, http.MethodGet, "/metrics", "", nil).Body.String()
+		body := scrape(t, a)
 		for _, want := range []string{`wanjia_outreach_messages_total{provider="log",status="sent"}`, `wanjia_pending_work{kind="message",status="queued"} 0`} {
 			if !strings.Contains(body, want) {
 				t.Errorf("metrics lack %s", want)

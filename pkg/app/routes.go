@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/wanjia/wanjia/pkg/apidoc"
 	"github.com/wanjia/wanjia/pkg/console"
@@ -26,7 +25,6 @@ func (a *App) routes(trustedProxies []string) *gin.Engine {
 	// The providers' callbacks carry no user: the provider's signature is
 	// their credential, checked by the hook itself.
 	a.Outreach.HookRoutes(e)
-	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(a.Metrics.Registry, promhttp.HandlerOpts{})))
 
 	v1 := e.Group("/api/v1")
 	v1.GET("/openapi.json", func(c *gin.Context) {

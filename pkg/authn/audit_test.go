@@ -2,10 +2,12 @@ package authn_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/wanjia/wanjia/pkg/audit"
+	"github.com/wanjia/wanjia/pkg/authn"
 )
 
 // auditEntries returns the log, oldest first.
@@ -80,5 +82,56 @@ func TestThrottledLoginAudited(t *testing.T) {
 	last := got[len(got)-1]
 	if last.Action != audit.ActionLoginFailed || last.Actor != "nobody" || last.Details["throttled"] != true {
 		t.Fatalf("throttled attempt = %+v", last)
+	}
+}
+
+// TestThrottledFloodCounted: a flood of attempts from one address under
+// random names is refused once the address's limit is reached; the
+// refusals are counted, and only the first of the window is in the audit
+// log (each used to write a row). Attempts that reach the password check
+// are still audited one by one. The same holds at one username from many
+// addresses.
+func TestThrottledFloodCounted(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		attempt  func(i int) (username, ip string)
+		tried    int // attempts that reach the password check
+		refused  int
+		throttle func(th *authn.Throttle)
+	}{
+		{"random names from one address", func(i int) (string, string) { return fmt.Sprintf("rnd%04d", i), "198.51.100.7" }, 10, 50,
+			func(th *authn.Throttle) { th.MaxPerIP = 10 }},
+		{"one name from many addresses", func(i int) (string, string) { return "alice", fmt.Sprintf("203.0.113.%d", i+1) }, 10, 50,
+			func(th *authn.Throttle) { th.MaxPerUser = 10 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			tt.throttle(e.svc.Throttle)
+			ctx := context.Background()
+			for i := range tt.tried + tt.refused {
+				u, ip := tt.attempt(i)
+				_, _, _ = e.svc.Login(ctx, u, "wrong-password", ip)
+			}
+			failed, throttled := 0, 0
+			for _, en := range e.auditEntries(t) {
+				if en.Action != audit.ActionLoginFailed {
+					continue
+				}
+				if en.Details["throttled"] == true {
+					throttled++
+				} else {
+					failed++
+				}
+			}
+			if failed != tt.tried || throttled != 1 {
+				t.Fatalf("%d failed and %d throttled entries, want %d and 1", failed, throttled, tt.tried)
+			}
+			if got := e.svc.ThrottledLogins(); got != int64(tt.refused) {
+				t.Fatalf("%d throttled attempts counted, want %d", got, tt.refused)
+			}
+		})
 	}
 }

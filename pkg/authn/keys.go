@@ -338,12 +338,24 @@ func (k *Keys) Retire(ctx context.Context, id string) error {
 // Claims are what an access token says.
 type Claims struct {
 	Username string `json:"name"`
+	// SessionID is the sign-in the token belongs to (its refresh token
+	// family): signing out revokes it (Revocations). Empty in tokens
+	// signed before sessions were named.
+	SessionID string `json:"sid,omitempty"`
 	jwt.RegisteredClaims
 }
 
 // Sign issues an access token for the user, valid for ttl, which may not
 // exceed the keys' MaxTTL (Verify would refuse the token).
 func (k *Keys) Sign(userID, username string, now time.Time, ttl time.Duration) (string, error) {
+	return k.SignSession(userID, username, "", now, ttl)
+}
+
+// MaxTTL is the longest access token lifetime the keys accept.
+func (k *Keys) MaxTTL() time.Duration { return k.maxTTL }
+
+// SignSession is Sign for a token of the session sid.
+func (k *Keys) SignSession(userID, username, sid string, now time.Time, ttl time.Duration) (string, error) {
 	if ttl <= 0 || ttl > k.maxTTL {
 		return "", fmt.Errorf("access token lifetime %v is not within (0, %v]", ttl, k.maxTTL)
 	}
@@ -354,7 +366,8 @@ func (k *Keys) Sign(userID, username string, now time.Time, ttl time.Duration) (
 		return "", errors.New("no signing key")
 	}
 	t := jwt.NewWithClaims(jwt.SigningMethodHS256, Claims{
-		Username: username,
+		Username:  username,
+		SessionID: sid,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    issuer,
 			Subject:   userID,

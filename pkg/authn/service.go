@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -59,6 +60,10 @@ type Service struct {
 	RefreshTTL time.Duration
 	Logger     *slog.Logger
 	Now        func() time.Time
+	// Revoked lists the signed-out sessions whose access tokens are
+	// refused before they expire; its Run must run in a process that
+	// serves requests, to learn other processes' sign-outs.
+	Revoked *Revocations
 
 	// checkPassword is CheckPassword; tests count the calls through it.
 	checkPassword func(hash, pw string) (bool, error)
@@ -67,7 +72,15 @@ type Service struct {
 	dummyHash string
 
 	users userCache
+
+	// throttled counts the attempts refused by the throttle; only the
+	// first of a window per address and username is in the audit log.
+	throttled atomic.Int64
 }
+
+// ThrottledLogins is how many sign-in attempts the throttle refused since
+// the process started (wanjia_login_throttled_total).
+func (s *Service) ThrottledLogins() int64 { return s.throttled.Load() }
 
 // ForgetUser drops a user from the authentication cache after a change to
 // it (disabled, renamed), so this process sees the change at once.
@@ -84,9 +97,13 @@ const (
 // NewService wires a Service with the default lifetimes: access tokens for
 // 15 minutes, refresh tokens for 14 days.
 func NewService(db *store.DB, keys *Keys, th *Throttle, logger *slog.Logger) *Service {
-	return &Service{DB: db, Keys: keys, Throttle: th, Argon2: DefaultArgon2,
+	s := &Service{DB: db, Keys: keys, Throttle: th, Argon2: DefaultArgon2,
 		AccessTTL: DefaultAccessTTL, RefreshTTL: DefaultRefreshTTL, Logger: logger, Now: time.Now,
 		checkPassword: CheckPassword}
+	if th != nil {
+		s.Revoked = NewRevocations(th.Redis, keys.MaxTTL(), logger)
+	}
+	return s
 }
 
 // maxAuditName bounds the attempted username recorded for a failed login,
@@ -116,8 +133,14 @@ func (s *Service) Login(ctx context.Context, username, password, ip string) (*To
 		return nil, nil, err
 	}
 	if wait > 0 {
-		if err := s.auditFailed(ctx, actor, map[string]any{"throttled": true}); err != nil {
-			return nil, nil, err
+		// A refused attempt costs nothing but this: a flood of them (random
+		// names from one address) wrote a row each. The first of a window,
+		// for its address and its username, is audited; all are counted.
+		s.throttled.Add(1)
+		if s.Throttle.FirstRefusal(ctx, username, ip) {
+			if err := s.auditFailed(ctx, actor, map[string]any{"throttled": true, "window_minutes": int(s.Throttle.Window / time.Minute)}); err != nil {
+				return nil, nil, err
+			}
 		}
 		e := errs.New(errs.KindRateLimited, "login_locked", map[string]any{"minutes": int((wait + time.Minute - 1) / time.Minute)})
 		e.Data = map[string]any{"retry_after": int((wait + time.Second - 1) / time.Second)}
@@ -200,7 +223,7 @@ func (s *Service) dummy() string {
 // issue signs an access token and stores a new refresh token in family.
 func (s *Service) issue(ctx context.Context, db bun.IDB, u *User, family string) (*Tokens, error) {
 	now := s.Now()
-	access, err := s.Keys.Sign(u.ID, u.Username, now, s.AccessTTL)
+	access, err := s.Keys.SignSession(u.ID, u.Username, family, now, s.AccessTTL)
 	if err != nil {
 		return nil, err
 	}
@@ -294,23 +317,27 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 	return s.revokeFamily(ctx, row.FamilyID)
 }
 
+// revokeFamily ends a session: its refresh tokens in the database, and its
+// access tokens (which name it) through the denylist.
 func (s *Service) revokeFamily(ctx context.Context, family string) error {
-	_, err := s.DB.NewUpdate().Model((*refreshToken)(nil)).Set("revoked_at = ?", s.Now().UTC()).
+	now := s.Now()
+	_, err := s.DB.NewUpdate().Model((*refreshToken)(nil)).Set("revoked_at = ?", now.UTC()).
 		Where("family_id = ? AND revoked_at IS NULL", family).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("revoke session: %w", err)
 	}
+	s.Revoked.Revoke(ctx, family, now)
 	return nil
 }
 
 // Authenticate checks an access token and returns its user, who must still
 // exist and not be disabled.
 func (s *Service) Authenticate(ctx context.Context, token string) (*User, error) {
-	c, err := s.Keys.Verify(ctx, token, s.Now())
-	if err != nil {
+	now := s.Now()
+	c, err := s.Keys.Verify(ctx, token, now)
+	if err != nil || s.Revoked.Revoked(c.SessionID, now) {
 		return nil, errs.New(errs.KindUnauthenticated, "token_invalid", nil)
 	}
-	now := s.Now()
 	u, ok := s.users.get(c.Subject, now)
 	if !ok {
 		u, err = UserByID(ctx, s.DB, c.Subject)

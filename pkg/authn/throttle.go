@@ -48,6 +48,7 @@ type Throttle struct {
 
 	// While Redis is away: the process's own count (throttle_local.go).
 	local     localThrottle
+	notes     localNotes
 	downMu    sync.Mutex
 	downUntil time.Time
 }
@@ -122,6 +123,61 @@ for i = 2, 3 do
 end
 return 0
 `)
+
+// noteScript claims, for one window, the audit entry of a refused
+// (throttled) attempt: one claim per address and one per username. It
+// answers 1 when neither was claimed yet in this window, so a flood of
+// attempts from one address under random names, or at one username from
+// many addresses, writes one entry per window, not one per attempt.
+var noteScript = redis.NewScript(`
+local a = redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1])
+local b = redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1])
+if a and b then return 1 end
+return 0
+`)
+
+// FirstRefusal tells whether a throttled attempt by username from ip is
+// the first of its window, for its address and its username alike, and so
+// earns an audit entry; the others are only counted. Without Redis the
+// process keeps the claims itself.
+func (t *Throttle) FirstRefusal(ctx context.Context, username, ip string) bool {
+	now := t.Now()
+	u := keyPart(username)
+	keys := []string{"wanjia:login:noted:ip:" + ip, "wanjia:login:noted:user:" + u}
+	if t.redisUsable(now) {
+		rctx, cancel := budget(ctx)
+		n, err := noteScript.Run(rctx, t.Redis, keys, t.Window.Milliseconds()).Int64()
+		cancel()
+		if err == nil {
+			return n == 1
+		}
+		t.redisFailed(now)
+	}
+	return t.notes.claim(keys, now, t.Window)
+}
+
+// localNotes are FirstRefusal's claims while Redis is away.
+type localNotes struct {
+	mu sync.Mutex
+	m  map[string]time.Time // key: until when it is claimed
+}
+
+func (l *localNotes) claim(keys []string, now time.Time, window time.Duration) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.m == nil || len(l.m) >= maxLocalKeys {
+		l.m = make(map[string]time.Time) // bounded; at worst a few entries more
+	}
+	first := true
+	for _, k := range keys {
+		if until, ok := l.m[k]; ok && now.Before(until) {
+			first = false
+			continue
+		}
+		l.m[k] = now.Add(window)
+	}
+	return first
+}
 
 // Admit counts an attempt by username from ip before its password is
 // checked. It returns how long the caller must wait instead (0: go ahead,

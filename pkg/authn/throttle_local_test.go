@@ -58,3 +58,38 @@ func TestThrottleWithoutRedis(t *testing.T) {
 		t.Fatalf("with Redis back the attempt was not counted there: keys %v", m.Keys())
 	}
 }
+
+// TestFirstRefusalWithoutRedis: with Redis down, the process keeps the
+// window's claims itself: one audited refusal per address and username.
+func TestFirstRefusalWithoutRedis(t *testing.T) {
+	m := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: m.Addr(), MaxRetries: -1})
+	defer rdb.Close()
+	th := authn.NewThrottle(rdb)
+	c := &clock{now: time.Now()}
+	th.Now = c.Now
+	ctx := context.Background()
+	for _, redisUp := range []bool{true, false} {
+		if !redisUp {
+			m.Close()
+		}
+		ip := map[bool]string{true: "192.0.2.1", false: "192.0.2.2"}[redisUp]
+		steps := []struct {
+			user, ip string
+			want     bool
+		}{
+			{"u1", ip, true},
+			{"u2", ip, false}, // the address is noted
+			{"u1", "198.51.100." + ip[len(ip)-1:], false}, // the username is noted
+		}
+		for _, s := range steps {
+			if got := th.FirstRefusal(ctx, s.user+ip, s.ip); got != s.want {
+				t.Fatalf("redis up %v: %s from %s: %v, want %v", redisUp, s.user, s.ip, got, s.want)
+			}
+		}
+		c.Add(th.Window + time.Second)
+		if !redisUp && !th.FirstRefusal(ctx, "u1"+ip, ip) {
+			t.Fatal("a new window is not noted again")
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -21,7 +22,10 @@ import (
 
 // Config is the effective configuration of one wanjia process.
 type Config struct {
-	Addr            string
+	Addr string
+	// MetricsAddr is where /metrics is served, apart from the public port;
+	// empty: nowhere. Every part (serve, worker, scheduler, all) serves it.
+	MetricsAddr     string
 	DataDir         string
 	DatabaseURL     string
 	RedisURL        string
@@ -85,6 +89,7 @@ type setting struct {
 func (c *Config) settings() []setting {
 	return []setting{
 		{"addr", "WANJIA_ADDR", ":8080", "HTTP listen address", false, &c.Addr},
+		{"metrics-addr", "WANJIA_METRICS_ADDR", "", "listen address of /metrics (Prometheus), apart from the public port, e.g. :9090; empty: no metrics served", false, &c.MetricsAddr},
 		{"data-dir", "WANJIA_DATA_DIR", "./data", "directory of the embedded SQLite database", false, &c.DataDir},
 		{"database-url", "WANJIA_DATABASE_URL", "", "PostgreSQL URL (postgres://...); empty: embedded SQLite", true, &c.DatabaseURL},
 		{"redis-url", "WANJIA_REDIS_URL", "", "Redis URL (redis://...); empty: in-process Redis", true, &c.RedisURL},
@@ -252,6 +257,13 @@ func (c *Config) Validate() error {
 	var errs []error
 	if c.Addr == "" {
 		errs = append(errs, errors.New("WANJIA_ADDR is empty"))
+	}
+	if c.MetricsAddr != "" {
+		if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil || port == "" {
+			errs = append(errs, fmt.Errorf("WANJIA_METRICS_ADDR: %q is not host:port (e.g. :9090 or 127.0.0.1:9090)", c.MetricsAddr))
+		} else if c.MetricsAddr == c.Addr {
+			errs = append(errs, errors.New("WANJIA_METRICS_ADDR must differ from WANJIA_ADDR: metrics are kept off the public port"))
+		}
 	}
 	if c.DatabaseURL != "" {
 		if err := checkURL(c.DatabaseURL, "postgres", "postgresql"); err != nil {

@@ -97,6 +97,18 @@ func TestLoad(t *testing.T) {
 			}},
 		{name: "bad sms rate", env: map[string]string{"WANJIA_SMS_RATE": "fast"}, wantErr: `WANJIA_SMS_RATE: "fast" is not a whole number`},
 		{name: "negative sms daily cap", args: []string{"--sms-daily-cap", "-1"}, wantErr: "WANJIA_SMS_DAILY_CAP must not be negative"},
+		{name: "no metrics address by default", check: func(t *testing.T, c *Config) {
+			if c.MetricsAddr != "" {
+				t.Fatalf("metrics addr %q, want none", c.MetricsAddr)
+			}
+		}},
+		{name: "metrics address", env: map[string]string{"WANJIA_METRICS_ADDR": ":9090"}, check: func(t *testing.T, c *Config) {
+			if c.MetricsAddr != ":9090" {
+				t.Fatalf("metrics addr %q", c.MetricsAddr)
+			}
+		}},
+		{name: "metrics address without a port", env: map[string]string{"WANJIA_METRICS_ADDR": "localhost"}, wantErr: `WANJIA_METRICS_ADDR: "localhost" is not host:port`},
+		{name: "metrics on the public port", env: map[string]string{"WANJIA_METRICS_ADDR": ":8080"}, wantErr: "WANJIA_METRICS_ADDR must differ from WANJIA_ADDR"},
 		{name: "the test passwords", env: map[string]string{"WANJIA_ADMIN_PASSWORD": "admin-pass-123", "WANJIA_DEMO_PASSWORD": "demo-pass-123"}, check: func(t *testing.T, c *Config) {}},
 	}
 	for _, tt := range tests {
@@ -125,7 +137,7 @@ func clearEnv(t *testing.T) {
 	for _, k := range []string{"WANJIA_ADDR", "WANJIA_DATABASE_URL", "WANJIA_REDIS_URL", "WANJIA_SMS_PROVIDER", "WANJIA_LOG_LEVEL",
 		"WANJIA_LOG_FORMAT", "WANJIA_DATA_DIR", "WANJIA_SHUTDOWN_TIMEOUT", "WANJIA_SECRET_KEY", "WANJIA_SECRET_KEY_FILE",
 		"WANJIA_KEY_ROTATION", "WANJIA_TRUSTED_PROXIES", "WANJIA_ADMIN_PASSWORD", "WANJIA_DEMO_PASSWORD",
-		"WANJIA_SMS_RATE", "WANJIA_SMS_DAILY_CAP"} {
+		"WANJIA_SMS_RATE", "WANJIA_SMS_DAILY_CAP", "WANJIA_METRICS_ADDR"} {
 		t.Setenv(k, "")
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
+	"sort"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -29,6 +31,10 @@ type Run struct {
 
 // Checker checks dependencies and keeps the periodic-run records.
 type Checker struct {
+	// Logger receives what a failed check said (addresses, users, database
+	// names); nil: slog.Default(). The probe's answer names only the
+	// dependency, since /readyz is open to anyone who reaches the port.
+	Logger  *slog.Logger
 	db      bun.IDB
 	deps    map[string]Pinger
 	order   []string
@@ -67,6 +73,7 @@ func (r Report) Failed() []string {
 			out = append(out, name)
 		}
 	}
+	sort.Strings(out)
 	return out
 }
 
@@ -90,7 +97,8 @@ func (c *Checker) Check(ctx context.Context) Report {
 		r := <-ch
 		if r.err != nil {
 			rep.Ready = false
-			rep.Checks[r.name] = "error: " + r.err.Error()
+			rep.Checks[r.name] = CheckFailed
+			c.logger().Warn("readiness check failed", "dependency", r.name, "err", r.err)
 		} else {
 			rep.Checks[r.name] = "ok"
 		}
@@ -101,6 +109,17 @@ func (c *Checker) Check(ctx context.Context) Report {
 		}
 	}
 	return rep
+}
+
+// CheckFailed is a failed dependency's entry in Report.Checks: no more
+// than that, whatever the error said.
+const CheckFailed = "unavailable"
+
+func (c *Checker) logger() *slog.Logger {
+	if c.Logger != nil {
+		return c.Logger
+	}
+	return slog.Default()
 }
 
 // HeartbeatName is the periodic task whose last run /readyz shows.

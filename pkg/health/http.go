@@ -29,7 +29,7 @@ func Routes(r gin.IRoutes, c *Checker) {
 			// shape still learns which dependency failed.
 			var details []gin.H
 			for _, name := range rep.Failed() {
-				details = append(details, gin.H{"field": name, "message": rep.Checks[name]})
+				details = append(details, gin.H{"field": name, "message": i18n.T(web.Lang(ctx), "unavailable", nil)})
 			}
 			body["error"] = gin.H{"code": "unavailable", "message": i18n.T(web.Lang(ctx), "unavailable", nil), "details": details}
 		}

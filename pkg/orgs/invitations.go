@@ -108,6 +108,11 @@ func (s *Service) invite(ctx context.Context, tx bun.Tx, slug string, in Invitat
 	if !contains(grants[caller.Role], in.Role) {
 		return errs.New(errs.KindForbidden, "may_not_grant_role", map[string]any{"role": in.Role})
 	}
+	// Depends on the org alone, not on the username: it tells nothing of
+	// who has an account.
+	if err := s.mayAppointAdmin(ctx, tx, caller.Role, o, in.Role); err != nil {
+		return err
+	}
 	grids := in.Grids
 	if grids == nil {
 		grids = []string{}
@@ -248,7 +253,13 @@ func (s *Service) AcceptInvitation(ctx context.Context, u *authn.User, id string
 			return errs.New(errs.KindConflict, "already_member", map[string]any{"username": u.Username})
 		}
 		// Demoting or removing the inviter withdraws what they offered.
-		if d := s.Authz.Check(inv.InvitedBy, o.Slug, "invitations", "write"); !d.Allowed || !contains(grants[d.Role], inv.Role) {
+		d := s.Authz.Check(inv.InvitedBy, o.Slug, "invitations", "write")
+		if !d.Allowed || !contains(grants[d.Role], inv.Role) {
+			return errs.New(errs.KindConflict, "invitation_withdrawn", nil).WithCode("invitation_withdrawn")
+		}
+		// A platform admin's offer of a first admin lapses once the
+		// community has one.
+		if err := s.mayAppointAdmin(ctx, tx, d.Role, o, inv.Role); err != nil {
 			return errs.New(errs.KindConflict, "invitation_withdrawn", nil).WithCode("invitation_withdrawn")
 		}
 		if inv.Role == authz.RoleGridWorker {

@@ -30,7 +30,8 @@ type MemberView struct {
 
 // MemberInput adds a member: a new user (with a password and a display
 // name). Only a platform admin (and tenants apply) may name an existing
-// user instead; a community admin invites them (InvitationInput).
+// user instead; a community admin invites them (InvitationInput), and names
+// the accounts it creates "<community>.<name>".
 type MemberInput struct {
 	Username    string   `json:"username" yaml:"username"`
 	DisplayName string   `json:"display_name" yaml:"display_name"`
@@ -51,7 +52,9 @@ var rolesIn = map[string][]string{
 }
 
 // Who may grant which role: platform admins create first admins and
-// officials; community admins staff their own community.
+// officials; community admins staff their own community. A platform
+// admin's community_admin is the community's first one only (see
+// mayAppointAdmin).
 var grants = map[string][]string{
 	authz.RolePlatformAdmin:  {authz.RoleSubdistrictOfficial, authz.RoleCommunityAdmin},
 	authz.RoleCommunityAdmin: {authz.RoleCommunityAdmin, authz.RoleCommunityStaff, authz.RoleGridWorker},
@@ -122,11 +125,39 @@ type granter struct {
 	// community admin must invite (see Invite), because attaching showed
 	// another community's user's phone and told which usernames exist.
 	attach bool
+	// role is the granter's own role ("" for the system).
+	role string
 }
 
 func granterFrom(ctx context.Context) granter {
 	caller, _ := authz.CallerFrom(ctx)
-	return granter{userID: caller.UserID, mayGrant: grants[caller.Role], attach: caller.Role == authz.RolePlatformAdmin}
+	return granter{userID: caller.UserID, mayGrant: grants[caller.Role], attach: caller.Role == authz.RolePlatformAdmin, role: caller.Role}
+}
+
+// mayAppointAdmin refuses a platform admin's community_admin in a community
+// that has one already. The platform admin reads no resident data, and an
+// admin of its making could (full phones, the roster): it appoints the
+// first admin, and every later grant is the community's own admins'. An
+// admin whose account is disabled does not count, so a community whose
+// admins are all disabled can be given a new first admin. The org's row is
+// locked first (a no-op update: PostgreSQL's row lock, SQLite's single
+// writer), so two appointments at once cannot both find none.
+func (s *Service) mayAppointAdmin(ctx context.Context, tx bun.IDB, granterRole string, o *Org, role string) error {
+	if granterRole != authz.RolePlatformAdmin || o.Kind != KindCommunity || role != authz.RoleCommunityAdmin {
+		return nil
+	}
+	if _, err := tx.NewUpdate().Model((*Org)(nil)).Set("updated_at = updated_at").Where("id = ?", o.ID).Exec(ctx); err != nil {
+		return fmt.Errorf("lock org: %w", err)
+	}
+	has, err := tx.NewSelect().TableExpr("memberships AS m").Join("JOIN users AS u ON u.id = m.user_id").
+		Where("m.org_id = ? AND m.role = ? AND u.disabled = ?", o.ID, authz.RoleCommunityAdmin, false).Exists(ctx)
+	if err != nil {
+		return fmt.Errorf("community admins: %w", err)
+	}
+	if has {
+		return errs.New(errs.KindForbidden, "community_has_admin", nil).WithCode("community_has_admin")
+	}
+	return nil
 }
 
 // systemGranter is tenants apply: the declaration decides.
@@ -223,6 +254,17 @@ func (s *Service) addMember(ctx context.Context, tx bun.Tx, slug string, in Memb
 	if utf8.RuneCountInString(in.DisplayName) > 50 {
 		fe = append(fe, errs.Field("display_name", "too_long", map[string]any{"max": 50}))
 	}
+	// Usernames are one namespace for the whole platform, so creating an
+	// account tells whether its name was free. A community admin therefore
+	// names new accounts inside its community's own namespace,
+	// "<community>.<name>": any other name is refused alike, taken or not,
+	// and a name inside it can only have been given by this community (its
+	// admins, or the platform admin or a declaration appointing them). So
+	// this request tells a community admin nothing of other communities'
+	// accounts; someone with an account elsewhere joins by invitation.
+	if prefix := o.Slug + "."; !g.attach && o.Kind == KindCommunity && usernameRE.MatchString(in.Username) && !strings.HasPrefix(in.Username, prefix) {
+		fe = append(fe, errs.Field("username", "username_outside_community", map[string]any{"prefix": prefix}))
+	}
 	u, err := authn.UserByUsername(ctx, tx, in.Username)
 	switch {
 	case errors.Is(err, authn.ErrNoUser):
@@ -257,6 +299,9 @@ func (s *Service) addMember(ctx context.Context, tx bun.Tx, slug string, in Memb
 	}
 	if g.mayGrant != nil && !contains(g.mayGrant, in.Role) {
 		return nil, errs.New(errs.KindForbidden, "may_not_grant_role", map[string]any{"role": in.Role})
+	}
+	if err := s.mayAppointAdmin(ctx, tx, g.role, o, in.Role); err != nil {
+		return nil, err
 	}
 	if member {
 		return nil, errs.New(errs.KindConflict, "already_member", map[string]any{"username": u.Username})

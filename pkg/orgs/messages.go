@@ -20,6 +20,8 @@ func init() {
 		"already_member":               {ZH: "{username} 已是本机构成员", EN: "{username} is already a member here"},
 		"may_not_grant_self":           {ZH: "不能给自己授予角色", EN: "You may not grant a role to yourself"},
 		"may_not_grant_platform_admin": {ZH: "平台管理员不能成为机构成员，请使用另一个账号", EN: "A platform admin cannot be a member of an organisation; use another account"},
+		"community_has_admin":          {ZH: "该社区已有管理员，其后的成员由社区管理员添加", EN: "This community has an admin already; its admins add everyone after the first"},
+		"username_outside_community":   {ZH: "用户名须以“{prefix}”开头（本社区的账号）；如需添加其他社区已有账号的人员，请向其发送邀请", EN: "The username must start with \"{prefix}\" (this community's accounts); to add someone with an account elsewhere, invite them"},
 		"username_unavailable":         {ZH: "该用户名不可用。如需添加已有账号的人员，请向其发送邀请，对方接受后即加入", EN: "This username is not available. To add someone who already has an account, invite them; they join when they accept"},
 		"invitation_expired":           {ZH: "邀请已过期，请联系邀请人重新邀请", EN: "This invitation has expired; ask for a new one"},
 		"invitation_closed":            {ZH: "该邀请已处理过", EN: "This invitation has already been answered"},

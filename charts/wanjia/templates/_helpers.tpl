@@ -140,6 +140,7 @@ variable means the default anyway.
   "WANJIA_LOG_FORMAT" .Values.config.logFormat
   "WANJIA_SHUTDOWN_TIMEOUT" .Values.config.shutdownTimeout
   "WANJIA_TRUSTED_PROXIES" (.Values.config.trustedProxies | default "")
+  "WANJIA_METRICS_ADDR" (ternary (printf ":%v" .Values.metrics.port) "" (.Values.metrics.enabled | default false))
 }}
 {{- range $k, $v := .Values.config.extra }}
 {{- $_ := set $env $k $v }}
@@ -296,7 +297,44 @@ room for the graceful shutdown: Kubernetes would SIGKILL in-flight work.
 {{- fail (printf "scheduler.terminationGracePeriodSeconds (%v) must be more than config.shutdownTimeout (%v s)" .Values.scheduler.terminationGracePeriodSeconds $shutdown) }}
 {{- end }}
 {{- end }}
+{{- if and .Values.metrics.enabled (eq (int .Values.metrics.port) (int .Values.api.containerPort)) }}
+{{- fail (printf "metrics.port (%v) must differ from api.containerPort: metrics are kept off the public port" .Values.metrics.port) }}
+{{- end }}
 {{- include "wanjia.validateSecrets" . }}
+{{- end }}
+
+{{/*
+The metrics port of a part's container (WANJIA_METRICS_ADDR), when metrics
+are on. Every part has one: the worker's task series and the scheduler's
+slots are there only.
+*/}}
+{{- define "wanjia.metricsPort" -}}
+{{- if .Values.metrics.enabled }}
+- name: metrics
+  containerPort: {{ .Values.metrics.port }}
+  protocol: TCP
+{{- end }}
+{{- end }}
+
+{{/*
+A part's pod annotations: Prometheus's pod discovery annotations pointing
+at the metrics port (when metrics.podAnnotations), then the part's own
+podAnnotations, which win. Call with (dict "ctx" . "extra" .Values.api.podAnnotations).
+*/}}
+{{- define "wanjia.podAnnotations" -}}
+{{- $ann := dict }}
+{{- $m := .ctx.Values.metrics }}
+{{- if and $m.enabled $m.podAnnotations }}
+{{- $_ := set $ann "prometheus.io/scrape" "true" }}
+{{- $_ := set $ann "prometheus.io/port" (toString $m.port) }}
+{{- $_ := set $ann "prometheus.io/path" "/metrics" }}
+{{- end }}
+{{- range $k, $v := .extra }}
+{{- $_ := set $ann $k $v }}
+{{- end }}
+{{- if $ann }}
+{{- toYaml $ann }}
+{{- end }}
 {{- end }}
 
 {{/*

@@ -73,6 +73,8 @@ type App struct {
 	Roster    *roster.Service
 	Screening *screening.Service
 	Outreach  *outreach.Service
+	// Tasks are every task handler and periodic task (see tasks.go).
+	Tasks *queue.Tasks
 	// OrgRoutes is the /api/v1/orgs/{org} group, where every route needs a
 	// permission.
 	OrgRoutes *authz.OrgRoutes
@@ -140,6 +142,7 @@ func Open(ctx context.Context, cfg *config.Config, parts Parts, logger *slog.Log
 		return nil, err
 	}
 	a.Engine = a.routes(proxies) // validated with the config
+	a.Tasks = a.tasks()
 	ok = true
 	return a, nil
 }
@@ -408,8 +411,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 			concurrency = embeddedConcurrency
 		}
 		srv := queue.NewServer(a.Redis, queue.ServerOptions{Concurrency: concurrency, ShutdownTimeout: timeout, Logger: a.Logger})
-		mux := workers.NewMux(workers.Deps{Logger: a.Logger, Metrics: a.Metrics.Registry, Health: a.Health, DB: a.DB, Roster: a.Roster,
-			Outreach: a.Outreach})
+		mux := workers.NewMux(workers.Deps{Logger: a.Logger, Metrics: a.Metrics.Registry}, a.Tasks)
 		if err := srv.Start(mux); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}
@@ -450,10 +452,10 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	}
 
 	if a.parts.Scheduler {
-		s := &workers.Scheduler{Client: a.Queue, Tasks: workers.PeriodicTasks, Logger: a.Logger,
+		s := &workers.Scheduler{Client: a.Queue, Tasks: a.Tasks.Periodic(), Logger: a.Logger,
 			Metrics: workers.NewSchedulerMetrics(a.Metrics.Registry)}
 		g.Go(func() error { return s.Run(gctx) })
-		a.Logger.Info("scheduler started", "tasks", len(workers.PeriodicTasks))
+		a.Logger.Info("scheduler started", "tasks", len(s.Tasks))
 	}
 
 	// Start-up work (migrations, hashing the first admin's password, building

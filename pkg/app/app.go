@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"runtime/debug"
 	"time"
 
@@ -203,16 +202,10 @@ func (a *App) wire(ctx context.Context) error {
 // mode).
 const embeddedConcurrency = 10
 
-// outreach builds the outreach service on the configured provider. The
-// provider's credentials are read from the environment here, not through
-// pkg/config: they are the provider package's own, secrets among them.
+// outreach builds the outreach service on the configured provider (its
+// settings and credentials read, as every setting, by pkg/config).
 func (a *App) outreach(secret []byte) (*outreach.Service, error) {
-	pcfg, err := provider.ConfigFromEnv(os.Getenv, os.ReadFile)
-	if err != nil {
-		return nil, fmt.Errorf("sms provider: %w", err)
-	}
-	// The flag may have changed it: Twilio signs the URL it called.
-	pcfg.PublicURL = a.Config.BaseURL
+	pcfg := a.Config.SMS()
 	p, err := provider.New(a.Config.SMSProvider, pcfg, a.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("sms provider: %w", err)
@@ -228,7 +221,7 @@ func (a *App) outreach(secret []byte) (*outreach.Service, error) {
 			VoiceTenantRate: a.Config.VoiceRate, VoiceDailyCap: a.Config.VoiceDailyCap},
 		// WANJIA_WECOM_URL points at a proxy where offices reach WeCom
 		// through one; the robot's key never leaves the store otherwise.
-		Robots: robots, WeCom: provider.NewWeCom(os.Getenv("WANJIA_WECOM_URL"), nil), Posts: a.Screening,
+		Robots: robots, WeCom: provider.NewWeCom(a.Config.WeComURL, nil), Posts: a.Screening,
 		Metrics: outreach.NewMetrics(a.Metrics.Registry), Logger: a.Logger,
 		SignName: pcfg.AliyunSignName, BaseURL: a.Config.BaseURL}, nil
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/wanjia/wanjia/pkg/queue"
-	"github.com/wanjia/wanjia/pkg/tenancy"
+	"github.com/wanjia/wanjia/pkg/scope"
 )
 
 // Deps are what the middleware needs.
@@ -45,7 +45,7 @@ func tenantContext(next asynq.Handler) asynq.Handler {
 			TenantID string `json:"tenant_id"`
 		}
 		if json.Unmarshal(t.Payload(), &p) == nil && p.TenantID != "" {
-			ctx = tenancy.With(ctx, tenancy.Scope{TenantID: p.TenantID})
+			ctx = scope.With(ctx, scope.Tenant{TenantID: p.TenantID})
 		}
 		return next.ProcessTask(ctx, t)
 	})

@@ -14,8 +14,8 @@ import (
 	"github.com/wanjia/wanjia/pkg/health"
 	"github.com/wanjia/wanjia/pkg/queue"
 	"github.com/wanjia/wanjia/pkg/queue/queuetest"
+	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/store/storetest"
-	"github.com/wanjia/wanjia/pkg/tenancy"
 	"github.com/wanjia/wanjia/workers"
 )
 
@@ -150,7 +150,7 @@ func TestTenantFromPayload(t *testing.T) {
 	got := make(chan string, 1)
 	mux := workers.NewMux(workers.Deps{Metrics: prometheus.NewRegistry()}, queue.NewTasks(func(t *queue.Tasks) {
 		t.HandleFunc("test:tenant", func(ctx context.Context, _ *asynq.Task) error {
-			s, _ := tenancy.From(ctx)
+			s, _ := scope.From(ctx)
 			got <- s.TenantID
 			return nil
 		})

@@ -37,7 +37,6 @@ import (
 	"github.com/wanjia/wanjia/pkg/screening"
 	"github.com/wanjia/wanjia/pkg/seal"
 	"github.com/wanjia/wanjia/pkg/store"
-	"github.com/wanjia/wanjia/pkg/tenancy"
 	"github.com/wanjia/wanjia/tenants"
 	"github.com/wanjia/wanjia/workers"
 )
@@ -266,7 +265,7 @@ func (a *App) ApplyDemo(ctx context.Context) error {
 		if !ok {
 			return fmt.Errorf("demo: no community %s", spec.community)
 		}
-		cctx := tenancy.With(ctx, tenancy.Scope{TenantID: o.ID})
+		cctx := scope.With(ctx, scope.Tenant{TenantID: o.ID})
 		cctx = audit.InOrg(cctx, o.Slug, o.Path)
 		h, r, err := a.Roster.SeedDemo(cctx, spec.DemoSpec)
 		if err != nil {
@@ -283,7 +282,7 @@ func (a *App) ApplyDemo(ctx context.Context) error {
 		if !ok {
 			return fmt.Errorf("demo: no community %s", spec.community)
 		}
-		cctx := audit.InOrg(tenancy.With(ctx, tenancy.Scope{TenantID: o.ID}), o.Slug, o.Path)
+		cctx := audit.InOrg(scope.With(ctx, scope.Tenant{TenantID: o.ID}), o.Slug, o.Path)
 		added, err := a.Screening.SeedDemoHistory(cctx, spec.DemoHistory)
 		if err != nil {
 			return fmt.Errorf("demo screening history of %s: %w", spec.community, err)

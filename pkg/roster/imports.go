@@ -15,9 +15,9 @@ import (
 	"github.com/wanjia/wanjia/pkg/audit"
 	"github.com/wanjia/wanjia/pkg/errs"
 	"github.com/wanjia/wanjia/pkg/queue"
+	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/sheet"
 	"github.com/wanjia/wanjia/pkg/store"
-	"github.com/wanjia/wanjia/pkg/tenancy"
 )
 
 // Import limits: a community of 10,000 households fits many times over.
@@ -166,9 +166,9 @@ func (s *Service) storeImport(ctx context.Context, kind, filename string, data [
 	if err := sheet.Check(bytes.NewReader(data), filename, fieldsFor(kind), importLimits); err != nil {
 		return nil, sheetError("file", err)
 	}
-	scope, _ := tenancy.From(ctx)
+	tenant, _ := scope.From(ctx)
 	actor := audit.ActorFrom(ctx)
-	imp := &Import{ID: newID(), TenantID: scope.TenantID, Kind: kind, Status: "queued", Filename: filename, Size: int64(len(data)),
+	imp := &Import{ID: newID(), TenantID: tenant.TenantID, Kind: kind, Status: "queued", Filename: filename, Size: int64(len(data)),
 		File: data, CreatedBy: actor.UserID, CreatedAt: s.now()}
 	err := s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
 		imp.TenantID = tx.Tenant()
@@ -538,7 +538,7 @@ func (s *Service) FailAbandoned(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("find abandoned imports: %w", err)
 	}
 	for i, st := range stuck {
-		tctx := tenancy.With(ctx, tenancy.Scope{TenantID: st.TenantID})
+		tctx := scope.With(ctx, scope.Tenant{TenantID: st.TenantID})
 		if err := s.GiveUp(tctx, st.ID); err != nil {
 			return i, err
 		}

@@ -12,7 +12,7 @@ import (
 	"github.com/wanjia/wanjia/pkg/authn"
 	"github.com/wanjia/wanjia/pkg/authz"
 	"github.com/wanjia/wanjia/pkg/orgs"
-	"github.com/wanjia/wanjia/pkg/tenancy"
+	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/tenants"
 )
 
@@ -293,7 +293,7 @@ func gridNames(t *testing.T, svc *orgs.Service, community string) map[string]str
 	if !ok {
 		t.Fatalf("authz does not know %s", community)
 	}
-	ctx := tenancy.With(context.Background(), tenancy.Scope{TenantID: o.ID})
+	ctx := scope.With(context.Background(), scope.Tenant{TenantID: o.ID})
 	grids, err := svc.ListGrids(ctx)
 	if err != nil {
 		t.Fatalf("grids of %s: %v", community, err)

@@ -11,63 +11,30 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/wanjia/wanjia/pkg/health"
-	"github.com/wanjia/wanjia/pkg/idempotency"
-	"github.com/wanjia/wanjia/pkg/outreach"
 	"github.com/wanjia/wanjia/pkg/queue"
-	"github.com/wanjia/wanjia/pkg/roster"
-	"github.com/wanjia/wanjia/pkg/store"
-	"github.com/wanjia/wanjia/pkg/tenancy"
+	"github.com/wanjia/wanjia/pkg/scope"
 )
 
-// Deps are the services the handlers call.
+// Deps are what the middleware needs.
 type Deps struct {
 	Logger  *slog.Logger
 	Metrics prometheus.Registerer
-	Health  *health.Checker
-	Roster  *roster.Service
-	// Outreach sends the outbox's messages and reconciles it.
-	Outreach *outreach.Service
-	// DB is the database for system tasks of no domain (the idempotency
-	// keys' purge).
-	DB *store.DB
 }
 
-// NewMux returns the ServeMux with every handler and the middleware that
-// every task passes through.
-func NewMux(d Deps) *asynq.ServeMux {
+// NewMux returns the ServeMux with the handlers of tasks (each domain's,
+// registered by its Tasks method: see pkg/app's App.tasks) behind the
+// middleware every task passes through: the payload's tenant put in the
+// context, the metrics and log line of each outcome (a queue.Later wait
+// is none of a failure), and a panic turned into a failed task.
+func NewMux(d Deps, tasks *queue.Tasks) *asynq.ServeMux {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
 	m := newTaskMetrics(d.Metrics)
 	mux := asynq.NewServeMux()
 	mux.Use(observeTask(d.Logger, m), recoverTask(d.Logger), tenantContext)
-	h := handlers{d}
-	mux.HandleFunc(TypeHeartbeat, h.heartbeat)
-	if d.Roster != nil {
-		mux.HandleFunc(roster.TypeImport, h.importRoster)
-		mux.HandleFunc(roster.TypeReconcileImports, h.reconcileImports)
-	}
-	if d.Outreach != nil {
-		mux.HandleFunc(outreach.TypeSend, d.Outreach.HandleSend)
-		mux.HandleFunc(outreach.TypeDispatch, d.Outreach.HandleDispatch)
-		mux.HandleFunc(outreach.TypeReconcile, d.Outreach.HandleReconcile)
-	}
-	if d.DB != nil {
-		mux.Handle(idempotency.TypePurge, idempotency.PurgeHandler(d.DB))
-	}
+	tasks.Mount(mux)
 	return mux
-}
-
-type handlers struct{ Deps }
-
-func (h handlers) heartbeat(ctx context.Context, t *asynq.Task) error {
-	var p HeartbeatPayload
-	if err := json.Unmarshal(t.Payload(), &p); err != nil {
-		// A payload that cannot be read never will be: do not retry it.
-		return fmt.Errorf("heartbeat payload: %v: %w", err, asynq.SkipRetry)
-	}
-	return h.Health.RecordRun(ctx, health.HeartbeatName, p.Slot)
 }
 
 // tenantContext puts the payload's tenant_id into the context, so that the
@@ -78,7 +45,7 @@ func tenantContext(next asynq.Handler) asynq.Handler {
 			TenantID string `json:"tenant_id"`
 		}
 		if json.Unmarshal(t.Payload(), &p) == nil && p.TenantID != "" {
-			ctx = tenancy.With(ctx, tenancy.Scope{TenantID: p.TenantID})
+			ctx = scope.With(ctx, scope.Tenant{TenantID: p.TenantID})
 		}
 		return next.ProcessTask(ctx, t)
 	})

@@ -80,7 +80,7 @@ func TestOutreachExactlyOnceUnderFaults(t *testing.T) {
 		reg := prometheus.NewRegistry()
 		regs = append(regs, reg)
 		srv := queue.NewServer(r, queue.ServerOptions{Concurrency: 16, ShutdownTimeout: time.Millisecond, Logger: quiet})
-		if err := srv.Start(workers.NewMux(workers.Deps{Outreach: svc, Metrics: reg, Logger: quiet})); err != nil {
+		if err := srv.Start(workers.NewMux(workers.Deps{Metrics: reg, Logger: quiet}, queue.NewTasks(svc.Tasks))); err != nil {
 			t.Fatal(err)
 		}
 		var once sync.Once
@@ -89,17 +89,12 @@ func TestOutreachExactlyOnceUnderFaults(t *testing.T) {
 		return kill
 	}
 
-	// The schedulers, with the reconciler's entry of the real table at a
-	// short period; both look at the clock every 20 ms, so both try every
-	// slot within moments of each other.
-	var entry workers.Periodic
-	for _, p := range workers.PeriodicTasks {
-		if p.Name == "reconcile-outreach" {
-			entry = p
-		}
-	}
-	if entry.NewTask == nil {
-		t.Fatal("no reconcile-outreach in workers.PeriodicTasks")
+	// The schedulers, with the reconciler's entry of outreach's periodic
+	// table at a short period; both look at the clock every 20 ms, so both
+	// try every slot within moments of each other.
+	entry, ok := queue.NewTasks(svc.Tasks).PeriodicNamed("reconcile-outreach")
+	if !ok {
+		t.Fatal("no reconcile-outreach in outreach's periodic tasks")
 	}
 	entry.Every = period
 	sctx, stopSchedulers := context.WithCancel(context.Background())
@@ -107,7 +102,7 @@ func TestOutreachExactlyOnceUnderFaults(t *testing.T) {
 	slots := &slotLog{ids: map[string][]time.Time{}}
 	for range 2 {
 		sc := queue.NewClient(r)
-		s := &workers.Scheduler{Client: slots.wrap(sc), Tasks: []workers.Periodic{entry}, Tick: 20 * time.Millisecond, Logger: quiet}
+		s := &workers.Scheduler{Client: slots.wrap(sc), Tasks: []queue.Periodic{entry}, Tick: 20 * time.Millisecond, Logger: quiet}
 		running.Add(1)
 		go func() {
 			defer running.Done()

@@ -69,7 +69,7 @@ func TestRateWaitsAreNotLoggedAsFailures(t *testing.T) {
 		Limiter: redis_rate.NewLimiter(r.Client), Rules: outreach.Rules{TenantRate: 20}}
 	reg := prometheus.NewRegistry()
 	srv := queue.NewServer(r, queue.ServerOptions{Concurrency: 16, ShutdownTimeout: time.Millisecond, Logger: log})
-	if err := srv.Start(workers.NewMux(workers.Deps{Outreach: svc, Metrics: reg, Logger: log})); err != nil {
+	if err := srv.Start(workers.NewMux(workers.Deps{Metrics: reg, Logger: log}, queue.NewTasks(svc.Tasks))); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Shutdown)

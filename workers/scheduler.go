@@ -10,32 +10,8 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/wanjia/wanjia/pkg/idempotency"
-	"github.com/wanjia/wanjia/pkg/outreach"
 	"github.com/wanjia/wanjia/pkg/queue"
-	"github.com/wanjia/wanjia/pkg/roster"
 )
-
-// Periodic is one entry of the periodic-task table.
-type Periodic struct {
-	Name    string
-	Every   time.Duration
-	NewTask func(slot time.Time) (*asynq.Task, error)
-}
-
-// PeriodicTasks is the table the scheduler runs.
-var PeriodicTasks = []Periodic{
-	{Name: "heartbeat", Every: time.Minute, NewTask: NewHeartbeatTask},
-	// Imports whose task Redis lost run again within about a minute.
-	{Name: "reconcile-imports", Every: 30 * time.Second, NewTask: roster.NewReconcileImportsTask},
-	// Idempotency keys are kept for a day; an hour's lag in purging them
-	// costs a few rows.
-	// Outreach's outbox: scheduled campaigns start, messages held for the
-	// night go at its end, lost send tasks are queued again and abandoned
-	// sends are resolved, each within seconds of falling due.
-	{Name: "reconcile-outreach", Every: 15 * time.Second, NewTask: outreach.NewReconcileTask},
-	{Name: "purge-idempotency-keys", Every: time.Hour, NewTask: idempotency.NewPurgeTask},
-}
 
 // Scheduler enqueues each periodic task once per period.
 //
@@ -45,7 +21,7 @@ var PeriodicTasks = []Periodic{
 // of a slot whichever scheduler comes second: the work is never doubled.
 type Scheduler struct {
 	Client queue.Enqueuer
-	Tasks  []Periodic
+	Tasks  []queue.Periodic // the periodic table, queue.Tasks.Periodic()
 	Logger *slog.Logger
 	Tick   time.Duration
 	Now    func() time.Time
@@ -121,7 +97,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 
 // EnqueueSlot enqueues p for slot. It reports false, with no error, when
 // that slot was already enqueued (by this or another scheduler).
-func (s *Scheduler) EnqueueSlot(ctx context.Context, p Periodic, slot time.Time) (bool, error) {
+func (s *Scheduler) EnqueueSlot(ctx context.Context, p queue.Periodic, slot time.Time) (bool, error) {
 	task, err := p.NewTask(slot)
 	if err != nil {
 		return false, err

@@ -14,8 +14,8 @@ import (
 	"github.com/wanjia/wanjia/pkg/health"
 	"github.com/wanjia/wanjia/pkg/queue"
 	"github.com/wanjia/wanjia/pkg/queue/queuetest"
+	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/store/storetest"
-	"github.com/wanjia/wanjia/pkg/tenancy"
 	"github.com/wanjia/wanjia/workers"
 )
 
@@ -29,16 +29,17 @@ func TestHeartbeatEndToEnd(t *testing.T) {
 	checker := health.New(db)
 
 	srv := queue.NewServer(r, queue.ServerOptions{Concurrency: 2, ShutdownTimeout: 5 * time.Second, Logger: slog.New(slog.DiscardHandler)})
-	if err := srv.Start(workers.NewMux(workers.Deps{Health: checker, Metrics: prometheus.NewRegistry()})); err != nil {
+	tasks := queue.NewTasks(workers.System{Health: checker}.Tasks)
+	if err := srv.Start(workers.NewMux(workers.Deps{Metrics: prometheus.NewRegistry()}, tasks)); err != nil {
 		t.Fatal(err)
 	}
 	defer srv.Shutdown()
 
 	client := queue.NewClient(r)
 	defer client.Close()
-	s := &workers.Scheduler{Client: client, Tasks: workers.PeriodicTasks}
+	s := &workers.Scheduler{Client: client, Tasks: tasks.Periodic()}
 	slot := time.Now().Truncate(time.Minute)
-	fresh, err := s.EnqueueSlot(ctx, workers.PeriodicTasks[0], slot)
+	fresh, err := s.EnqueueSlot(ctx, s.Tasks[0], slot)
 	if err != nil || !fresh {
 		t.Fatalf("enqueue = %v, %v", fresh, err)
 	}
@@ -69,7 +70,7 @@ func TestTwoSchedulersDoNotDouble(t *testing.T) {
 	r := queuetest.New(t)
 	client := queue.NewClient(r)
 	defer client.Close()
-	p := workers.PeriodicTasks[0]
+	p, _ := queue.NewTasks(workers.System{}.Tasks).PeriodicNamed("heartbeat")
 	a := &workers.Scheduler{Client: client}
 	b := &workers.Scheduler{Client: client}
 	base := time.Date(2026, 2, 10, 8, 0, 0, 0, time.UTC)
@@ -147,12 +148,13 @@ func TestTenantFromPayload(t *testing.T) {
 	r := queuetest.New(t)
 	srv := queue.NewServer(r, queue.ServerOptions{Concurrency: 1, Logger: slog.New(slog.DiscardHandler)})
 	got := make(chan string, 1)
-	mux := workers.NewMux(workers.Deps{Metrics: prometheus.NewRegistry()})
-	mux.HandleFunc("test:tenant", func(ctx context.Context, _ *asynq.Task) error {
-		s, _ := tenancy.From(ctx)
-		got <- s.TenantID
-		return nil
-	})
+	mux := workers.NewMux(workers.Deps{Metrics: prometheus.NewRegistry()}, queue.NewTasks(func(t *queue.Tasks) {
+		t.HandleFunc("test:tenant", func(ctx context.Context, _ *asynq.Task) error {
+			s, _ := scope.From(ctx)
+			got <- s.TenantID
+			return nil
+		})
+	}))
 	if err := srv.Start(mux); err != nil {
 		t.Fatal(err)
 	}

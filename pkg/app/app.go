@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"runtime/debug"
 	"time"
 
@@ -38,7 +37,6 @@ import (
 	"github.com/wanjia/wanjia/pkg/screening"
 	"github.com/wanjia/wanjia/pkg/seal"
 	"github.com/wanjia/wanjia/pkg/store"
-	"github.com/wanjia/wanjia/pkg/tenancy"
 	"github.com/wanjia/wanjia/tenants"
 	"github.com/wanjia/wanjia/workers"
 )
@@ -73,6 +71,8 @@ type App struct {
 	Roster    *roster.Service
 	Screening *screening.Service
 	Outreach  *outreach.Service
+	// Tasks are every task handler and periodic task (see tasks.go).
+	Tasks *queue.Tasks
 	// OrgRoutes is the /api/v1/orgs/{org} group, where every route needs a
 	// permission.
 	OrgRoutes *authz.OrgRoutes
@@ -140,6 +140,7 @@ func Open(ctx context.Context, cfg *config.Config, parts Parts, logger *slog.Log
 		return nil, err
 	}
 	a.Engine = a.routes(proxies) // validated with the config
+	a.Tasks = a.tasks()
 	ok = true
 	return a, nil
 }
@@ -200,16 +201,10 @@ func (a *App) wire(ctx context.Context) error {
 // mode).
 const embeddedConcurrency = 10
 
-// outreach builds the outreach service on the configured provider. The
-// provider's credentials are read from the environment here, not through
-// pkg/config: they are the provider package's own, secrets among them.
+// outreach builds the outreach service on the configured provider (its
+// settings and credentials read, as every setting, by pkg/config).
 func (a *App) outreach(secret []byte) (*outreach.Service, error) {
-	pcfg, err := provider.ConfigFromEnv(os.Getenv, os.ReadFile)
-	if err != nil {
-		return nil, fmt.Errorf("sms provider: %w", err)
-	}
-	// The flag may have changed it: Twilio signs the URL it called.
-	pcfg.PublicURL = a.Config.BaseURL
+	pcfg := a.Config.SMS()
 	p, err := provider.New(a.Config.SMSProvider, pcfg, a.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("sms provider: %w", err)
@@ -225,7 +220,7 @@ func (a *App) outreach(secret []byte) (*outreach.Service, error) {
 			VoiceTenantRate: a.Config.VoiceRate, VoiceDailyCap: a.Config.VoiceDailyCap},
 		// WANJIA_WECOM_URL points at a proxy where offices reach WeCom
 		// through one; the robot's key never leaves the store otherwise.
-		Robots: robots, WeCom: provider.NewWeCom(os.Getenv("WANJIA_WECOM_URL"), nil), Posts: a.Screening,
+		Robots: robots, WeCom: provider.NewWeCom(a.Config.WeComURL, nil), Posts: a.Screening,
 		Metrics: outreach.NewMetrics(a.Metrics.Registry), Logger: a.Logger,
 		SignName: pcfg.AliyunSignName, BaseURL: a.Config.BaseURL}, nil
 }
@@ -270,7 +265,7 @@ func (a *App) ApplyDemo(ctx context.Context) error {
 		if !ok {
 			return fmt.Errorf("demo: no community %s", spec.community)
 		}
-		cctx := tenancy.With(ctx, tenancy.Scope{TenantID: o.ID})
+		cctx := scope.With(ctx, scope.Tenant{TenantID: o.ID})
 		cctx = audit.InOrg(cctx, o.Slug, o.Path)
 		h, r, err := a.Roster.SeedDemo(cctx, spec.DemoSpec)
 		if err != nil {
@@ -287,7 +282,7 @@ func (a *App) ApplyDemo(ctx context.Context) error {
 		if !ok {
 			return fmt.Errorf("demo: no community %s", spec.community)
 		}
-		cctx := audit.InOrg(tenancy.With(ctx, tenancy.Scope{TenantID: o.ID}), o.Slug, o.Path)
+		cctx := audit.InOrg(scope.With(ctx, scope.Tenant{TenantID: o.ID}), o.Slug, o.Path)
 		added, err := a.Screening.SeedDemoHistory(cctx, spec.DemoHistory)
 		if err != nil {
 			return fmt.Errorf("demo screening history of %s: %w", spec.community, err)
@@ -408,8 +403,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 			concurrency = embeddedConcurrency
 		}
 		srv := queue.NewServer(a.Redis, queue.ServerOptions{Concurrency: concurrency, ShutdownTimeout: timeout, Logger: a.Logger})
-		mux := workers.NewMux(workers.Deps{Logger: a.Logger, Metrics: a.Metrics.Registry, Health: a.Health, DB: a.DB, Roster: a.Roster,
-			Outreach: a.Outreach})
+		mux := workers.NewMux(workers.Deps{Logger: a.Logger, Metrics: a.Metrics.Registry}, a.Tasks)
 		if err := srv.Start(mux); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}
@@ -450,10 +444,10 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	}
 
 	if a.parts.Scheduler {
-		s := &workers.Scheduler{Client: a.Queue, Tasks: workers.PeriodicTasks, Logger: a.Logger,
+		s := &workers.Scheduler{Client: a.Queue, Tasks: a.Tasks.Periodic(), Logger: a.Logger,
 			Metrics: workers.NewSchedulerMetrics(a.Metrics.Registry)}
 		g.Go(func() error { return s.Run(gctx) })
-		a.Logger.Info("scheduler started", "tasks", len(workers.PeriodicTasks))
+		a.Logger.Info("scheduler started", "tasks", len(s.Tasks))
 	}
 
 	// Start-up work (migrations, hashing the first admin's password, building

@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/screening"
-	"github.com/wanjia/wanjia/pkg/tenancy"
 )
 
 // TestDemoScreeningHistory: the demo district's screening history gives
@@ -27,7 +27,7 @@ func TestDemoScreeningHistory(t *testing.T) {
 		if !ok {
 			t.Fatalf("no community %s", community)
 		}
-		ctx := tenancy.With(context.Background(), tenancy.Scope{TenantID: o.ID})
+		ctx := scope.With(context.Background(), scope.Tenant{TenantID: o.ID})
 		f, err := a.Screening.Figures(ctx, "2020-02-10")
 		if err != nil {
 			t.Fatal(err)

@@ -314,16 +314,17 @@ func signed(t *testing.T, h http.Handler, path string, secret []byte, body any) 
 // provider to a gateway on loopback, then plays the gateway's callbacks:
 // unsigned or wrongly signed ones are 401 and change nothing; a signed
 // delivery receipt marks its message delivered, and a signed 退订 puts the
-// phone on the community's opt-out list. Not parallel: the provider's
-// settings come from the environment.
+// phone on the community's opt-out list.
 func TestOutreachHooksThroughWebhook(t *testing.T) {
 	gw := &gateway{sent: map[string]int{}}
 	srv := httptest.NewServer(gw)
 	t.Cleanup(srv.Close)
 	secret := []byte("webhook-test-secret-0123456789")
-	t.Setenv(provider.EnvWebhookURL, srv.URL)
-	t.Setenv(provider.EnvWebhookSecret, string(secret))
-	a := runDemo(t, func(c *config.Config) { c.SMSProvider = "webhook"; fastOutreach(c) })
+	a := runDemo(t, func(c *config.Config) {
+		c.SMSProvider = "webhook"
+		c.Provider.WebhookURL, c.Provider.WebhookSecret = srv.URL, provider.Secret(secret)
+		fastOutreach(c)
+	})
 	h := a.Engine
 	noQuietHours(t, h)
 	staff := login(t, h, "yucai.staff", demoPassword)

@@ -9,7 +9,7 @@ import (
 	"github.com/wanjia/wanjia/pkg/audit"
 	"github.com/wanjia/wanjia/pkg/authn"
 	"github.com/wanjia/wanjia/pkg/errs"
-	"github.com/wanjia/wanjia/pkg/tenancy"
+	"github.com/wanjia/wanjia/pkg/store"
 	"github.com/wanjia/wanjia/pkg/web"
 )
 
@@ -143,7 +143,7 @@ func Bind(ctx context.Context, u *authn.User, d *Decision, ip, requestID string)
 	if d.Org != nil {
 		actor.Org, actor.OrgPath = d.Org.Slug, d.Org.Path
 		if d.Org.IsCommunity() {
-			ctx = tenancy.With(ctx, tenancy.Scope{TenantID: d.Org.ID, Grids: d.Grids})
+			ctx = store.WithTenant(ctx, store.Tenant{TenantID: d.Org.ID, Grids: d.Grids})
 		}
 	}
 	return audit.WithActor(ctx, actor)

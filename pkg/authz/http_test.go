@@ -14,7 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/wanjia/wanjia/pkg/authn"
-	"github.com/wanjia/wanjia/pkg/tenancy"
+	"github.com/wanjia/wanjia/pkg/store"
 	"github.com/wanjia/wanjia/pkg/web"
 )
 
@@ -29,7 +29,7 @@ func orgEngine(t *testing.T, a *Authorizer) http.Handler {
 	})
 	r := a.OrgRoutes(signed)
 	answer := func(c *gin.Context) {
-		s, ok := tenancy.From(c.Request.Context())
+		s, ok := store.TenantOf(c.Request.Context())
 		c.JSON(http.StatusOK, gin.H{"tenant": s.TenantID, "scoped": ok})
 	}
 	r.Handle(http.MethodGet, "", Perm{Resource: "orgs", Action: "read"}, answer)

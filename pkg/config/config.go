@@ -1,6 +1,9 @@
-// Package config holds the process configuration. Every setting comes from a
-// WANJIA_* environment variable and can be overridden by the matching flag;
-// flags win because an operator typing one means it.
+// Package config holds the process configuration, and is the one place
+// that reads the environment: every setting comes from a WANJIA_*
+// environment variable and can be overridden by the matching flag (flags
+// win because an operator typing one means it), and the SMS providers'
+// credentials come from theirs (through provider.ConfigFromEnv, their
+// parser). Other packages take what they need from a Config.
 package config
 
 import (
@@ -18,6 +21,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/wanjia/wanjia/pkg/authn/pwpolicy"
+	"github.com/wanjia/wanjia/pkg/outreach/provider"
 )
 
 // Config is the effective configuration of one wanjia process.
@@ -59,7 +63,16 @@ type Config struct {
 	// VoiceRate and VoiceDailyCap are the same for calls.
 	VoiceRate     int
 	VoiceDailyCap int
+	// WeComURL is where WeCom group notices are posted instead of WeCom's
+	// own address (an egress proxy); empty: WeCom's.
+	WeComURL string
+	// Provider is the SMS and voice providers' settings and credentials
+	// (WANJIA_ALIYUN_*, WANJIA_TWILIO_*, WANJIA_SMS_WEBHOOK_*,
+	// WANJIA_SMS_TIMEOUT, each secret also as <name>_FILE); SMS() is what
+	// the provider is built from.
+	Provider provider.Config
 
+	badProvider error             // ConfigFromEnv's complaint, reported by Validate
 	badTimeout  string            // an unparsable WANJIA_SHUTDOWN_TIMEOUT, reported by Validate
 	badRotation string            // likewise WANJIA_KEY_ROTATION
 	badDB       []string          // likewise the WANJIA_DB_* limits
@@ -102,6 +115,8 @@ func (c *Config) settings() []setting {
 		{"secret-key", "WANJIA_SECRET_KEY", "", "secret key (at least 32 characters) that encrypts the token signing keys at rest; empty: WANJIA_SECRET_KEY_FILE, or in embedded mode a key generated into the data dir", true, &c.SecretKey},
 		{"secret-key-file", "WANJIA_SECRET_KEY_FILE", "", "file holding the secret key (instead of WANJIA_SECRET_KEY)", false, &c.SecretKeyFile},
 		{"trusted-proxies", "WANJIA_TRUSTED_PROXIES", "", "comma-separated CIDRs or IPs of reverse proxies whose X-Forwarded-For is believed; empty: none", false, &c.TrustedProxies},
+		// A proxy's URL may carry a token: masked as the other URLs are.
+		{"wecom-url", "WANJIA_WECOM_URL", "", "address WeCom group notices are posted to instead of WeCom's own (an egress proxy); empty: WeCom's", true, &c.WeComURL},
 	}
 }
 
@@ -166,6 +181,18 @@ func (c *Config) Bind(fs *pflag.FlagSet) {
 		}
 		fs.IntVar(s.target, s.flag, v, fmt.Sprintf("%s (env %s)", s.usage, s.env))
 	}
+	// The providers' settings have no flags: credentials on a command line
+	// would show in the process list.
+	c.Provider, c.badProvider = provider.ConfigFromEnv(os.Getenv, os.ReadFile)
+}
+
+// SMS is the providers' configuration with this deployment's public URL
+// (WANJIA_BASE_URL, or the flag that overrode it): Twilio signs the URL it
+// called, which behind a proxy is not the one the request shows.
+func (c *Config) SMS() provider.Config {
+	p := c.Provider
+	p.PublicURL = c.BaseURL
+	return p
 }
 
 // intSetting is a setting that takes a whole number; 0 is its default.
@@ -282,10 +309,24 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("WANJIA_BASE_URL: %w", err))
 		}
 	}
+	if c.badProvider != nil {
+		errs = append(errs, c.badProvider)
+	}
 	switch c.SMSProvider {
-	case "log", "aliyun", "twilio", "webhook":
+	case "log":
+	case "aliyun", "twilio", "webhook":
+		// The chosen provider's credentials, checked now: missing, the
+		// process would start and fail every message.
+		if _, err := provider.New(c.SMSProvider, c.SMS(), slog.New(slog.DiscardHandler)); err != nil && c.badProvider == nil {
+			errs = append(errs, fmt.Errorf("WANJIA_SMS_PROVIDER=%s: %w", c.SMSProvider, err))
+		}
 	default:
 		errs = append(errs, fmt.Errorf("WANJIA_SMS_PROVIDER: unknown provider %q (want log, aliyun, twilio or webhook)", c.SMSProvider))
+	}
+	if c.WeComURL != "" {
+		if err := checkURL(c.WeComURL, "http", "https"); err != nil {
+			errs = append(errs, fmt.Errorf("WANJIA_WECOM_URL: %w", err))
+		}
 	}
 	if _, err := c.Level(); err != nil {
 		errs = append(errs, err)
@@ -391,6 +432,8 @@ func (c *Config) LogValue() slog.Value {
 	for _, s := range c.intSettings() {
 		attrs = append(attrs, slog.Int(s.env, *s.target))
 	}
+	// Its String redacts the secrets and the URLs that may carry a token.
+	attrs = append(attrs, slog.String("provider", c.Provider.String()))
 	return slog.GroupValue(attrs...)
 }
 

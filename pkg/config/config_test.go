@@ -2,12 +2,31 @@ package config
 
 import (
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wanjia/wanjia/pkg/outreach/provider"
 )
 
 func TestLoad(t *testing.T) {
+	secretFile := filepath.Join(t.TempDir(), "webhook-secret")
+	if err := os.WriteFile(secretFile, []byte("gateway-secret-from-a-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	webhook := map[string]string{"WANJIA_SMS_PROVIDER": "webhook", "WANJIA_SMS_WEBHOOK_URL": "https://gw.example.org/sms"}
+	with := func(base map[string]string, kv ...string) map[string]string {
+		m := map[string]string{}
+		for k, v := range base {
+			m[k] = v
+		}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
 	tests := []struct {
 		name    string
 		env     map[string]string
@@ -109,6 +128,43 @@ func TestLoad(t *testing.T) {
 		}},
 		{name: "metrics address without a port", env: map[string]string{"WANJIA_METRICS_ADDR": "localhost"}, wantErr: `WANJIA_METRICS_ADDR: "localhost" is not host:port`},
 		{name: "metrics on the public port", env: map[string]string{"WANJIA_METRICS_ADDR": ":8080"}, wantErr: "WANJIA_METRICS_ADDR must differ from WANJIA_ADDR"},
+		{name: "provider credentials from the environment", env: with(webhook, "WANJIA_SMS_WEBHOOK_SECRET", "gateway-secret-0123456789", "WANJIA_SMS_TIMEOUT", "3s"),
+			check: func(t *testing.T, c *Config) {
+				p := c.SMS()
+				if p.WebhookURL != "https://gw.example.org/sms" || p.WebhookSecret.Reveal() != "gateway-secret-0123456789" || p.Timeout != 3*time.Second {
+					t.Fatalf("provider config %v, timeout %v", p, p.Timeout)
+				}
+			}},
+		{name: "provider secret from a file", env: with(webhook, "WANJIA_SMS_WEBHOOK_SECRET_FILE", secretFile),
+			check: func(t *testing.T, c *Config) {
+				if got := c.Provider.WebhookSecret.Reveal(); got != "gateway-secret-from-a-file" {
+					t.Fatalf("secret %q", got)
+				}
+			}},
+		{name: "the base-url flag reaches the provider", env: map[string]string{"WANJIA_BASE_URL": "http://old.example.org"}, args: []string{"--base-url", "https://wanjia.example.org/x"},
+			check: func(t *testing.T, c *Config) {
+				if got := c.SMS().PublicURL; got != "https://wanjia.example.org/x" {
+					t.Fatalf("provider's public URL %q", got)
+				}
+			}},
+		{name: "chosen provider without credentials", env: webhook, wantErr: "WANJIA_SMS_PROVIDER=webhook: webhook provider: WANJIA_SMS_WEBHOOK_SECRET must have at least 16 characters"},
+		{name: "credentials of another provider are not required", env: map[string]string{"WANJIA_SMS_PROVIDER": "log"}, check: func(t *testing.T, c *Config) {}},
+		{name: "twilio without its account", env: map[string]string{"WANJIA_SMS_PROVIDER": "twilio"}, wantErr: "WANJIA_TWILIO_ACCOUNT_SID is not set"},
+		{name: "bad provider timeout", env: map[string]string{"WANJIA_SMS_TIMEOUT": "soon"}, wantErr: `WANJIA_SMS_TIMEOUT: "soon" is not a positive duration`},
+		{name: "provider secret and its file", env: with(webhook, "WANJIA_SMS_WEBHOOK_SECRET", "gateway-secret-0123456789", "WANJIA_SMS_WEBHOOK_SECRET_FILE", secretFile),
+			wantErr: "WANJIA_SMS_WEBHOOK_SECRET and WANJIA_SMS_WEBHOOK_SECRET_FILE are both set"},
+		{name: "missing provider secret file", env: with(webhook, "WANJIA_SMS_WEBHOOK_SECRET_FILE", secretFile+".nope"), wantErr: "WANJIA_SMS_WEBHOOK_SECRET_FILE"},
+		{name: "wecom through a proxy", env: map[string]string{"WANJIA_WECOM_URL": "http://egress.internal:8080"}, check: func(t *testing.T, c *Config) {
+			if c.WeComURL != "http://egress.internal:8080" {
+				t.Fatalf("wecom url %q", c.WeComURL)
+			}
+		}},
+		{name: "wecom's own by default", check: func(t *testing.T, c *Config) {
+			if c.WeComURL != "" {
+				t.Fatalf("wecom url %q, want none", c.WeComURL)
+			}
+		}},
+		{name: "bad wecom url", env: map[string]string{"WANJIA_WECOM_URL": "egress.internal:8080"}, wantErr: "WANJIA_WECOM_URL"},
 		{name: "the test passwords", env: map[string]string{"WANJIA_ADMIN_PASSWORD": "admin-pass-123", "WANJIA_DEMO_PASSWORD": "demo-pass-123"}, check: func(t *testing.T, c *Config) {}},
 	}
 	for _, tt := range tests {
@@ -134,19 +190,20 @@ func TestLoad(t *testing.T) {
 
 // clearEnv unsets every WANJIA_ variable the test may inherit.
 func clearEnv(t *testing.T) {
-	for _, k := range []string{"WANJIA_ADDR", "WANJIA_DATABASE_URL", "WANJIA_REDIS_URL", "WANJIA_SMS_PROVIDER", "WANJIA_LOG_LEVEL",
-		"WANJIA_LOG_FORMAT", "WANJIA_DATA_DIR", "WANJIA_SHUTDOWN_TIMEOUT", "WANJIA_SECRET_KEY", "WANJIA_SECRET_KEY_FILE",
-		"WANJIA_KEY_ROTATION", "WANJIA_TRUSTED_PROXIES", "WANJIA_ADMIN_PASSWORD", "WANJIA_DEMO_PASSWORD",
-		"WANJIA_SMS_RATE", "WANJIA_SMS_DAILY_CAP", "WANJIA_METRICS_ADDR"} {
-		t.Setenv(k, "")
+	for _, k := range os.Environ() {
+		if name, _, _ := strings.Cut(k, "="); strings.HasPrefix(name, "WANJIA_") {
+			t.Setenv(name, "")
+		}
 	}
 }
 
 func TestSecretsMasked(t *testing.T) {
 	c := &Config{DatabaseURL: "postgres://wanjia:s3cret@db:5432/wanjia?sslmode=disable", RedisURL: "redis://:hunter2@r:6379/0", AdminPassword: "adminpw",
-		DemoPassword: "demopw", SecretKey: "the-very-secret-key-0123456789abcdef"}
+		DemoPassword: "demopw", SecretKey: "the-very-secret-key-0123456789abcdef", WeComURL: "https://proxy:pr0xypw@egress.internal/wecom",
+		Provider: provider.Config{WebhookURL: "https://gw.example.org/sms?token=t0ken", WebhookSecret: "gateway-secret-0123456789",
+			TwilioAuthToken: "tw1liotoken", AliyunAccessKeySecret: "al1yunsecret"}}
 	out := c.LogValue().String()
-	for _, secret := range []string{"s3cret", "hunter2", "adminpw", "demopw", "the-very-secret"} {
+	for _, secret := range []string{"s3cret", "hunter2", "adminpw", "demopw", "the-very-secret", "pr0xypw", "t0ken", "gateway-secret", "tw1liotoken", "al1yunsecret"} {
 		if strings.Contains(out, secret) {
 			t.Errorf("log value leaks %q: %s", secret, out)
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/wanjia/wanjia/pkg/config"
 	"github.com/wanjia/wanjia/pkg/i18n"
 )
 
@@ -140,16 +141,15 @@ func TestBrowserOutreach(t *testing.T) {
 
 // TestBrowserWeComNotice is a notice to the community's WeCom group: the
 // admin sets the group's robot on the outreach page (WeCom is a local
-// server here, through WANJIA_WECOM_URL, which the app reads when it
-// opens); then staff, on a phone, choose a WeCom notice in the builder,
-// where a format takes the place of the audience, write it in markdown,
+// server here, through the configuration's WeComURL, WANJIA_WECOM_URL);
+// then staff, on a phone, choose a WeCom notice in the builder, where a
+// format takes the place of the audience, write it in markdown,
 // send it and watch its page until the one post is sent, which the robot
 // got once.
 func TestBrowserWeComNotice(t *testing.T) {
 	chromiumPath(t)
 	robot := newFakeRobot(t)
-	t.Setenv("WANJIA_WECOM_URL", robot.URL)
-	a := startApp(t)
+	a := startApp(t, func(c *config.Config) { c.WeComURL = robot.URL })
 	org := a.Base + "/console/orgs/yucai"
 
 	admin := browser(t, 1280, 900, 2*time.Minute)

@@ -70,11 +70,17 @@ var demo = storetest.NewGolden("demo", func(t testing.TB, dbURL, dir string) err
 
 // startApp opens the app on a copy of the demo district (PostgreSQL when
 // WANJIA_TEST_DATABASE_URL is set) and a fresh Redis, and serves it until
-// the test ends.
-func startApp(t testing.TB) *testApp {
+// the test ends. change, if any, adjusts the configuration first.
+func startApp(t testing.TB, change ...func(*config.Config)) *testApp {
 	t.Helper()
 	dbURL, dir := demo.Fresh(t)
 	cfg, err := testConfig(t, dbURL, dir)
+	for _, ch := range change {
+		ch(cfg)
+	}
+	if err == nil {
+		err = cfg.Validate()
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

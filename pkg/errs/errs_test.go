@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -125,8 +126,45 @@ func closedAddr(t *testing.T) string {
 	return addr
 }
 
+// sqliteErrors returns real errors of SQLite: a write refused after the
+// busy timeout because another connection holds the write lock, a unique
+// violation, and a query on a closed pool.
+func sqliteErrors(t *testing.T) (busy, unique, closed error) {
+	t.Helper()
+	dsn := "file:" + filepath.Join(t.TempDir(), "x.db") + "?_pragma=busy_timeout(50)&_txlock=immediate"
+	holder, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = holder.Close() }()
+	if _, err := holder.Exec("CREATE TABLE t (x INTEGER PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	_, unique = holder.Exec("INSERT INTO t VALUES (1), (1)")
+	lock, err := holder.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = lock.Rollback() }()
+	if _, err := lock.Exec("INSERT INTO t VALUES (2)"); err != nil {
+		t.Fatal(err)
+	}
+	other, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, busy = other.Exec("INSERT INTO t VALUES (3)")
+	_ = other.Close()
+	_, closed = other.Exec("INSERT INTO t VALUES (4)")
+	if busy == nil || unique == nil || closed == nil {
+		t.Fatalf("sqlite errors: busy %v, unique %v, closed %v", busy, unique, closed)
+	}
+	return busy, unique, closed
+}
+
 func TestIsUnavailable(t *testing.T) {
 	addr := closedAddr(t)
+	liteBusy, liteUnique, poolClosed := sqliteErrors(t)
 	_, dialErr := net.DialTimeout("tcp", addr, 2*time.Second)
 	if dialErr == nil {
 		t.Fatal("dial to a closed port succeeded")
@@ -187,6 +225,14 @@ func TestIsUnavailable(t *testing.T) {
 		{"unique violation is not an outage", &pgconn.PgError{Code: "23505"}, false},
 		{"syntax error is not an outage", &pgconn.PgError{Code: "42601"}, false},
 		{"statement cancelled is not an outage", &pgconn.PgError{Code: "57014"}, false},
+		{"too many connections", &pgconn.PgError{Severity: "FATAL", Code: "53300"}, true},
+		{"insufficient resources", &pgconn.PgError{Severity: "FATAL", Code: "53000"}, true},
+		{"disk full is not an outage to wait out", &pgconn.PgError{Code: "53100"}, false},
+		{"sqlite busy past the timeout", fmt.Errorf("import batch: %w", liteBusy), true},
+		{"sqlite unique violation is not an outage", liteUnique, false},
+		{"pool closed under the caller", poolClosed, true},
+		{"pgconn's closed connection", errors.New("failed to deallocate cached statement(s): conn closed"), true},
+		{"reset flattened to text", errors.New("read tcp 10.0.0.1:5432: connection reset by peer"), true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

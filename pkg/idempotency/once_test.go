@@ -10,11 +10,13 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
 	"github.com/uptrace/bun"
 
 	"github.com/wanjia/wanjia/pkg/errs"
 	"github.com/wanjia/wanjia/pkg/idempotency"
 	"github.com/wanjia/wanjia/pkg/orgs/orgstest"
+	"github.com/wanjia/wanjia/pkg/queue"
 	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/store"
 	"github.com/wanjia/wanjia/pkg/store/storetest"
@@ -355,8 +357,8 @@ func TestPurge(t *testing.T) {
 	}
 }
 
-// TestPurgeTask runs the periodic task's handler on the task the
-// scheduler builds.
+// TestPurgeTask runs the registered handler on the task the scheduler
+// builds from the registered periodic entry.
 func TestPurgeTask(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
@@ -365,11 +367,18 @@ func TestPurgeTask(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.age(t, "ta", idempotency.TTL+time.Second)
-	task, err := idempotency.NewPurgeTask(time.Now())
+	tasks := queue.NewTasks(idempotency.Tasks(f.db))
+	p, ok := tasks.PeriodicNamed("purge-idempotency-keys")
+	if !ok {
+		t.Fatal("no purge-idempotency-keys in the periodic table")
+	}
+	task, err := p.NewTask(time.Now())
 	if err != nil || task.Type() != idempotency.TypePurge {
 		t.Fatalf("task = %v, %v", task, err)
 	}
-	if err := idempotency.PurgeHandler(f.db)(context.Background(), task); err != nil {
+	mux := asynq.NewServeMux()
+	tasks.Mount(mux)
+	if err := mux.ProcessTask(context.Background(), task); err != nil {
 		t.Fatal(err)
 	}
 	if n := f.count(t, "idempotency_keys", "ta"); n != 0 {

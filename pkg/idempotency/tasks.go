@@ -20,10 +20,16 @@ func NewPurgeTask(time.Time) (*asynq.Task, error) {
 	return asynq.NewTask(TypePurge, nil, asynq.Queue(queue.QueueDefault), asynq.MaxRetry(1), asynq.Timeout(5*time.Minute)), nil
 }
 
-// PurgeHandler is the task's handler over db, for workers' mux.
-func PurgeHandler(db *store.DB) asynq.HandlerFunc {
-	return func(ctx context.Context, _ *asynq.Task) error {
-		_, err := Purge(ctx, db, time.Now())
-		return err
+// Tasks registers the purge and its period, for pkg/app's list of task
+// owners (db is the database whose keys it deletes).
+func Tasks(db *store.DB) func(*queue.Tasks) {
+	return func(t *queue.Tasks) {
+		t.HandleFunc(TypePurge, func(ctx context.Context, _ *asynq.Task) error {
+			_, err := Purge(ctx, db, time.Now())
+			return err
+		})
+		// Keys are kept for a day; an hour's lag in purging them costs a
+		// few rows.
+		t.Every(queue.Periodic{Name: "purge-idempotency-keys", Every: time.Hour, NewTask: NewPurgeTask})
 	}
 }

@@ -28,7 +28,6 @@ import (
 	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/store"
 	"github.com/wanjia/wanjia/pkg/store/storetest"
-	"github.com/wanjia/wanjia/pkg/tenancy"
 )
 
 // The goals of issue 12: a campaign to 100,000 residents through the log
@@ -188,7 +187,7 @@ func tenantMiddleware(next asynq.Handler) asynq.Handler {
 	return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
 		var p outreach.SendPayload
 		if err := json.Unmarshal(t.Payload(), &p); err == nil && p.TenantID != "" {
-			ctx = tenancy.With(ctx, tenancy.Scope{TenantID: p.TenantID})
+			ctx = scope.With(ctx, scope.Tenant{TenantID: p.TenantID})
 		}
 		return next.ProcessTask(storetest.Unguarded(ctx), t)
 	})
@@ -300,7 +299,7 @@ func sendOnce(b *testing.B, w *benchWorld, r *queue.Redis, sentSoFar func() int6
 	if got := sentSoFar() - base; got != int64(w.n) {
 		b.Fatalf("the provider was handed %d messages, want %d", got, w.n)
 	}
-	tenant, _ := tenancy.From(w.staff)
+	tenant, _ := scope.From(w.staff)
 	bare := bareAsynq(b, r, tenant.TenantID, w.n)
 	rate, bareRate := float64(w.n)/elapsed.Seconds(), float64(w.n)/bare.Seconds()
 	b.Logf("sent %d in %s (%.0f/s); bare Asynq %d in %s (%.0f/s); peak heap %.1f MiB",

@@ -20,7 +20,6 @@ import (
 	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/store"
 	"github.com/wanjia/wanjia/pkg/store/storetest"
-	"github.com/wanjia/wanjia/pkg/tenancy"
 )
 
 // world is two communities, c1 (grids c1-g1, c1-g2) and c2 (c2-g1), with
@@ -93,7 +92,7 @@ func (w *world) as(t testing.TB, username, org string) context.Context {
 
 // tenant is the context of org's tenant alone, as a task has it.
 func (w *world) tenant(t testing.TB, org string) context.Context {
-	return tenancy.With(context.Background(), tenancy.Scope{TenantID: w.District.Org(t, org).ID})
+	return scope.With(context.Background(), scope.Tenant{TenantID: w.District.Org(t, org).ID})
 }
 
 var seq atomic.Int64

@@ -12,8 +12,8 @@ import (
 	"github.com/wanjia/wanjia/pkg/errs"
 	"github.com/wanjia/wanjia/pkg/outreach/provider"
 	"github.com/wanjia/wanjia/pkg/pii"
+	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/store"
-	"github.com/wanjia/wanjia/pkg/tenancy"
 	"github.com/wanjia/wanjia/pkg/web"
 )
 
@@ -128,7 +128,7 @@ func (s *Service) Receipt(ctx context.Context, rc provider.Receipt) error {
 	if at.IsZero() {
 		at = s.now()
 	}
-	tctx := tenancy.With(ctx, tenancy.Scope{TenantID: refs[0].TenantID})
+	tctx := scope.With(ctx, scope.Tenant{TenantID: refs[0].TenantID})
 	err = s.DB.InTenantTx(tctx, func(ctx context.Context, tx *store.TenantTx) error {
 		q := tx.Update((*Message)(nil)).Set("status = ?, updated_at = ?", status, s.now()).
 			Where("m.id = ? AND m.status IN (?, ?, ?)", refs[0].ID, StatusSending, StatusSent, StatusUnknown)
@@ -174,7 +174,7 @@ func (s *Service) Inbound(ctx context.Context, in provider.Inbound) error {
 	}
 	kind := classify(in.Text)
 	for _, tenant := range tenants {
-		tctx := tenancy.With(ctx, tenancy.Scope{TenantID: tenant})
+		tctx := scope.With(ctx, scope.Tenant{TenantID: tenant})
 		var r *Reply
 		err := s.DB.InTenantTx(tctx, func(ctx context.Context, tx *store.TenantTx) error {
 			r = &Reply{TenantID: tenant, ID: newID(), Phone: phone, Text: in.Text, Kind: kind, Provider: s.providerName(),

@@ -11,8 +11,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/wanjia/wanjia/pkg/observe"
+	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/store"
-	"github.com/wanjia/wanjia/pkg/tenancy"
 )
 
 // dispatchPage is how many message ids one read of a dispatch takes.
@@ -26,7 +26,7 @@ const dispatchWorkers = 16
 // campaign. Tasks are named by their message, so dispatching twice (a
 // resume, the reconciler) queues nothing twice.
 func (s *Service) Dispatch(ctx context.Context, campaignID string) (int, error) {
-	sc, _ := tenancy.From(ctx)
+	sc, _ := scope.From(ctx)
 	n, after := 0, ""
 	for {
 		var ids []string
@@ -128,7 +128,7 @@ func (s *Service) Reconcile(ctx context.Context) (Reconciled, error) {
 		return r, err
 	}
 	for tenant, ids := range byTenant(due) {
-		tctx := tenancy.With(ctx, tenancy.Scope{TenantID: tenant})
+		tctx := scope.With(ctx, scope.Tenant{TenantID: tenant})
 		for _, id := range ids {
 			var started bool
 			err := s.DB.InTenantTx(tctx, func(ctx context.Context, tx *store.TenantTx) error {
@@ -161,7 +161,7 @@ func (s *Service) Reconcile(ctx context.Context) (Reconciled, error) {
 		return r, err
 	}
 	for tenant, ids := range byTenant(held) {
-		tctx := tenancy.With(ctx, tenancy.Scope{TenantID: tenant})
+		tctx := scope.With(ctx, scope.Tenant{TenantID: tenant})
 		for from := 0; from < len(ids); from += rowBatch {
 			part := ids[from:min(from+rowBatch, len(ids))]
 			var released []string
@@ -197,7 +197,7 @@ func (s *Service) Reconcile(ctx context.Context) (Reconciled, error) {
 	g.SetLimit(8)
 	for _, a := range abandoned {
 		g.Go(func() error {
-			tctx := tenancy.With(gctx, tenancy.Scope{TenantID: a.TenantID})
+			tctx := scope.With(gctx, scope.Tenant{TenantID: a.TenantID})
 			var cl *claimed
 			err := s.DB.InTenantTx(tctx, func(ctx context.Context, tx *store.TenantTx) error {
 				var err error
@@ -231,7 +231,7 @@ func (s *Service) Reconcile(ctx context.Context) (Reconciled, error) {
 		return r, err
 	}
 	for _, d := range done {
-		err := s.DB.InTenantTx(tenancy.With(ctx, tenancy.Scope{TenantID: d.TenantID}), func(ctx context.Context, tx *store.TenantTx) error {
+		err := s.DB.InTenantTx(scope.With(ctx, scope.Tenant{TenantID: d.TenantID}), func(ctx context.Context, tx *store.TenantTx) error {
 			res, err := tx.Update((*Campaign)(nil)).Set("status = ?, finished_at = ?, updated_at = ?", CampaignFinished, now, now).
 				Where("c.id = ? AND c.status = ?", d.ID, CampaignRunning).
 				Where("NOT EXISTS (SELECT 1 FROM outreach_messages AS m WHERE m.tenant_id = c.tenant_id AND m.campaign_id = c.id AND m.status IN (?, ?, ?))",
@@ -281,7 +281,7 @@ func (s *Service) requeueLost(ctx context.Context, now time.Time) (int, error) {
 	}
 	requeued := 0
 	for tenant, ids := range byTenant(stale) {
-		n, err := s.enqueueAll(tenancy.With(ctx, tenancy.Scope{TenantID: tenant}), tenant, ids)
+		n, err := s.enqueueAll(scope.With(ctx, scope.Tenant{TenantID: tenant}), tenant, ids)
 		requeued += n
 		if err != nil {
 			return requeued, err

@@ -12,8 +12,8 @@ import (
 
 	"github.com/wanjia/wanjia/pkg/outreach/provider"
 	"github.com/wanjia/wanjia/pkg/queue"
+	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/store"
-	"github.com/wanjia/wanjia/pkg/tenancy"
 )
 
 // claimed is a message a worker now owns (status sending), with what the
@@ -41,7 +41,7 @@ func (c *claimed) providerMessage() provider.Message {
 // share their transactions, and each task still returns only once its own
 // row is written.
 func (s *Service) SendMessage(ctx context.Context, id string) error {
-	sc, ok := tenancy.From(ctx)
+	sc, ok := scope.From(ctx)
 	if !ok || sc.TenantID == "" {
 		return errors.New("outreach: send without a tenant")
 	}
@@ -133,7 +133,7 @@ func (s *Service) claimBatch(ctx context.Context, reqs []claimReq) []claimResult
 		for i, j := range idx {
 			ids[i] = reqs[j].id
 		}
-		tctx, cancel := context.WithTimeout(tenancy.With(ctx, tenancy.Scope{TenantID: tenantID}), s.Rules.sendTimeout())
+		tctx, cancel := context.WithTimeout(scope.With(ctx, scope.Tenant{TenantID: tenantID}), s.Rules.sendTimeout())
 		var got map[string]claimResult
 		err := s.DB.InTenantTx(tctx, func(ctx context.Context, tx *store.TenantTx) error {
 			var err error
@@ -489,7 +489,7 @@ func (s *Service) credentialsRefused(ctx context.Context, cl *claimed, name stri
 		return fmt.Errorf("outreach: pause on refused credentials: %w", werr)
 	}
 	if paused {
-		sc, _ := tenancy.From(ctx)
+		sc, _ := scope.From(ctx)
 		s.logger().Error("outreach: the provider refused our credentials; campaign paused until they are fixed and it is resumed",
 			"provider", name, "code", code, "reason", reason, "tenant_id", sc.TenantID, "campaign_id", cl.campaign.ID)
 	}
@@ -510,7 +510,7 @@ func errorText(err error) (code, reason string) {
 // record writes a send's outcome (through the record batcher). A
 // delivery receipt may have come first: a final state is never taken back.
 func (s *Service) record(ctx context.Context, id, status, providerID, code, reason string, _ time.Time) error {
-	sc, _ := tenancy.From(ctx)
+	sc, _ := scope.From(ctx)
 	req := recordReq{tenantID: sc.TenantID, id: id, status: status, providerID: providerID, code: code, why: reason}
 	err := s.untilRecorded(id, func() error { return s.batchers().records.do(ctx, req) })
 	if err != nil {
@@ -536,7 +536,7 @@ func (s *Service) recordBatch(ctx context.Context, reqs []recordReq) []error {
 			k := outcome{r.status, r.code, r.why}
 			groups[k] = append(groups[k], r)
 		}
-		tctx, cancel := context.WithTimeout(tenancy.With(ctx, tenancy.Scope{TenantID: tenantID}), s.Rules.sendTimeout())
+		tctx, cancel := context.WithTimeout(scope.With(ctx, scope.Tenant{TenantID: tenantID}), s.Rules.sendTimeout())
 		err := s.DB.InTenantTx(tctx, func(ctx context.Context, tx *store.TenantTx) error {
 			for k, rs := range groups {
 				ids := make([]string, len(rs))

@@ -16,8 +16,8 @@ import (
 	"github.com/wanjia/wanjia/pkg/outreach"
 	"github.com/wanjia/wanjia/pkg/queue"
 	"github.com/wanjia/wanjia/pkg/queue/queuetest"
+	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/store"
-	"github.com/wanjia/wanjia/pkg/tenancy"
 )
 
 // startWorker runs an Asynq server with outreach's handlers until the
@@ -38,7 +38,7 @@ func startWorkerN(t *testing.T, w *world, r *queue.Redis, concurrency int) (stop
 				TenantID string `json:"tenant_id"`
 			}
 			if json.Unmarshal(t.Payload(), &p) == nil && p.TenantID != "" {
-				ctx = tenancy.With(ctx, tenancy.Scope{TenantID: p.TenantID})
+				ctx = scope.With(ctx, scope.Tenant{TenantID: p.TenantID})
 			}
 			return next.ProcessTask(ctx, t)
 		})

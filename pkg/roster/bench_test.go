@@ -18,9 +18,9 @@ import (
 	"github.com/wanjia/wanjia/pkg/orgs/orgstest"
 	"github.com/wanjia/wanjia/pkg/pii"
 	"github.com/wanjia/wanjia/pkg/roster"
+	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/store"
 	"github.com/wanjia/wanjia/pkg/store/storetest"
-	"github.com/wanjia/wanjia/pkg/tenancy"
 )
 
 // district builds, through the orgs service, a sub-district with the
@@ -38,7 +38,7 @@ func community(tb testing.TB, db *store.DB) context.Context {
 
 // tenantOf is the community a context works in.
 func tenantOf(ctx context.Context) string {
-	s, _ := tenancy.From(ctx)
+	s, _ := scope.From(ctx)
 	return s.TenantID
 }
 

@@ -7,19 +7,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/uptrace/bun"
 
 	"github.com/wanjia/wanjia/pkg/audit"
 	"github.com/wanjia/wanjia/pkg/errs"
 	"github.com/wanjia/wanjia/pkg/queue"
+	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/sheet"
 	"github.com/wanjia/wanjia/pkg/store"
-	"github.com/wanjia/wanjia/pkg/tenancy"
 )
 
 // Import limits: a community of 10,000 households fits many times over.
@@ -168,9 +166,9 @@ func (s *Service) storeImport(ctx context.Context, kind, filename string, data [
 	if err := sheet.Check(bytes.NewReader(data), filename, fieldsFor(kind), importLimits); err != nil {
 		return nil, sheetError("file", err)
 	}
-	scope, _ := tenancy.From(ctx)
+	tenant, _ := scope.From(ctx)
 	actor := audit.ActorFrom(ctx)
-	imp := &Import{ID: newID(), TenantID: scope.TenantID, Kind: kind, Status: "queued", Filename: filename, Size: int64(len(data)),
+	imp := &Import{ID: newID(), TenantID: tenant.TenantID, Kind: kind, Status: "queued", Filename: filename, Size: int64(len(data)),
 		File: data, CreatedBy: actor.UserID, CreatedAt: s.now()}
 	err := s.DB.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
 		imp.TenantID = tx.Tenant()
@@ -370,40 +368,14 @@ func (e fileFault) Error() string { return e.err.Error() }
 func (e fileFault) Unwrap() error { return e.err }
 
 // databaseDown tells whether err means the database could not be worked
-// with for now, as opposed to a fault of the import or of the data: the
-// server unreachable or restarting (a closed or refused connection, a
-// terminated backend, too many connections), the pool closed, or SQLite's
-// write lock held past its busy timeout.
+// with for now (errs.IsUnavailable, the house's one notion of it), as
+// opposed to a fault of the import or of the data. A fault of the file is
+// never one, whatever it wraps: an "unexpected EOF" in a damaged zip must
+// not pass for an outage to wait out.
 func databaseDown(err error) bool {
 	var ff fileFault
-	if errors.As(err, &ff) {
-		return false
-	}
-	if errs.IsUnavailable(err) {
-		return true
-	}
-	var pg *pgconn.PgError
-	if errors.As(err, &pg) {
-		switch pg.Code {
-		case "57P01", "57P02", "57P03", "53300", "53000": // admin or crash shutdown, cannot connect now, too many connections, insufficient resources
-			return true
-		}
-		return strings.HasPrefix(pg.Code, "08") // connection exceptions
-	}
-	var lite interface{ Code() int }
-	if errors.As(err, &lite) {
-		c := lite.Code() & 0xff // primary result code
-		return c == sqliteBusy || c == sqliteLocked
-	}
-	msg := err.Error()
-	return strings.Contains(msg, "sql: database is closed") || strings.Contains(msg, "closed pool") || strings.Contains(msg, "conn closed")
+	return !errors.As(err, &ff) && errs.IsUnavailable(err)
 }
-
-// SQLite's primary result codes for a lock held by another connection.
-const (
-	sqliteBusy   = 5
-	sqliteLocked = 6
-)
 
 // importBatch is how many rows share one transaction: large enough to
 // amortise round trips and commits (5,000 rows are about a sixth of a
@@ -566,7 +538,7 @@ func (s *Service) FailAbandoned(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("find abandoned imports: %w", err)
 	}
 	for i, st := range stuck {
-		tctx := tenancy.With(ctx, tenancy.Scope{TenantID: st.TenantID})
+		tctx := scope.With(ctx, scope.Tenant{TenantID: st.TenantID})
 		if err := s.GiveUp(tctx, st.ID); err != nil {
 			return i, err
 		}

@@ -15,9 +15,9 @@ import (
 	"github.com/wanjia/wanjia/pkg/authz"
 	"github.com/wanjia/wanjia/pkg/errs"
 	"github.com/wanjia/wanjia/pkg/roster"
+	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/store"
 	"github.com/wanjia/wanjia/pkg/store/storetest"
-	"github.com/wanjia/wanjia/pkg/tenancy"
 )
 
 // yucai is the demo roster of Yucai, as the app seeds it (app.demoRosters).
@@ -46,7 +46,7 @@ func adminOf(t *testing.T, db *store.DB, tenant string, grids []string) context.
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx = tenancy.With(ctx, tenancy.Scope{TenantID: tenant})
+	ctx = scope.With(ctx, scope.Tenant{TenantID: tenant})
 	ctx = authz.WithCaller(ctx, authz.Caller{UserID: "u-" + tenant, Username: tenant + ".admin", Role: authz.RoleCommunityAdmin})
 	return audit.WithActor(ctx, audit.Actor{UserID: "u-" + tenant, Username: tenant + ".admin", Role: authz.RoleCommunityAdmin,
 		Org: tenant, OrgPath: "/" + tenant + "/"})

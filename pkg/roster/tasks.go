@@ -1,7 +1,10 @@
 package roster
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -10,8 +13,17 @@ import (
 	"github.com/wanjia/wanjia/pkg/queue"
 )
 
-// The roster's tasks: their types, payloads and constructors live here,
-// beside the service they call; workers/ registers the handlers.
+// The roster's tasks: their types, payloads, constructors and handlers
+// live here, beside the service they call, and Tasks registers them as
+// Routes registers the routes.
+
+// Tasks registers the roster's task handlers and periodic tasks.
+func (s *Service) Tasks(t *queue.Tasks) {
+	t.HandleFunc(TypeImport, s.handleImport)
+	t.HandleFunc(TypeReconcileImports, s.handleReconcileImports)
+	// Imports whose task Redis lost run again within about a minute.
+	t.Every(queue.Periodic{Name: "reconcile-imports", Every: 30 * time.Second, NewTask: NewReconcileImportsTask})
+}
 
 // TypeImport is the task that processes an upload.
 const TypeImport = "roster:import"
@@ -58,4 +70,64 @@ const TypeReconcileImports = "roster:reconcile-imports"
 // NewReconcileImportsTask builds the reconciler's task for one period.
 func NewReconcileImportsTask(time.Time) (*asynq.Task, error) {
 	return asynq.NewTask(TypeReconcileImports, nil, asynq.Queue(queue.QueueDefault), asynq.MaxRetry(1), asynq.Timeout(time.Minute)), nil
+}
+
+// handleImport processes an uploaded roster file (TypeImport).
+func (s *Service) handleImport(ctx context.Context, t *asynq.Task) error {
+	var p ImportPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+		return fmt.Errorf("import payload: %v: %w", err, asynq.SkipRetry)
+	}
+	if p.Actor.UserID != "" {
+		ctx = audit.WithActor(ctx, p.Actor)
+	}
+	err := s.RunImport(ctx, p.ImportID)
+	if err == nil {
+		// Thousands of new rows: plan the community's lists with fresh
+		// statistics (SQLite has none until asked).
+		if oerr := s.DB.Optimize(ctx); oerr != nil && s.Logger != nil {
+			s.Logger.Warn("import: refreshing statistics failed", "import_id", p.ImportID, "err", oerr)
+		}
+	}
+	var later *queue.LaterError
+	if err != nil && !errors.As(err, &later) && (lastAttempt(ctx) || errors.Is(err, asynq.SkipRetry)) {
+		// Asynq will not run it again: say so on the import itself. A
+		// LaterError (the database away, the community's slot busy) is no
+		// failure: the task runs again even on its last attempt.
+		if gerr := s.GiveUp(ctx, p.ImportID); gerr != nil && s.Logger != nil {
+			s.Logger.Error("import: could not mark as failed", "import_id", p.ImportID, "err", gerr)
+		}
+	}
+	return err
+}
+
+// lastAttempt tells whether a failure now leaves the task for good.
+func lastAttempt(ctx context.Context) bool {
+	retried, ok1 := asynq.GetRetryCount(ctx)
+	maxRetry, ok2 := asynq.GetMaxRetry(ctx)
+	return ok1 && ok2 && retried >= maxRetry
+}
+
+// staleImportAge is how long an upload may wait before its task is
+// presumed lost. Re-queuing one whose task still exists is harmless (the
+// task id is the import's, so Asynq refuses the copy), so this can be
+// short: with the 30-second period, a lost import runs again within about
+// a minute of the loss.
+const staleImportAge = 30 * time.Second
+
+// handleReconcileImports re-queues lost uploads and ends abandoned imports
+// (TypeReconcileImports).
+func (s *Service) handleReconcileImports(ctx context.Context, _ *asynq.Task) error {
+	n, err := s.RequeueStale(ctx, staleImportAge)
+	if n > 0 && s.Logger != nil {
+		s.Logger.Warn("re-queued imports whose task was lost", "count", n)
+	}
+	if err != nil {
+		return err
+	}
+	n, err = s.FailAbandoned(ctx)
+	if n > 0 && s.Logger != nil {
+		s.Logger.Warn("ended imports abandoned on their last attempt", "count", n)
+	}
+	return err
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/store"
 	"github.com/wanjia/wanjia/pkg/store/storetest"
-	"github.com/wanjia/wanjia/pkg/tenancy"
 )
 
 // community makes a community with grids g1 and g2.
@@ -42,9 +41,9 @@ func TestGridsScopeAndCache(t *testing.T) {
 	community(t, db, "ta")
 	community(t, db, "tb")
 	f := scope.New(db)
-	staff := tenancy.With(context.Background(), tenancy.Scope{TenantID: "ta"})
-	worker := tenancy.With(context.Background(), tenancy.Scope{TenantID: "ta", Grids: []string{"g2"}})
-	none := tenancy.With(context.Background(), tenancy.Scope{TenantID: "ta", Grids: []string{}})
+	staff := scope.With(context.Background(), scope.Tenant{TenantID: "ta"})
+	worker := scope.With(context.Background(), scope.Tenant{TenantID: "ta", Grids: []string{"g2"}})
+	none := scope.With(context.Background(), scope.Tenant{TenantID: "ta", Grids: []string{}})
 
 	for _, c := range []struct {
 		name     string

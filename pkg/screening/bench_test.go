@@ -11,7 +11,6 @@ import (
 	"github.com/wanjia/wanjia/pkg/screening"
 	"github.com/wanjia/wanjia/pkg/store"
 	"github.com/wanjia/wanjia/pkg/store/storetest"
-	"github.com/wanjia/wanjia/pkg/tenancy"
 )
 
 // The goals of issue 11: a campaign over 10,000 households is created in
@@ -46,7 +45,7 @@ func newBench10k(b *testing.B) *bench10k {
 		staff:  storetest.Unguarded(d.As(b, "bench.staff", "bench")),
 		worker: storetest.Unguarded(d.As(b, "bench.grid1", "bench"))}
 	r := &roster.Service{DB: db, Frame: frame, Households: w.screening}
-	system := storetest.Unguarded(tenancy.With(context.Background(), tenancy.Scope{TenantID: d.Org(b, "bench").ID}))
+	system := storetest.Unguarded(scope.With(context.Background(), scope.Tenant{TenantID: d.Org(b, "bench").ID}))
 	h, _, err := r.SeedDemo(system, roster.DemoSpec{Seed: 10_000, Grids: benchGrids, Buildings: 400, Households: 10_000,
 		ElderlyShare: 0.2, Street: "测试路"})
 	if err != nil || h != 10_000 {
@@ -93,7 +92,7 @@ func BenchmarkProgress10k(b *testing.B) {
 		Notices: 500, PublicityPerDay: 2, Callers: []string{"周静", "黄丽", "何涛", "林欣怡"},
 		GridWorkers: map[string][]string{"g1": {"陈建华", "王秀兰"}, "g2": {"李明", "赵艳"}, "g3": {"刘强", "孙桂英"},
 			"g4": {"杨磊", "吴娟"}, "g5": {"郭勇", "马玉兰"}}}
-	system := storetest.Unguarded(tenancy.With(context.Background(), tenancy.Scope{TenantID: w.district.Org(b, "bench").ID}))
+	system := storetest.Unguarded(scope.With(context.Background(), scope.Tenant{TenantID: w.district.Org(b, "bench").ID}))
 	if _, err := w.screening.SeedDemoHistory(system, spec); err != nil {
 		b.Fatal(err)
 	}

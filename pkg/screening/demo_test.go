@@ -18,7 +18,6 @@ import (
 	"github.com/wanjia/wanjia/pkg/screening"
 	"github.com/wanjia/wanjia/pkg/store"
 	"github.com/wanjia/wanjia/pkg/store/storetest"
-	"github.com/wanjia/wanjia/pkg/tenancy"
 )
 
 // demoRosters are app's demoRosters (the demo communities' synthetic
@@ -74,7 +73,7 @@ func newDemoWorld(t *testing.T, communities ...string) *demoWorld {
 // system is the context ApplyDemo seeds a community in: its tenant, no
 // caller.
 func (w *demoWorld) system(t *testing.T, community string) context.Context {
-	return tenancy.With(t.Context(), tenancy.Scope{TenantID: w.district.Org(t, community).ID})
+	return scope.With(t.Context(), scope.Tenant{TenantID: w.district.Org(t, community).ID})
 }
 
 // count runs a counting query over every tenant (a check behind the

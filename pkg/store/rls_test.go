@@ -12,7 +12,6 @@ import (
 
 	"github.com/wanjia/wanjia/pkg/store"
 	"github.com/wanjia/wanjia/pkg/store/storetest"
-	"github.com/wanjia/wanjia/pkg/tenancy"
 )
 
 // Row-level security is the third tenancy lock and exists on PostgreSQL
@@ -25,7 +24,7 @@ func requirePostgres(t *testing.T) {
 }
 
 func inTenant(id string) context.Context {
-	return tenancy.With(storetest.Unguarded(context.Background()), tenancy.Scope{TenantID: id})
+	return store.WithTenant(storetest.Unguarded(context.Background()), store.Tenant{TenantID: id})
 }
 
 // seedHouseholds writes n households for tenant, through its own scope.
@@ -464,7 +463,7 @@ func TestCommitOfAnAbortedTransactionFails(t *testing.T) {
 	if db.Flavor() != store.Postgres {
 		t.Skip("PostgreSQL only: SQLite carries on after a failed statement")
 	}
-	ctx := tenancy.With(context.Background(), tenancy.Scope{TenantID: "no-such-tenant"})
+	ctx := store.WithTenant(context.Background(), store.Tenant{TenantID: "no-such-tenant"})
 	err := db.InTenantTx(ctx, func(ctx context.Context, tx *store.TenantTx) error {
 		_, _ = tx.Unscoped().ExecContext(ctx, "SELECT 1/0") // swallowed on purpose
 		return nil

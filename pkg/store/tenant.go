@@ -10,8 +10,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/uptrace/bun"
-
-	"github.com/wanjia/wanjia/pkg/tenancy"
 )
 
 // ErrNoTenant means tenant-owned data was reached without a tenant in the
@@ -29,7 +27,7 @@ var ErrNoTenant = errors.New("store: no tenant in context")
 // Unscoped, which is meant to be rare and easy to grep for.
 type TenantTx struct {
 	tx    bun.Tx
-	Scope tenancy.Scope
+	Scope Tenant
 
 	// conn is the PostgreSQL connection under the transaction, for COPY
 	// (nil on SQLite).
@@ -56,7 +54,7 @@ func (db *DB) InTenantReadTx(ctx context.Context, fn func(ctx context.Context, t
 // PostgreSQL the tenant is set in the transaction's opening message (see
 // pgConn.BeginTx), so binding it costs no round trip of its own.
 func (db *DB) tenantTx(ctx context.Context, opts *sql.TxOptions, fn func(ctx context.Context, tx *TenantTx) error) error {
-	scope, ok := tenancy.From(ctx)
+	scope, ok := TenantOf(ctx)
 	if !ok {
 		return ErrNoTenant
 	}
@@ -120,7 +118,7 @@ func (db *DB) EnterTenant(ctx context.Context, tx bun.Tx, tenantID string) (*Ten
 	if err := db.bindTenant(ctx, tx, tenantID); err != nil {
 		return nil, err
 	}
-	return &TenantTx{tx: tx, Scope: tenancy.Scope{TenantID: tenantID}}, nil
+	return &TenantTx{tx: tx, Scope: Tenant{TenantID: tenantID}}, nil
 }
 
 // AllTenants, passed to AcrossTenants, reaches every tenant's rows.

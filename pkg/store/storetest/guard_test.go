@@ -10,7 +10,6 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/wanjia/wanjia/pkg/store"
-	"github.com/wanjia/wanjia/pkg/tenancy"
 )
 
 type grid struct {
@@ -104,7 +103,7 @@ func TestGuardCatchesUnscopedQueries(t *testing.T) {
 		}
 	}
 
-	scoped := tenancy.With(ctx, tenancy.Scope{TenantID: "t1"})
+	scoped := store.WithTenant(ctx, store.Tenant{TenantID: "t1"})
 	err = db.InTenantTx(scoped, func(ctx context.Context, tx *store.TenantTx) error {
 		var n int
 		if err := tx.Select((*grid)(nil)).ColumnExpr("count(*)").Scan(ctx, &n); err != nil {

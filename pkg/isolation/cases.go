@@ -191,16 +191,18 @@ func (s *Service) CasesFromFollowUp(ctx context.Context, followUpID string, in F
 		if err != nil {
 			return opened{}, err
 		}
-		var fe []errs.FieldError
-		p := s.plan(&fe, c, in.Kind, in.StartDate, in.Days, &in.Reason)
-		if len(in.ResidentIDs) > 50 {
-			fe = append(fe, errs.Field("resident_ids", "too_many_entries", map[string]any{"max": 50}))
-		}
-		if len(fe) > 0 {
-			return opened{}, errs.Validation(fe...)
-		}
 		var out opened
+		// The follow-up first (ToCase): another grid's or community's is a
+		// 404 whatever the body says; a refusal after rolls its claim back.
 		err = screening.ToCase(ctx, tx, g, followUpID, s.now(), func(householdID, _ string) (string, error) {
+			var fe []errs.FieldError
+			p := s.plan(&fe, c, in.Kind, in.StartDate, in.Days, &in.Reason)
+			if len(in.ResidentIDs) > 50 {
+				fe = append(fe, errs.Field("resident_ids", "too_many_entries", map[string]any{"max": 50}))
+			}
+			if len(fe) > 0 {
+				return "", errs.Validation(fe...)
+			}
 			rs, err := s.householdResidents(ctx, tx, g, householdID, in.ResidentIDs)
 			if err != nil {
 				return "", err

@@ -94,6 +94,12 @@ func checkSymptoms(fe *[]errs.FieldError, in []string) []string {
 // with the same Idempotency-Key, it is recorded once.
 func (s *Service) RecordCheckin(ctx context.Context, caseID string, in CheckinInput) (*CheckinView, error) {
 	return scope.Once(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (*CheckinView, error) {
+		// The case first: another grid's or community's case is a 404
+		// whatever the body says.
+		r, err := loadCase(ctx, tx, g, caseID)
+		if err != nil {
+			return nil, err
+		}
 		var fe []errs.FieldError
 		t := parseTemperature(&fe, in.Temperature)
 		symptoms := checkSymptoms(&fe, in.Symptoms)
@@ -104,10 +110,6 @@ func (s *Service) RecordCheckin(ctx context.Context, caseID string, in CheckinIn
 		oneOf(&fe, "source", source, SourceStaff, SourceSelf, SourceSMS)
 		if len(fe) > 0 {
 			return nil, errs.Validation(fe...)
-		}
-		r, err := loadCase(ctx, tx, g, caseID)
-		if err != nil {
-			return nil, err
 		}
 		by, name := actor(ctx)
 		return s.checkin(ctx, tx, r, &Checkin{Temperature: t, Symptoms: symptoms, Source: source, ByUser: by, ByName: name})

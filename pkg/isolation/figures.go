@@ -182,7 +182,9 @@ func figures(ctx context.Context, db bun.IDB, tenants []string, day string) (map
 		out[r.TenantID] = f
 	}
 	for _, t := range tenants {
-		out[t] = out[t] // every community named has its entry, zeros included
+		if _, ok := out[t]; !ok {
+			out[t] = Figures{} // every community named has its entry, zeros included
+		}
 	}
 	return out, nil
 }

@@ -114,7 +114,9 @@ func (st Settings) CareOverdue() int {
 }
 
 // ReminderAt is CheckinReminderAt, defaulted.
-func (st Settings) ReminderAt() string { return orDefault(st.CheckinReminderAt, DefaultCheckinReminderAt) }
+func (st Settings) ReminderAt() string {
+	return orDefault(st.CheckinReminderAt, DefaultCheckinReminderAt)
+}
 
 // Deadline is CheckinDeadline, defaulted.
 func (st Settings) Deadline() string { return orDefault(st.CheckinDeadline, DefaultCheckinDeadline) }

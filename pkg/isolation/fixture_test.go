@@ -102,7 +102,7 @@ func newWorld(t testing.TB) *world {
 	w.Roster.Households = w.Screening
 	w.Isolation = &isolation.Service{DB: db, Frame: frame, Notify: w.outbox, Links: box, BaseURL: "https://wanjia.example", Now: c.now}
 	w.exec(t, `UPDATE orgs SET timezone = 'America/New_York' WHERE slug = 'c2'`)
-	for i, u := range []string{"c1.admin", "c1.staff", "c1.grid1", "c2.staff", "c2.grid1"} {
+	for i, u := range []string{"c1.admin", "c1.staff", "c1.grid1", "c2.staff", "c2.grid1", "c2.admin"} {
 		w.exec(t, `UPDATE users SET phone = ? WHERE username = ?`, fmt.Sprintf("1390000000%d", i), u)
 	}
 	return w

@@ -223,7 +223,7 @@ func TestIdempotentCreate(t *testing.T) {
 // TestCheckinsAndAlerts walks a case's days in a community on the other
 // side of the world: the first check-in of a local day counts, a fever
 // raises that day's one alert, sent urgently once to the grid's worker
-// and the staff (c2.staff, c2.grid1; nobody of c1), and alerts move through
+// and the staff (c2.staff, c2.grid1; not the admin, nobody of c1), and alerts move through
 // acknowledged to closed.
 func TestCheckinsAndAlerts(t *testing.T) {
 	w := newWorld(t)

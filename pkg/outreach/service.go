@@ -169,11 +169,17 @@ type IsolationAudience interface {
 	ActiveIsolations(ctx context.Context, tx *store.TenantTx) ([]Recipient, error)
 }
 
-// ReplyHandler may take a resident's reply (in the tenant of ctx) before
-// it is stored for staff: isolation will read "36.8" as a check-in. It
-// reports whether it took it.
+// ReplyHandler may take a resident's reply before it is left for staff:
+// isolation reads "36.8" as a check-in. It runs in the reply's own
+// transaction (tx, the reply's community), after the reply is written and
+// before it commits: what it stores commits with the reply or not at all,
+// so a handler that fails leaves no reply behind and the provider's retry
+// is handled again rather than dropped as a duplicate. r.ID is the
+// reply's id: what the handler stores can be unique on it. It may call
+// Notify in tx; the notices are queued after the commit. It reports
+// whether it took the reply (its kind is then "handled").
 type ReplyHandler interface {
-	HandleReply(ctx context.Context, phone, text string, at time.Time) (bool, error)
+	HandleReply(ctx context.Context, tx *store.TenantTx, r Reply) (bool, error)
 }
 
 func (s *Service) now() time.Time {

@@ -78,13 +78,16 @@ type Rules struct {
 	DailyCap     int // SMS a day to one phone from one community (default 5)
 	// Calls cost more and reach a resident harder than a text: their own
 	// rates and cap.
-	VoiceTenantRate   int           // calls a second per community (default 5)
-	VoiceProviderRate int           // calls a second per provider, all communities (default 50)
-	VoiceDailyCap     int           // calls a day to one phone from one community (default 2)
-	MaxAttempts       int           // sends of one message before it fails (default 6)
-	StaleQueued       time.Duration // a queued row older than this has its task re-queued (default 1 min)
-	StaleSending      time.Duration // a row sending longer than this was abandoned (default 2 min)
-	SendTimeout       time.Duration // one call to the provider (default 30 s)
+	VoiceTenantRate   int // calls a second per community (default 5)
+	VoiceProviderRate int // calls a second per provider, all communities (default 50)
+	VoiceDailyCap     int // calls a day to one phone from one community (default 2)
+	// AlertRate: alerts to staff (Notify's urgent notices) a second per
+	// community, a bucket of their own (default 10).
+	AlertRate    int
+	MaxAttempts  int           // sends of one message before it fails (default 6)
+	StaleQueued  time.Duration // a queued row older than this has its task re-queued (default 1 min)
+	StaleSending time.Duration // a row sending longer than this was abandoned (default 2 min)
+	SendTimeout  time.Duration // one call to the provider (default 30 s)
 	// RecordFor is how long a worker keeps retrying the record of a
 	// provider's answer while the database does not take it (default 15
 	// min); past it, the row is left sending for the reconciler.
@@ -104,12 +107,15 @@ const (
 	DefaultVoiceProviderRate = 50
 	DefaultVoiceDailyCap     = 2
 
+	DefaultAlertRate = 10
+
 	// WeComPerMinute is what a WeCom group robot takes: 20 posts a minute.
 	WeComPerMinute = 20
 )
 
 func (r Rules) tenantRate() int   { return def(r.TenantRate, DefaultTenantRate) }
 func (r Rules) providerRate() int { return def(r.ProviderRate, DefaultProviderRate) }
+func (r Rules) alertRate() int    { return def(r.AlertRate, DefaultAlertRate) }
 func (r Rules) voiceTenantRate() int {
 	return def(r.VoiceTenantRate, DefaultVoiceTenantRate)
 }

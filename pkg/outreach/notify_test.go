@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -178,6 +181,65 @@ func TestNotifyRules(t *testing.T) {
 	}
 	if _, err := w.Outreach.PauseCampaign(staff, "system-notices-sms"); err == nil {
 		t.Fatal("the notices' system campaign was paused")
+	}
+	// The reconciler finds nothing left to send, and the system campaigns
+	// keep running: the next notice still goes.
+	if _, err := w.Outreach.Reconcile(staff); err != nil {
+		t.Fatal(err)
+	}
+	notify(t, w, "c1", notice("n-after", phone(6), false, "after"), notice("a-after", phone(6), true, "after"))
+	for k, v := range send("after") {
+		if v.Status != outreach.StatusSent {
+			t.Errorf("%s after the reconciler: %s", k, v.Status)
+		}
+	}
+}
+
+// refusing refuses our credentials until told otherwise.
+type refusing struct {
+	*fake
+	refuse atomic.Bool
+}
+
+func (p *refusing) Send(ctx context.Context, m provider.Message) (provider.Sent, error) {
+	if p.refuse.Load() {
+		return provider.Sent{}, &provider.Error{Credentials: true, Code: "InvalidAccessKeyId.NotFound", Reason: "bad key"}
+	}
+	return p.fake.Send(ctx, m)
+}
+
+// TestNoticeWaitsOutRefusedCredentials: a notice the provider refuses for
+// our credentials goes back to queued, its attempt not counted, and its
+// system campaign is not paused (no one would resume it): once the
+// credentials are fixed it is sent, and so are the notices after it.
+func TestNoticeWaitsOutRefusedCredentials(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	p := &refusing{fake: w.Fake}
+	p.refuse.Store(true)
+	w.Outreach.Provider = p
+	w.Outreach.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	task := w.tenant(t, "c1")
+	notify(t, w, "c1", outreach.Notice{Key: "k1", Phone: phone(11), Text: "打卡", Subject: "creds"})
+	if err := w.Outreach.SendMessage(task, about(t, w, "c1", "creds")["k1"].ID); !isLater(err) {
+		t.Fatalf("refused credentials: %v, want a wait", err)
+	}
+	if v := about(t, w, "c1", "creds")["k1"]; v.Status != outreach.StatusQueued {
+		t.Fatalf("after refused credentials: %s", v.Status)
+	}
+	p.refuse.Store(false)
+	notify(t, w, "c1", outreach.Notice{Key: "k2", Phone: phone(12), Text: "打卡", Subject: "creds"})
+	// Due a minute later: the test's clock moves past it.
+	w.clock.t = w.clock.t.Add(2 * time.Minute)
+	for _, v := range about(t, w, "c1", "creds") {
+		if err := w.Outreach.SendMessage(task, v.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for k, v := range about(t, w, "c1", "creds") {
+		if v.Status != outreach.StatusSent {
+			t.Errorf("%s once the credentials are fixed: %s", k, v.Status)
+		}
 	}
 }
 

@@ -181,8 +181,8 @@ func (a *App) wire(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// Notify stays nil until outreach sends transactional notices.
-	a.Isolation = &isolation.Service{DB: a.DB, Frame: a.Frame, Reads: a.Reads, Links: links, BaseURL: a.Config.BaseURL, Logger: a.Logger}
+	a.Isolation = &isolation.Service{DB: a.DB, Frame: a.Frame, Reads: a.Reads, Notify: a.Outreach, Links: links,
+		BaseURL: a.Config.BaseURL, Logger: a.Logger}
 	a.Console = console.New(console.Deps{Logger: a.Logger, BaseURL: a.Config.BaseURL, Secret: secret,
 		Authn: a.Authn, Authz: a.Authz, Orgs: a.Orgs, Pages: a.ConsolePages()})
 	if a.parts.API {

@@ -82,9 +82,16 @@ func TestIsolationEndToEnd(t *testing.T) {
 	}
 	got := decode[struct {
 		Checkins []item `json:"checkins"`
+		Messages []struct {
+			Key string `json:"key"`
+		} `json:"messages"`
 	}](t, do(t, h, http.MethodGet, base+"/isolations/"+mine.ID, staff, nil).Body.Bytes())
 	if len(got.Checkins) != 0 {
 		t.Fatalf("a refused check-in was stored: %+v", got.Checkins)
+	}
+	// The link went to the resident once, through outreach's outbox.
+	if len(got.Messages) != 1 || got.Messages[0].Key != "link:"+mine.ID {
+		t.Fatalf("messages about the case: %+v, want its link once", got.Messages)
 	}
 
 	// The grid worker at the door, retried on a weak network: one check-in,

@@ -16,6 +16,7 @@ import (
 	"github.com/wanjia/wanjia/pkg/authz"
 	"github.com/wanjia/wanjia/pkg/errs"
 	"github.com/wanjia/wanjia/pkg/i18n"
+	"github.com/wanjia/wanjia/pkg/outreach"
 	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/screening"
 	"github.com/wanjia/wanjia/pkg/store"
@@ -64,9 +65,10 @@ type CaseView struct {
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
 
-	Checkins []CheckinView `json:"checkins,omitempty"`
-	Alerts   []AlertView   `json:"alerts,omitempty"`
-	Support  []SupportView `json:"support_requests,omitempty"`
+	Checkins []CheckinView         `json:"checkins,omitempty"`
+	Messages []outreach.NoticeView `json:"messages,omitempty"`
+	Alerts   []AlertView           `json:"alerts,omitempty"`
+	Support  []SupportView         `json:"support_requests,omitempty"`
 }
 
 type caseRow struct {
@@ -152,6 +154,7 @@ func HashToken(token string) string {
 // CreateCase opens a case for one resident and sends them their link.
 // Posted twice with the same Idempotency-Key, it opens one.
 func (s *Service) CreateCase(ctx context.Context, in CaseInput) (*CaseView, error) {
+	ctx, sent := collect(ctx)
 	o, err := scope.Once(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (opened, error) {
 		c, err := s.community(ctx, tx)
 		if err != nil {
@@ -175,6 +178,7 @@ func (s *Service) CreateCase(ctx context.Context, in CaseInput) (*CaseView, erro
 	if err != nil {
 		return nil, err
 	}
+	s.flush(ctx, sent)
 	cases, err := s.withLinks(o)
 	if err != nil {
 		return nil, err
@@ -186,6 +190,7 @@ func (s *Service) CreateCase(ctx context.Context, in CaseInput) (*CaseView, erro
 // (its live residents, or those named) and makes the follow-up a case, in
 // one transaction. A follow-up that is not open is a 409.
 func (s *Service) CasesFromFollowUp(ctx context.Context, followUpID string, in FollowUpCasesInput) ([]CaseView, error) {
+	ctx, sent := collect(ctx)
 	o, err := scope.Once(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (opened, error) {
 		c, err := s.community(ctx, tx)
 		if err != nil {
@@ -218,6 +223,7 @@ func (s *Service) CasesFromFollowUp(ctx context.Context, followUpID string, in F
 	if err != nil {
 		return nil, err
 	}
+	s.flush(ctx, sent)
 	return s.withLinks(o)
 }
 
@@ -342,7 +348,7 @@ func (s *Service) open(ctx context.Context, tx *store.TenantTx, g *scope.Grids, 
 		}
 		if r.Phone != "" {
 			body := i18n.T(i18n.ZH, "isolation_sms_link", map[string]any{"name": r.Name, "end_date": p.end, "url": s.linkURL(token)})
-			if err := s.notify(ctx, tx, Notice{Key: "link:" + cs.ID, Phone: r.Phone, Body: body}); err != nil {
+			if err := s.notify(ctx, tx, outreach.Notice{Key: "link:" + cs.ID, Phone: r.Phone, Text: body, ResidentID: r.ID, Subject: subject(cs.ID)}); err != nil {
 				return opened{}, err
 			}
 		}
@@ -395,7 +401,7 @@ func (s *Service) ListCases(ctx context.Context, f Filter) ([]CaseView, string, 
 
 // GetCase is one case with its check-ins, alerts and support requests.
 func (s *Service) GetCase(ctx context.Context, id string) (*CaseView, error) {
-	return scope.Read(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (*CaseView, error) {
+	v, err := scope.Read(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (*CaseView, error) {
 		r, err := loadCase(ctx, tx, g, id)
 		if err != nil {
 			return nil, err
@@ -415,6 +421,15 @@ func (s *Service) GetCase(ctx context.Context, id string) (*CaseView, error) {
 		}
 		return &v, nil
 	})
+	if err != nil || s.Notify == nil {
+		return v, err
+	}
+	// The messages sent about the case, from outreach's outbox (a read of
+	// its own, recorded there).
+	if v.Messages, err = s.Notify.MessagesAbout(ctx, subject(id)); err != nil {
+		return nil, err
+	}
+	return v, nil
 }
 
 // CasePatch records a diagnosis or ends a case early.
@@ -494,7 +509,8 @@ type ReleaseInput struct {
 // 409 unless a community admin forces it with a reason; 403 for anyone
 // else forcing), and sends the resident the release notice.
 func (s *Service) Release(ctx context.Context, id string, in ReleaseInput) (*CaseView, error) {
-	return scope.Run(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (*CaseView, error) {
+	ctx, sent := collect(ctx)
+	out, err := scope.Run(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (*CaseView, error) {
 		r, err := loadCase(ctx, tx, g, id)
 		if err != nil {
 			return nil, err
@@ -546,11 +562,16 @@ func (s *Service) Release(ctx context.Context, id string, in ReleaseInput) (*Cas
 		}
 		if r.Phone != "" {
 			body := i18n.T(i18n.ZH, "isolation_sms_released", map[string]any{"name": r.Name, "date": today})
-			if err := s.notify(ctx, tx, Notice{Key: "release:" + r.ID, Phone: r.Phone, Body: body}); err != nil {
+			if err := s.notify(ctx, tx, outreach.Notice{Key: "release:" + r.ID, Phone: r.Phone, Text: body, ResidentID: r.ResidentID, Subject: subject(r.ID)}); err != nil {
 				return nil, err
 			}
 		}
 		v := caseView(r, g, scope.ViewOf(ctx))
 		return &v, nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	s.flush(ctx, sent)
+	return out, nil
 }

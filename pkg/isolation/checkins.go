@@ -14,6 +14,7 @@ import (
 	"github.com/wanjia/wanjia/pkg/authz"
 	"github.com/wanjia/wanjia/pkg/errs"
 	"github.com/wanjia/wanjia/pkg/i18n"
+	"github.com/wanjia/wanjia/pkg/outreach"
 	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/store"
 )
@@ -93,7 +94,8 @@ func checkSymptoms(fe *[]errs.FieldError, in []string) []string {
 // sends it to the grid's workers and the community's staff. Posted twice
 // with the same Idempotency-Key, it is recorded once.
 func (s *Service) RecordCheckin(ctx context.Context, caseID string, in CheckinInput) (*CheckinView, error) {
-	return scope.Once(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (*CheckinView, error) {
+	ctx, sent := collect(ctx)
+	out, err := scope.Once(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (*CheckinView, error) {
 		// The case first: another grid's or community's case is a 404
 		// whatever the body says.
 		r, err := loadCase(ctx, tx, g, caseID)
@@ -114,6 +116,11 @@ func (s *Service) RecordCheckin(ctx context.Context, caseID string, in CheckinIn
 		by, name := actor(ctx)
 		return s.checkin(ctx, tx, r, &Checkin{Temperature: t, Symptoms: symptoms, Source: source, ByUser: by, ByName: name})
 	})
+	if err != nil {
+		return nil, err
+	}
+	s.flush(ctx, sent)
+	return out, nil
 }
 
 // checkin records k on case r: every source's path (staff, the link, an
@@ -196,9 +203,9 @@ func (s *Service) raiseAlert(ctx context.Context, tx *store.TenantTx, r *caseRow
 	}
 	args["symptoms"] = strings.Join(names, "、")
 	body := i18n.T(i18n.ZH, "isolation_sms_alert_"+kind, args)
-	notices := make([]Notice, 0, len(phones))
+	notices := make([]outreach.Notice, 0, len(phones))
 	for _, p := range phones {
-		notices = append(notices, Notice{Key: "alert:" + a.ID + ":" + p, Phone: p, Body: body, Urgent: true})
+		notices = append(notices, outreach.Notice{Key: "alert:" + a.ID + ":" + p, Phone: p, Text: body, Urgent: true, Subject: subject(r.ID)})
 	}
 	return a, s.notify(ctx, tx, notices...)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/wanjia/wanjia/pkg/errs"
 	"github.com/wanjia/wanjia/pkg/isolation"
 	"github.com/wanjia/wanjia/pkg/orgs/orgstest"
+	"github.com/wanjia/wanjia/pkg/outreach"
 	"github.com/wanjia/wanjia/pkg/roster"
 	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/screening"
@@ -49,12 +50,13 @@ func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 // outbox is the Notifier: one notice per community and key, as outreach
 // keeps them.
 type outbox struct {
-	mu   sync.Mutex
-	sent map[string]isolation.Notice // tenant + key
-	keys []string
+	mu     sync.Mutex
+	sent   map[string]outreach.Notice // tenant + key
+	keys   []string
+	queued int
 }
 
-func (o *outbox) Notify(_ context.Context, tx *store.TenantTx, ns ...isolation.Notice) (int, error) {
+func (o *outbox) Notify(_ context.Context, tx *store.TenantTx, ns ...outreach.Notice) (int, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	n := 0
@@ -70,11 +72,32 @@ func (o *outbox) Notify(_ context.Context, tx *store.TenantTx, ns ...isolation.N
 	return n, nil
 }
 
-// with returns the notices whose key starts with prefix, by key.
-func (o *outbox) with(prefix string) map[string]isolation.Notice {
+// NotifyTasks counts the notices queued after their commits.
+func (o *outbox) NotifyTasks(_ context.Context, ns ...outreach.Notice) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	out := map[string]isolation.Notice{}
+	o.queued += len(ns)
+	return nil
+}
+
+// MessagesAbout lists the notices of a subject.
+func (o *outbox) MessagesAbout(_ context.Context, subject string) ([]outreach.NoticeView, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []outreach.NoticeView
+	for _, n := range o.sent {
+		if n.Subject == subject {
+			out = append(out, outreach.NoticeView{Key: n.Key, Text: n.Text, Urgent: n.Urgent})
+		}
+	}
+	return out, nil
+}
+
+// with returns the notices whose key starts with prefix, by key.
+func (o *outbox) with(prefix string) map[string]outreach.Notice {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := map[string]outreach.Notice{}
 	for k, n := range o.sent {
 		if strings.HasPrefix(n.Key, prefix) {
 			out[k[strings.Index(k, "|")+1:]] = n
@@ -96,7 +119,7 @@ func newWorld(t testing.TB) *world {
 	}
 	c := &clock{t: time.Date(2020, 2, 3, 1, 0, 0, 0, time.UTC)}
 	frame := scope.New(db)
-	w := &world{DB: db, District: d, clock: c, outbox: &outbox{sent: map[string]isolation.Notice{}},
+	w := &world{DB: db, District: d, clock: c, outbox: &outbox{sent: map[string]outreach.Notice{}},
 		Roster:    &roster.Service{DB: db, Frame: frame, Now: c.now},
 		Screening: &screening.Service{DB: db, Frame: frame, Now: c.now}}
 	w.Roster.Households = w.Screening

@@ -208,7 +208,7 @@ func TestIdempotentCreate(t *testing.T) {
 		t.Fatalf("checkin_url %q", a.CheckinURL)
 	}
 	link := w.outbox.with("link:")
-	if len(link) != 1 || !strings.Contains(link["link:"+a.ID].Body, a.CheckinURL) {
+	if len(link) != 1 || !strings.Contains(link["link:"+a.ID].Text, a.CheckinURL) {
 		t.Fatalf("link notices: %+v", link)
 	}
 	// The idempotency row keeps the link sealed, never the token.
@@ -269,7 +269,7 @@ func TestCheckinsAndAlerts(t *testing.T) {
 		t.Errorf("alerts went to %v, want c2.staff's and c2.grid1's phones", phones)
 	}
 	for k, n := range sent {
-		if !n.Urgent || !strings.Contains(n.Body, "37.") || !strings.HasPrefix(k, "alert:") {
+		if !n.Urgent || !strings.Contains(n.Text, "37.") || !strings.HasPrefix(k, "alert:") {
 			t.Errorf("notice %s: %+v", k, n)
 		}
 	}
@@ -280,6 +280,12 @@ func TestCheckinsAndAlerts(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := w.Isolation.GetCase(staff, c.ID)
+	if len(got.Messages) != 7 { // the link, and three alerts to two phones
+		t.Errorf("messages about the case: %d, want 7", len(got.Messages))
+	}
+	if w.outbox.queued != 7 {
+		t.Errorf("%d notices queued after their commits, want 7", w.outbox.queued)
+	}
 	if got.Status != isolation.StatusActive || len(got.Checkins) != 5 || len(got.Alerts) != 3 {
 		t.Fatalf("case after a cough: status %s, %d check-ins, %d alerts", got.Status, len(got.Checkins), len(got.Alerts))
 	}

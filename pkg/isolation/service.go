@@ -13,6 +13,7 @@ import (
 	"github.com/wanjia/wanjia/pkg/authz"
 	"github.com/wanjia/wanjia/pkg/errs"
 	"github.com/wanjia/wanjia/pkg/orgs"
+	"github.com/wanjia/wanjia/pkg/outreach"
 	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/seal"
 	"github.com/wanjia/wanjia/pkg/store"
@@ -36,35 +37,59 @@ type Service struct {
 	Now     func() time.Time
 }
 
-// Notice is one message to one phone, sent at most once per Key within a
-// community: "link:<case>", "release:<case>", "alert:<alert>:<phone>",
-// "checkin:<case>:<date>".
-type Notice struct {
-	Key   string
-	Phone string
-	Body  string
-	// Urgent notices (alerts to staff and grid workers) skip quiet hours
-	// and the daily cap and go ahead of campaigns.
-	Urgent bool
-}
-
-// Notifier writes notices to the outbox in the caller's transaction, so a
-// notice goes if and only if what it tells of commits; a key already used
-// sends nothing. It answers how many it wrote. outreach provides it.
+// Notifier is outreach's door for one-off messages: Notify writes them to
+// the outbox in the caller's transaction (a notice goes if and only if
+// what it tells of commits; a key the community already has sends
+// nothing), NotifyTasks queues them once that transaction has committed
+// (what it cannot queue, the reconciler does), MessagesAbout lists a
+// case's messages. Keys: "link:<case>", "release:<case>",
+// "alert:<alert>:<phone>".
 type Notifier interface {
-	Notify(ctx context.Context, tx *store.TenantTx, n ...Notice) (int, error)
+	Notify(ctx context.Context, tx *store.TenantTx, n ...outreach.Notice) (int, error)
+	NotifyTasks(ctx context.Context, n ...outreach.Notice) error
+	MessagesAbout(ctx context.Context, subject string) ([]outreach.NoticeView, error)
 }
 
-// notify is s.Notify, nil-safe.
-func (s *Service) notify(ctx context.Context, tx *store.TenantTx, n ...Notice) error {
+// pending collects the notices an operation's transaction wrote, to be
+// queued after its commit.
+type pending struct{ notices []outreach.Notice }
+
+type pendingKey struct{}
+
+// collect returns ctx carrying a fresh collector.
+func collect(ctx context.Context) (context.Context, *pending) {
+	p := &pending{}
+	return context.WithValue(ctx, pendingKey{}, p), p
+}
+
+// notify writes notices in tx (s.Notify, nil-safe) and remembers them for
+// flush.
+func (s *Service) notify(ctx context.Context, tx *store.TenantTx, n ...outreach.Notice) error {
 	if s.Notify == nil || len(n) == 0 {
 		return nil
 	}
 	if _, err := s.Notify.Notify(ctx, tx, n...); err != nil {
 		return fmt.Errorf("notify: %w", err)
 	}
+	if p, ok := ctx.Value(pendingKey{}).(*pending); ok {
+		p.notices = append(p.notices, n...)
+	}
 	return nil
 }
+
+// flush queues what p collected, after the commit; a failure leaves the
+// rows to outreach's reconciler, so it is logged, not returned.
+func (s *Service) flush(ctx context.Context, p *pending) {
+	if s.Notify == nil || len(p.notices) == 0 {
+		return
+	}
+	if err := s.Notify.NotifyTasks(ctx, p.notices...); err != nil && s.Logger != nil {
+		s.Logger.Warn("isolation: notices written but not queued; the reconciler will queue them", "err", err)
+	}
+}
+
+// subject names a case's messages in the outbox.
+func subject(caseID string) string { return "isolation:" + caseID }
 
 func (s *Service) now() time.Time {
 	if s.Now != nil {

@@ -27,6 +27,7 @@ import (
 	"github.com/wanjia/wanjia/pkg/config"
 	"github.com/wanjia/wanjia/pkg/console"
 	"github.com/wanjia/wanjia/pkg/health"
+	"github.com/wanjia/wanjia/pkg/isolation"
 	"github.com/wanjia/wanjia/pkg/observe"
 	"github.com/wanjia/wanjia/pkg/orgs"
 	"github.com/wanjia/wanjia/pkg/outreach"
@@ -70,6 +71,7 @@ type App struct {
 	Orgs      *orgs.Service
 	Roster    *roster.Service
 	Screening *screening.Service
+	Isolation *isolation.Service
 	Outreach  *outreach.Service
 	// Tasks are every task handler and periodic task (see tasks.go).
 	Tasks *queue.Tasks
@@ -176,6 +178,12 @@ func (a *App) wire(ctx context.Context) error {
 	if a.Outreach, err = a.outreach(secret); err != nil {
 		return err
 	}
+	links, err := seal.New(secret, "wanjia isolation links v1")
+	if err != nil {
+		return err
+	}
+	a.Isolation = &isolation.Service{DB: a.DB, Frame: a.Frame, Reads: a.Reads, Notify: a.Outreach, Links: links,
+		BaseURL: a.Config.BaseURL, Logger: a.Logger}
 	a.Console = console.New(console.Deps{Logger: a.Logger, BaseURL: a.Config.BaseURL, Secret: secret,
 		Authn: a.Authn, Authz: a.Authz, Orgs: a.Orgs, Pages: a.ConsolePages()})
 	if a.parts.API {

@@ -42,6 +42,7 @@ func (a *App) routes(trustedProxies []string) *gin.Engine {
 	a.Orgs.Routes(signed, a.OrgRoutes)
 	a.Roster.Routes(a.OrgRoutes)
 	a.Screening.Routes(a.OrgRoutes)
+	a.Isolation.Routes(a.OrgRoutes)
 	a.Outreach.Routes(a.OrgRoutes)
 	// The web console: an engine of its own with the same middleware, so
 	// its pages stay out of the API's route table (and its OpenAPI check).

@@ -12,7 +12,8 @@ import (
 // fails TestRouteWalkerWithRealRecords until its kind is added here, so
 // every later domain is walked with real ids too.
 var recordKinds = map[string]bool{"households": true, "residents": true, "imports": true, "invitations": true,
-	"screenings": true, "follow-ups": true, "care": true, "campaigns": true}
+	"screenings": true, "follow-ups": true, "care": true, "campaigns": true,
+	"isolations": true, "alerts": true, "support-requests": true}
 
 // secondParams fills the second id of routes that name two records.
 var secondParams = map[string]string{":task": "tasks"}
@@ -92,6 +93,24 @@ func TestRouteWalkerWithRealRecords(t *testing.T) {
 		t.Fatalf("no follow-up from a finding of symptoms: %d %s", rec.Code, rec.Body)
 	}
 	real["care"] = real["residents"]
+
+	// An isolation case of Yucai's with a fever alert, and a support
+	// request of its resident.
+	rec = do(t, h, http.MethodPost, "/api/v1/orgs/yucai/isolations", staff, map[string]any{"resident_id": real["residents"], "kind": "home_isolation"})
+	real["isolations"] = decode[struct {
+		ID string `json:"id"`
+	}](t, rec.Body.Bytes()).ID
+	rec = do(t, h, http.MethodPost, "/api/v1/orgs/yucai/isolations/"+real["isolations"]+"/checkins", staff, map[string]any{"temperature": 38.2})
+	real["alerts"] = decode[struct {
+		AlertID string `json:"alert_id"`
+	}](t, rec.Body.Bytes()).AlertID
+	rec = do(t, h, http.MethodPost, "/api/v1/orgs/yucai/support-requests", staff, map[string]any{"resident_id": real["residents"], "kind": "groceries"})
+	real["support-requests"] = decode[struct {
+		ID string `json:"id"`
+	}](t, rec.Body.Bytes()).ID
+	if real["isolations"] == "" || real["alerts"] == "" || real["support-requests"] == "" {
+		t.Fatalf("no isolation records for the walker: %v", real)
+	}
 
 	// An outreach campaign of Yucai's, made from a template of its own, and
 	// an opt-out: templates and opt-outs have no {id} route, but their ids
@@ -206,13 +225,16 @@ func TestRouteWalkerWithRealRecords(t *testing.T) {
 		"/api/v1/orgs/wangcheng/campaigns",
 		"/api/v1/orgs/wangcheng/opt-outs",
 		"/api/v1/orgs/wangcheng/replies",
+		"/api/v1/orgs/wangcheng/isolations",
+		"/api/v1/orgs/wangcheng/alerts",
+		"/api/v1/orgs/wangcheng/support-requests",
 	} {
 		rec := do(t, h, http.MethodGet, p, w, nil)
 		if rec.Code != http.StatusOK {
 			t.Errorf("GET %s as wangcheng.admin: %d %s", p, rec.Code, rec.Body)
 		}
 		for _, leak := range append(names, real["households"], real["residents"], real["imports"], real["screenings"], real["tasks"], real["follow-ups"],
-			real["templates"], real["campaigns"], real["opt-outs"], "yucai") {
+			real["templates"], real["campaigns"], real["opt-outs"], real["isolations"], real["alerts"], real["support-requests"], "yucai") {
 			if strings.Contains(rec.Body.String(), leak) {
 				t.Errorf("GET %s as wangcheng.admin shows %q: %.300s", p, leak, rec.Body)
 			}
@@ -240,6 +262,16 @@ func TestRouteWalkerWithRealRecords(t *testing.T) {
 	campaign := decode[map[string]any](t, do(t, h, http.MethodGet, "/api/v1/orgs/yucai/campaigns/"+real["campaigns"], staff, nil).Body.Bytes())
 	if campaign["status"] != "draft" {
 		t.Fatalf("a stranger moved a Yucai campaign: %v", campaign["status"])
+	}
+	iso := decode[map[string]any](t, do(t, h, http.MethodGet, "/api/v1/orgs/yucai/isolations/"+real["isolations"], staff, nil).Body.Bytes())
+	if iso["status"] != "active" || len(iso["checkins"].([]any)) != 1 || len(iso["alerts"].([]any)) != 1 || iso["alerts"].([]any)[0].(map[string]any)["status"] != "open" {
+		t.Fatalf("a stranger changed a Yucai case: %v", iso)
+	}
+	if rec := do(t, h, http.MethodGet, "/api/v1/orgs/yucai/support-requests?status=open", staff, nil); !strings.Contains(rec.Body.String(), real["support-requests"]) {
+		t.Fatalf("a stranger moved a Yucai support request: %s", rec.Body)
+	}
+	if rec := do(t, h, http.MethodGet, "/api/v1/orgs/yucai/follow-ups?status=open&limit=500", staff, nil); !strings.Contains(rec.Body.String(), real["follow-ups"]) {
+		t.Fatalf("a stranger turned a Yucai follow-up into cases: %s", rec.Body)
 	}
 	if rec := do(t, h, http.MethodGet, "/api/v1/me/invitations", invited, nil); !strings.Contains(rec.Body.String(), real["invitations"]) {
 		t.Fatalf("a stranger answered someone else's invitation: %s", rec.Body)

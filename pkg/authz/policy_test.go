@@ -30,6 +30,7 @@ var allowed = map[string][]string{
 		"logs read", "logs write", "logs export", "care read", "care write",
 		"outreach read", "outreach write", "outreach send", "opt_outs read", "opt_outs write",
 		"wecom_robot read", "wecom_robot write",
+		"isolation read", "isolation write", "checkins write", "alerts read", "alerts write", "support read", "support write",
 	},
 	RoleCommunityStaff: {
 		"grids read", "imports write", "orgs read", "reports read", "reports write",
@@ -38,10 +39,12 @@ var allowed = map[string][]string{
 		"logs read", "logs write", "logs export", "care read", "care write",
 		"outreach read", "outreach write", "outreach send", "opt_outs read", "opt_outs write",
 		"wecom_robot read",
+		"isolation read", "isolation write", "checkins write", "alerts read", "alerts write", "support read", "support write",
 	},
 	RoleGridWorker: {
 		"grids read", "orgs read", "roster read", "roster write",
 		"screening read", "attempts write", "logs read", "logs write", "care read", "care write",
+		"isolation read", "checkins write", "alerts read", "support read", "support write",
 	},
 }
 

@@ -56,12 +56,33 @@ type Settings struct {
 	// CareOverdueDays is how long a resident on the care list may go
 	// without a care call before they are overdue (0: the default, 7).
 	CareOverdueDays int `json:"care_overdue_days,omitempty" yaml:"care_overdue_days,omitempty"`
+
+	// CheckinReminderAt ("HH:MM", local time) is when residents under
+	// isolation who have not checked in today are reminded ("": 09:00).
+	CheckinReminderAt string `json:"checkin_reminder_at,omitempty" yaml:"checkin_reminder_at,omitempty"`
+	// CheckinDeadline ("HH:MM", local time): no check-in by then raises a
+	// missed check-in alert ("": 20:00).
+	CheckinDeadline string `json:"checkin_deadline,omitempty" yaml:"checkin_deadline,omitempty"`
+	// SupportOverdueHours is how long a support request may stay undone
+	// before it is overdue (0: 24).
+	SupportOverdueHours int `json:"support_overdue_hours,omitempty" yaml:"support_overdue_hours,omitempty"`
+	// IsolationRetentionDays is how long a closed case keeps its personal
+	// data (the link, free text, the phone) before it is anonymised (0: 30).
+	IsolationRetentionDays int `json:"isolation_retention_days,omitempty" yaml:"isolation_retention_days,omitempty"`
 }
 
 // Screening defaults, for settings saved before these existed.
 const (
 	DefaultFailedCallsBeforeVisit = 3
 	DefaultCareOverdueDays        = 7
+)
+
+// Isolation defaults (API.md), for settings saved before these existed.
+const (
+	DefaultCheckinReminderAt      = "09:00"
+	DefaultCheckinDeadline        = "20:00"
+	DefaultSupportOverdueHours    = 24
+	DefaultIsolationRetentionDays = 30
 )
 
 // DefaultCareTags choose the care list unless a community says otherwise:
@@ -92,12 +113,45 @@ func (st Settings) CareOverdue() int {
 	return st.CareOverdueDays
 }
 
+// ReminderAt is CheckinReminderAt, defaulted.
+func (st Settings) ReminderAt() string {
+	return orDefault(st.CheckinReminderAt, DefaultCheckinReminderAt)
+}
+
+// Deadline is CheckinDeadline, defaulted.
+func (st Settings) Deadline() string { return orDefault(st.CheckinDeadline, DefaultCheckinDeadline) }
+
+// SupportOverdue is SupportOverdueHours, defaulted.
+func (st Settings) SupportOverdue() int {
+	if st.SupportOverdueHours <= 0 {
+		return DefaultSupportOverdueHours
+	}
+	return st.SupportOverdueHours
+}
+
+// IsolationRetention is IsolationRetentionDays, defaulted.
+func (st Settings) IsolationRetention() int {
+	if st.IsolationRetentionDays <= 0 {
+		return DefaultIsolationRetentionDays
+	}
+	return st.IsolationRetentionDays
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
 // Equal reports whether two settings are the same (they hold slices, so
 // == does not compile).
 func (st Settings) Equal(o Settings) bool {
 	return st.IsolationDays == o.IsolationDays && st.ReportCutoff == o.ReportCutoff && st.QuietHours == o.QuietHours &&
 		st.CallsBeforeVisit() == o.CallsBeforeVisit() && st.CareOverdue() == o.CareOverdue() &&
-		slices.Equal(st.WatchList, o.WatchList) && slices.Equal(st.CareList(), o.CareList())
+		slices.Equal(st.WatchList, o.WatchList) && slices.Equal(st.CareList(), o.CareList()) &&
+		st.ReminderAt() == o.ReminderAt() && st.Deadline() == o.Deadline() &&
+		st.SupportOverdue() == o.SupportOverdue() && st.IsolationRetention() == o.IsolationRetention()
 }
 
 // QuietHours is a local-time window, "HH:MM" to "HH:MM", that may wrap

@@ -219,6 +219,17 @@ func (st *Settings) Validate(prefix string) []errs.FieldError {
 	if st.CareOverdueDays < 0 || st.CareOverdueDays > 90 {
 		fe = append(fe, errs.Field(prefix+"care_overdue_days", "out_of_range", map[string]any{"min": 1, "max": 90}))
 	}
+	for field, v := range map[string]string{"checkin_reminder_at": st.CheckinReminderAt, "checkin_deadline": st.CheckinDeadline} {
+		if v != "" && !hhmm.MatchString(v) {
+			fe = append(fe, errs.Field(prefix+field, "invalid_time_of_day", nil))
+		}
+	}
+	if st.SupportOverdueHours < 0 || st.SupportOverdueHours > 720 {
+		fe = append(fe, errs.Field(prefix+"support_overdue_hours", "out_of_range", map[string]any{"min": 1, "max": 720}))
+	}
+	if st.IsolationRetentionDays < 0 || st.IsolationRetentionDays > 3650 {
+		fe = append(fe, errs.Field(prefix+"isolation_retention_days", "out_of_range", map[string]any{"min": 1, "max": 3650}))
+	}
 	fe = append(fe, wordList(prefix+"watch_list", st.WatchList, 50, 40)...)
 	fe = append(fe, wordList(prefix+"care_tags", st.CareTags, 10, 20)...)
 	sort.Slice(fe, func(i, j int) bool { return fe[i].Field < fe[j].Field })

@@ -123,7 +123,7 @@ const rowBatch = 2000
 func (s *Service) CreateCampaign(ctx context.Context, in CampaignInput) (*CampaignView, error) {
 	return scope.Once(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (*CampaignView, error) {
 		now := s.now()
-		c := &Campaign{TenantID: tx.Tenant(), ID: newID(), Status: CampaignDraft, Urgent: in.Urgent, CreatedBy: actor(ctx),
+		c := &Campaign{TenantID: tx.Tenant(), ID: newID(), Kind: KindCampaign, Status: CampaignDraft, Urgent: in.Urgent, CreatedBy: actor(ctx),
 			CreatedAt: now, UpdatedAt: now}
 		b, used, err := s.prepareCampaign(ctx, tx, g, in, c)
 		if err != nil {
@@ -431,7 +431,8 @@ func dedup(people []Recipient) []Recipient {
 // campaign loads one campaign, or 404.
 func (s *Service) campaign(ctx context.Context, tx *store.TenantTx, id string) (*Campaign, error) {
 	c := new(Campaign)
-	err := tx.Select(c).Where("c.id = ?", id).Scan(ctx)
+	// A system campaign (notices, alerts) is no staff's to see or move.
+	err := tx.Select(c).Where("c.id = ? AND c.kind = ?", id, KindCampaign).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound()
 	}
@@ -482,7 +483,7 @@ func (s *Service) GetCampaign(ctx context.Context, id string) (*CampaignView, er
 func (s *Service) ListCampaigns(ctx context.Context, f Filter) ([]CampaignView, string, error) {
 	p, err := scope.Read(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, _ *scope.Grids) (store.Page[CampaignView], error) {
 		rows := store.PageRows[Campaign](f.Limit)
-		q := tx.Select(&rows)
+		q := tx.Select(&rows).Where("c.kind = ?", KindCampaign)
 		if f.Status != "" {
 			q = q.Where("c.status = ?", f.Status)
 		}

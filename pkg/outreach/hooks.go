@@ -175,9 +175,11 @@ func (s *Service) Inbound(ctx context.Context, in provider.Inbound) error {
 	kind := classify(in.Text)
 	for _, tenant := range tenants {
 		tctx := scope.With(ctx, scope.Tenant{TenantID: tenant})
-		var r *Reply
-		err := s.DB.InTenantTx(tctx, func(ctx context.Context, tx *store.TenantTx) error {
-			r = &Reply{TenantID: tenant, ID: newID(), Phone: phone, Text: in.Text, Kind: kind, Provider: s.providerName(),
+		// Notices the handler writes are queued after the commit.
+		var notices pendingNotices
+		err := s.DB.InTenantTx(withPending(tctx, &notices), func(ctx context.Context, tx *store.TenantTx) error {
+			notices.reset() // a transaction run again starts afresh
+			r := &Reply{TenantID: tenant, ID: newID(), Phone: phone, Text: in.Text, Kind: kind, Provider: s.providerName(),
 				ProviderID: in.ProviderID, ReceivedAt: at.UTC()}
 			if r.ProviderID == "" {
 				r.ProviderID = r.ID // nothing to deduplicate by
@@ -187,36 +189,35 @@ func (s *Service) Inbound(ctx context.Context, in provider.Inbound) error {
 				return err
 			}
 			if n, _ := res.RowsAffected(); n == 0 {
-				r = nil // pushed twice
-				return nil
+				return nil // pushed twice, and handled the first time
 			}
 			switch kind {
 			case "opt_out":
 				_, err = s.optOut(ctx, tx, phone, SourceReply, "resident")
+				return err
 			case "opt_in":
 				_, err = tx.Delete((*OptOut)(nil)).Where("o.phone = ?", phone).Exec(ctx)
+				return err
+			}
+			if s.Replies == nil {
+				return nil
+			}
+			// In the reply's transaction: a handler that fails takes the
+			// reply with it, so the provider's retry (our 503 asks for one)
+			// finds no duplicate and is handled.
+			handled, err := s.Replies.HandleReply(ctx, tx, *r)
+			if err != nil {
+				return fmt.Errorf("handle reply: %w", err)
+			}
+			if handled {
+				_, err = tx.Update((*Reply)(nil)).Set("kind = 'handled'").Where("r.id = ?", r.ID).Exec(ctx)
 			}
 			return err
 		})
 		if err != nil {
 			return storeError{fmt.Errorf("store reply: %w", err)}
 		}
-		if r == nil || kind != "reply" || s.Replies == nil {
-			continue
-		}
-		handled, err := s.Replies.HandleReply(tctx, phone, in.Text, at)
-		if err != nil {
-			return storeError{fmt.Errorf("handle reply: %w", err)}
-		}
-		if handled {
-			err := s.DB.InTenantTx(tctx, func(ctx context.Context, tx *store.TenantTx) error {
-				_, err := tx.Update((*Reply)(nil)).Set("kind = 'handled'").Where("r.id = ?", r.ID).Exec(ctx)
-				return err
-			})
-			if err != nil {
-				return storeError{err}
-			}
-		}
+		s.queueNotices(tctx, notices.ids)
 	}
 	return nil
 }

@@ -24,7 +24,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"provider", "outcome"}),
 		waits: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "wanjia_outreach_bucket_waits_total",
-			Help: "Times a send found a shared rate bucket short and waited, by bucket (community or provider).",
+			Help: "Times a send found a shared rate bucket short and waited, by bucket (community, provider, or alert: alerts' own).",
 		}, []string{"bucket"}),
 		auth: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "wanjia_outreach_provider_auth_failures_total",

@@ -37,6 +37,15 @@ const (
 	CampaignFinished  = "finished"
 )
 
+// Campaign kinds. A system campaign (notices, alerts) is made by the first
+// Notify of its community and channel, is always running, and is never
+// listed, paused or finished.
+const (
+	KindCampaign = "campaign"
+	KindNotices  = "notices"
+	KindAlerts   = "alerts"
+)
+
 // PauseProviderCredentials: the campaign was paused because the provider
 // refused our credentials. Its messages not yet sent stay queued, and
 // resume sends them once the operator has fixed the credentials.
@@ -102,7 +111,11 @@ type Campaign struct {
 	Audience         Audience   `bun:"audience,type:json"`
 	SendAt           *time.Time `bun:"send_at"`
 	Urgent           bool       `bun:"urgent"`
-	Status           string     `bun:"status"`
+	// Kind: a campaign staff made (KindCampaign), or the system campaign
+	// that carries a community's notices (KindNotices) or alerts
+	// (KindAlerts) on one channel (see Notify).
+	Kind   string `bun:"kind"`
+	Status string `bun:"status"`
 	// PauseReason says why the system paused the campaign
 	// (PauseProviderCredentials); empty when staff paused it.
 	PauseReason string     `bun:"pause_reason"`
@@ -137,6 +150,13 @@ type Message struct {
 	SentDate      *string           `bun:"sent_date"`
 	DeliveredAt   *time.Time        `bun:"delivered_at"`
 	UpdatedAt     time.Time         `bun:"updated_at"`
+	// A notice's (Notify): its key, unique in the community; what it is
+	// about; its resident; its own provider template. A campaign's
+	// messages have none.
+	NoticeKey        *string `bun:"notice_key"`
+	Subject          string  `bun:"subject"`
+	ResidentID       *string `bun:"resident_id"`
+	ProviderTemplate string  `bun:"provider_template"`
 }
 
 // OptOut is a phone that asked for no more messages from the community.

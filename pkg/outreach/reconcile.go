@@ -53,7 +53,7 @@ func (s *Service) Dispatch(ctx context.Context, campaignID string) (int, error) 
 				s.logger().Warn("outreach: statistics not refreshed before a large campaign", "campaign", campaignID, "err", err)
 			}
 		}
-		if _, err := s.enqueueAll(ctx, sc.TenantID, ids); err != nil {
+		if _, err := s.enqueueAll(ctx, sc.TenantID, ids, false); err != nil {
 			return n, err
 		}
 		n += len(ids)
@@ -61,15 +61,16 @@ func (s *Service) Dispatch(ctx context.Context, campaignID string) (int, error) 
 	}
 }
 
-// enqueueAll queues the send tasks of ids and returns how many were new
-// (a task still in the queue is not queued twice).
-func (s *Service) enqueueAll(ctx context.Context, tenantID string, ids []string) (int, error) {
+// enqueueAll queues the send tasks of ids (alerts': on the critical
+// queue) and returns how many were new (a task still in the queue is not
+// queued twice).
+func (s *Service) enqueueAll(ctx context.Context, tenantID string, ids []string, alert bool) (int, error) {
 	var added atomic.Int64
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(dispatchWorkers)
 	for _, id := range ids {
 		g.Go(func() error {
-			fresh, err := s.enqueueSend(gctx, tenantID, id)
+			fresh, err := s.enqueueSend(gctx, tenantID, id, alert)
 			if fresh {
 				added.Add(1)
 			}
@@ -92,6 +93,12 @@ type ref struct {
 	TenantID string `bun:"tenant_id"`
 	ID       string `bun:"id"`
 }
+
+// alertStale is how long an alert may wait queued, once due, before the
+// reconciler queues its task again: an alert is urgent, and there are few
+// (queuing one whose task is still there costs a Redis call and nothing
+// else).
+const alertStale = 5 * time.Second
 
 // across reads references over every community (a system job: each row
 // carries its tenant, and the work on it runs in that tenant's scope).
@@ -173,7 +180,8 @@ func (s *Service) Reconcile(ctx context.Context) (Reconciled, error) {
 				return r, fmt.Errorf("release held messages: %w", err)
 			}
 			r.Released += len(released)
-			if _, err := s.enqueueAll(tctx, tenant, released); err != nil {
+			// Alerts are never held: what is released is a resident's.
+			if _, err := s.enqueueAll(tctx, tenant, released, false); err != nil {
 				return r, err
 			}
 		}
@@ -223,7 +231,8 @@ func (s *Service) Reconcile(ctx context.Context) (Reconciled, error) {
 
 	done, err := s.across(ctx, "outreach: finish campaigns with nothing left to send", func(tx bun.Tx) *bun.SelectQuery {
 		return tx.NewSelect().TableExpr("outreach_campaigns AS c").ColumnExpr("c.tenant_id, c.id").
-			Where("c.status = ?", CampaignRunning).
+			// A system campaign (notices, alerts) keeps running.
+			Where("c.status = ? AND c.kind = ?", CampaignRunning, KindCampaign).
 			Where("NOT EXISTS (SELECT 1 FROM outreach_messages AS m WHERE m.tenant_id = c.tenant_id AND m.campaign_id = c.id AND m.status IN (?, ?, ?))",
 				StatusQueued, StatusHeldQuietHours, StatusSending)
 	})
@@ -262,6 +271,10 @@ func (s *Service) Reconcile(ctx context.Context) (Reconciled, error) {
 // thousands of Redis calls every period for nothing; a loss shows as fewer
 // tasks than rows, at the latest once the queue has drained.
 func (s *Service) requeueLost(ctx context.Context, now time.Time) (int, error) {
+	requeued, err := s.requeueAlerts(ctx, now)
+	if err != nil {
+		return requeued, err
+	}
 	cutoff, backlog := now.Add(-s.Rules.staleQueued()), -1
 	if s.Backlog != nil {
 		if n, err := s.Backlog(ctx); err == nil {
@@ -274,14 +287,37 @@ func (s *Service) requeueLost(ctx context.Context, now time.Time) (int, error) {
 	stale, err := s.across(ctx, "outreach: requeue messages whose task was lost", func(tx bun.Tx) *bun.SelectQuery {
 		return tx.NewSelect().TableExpr("outreach_messages AS m").ColumnExpr("m.tenant_id, m.id").
 			Join("JOIN outreach_campaigns AS c ON c.tenant_id = m.tenant_id AND c.id = m.campaign_id").
-			Where("m.status = ? AND m.due_at < ? AND c.status = ?", StatusQueued, cutoff, CampaignRunning)
+			Where("m.status = ? AND m.due_at < ? AND c.status = ? AND c.kind <> ?", StatusQueued, cutoff, CampaignRunning, KindAlerts)
 	})
 	if err != nil || len(stale) == 0 || backlog >= len(stale) {
+		return requeued, err
+	}
+	for tenant, ids := range byTenant(stale) {
+		n, err := s.enqueueAll(scope.With(ctx, scope.Tenant{TenantID: tenant}), tenant, ids, false)
+		requeued += n
+		if err != nil {
+			return requeued, err
+		}
+	}
+	return requeued, nil
+}
+
+// requeueAlerts queues again the tasks of alerts left queued past
+// alertStale once due, whatever the send queue holds: they are on the
+// critical queue (not counted in Backlog), and a fever alert must not wait
+// a minute because the caller died between its commit and NotifyTasks.
+func (s *Service) requeueAlerts(ctx context.Context, now time.Time) (int, error) {
+	stale, err := s.across(ctx, "outreach: requeue alerts whose task was lost", func(tx bun.Tx) *bun.SelectQuery {
+		return tx.NewSelect().TableExpr("outreach_messages AS m").ColumnExpr("m.tenant_id, m.id").
+			Join("JOIN outreach_campaigns AS c ON c.tenant_id = m.tenant_id AND c.id = m.campaign_id").
+			Where("m.status = ? AND m.due_at < ? AND c.kind = ?", StatusQueued, now.Add(-alertStale), KindAlerts)
+	})
+	if err != nil {
 		return 0, err
 	}
 	requeued := 0
 	for tenant, ids := range byTenant(stale) {
-		n, err := s.enqueueAll(scope.With(ctx, scope.Tenant{TenantID: tenant}), tenant, ids)
+		n, err := s.enqueueAll(scope.With(ctx, scope.Tenant{TenantID: tenant}), tenant, ids, true)
 		requeued += n
 		if err != nil {
 			return requeued, err

@@ -66,7 +66,8 @@ func (r *rules) apply(ctx context.Context, rows []claimedRow) error {
 	var keep []*claimed
 	for _, cl := range candidates {
 		switch {
-		case optedOut[cl.msg.ID]:
+		case optedOut[cl.msg.ID] && !cl.campaign.alert():
+			// An alert is staff's work, not a message a resident can stop.
 			r.setAside(cl, StatusSkippedOptOut, r.now)
 		case quiet && !cl.campaign.Urgent:
 			r.setAside(cl, StatusHeldQuietHours, until)
@@ -97,8 +98,8 @@ func (r *rules) dailyCap(cands []*claimed, sentToday map[string]int) []*claimed 
 	inBatch := map[key]int{}
 	var keep []*claimed
 	for _, cl := range cands {
-		if cl.msg.Phone == "" {
-			keep = append(keep, cl)
+		if cl.msg.Phone == "" || cl.campaign.alert() {
+			keep = append(keep, cl) // a fever alert is never capped
 			continue
 		}
 		k := key{cl.msg.Phone, cl.campaign.Channel}
@@ -120,19 +121,25 @@ func (r *rules) rate(ctx context.Context, cands []*claimed) []*claimed {
 	if r.s.Limiter == nil || len(cands) == 0 {
 		return cands
 	}
-	byChannel := map[string][]*claimed{}
-	var order []string
+	// Alerts take from their own bucket: a campaign of 100,000 at 50 a
+	// second must not hold a fever alert back for half an hour.
+	type lane struct {
+		channel string
+		alert   bool
+	}
+	byLane := map[lane][]*claimed{}
+	var order []lane
 	for _, cl := range cands {
-		ch := cl.campaign.Channel
-		if _, ok := byChannel[ch]; !ok {
-			order = append(order, ch)
+		ln := lane{cl.campaign.Channel, cl.campaign.alert()}
+		if _, ok := byLane[ln]; !ok {
+			order = append(order, ln)
 		}
-		byChannel[ch] = append(byChannel[ch], cl)
+		byLane[ln] = append(byLane[ln], cl)
 	}
 	var keep []*claimed
-	for _, ch := range order {
-		group := byChannel[ch]
-		allowed, wait, err := r.take(ctx, ch, len(group))
+	for _, ln := range order {
+		group := byLane[ln]
+		allowed, wait, err := r.take(ctx, ln.channel, ln.alert, len(group))
 		if err != nil {
 			wait = time.Second
 		}
@@ -141,7 +148,7 @@ func (r *rules) rate(ctx context.Context, cands []*claimed) []*claimed {
 		// each return is a claim written and set aside again, and a herd of
 		// them retrying every few milliseconds keeps the database (SQLite's
 		// one writer above all) busy for nothing.
-		interval := r.s.Rules.tokenInterval(r.tx.Tenant(), r.s.providerName(), ch)
+		interval := r.s.Rules.tokenInterval(r.tx.Tenant(), r.s.providerName(), ln.channel, ln.alert)
 		last := wait + time.Duration(len(group)-allowed)*interval
 		for i, cl := range group[allowed:] {
 			r.setAside(cl, StatusQueued, r.now.Add(last))
@@ -157,8 +164,8 @@ func (r *rules) rate(ctx context.Context, cands []*claimed) []*claimed {
 
 // take asks the channel's buckets for n tokens and returns how many it got
 // and, when fewer, how long until there are more.
-func (r *rules) take(ctx context.Context, channel string, n int) (int, time.Duration, error) {
-	for _, b := range r.s.Rules.buckets(r.tx.Tenant(), r.s.providerName(), channel) {
+func (r *rules) take(ctx context.Context, channel string, alert bool, n int) (int, time.Duration, error) {
+	for _, b := range r.s.Rules.buckets(r.tx.Tenant(), r.s.providerName(), channel, alert) {
 		res, err := r.s.Limiter.AllowAtMost(ctx, b.key, b.limit, n)
 		if err != nil {
 			return 0, 0, err
@@ -203,8 +210,15 @@ type bucket struct {
 // buckets are the buckets a message on channel takes a token from: the
 // community's for the channel, and the provider's (all communities) where
 // the channel has one. A WeCom robot allows 20 posts a minute per group.
-func (r Rules) buckets(tenantID, providerName, channel string) []bucket {
+// Alerts (alert) have a bucket of their own per community and channel,
+// and none shared with the provider's: they are few, and must not queue
+// behind every community's campaigns (a provider that refuses the excess
+// is a transient error, retried).
+func (r Rules) buckets(tenantID, providerName, channel string, alert bool) []bucket {
 	const prefix = "wanjia:outreach:rate:"
+	if alert {
+		return []bucket{{"alert", prefix + "tenant:" + tenantID + ":alert:" + channel, redis_rate.PerSecond(r.alertRate())}}
+	}
 	switch channel {
 	case ChannelVoice:
 		return []bucket{
@@ -222,8 +236,8 @@ func (r Rules) buckets(tenantID, providerName, channel string) []bucket {
 
 // tokenInterval is how long the channel's community bucket takes to earn
 // one token.
-func (r Rules) tokenInterval(tenantID, providerName, channel string) time.Duration {
-	l := r.buckets(tenantID, providerName, channel)[0].limit
+func (r Rules) tokenInterval(tenantID, providerName, channel string, alert bool) time.Duration {
+	l := r.buckets(tenantID, providerName, channel, alert)[0].limit
 	if l.Rate <= 0 {
 		return 0
 	}

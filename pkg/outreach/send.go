@@ -27,9 +27,18 @@ type claimed struct {
 }
 
 func (c *claimed) providerMessage() provider.Message {
+	tpl := c.campaign.ProviderTemplate
+	if c.msg.ProviderTemplate != "" {
+		tpl = c.msg.ProviderTemplate // a notice's own
+	}
 	return provider.Message{ID: c.msg.ID, Channel: provider.Channel(c.campaign.Channel), Phone: c.msg.Phone, Body: c.msg.Body,
-		TemplateCode: c.campaign.ProviderTemplate, SignName: c.campaign.SignName, Params: c.msg.Params}
+		TemplateCode: tpl, SignName: c.campaign.SignName, Params: c.msg.Params}
 }
+
+// alert reports whether the message is an alert to staff (Notify's
+// urgent notices): the critical queue, its own bucket, and no cap, quiet
+// hours or opt-out.
+func (c *Campaign) alert() bool { return c.Kind == KindAlerts }
 
 // SendMessage sends one message of the outbox at most once: it claims the
 // row (queued → sending) in one statement, applies the rules, waits for
@@ -463,6 +472,9 @@ func (s *Service) untilRecorded(id string, write func() error) error {
 func (s *Service) credentialsRefused(ctx context.Context, cl *claimed, name string, err error, now time.Time) error {
 	s.Metrics.authFailure(name)
 	code, reason := errorText(err)
+	if cl.campaign.Kind != KindCampaign {
+		return s.credentialsRefusedNotice(ctx, cl, name, code, reason, now)
+	}
 	paused := false
 	werr := s.untilRecorded(cl.msg.ID, func() error {
 		tctx, cancel := context.WithTimeout(ctx, s.Rules.sendTimeout())
@@ -494,6 +506,35 @@ func (s *Service) credentialsRefused(ctx context.Context, cl *claimed, name stri
 			"provider", name, "code", code, "reason", reason, "tenant_id", sc.TenantID, "campaign_id", cl.campaign.ID)
 	}
 	return nil
+}
+
+// credentialsWait is how long a notice waits for the operator to fix the
+// provider's credentials before it tries again.
+const credentialsWait = time.Minute
+
+// credentialsRefusedNotice: a notice's system campaign is never paused
+// (no one would resume it); the notice goes back to queued, the attempt
+// not counted, and tries again every credentialsWait until the operator
+// has fixed the credentials, alarmed as for a campaign.
+func (s *Service) credentialsRefusedNotice(ctx context.Context, cl *claimed, name, code, reason string, now time.Time) error {
+	werr := s.untilRecorded(cl.msg.ID, func() error {
+		tctx, cancel := context.WithTimeout(ctx, s.Rules.sendTimeout())
+		defer cancel()
+		return s.DB.InTenantTx(tctx, func(ctx context.Context, tx *store.TenantTx) error {
+			_, err := tx.Update((*Message)(nil)).
+				Set("status = ?, attempts = CASE WHEN m.attempts > 0 THEN m.attempts - 1 ELSE 0 END, error_code = ?, error = ?, due_at = ?, updated_at = ?",
+					StatusQueued, code, reason, now.Add(credentialsWait), now).
+				Where("m.id = ? AND m.status = ?", cl.msg.ID, StatusSending).Exec(ctx)
+			return err
+		})
+	})
+	if werr != nil {
+		return fmt.Errorf("outreach: requeue on refused credentials: %w", werr)
+	}
+	sc, _ := scope.From(ctx)
+	s.logger().Error("outreach: the provider refused our credentials; the notice waits until they are fixed",
+		"provider", name, "code", code, "reason", reason, "tenant_id", sc.TenantID, "message_id", cl.msg.ID)
+	return queue.Later(credentialsWait, "outreach: provider credentials refused")
 }
 
 func errorText(err error) (code, reason string) {

@@ -78,13 +78,16 @@ type Rules struct {
 	DailyCap     int // SMS a day to one phone from one community (default 5)
 	// Calls cost more and reach a resident harder than a text: their own
 	// rates and cap.
-	VoiceTenantRate   int           // calls a second per community (default 5)
-	VoiceProviderRate int           // calls a second per provider, all communities (default 50)
-	VoiceDailyCap     int           // calls a day to one phone from one community (default 2)
-	MaxAttempts       int           // sends of one message before it fails (default 6)
-	StaleQueued       time.Duration // a queued row older than this has its task re-queued (default 1 min)
-	StaleSending      time.Duration // a row sending longer than this was abandoned (default 2 min)
-	SendTimeout       time.Duration // one call to the provider (default 30 s)
+	VoiceTenantRate   int // calls a second per community (default 5)
+	VoiceProviderRate int // calls a second per provider, all communities (default 50)
+	VoiceDailyCap     int // calls a day to one phone from one community (default 2)
+	// AlertRate: alerts to staff (Notify's urgent notices) a second per
+	// community, a bucket of their own (default 10).
+	AlertRate    int
+	MaxAttempts  int           // sends of one message before it fails (default 6)
+	StaleQueued  time.Duration // a queued row older than this has its task re-queued (default 1 min)
+	StaleSending time.Duration // a row sending longer than this was abandoned (default 2 min)
+	SendTimeout  time.Duration // one call to the provider (default 30 s)
 	// RecordFor is how long a worker keeps retrying the record of a
 	// provider's answer while the database does not take it (default 15
 	// min); past it, the row is left sending for the reconciler.
@@ -104,12 +107,15 @@ const (
 	DefaultVoiceProviderRate = 50
 	DefaultVoiceDailyCap     = 2
 
+	DefaultAlertRate = 10
+
 	// WeComPerMinute is what a WeCom group robot takes: 20 posts a minute.
 	WeComPerMinute = 20
 )
 
 func (r Rules) tenantRate() int   { return def(r.TenantRate, DefaultTenantRate) }
 func (r Rules) providerRate() int { return def(r.ProviderRate, DefaultProviderRate) }
+func (r Rules) alertRate() int    { return def(r.AlertRate, DefaultAlertRate) }
 func (r Rules) voiceTenantRate() int {
 	return def(r.VoiceTenantRate, DefaultVoiceTenantRate)
 }
@@ -169,11 +175,17 @@ type IsolationAudience interface {
 	ActiveIsolations(ctx context.Context, tx *store.TenantTx) ([]Recipient, error)
 }
 
-// ReplyHandler may take a resident's reply (in the tenant of ctx) before
-// it is stored for staff: isolation will read "36.8" as a check-in. It
-// reports whether it took it.
+// ReplyHandler may take a resident's reply before it is left for staff:
+// isolation reads "36.8" as a check-in. It runs in the reply's own
+// transaction (tx, the reply's community), after the reply is written and
+// before it commits: what it stores commits with the reply or not at all,
+// so a handler that fails leaves no reply behind and the provider's retry
+// is handled again rather than dropped as a duplicate. r.ID is the
+// reply's id: what the handler stores can be unique on it. It may call
+// Notify in tx; the notices are queued after the commit. It reports
+// whether it took the reply (its kind is then "handled").
 type ReplyHandler interface {
-	HandleReply(ctx context.Context, phone, text string, at time.Time) (bool, error)
+	HandleReply(ctx context.Context, tx *store.TenantTx, r Reply) (bool, error)
 }
 
 func (s *Service) now() time.Time {

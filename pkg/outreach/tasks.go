@@ -33,6 +33,17 @@ type SendPayload struct {
 // NewSendTask builds the task; its id is the message's, so a message has
 // at most one task in the queue however often it is queued.
 func NewSendTask(tenantID, messageID string) (*asynq.Task, []asynq.Option, error) {
+	return newSendTask(tenantID, messageID, queue.QueueMessages)
+}
+
+// NewAlertTask is NewSendTask for an alert to staff (Notify's urgent
+// notices): on the critical queue, which workers serve first, so that it
+// never waits behind a campaign's tasks.
+func NewAlertTask(tenantID, messageID string) (*asynq.Task, []asynq.Option, error) {
+	return newSendTask(tenantID, messageID, queue.QueueCritical)
+}
+
+func newSendTask(tenantID, messageID, q string) (*asynq.Task, []asynq.Option, error) {
 	b, err := json.Marshal(SendPayload{TenantID: tenantID, MessageID: messageID})
 	if err != nil {
 		return nil, nil, err
@@ -40,7 +51,7 @@ func NewSendTask(tenantID, messageID string) (*asynq.Task, []asynq.Option, error
 	// MaxRetry above zero: waiting (rate limit, backoff) answers
 	// queue.Later, which Asynq retries without counting, but only while
 	// retries are allowed at all.
-	return asynq.NewTask(TypeSend, b), []asynq.Option{asynq.Queue(queue.QueueMessages), asynq.TaskID(messageID),
+	return asynq.NewTask(TypeSend, b), []asynq.Option{asynq.Queue(q), asynq.TaskID(messageID),
 		asynq.MaxRetry(5), asynq.Timeout(2 * time.Minute)}, nil
 }
 
@@ -65,13 +76,17 @@ func NewReconcileTask(time.Time) (*asynq.Task, error) {
 	return asynq.NewTask(TypeReconcile, nil, asynq.Queue(queue.QueueDefault), asynq.MaxRetry(1), asynq.Timeout(time.Minute)), nil
 }
 
-// enqueueSend queues a message's send task; it reports false when the
-// task was still in the queue.
-func (s *Service) enqueueSend(ctx context.Context, tenantID, messageID string) (bool, error) {
+// enqueueSend queues a message's send task (an alert's on the critical
+// queue); it reports false when the task was still in the queue.
+func (s *Service) enqueueSend(ctx context.Context, tenantID, messageID string, alert bool) (bool, error) {
 	if s.Queue == nil {
 		return false, nil
 	}
-	t, opts, err := NewSendTask(tenantID, messageID)
+	newTask := NewSendTask
+	if alert {
+		newTask = NewAlertTask
+	}
+	t, opts, err := newTask(tenantID, messageID)
 	if err != nil {
 		return false, err
 	}

@@ -160,3 +160,40 @@ func (s *Service) UpdateFollowUp(ctx context.Context, id string, p FollowUpPatch
 		return &out, nil
 	})
 }
+
+// ToCase turns an open follow-up into an isolation case, in the caller's
+// transaction (isolation's), at now: the follow-up is claimed (open → case) first,
+// so two requests cannot both open cases from it, then open makes the cases
+// of its household and returns the id the follow-up keeps (the first
+// case's). A follow-up of another community or outside the caller's grids
+// is a 404; one that is not open a 409. An error from open rolls
+// everything back with the caller's transaction.
+func ToCase(ctx context.Context, tx *store.TenantTx, g *scope.Grids, id string, now time.Time,
+	open func(householdID, gridID string) (caseID string, err error)) error {
+	f := new(FollowUp)
+	by, _ := actor(ctx)
+	err := tx.Update(f).Set("status = ?, updated_at = ?, closed_at = ?, closed_by = ?", FollowUpCase, now, now, by).
+		Where("f.id = ? AND f.status = ?", id, StatusOpen).
+		Returning("household_id, grid_id").Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !g.May(f.GridID)) {
+		// Not claimed (or claimed outside the caller's grids, rolled back
+		// with the caller's error): tell a missing follow-up from one in
+		// another state only to a caller who may see it.
+		cur := new(FollowUp)
+		if err := tx.Select(cur).Column("grid_id", "status").Where("f.id = ?", id).Scan(ctx); err != nil || !g.May(cur.GridID) {
+			return notFound()
+		}
+		return errs.New(errs.KindConflict, "follow_up_not_open", map[string]any{"status": cur.Status})
+	}
+	if err != nil {
+		return fmt.Errorf("claim follow-up: %w", err)
+	}
+	caseID, err := open(f.HouseholdID, f.GridID)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Update((*FollowUp)(nil)).Set("case_id = ?", caseID).Where("f.id = ?", id).Exec(ctx); err != nil {
+		return fmt.Errorf("link follow-up to its case: %w", err)
+	}
+	return audit.Record(ctx, tx, audit.ActionUpdate, "follow_up", id, map[string]any{"fields": []string{"status"}, "status": FollowUpCase, "case_id": caseID})
+}

@@ -8,6 +8,8 @@ import (
 
 	"github.com/wanjia/wanjia/pkg/logs"
 	"github.com/wanjia/wanjia/pkg/orgs/orgstest"
+	"github.com/wanjia/wanjia/pkg/outreach"
+	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/store"
 	"github.com/wanjia/wanjia/pkg/testworld"
 )
@@ -86,5 +88,33 @@ func TestDemoLogs(t *testing.T) {
 		if n := count("disinfections"); n == 0 {
 			t.Error("no disinfection rounds")
 		}
+	}
+}
+
+// The logs are what outreach logs a WeCom group post in (app.go wires
+// them as outreach's Posts).
+var _ outreach.GroupPostLog = (*logs.Service)(nil)
+
+// TestGroupPostIsLogged: a notice outreach posted to the community's group
+// is one WeChat post in the publicity log, logged in outreach's
+// transaction under the campaign's name, and no notice put up.
+func TestGroupPostIsLogged(t *testing.T) {
+	w := newWorld(t)
+	tenant := w.Tenant(t, "c1")
+	err := scope.Do(tenant, w.Frame, func(ctx context.Context, tx *store.TenantTx, _ *scope.Grids) error {
+		return w.Logs.LogGroupPost(ctx, tx, "2020-02-03", "居民群防控提示", "u-1")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := w.Logs.ListPublicity(w.Staff(t, "c1"), logs.Filter{})
+	if err != nil || len(got) != 1 || got[0].Kind != logs.PublicityWeChat || got[0].Count != 1 || got[0].Notes != "居民群防控提示" || got[0].Date != "2020-02-03" {
+		t.Fatalf("publicity after a group post: %+v, %v", got, err)
+	}
+	if other, _, _ := w.Logs.ListPublicity(w.Staff(t, "c2"), logs.Filter{}); len(other) != 0 {
+		t.Errorf("another community's log has it: %+v", other)
+	}
+	if f, _ := w.Logs.Figures(tenant, "2020-02-03"); f != (logs.Figures{}) {
+		t.Errorf("a group post counted as notices put up: %+v", f)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/wanjia/wanjia/pkg/roster"
 	"github.com/wanjia/wanjia/pkg/screening"
 	"github.com/wanjia/wanjia/pkg/store"
+	"github.com/wanjia/wanjia/pkg/store/storetest"
 	"github.com/wanjia/wanjia/pkg/tenancy"
 	"github.com/wanjia/wanjia/pkg/testworld"
 )
@@ -43,7 +44,9 @@ func newDemoWorld(t *testing.T, communities ...string) *demoWorld {
 	for _, c := range communities {
 		specs = append(specs, orgstest.Spec{Slug: c, Grids: demoRosters[c].Grids})
 	}
-	tw := testworld.With(t, testworld.Options{Communities: specs})
+	// Built anew (no golden): each set of communities serves one or two
+	// tests, which a golden would only make wait for its build.
+	tw := testworld.With(t, testworld.Options{Communities: specs, DB: storetest.New(t)})
 	db, d := tw.DB, tw.District
 	settings := orgs.DefaultSettings()
 	settings.WatchList = []string{"武汉", "湖北"}

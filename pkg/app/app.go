@@ -24,10 +24,12 @@ import (
 	"github.com/wanjia/wanjia/pkg/audit"
 	"github.com/wanjia/wanjia/pkg/authn"
 	"github.com/wanjia/wanjia/pkg/authz"
+	"github.com/wanjia/wanjia/pkg/care"
 	"github.com/wanjia/wanjia/pkg/config"
 	"github.com/wanjia/wanjia/pkg/console"
 	"github.com/wanjia/wanjia/pkg/health"
 	"github.com/wanjia/wanjia/pkg/isolation"
+	"github.com/wanjia/wanjia/pkg/logs"
 	"github.com/wanjia/wanjia/pkg/observe"
 	"github.com/wanjia/wanjia/pkg/orgs"
 	"github.com/wanjia/wanjia/pkg/outreach"
@@ -72,6 +74,8 @@ type App struct {
 	Roster    *roster.Service
 	Screening *screening.Service
 	Isolation *isolation.Service
+	Logs      *logs.Service
+	Care      *care.Service
 	Outreach  *outreach.Service
 	// Tasks are every task handler and periodic task (see tasks.go).
 	Tasks *queue.Tasks
@@ -174,6 +178,8 @@ func (a *App) wire(ctx context.Context) error {
 		Help: "Audit entries of reads that could not be recorded (queue full or database down).",
 	}, func() float64 { return float64(a.Reads.Dropped()) }))
 	a.Screening = &screening.Service{DB: a.DB, Frame: a.Frame, Reads: a.Reads, Logger: a.Logger}
+	a.Logs = &logs.Service{DB: a.DB, Frame: a.Frame}
+	a.Care = &care.Service{DB: a.DB, Frame: a.Frame, Reads: a.Reads}
 	a.Roster = &roster.Service{DB: a.DB, Frame: a.Frame, Queue: a.Queue, Reads: a.Reads, Logger: a.Logger, Households: a.Screening}
 	if a.Outreach, err = a.outreach(secret); err != nil {
 		return err
@@ -228,7 +234,7 @@ func (a *App) outreach(secret []byte) (*outreach.Service, error) {
 			VoiceTenantRate: a.Config.VoiceRate, VoiceDailyCap: a.Config.VoiceDailyCap},
 		// WANJIA_WECOM_URL points at a proxy where offices reach WeCom
 		// through one; the robot's key never leaves the store otherwise.
-		Robots: robots, WeCom: provider.NewWeCom(a.Config.WeComURL, nil), Posts: a.Screening,
+		Robots: robots, WeCom: provider.NewWeCom(a.Config.WeComURL, nil), Posts: a.Logs,
 		Metrics: outreach.NewMetrics(a.Metrics.Registry), Logger: a.Logger,
 		SignName: pcfg.AliyunSignName, BaseURL: a.Config.BaseURL}, nil
 }
@@ -245,11 +251,13 @@ var demoRosters = []struct {
 		Buildings: 60, Households: 857, ElderlyShare: 0.30, Street: "王城路"}},
 }
 
-// demoHistories are the demo communities' screening up to that report.
+// demoHistories are the demo communities' screening and logs up to that
+// report.
 var demoHistories = []struct {
 	community string
 	screening.DemoHistory
-}{{"yucai", screening.DemoYucai}, {"wangcheng", screening.DemoWangcheng}}
+	logs logs.DemoLogs
+}{{"yucai", screening.DemoYucai, logs.DemoYucai}, {"wangcheng", screening.DemoWangcheng, logs.DemoWangcheng}}
 
 // ApplyDemo provisions the Qixing demo district and its users. It is
 // idempotent: on a database that has it, nothing changes.
@@ -297,6 +305,14 @@ func (a *App) ApplyDemo(ctx context.Context) error {
 		}
 		if added {
 			a.Logger.Info("demo screening history added", "community", spec.community)
+			seeded = true
+		}
+		added, err = a.Logs.SeedDemoLogs(cctx, spec.logs)
+		if err != nil {
+			return fmt.Errorf("demo logs of %s: %w", spec.community, err)
+		}
+		if added {
+			a.Logger.Info("demo logs added", "community", spec.community)
 			seeded = true
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/wanjia/wanjia/pkg/logs"
 	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/screening"
 )
@@ -17,11 +18,13 @@ func TestDemoScreeningHistory(t *testing.T) {
 	a := newDemoApp(t, nil)
 	want := map[string]screening.Figures{
 		"yucai": {HouseholdsTotal: 2100, HouseholdsScreenedTotal: 1859, ScreenedByPhoneTotal: 1528, ScreenedByVisitTotal: 331,
-			HouseholdsUnreached: 241, NoticesPostedTotal: 1300},
+			HouseholdsUnreached: 241},
 		"wangcheng": {HouseholdsTotal: 857, HouseholdsScreenedTotal: 105, ScreenedByPhoneTotal: 65, ScreenedByVisitTotal: 40,
-			HouseholdsUnreached: 752, NoticesPostedTotal: 110},
+			HouseholdsUnreached: 752},
 	}
-	figures := func(community string) (screening.Figures, int) {
+	// The notices posted are the logs' figures.
+	notices := map[string]int{"yucai": 1300, "wangcheng": 110}
+	figures := func(community string) (screening.Figures, logs.Figures, int) {
 		t.Helper()
 		o, ok := a.Authz.Org(community)
 		if !ok {
@@ -32,22 +35,29 @@ func TestDemoScreeningHistory(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		lf, err := a.Logs.Figures(ctx, "2020-02-10")
+		if err != nil {
+			t.Fatal(err)
+		}
 		campaigns, _, err := a.Screening.ListScreenings(ctx, screening.Filter{Limit: 10})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return f, len(campaigns)
+		return f, lf, len(campaigns)
 	}
 	for round := range 2 {
 		if err := a.ApplyDemo(t.Context()); err != nil {
 			t.Fatal(err)
 		}
 		for community, w := range want {
-			f, campaigns := figures(community)
+			f, lf, campaigns := figures(community)
 			// The last day's own figures are whatever the draw gave.
-			f.ScreenedToday, f.CallsToday, f.VisitsToday, f.NoticesPostedToday = 0, 0, 0, 0
+			f.ScreenedToday, f.CallsToday, f.VisitsToday = 0, 0, 0
 			if f != w || campaigns != 1 {
 				t.Errorf("round %d, %s: %d campaigns, figures of 2020-02-10 %+v\nwant %+v", round+1, community, campaigns, f, w)
+			}
+			if lf.NoticesPostedTotal != notices[community] {
+				t.Errorf("round %d, %s: %d notices posted by 2020-02-10, want %d", round+1, community, lf.NoticesPostedTotal, notices[community])
 			}
 		}
 	}

@@ -7,6 +7,8 @@ import (
 
 	"github.com/wanjia/wanjia/pkg/apidoc"
 	"github.com/wanjia/wanjia/pkg/console"
+	"github.com/wanjia/wanjia/pkg/console/carepages"
+	"github.com/wanjia/wanjia/pkg/console/logpages"
 	"github.com/wanjia/wanjia/pkg/console/orgpages"
 	"github.com/wanjia/wanjia/pkg/console/outreachpages"
 	"github.com/wanjia/wanjia/pkg/console/rosterpages"
@@ -43,6 +45,8 @@ func (a *App) routes(trustedProxies []string) *gin.Engine {
 	a.Roster.Routes(a.OrgRoutes)
 	a.Screening.Routes(a.OrgRoutes)
 	a.Isolation.Routes(a.OrgRoutes)
+	a.Logs.Routes(a.OrgRoutes)
+	a.Care.Routes(a.OrgRoutes)
 	a.Outreach.Routes(a.OrgRoutes)
 	// The web console: an engine of its own with the same middleware, so
 	// its pages stay out of the API's route table (and its OpenAPI check).
@@ -55,7 +59,9 @@ func (a *App) routes(trustedProxies []string) *gin.Engine {
 // adds its package here.
 func (a *App) ConsolePages() []console.Pages {
 	return []console.Pages{
-		screeningpages.New(a.Screening, a.Roster),
+		screeningpages.New(a.Screening),
+		carepages.New(a.Care, a.Roster),
+		logpages.New(a.Logs),
 		rosterpages.New(a.Roster, a.Authz),
 		outreachpages.New(a.Outreach),
 		orgpages.New(a.Orgs, a.DB),

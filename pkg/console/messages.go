@@ -11,6 +11,29 @@ import "github.com/wanjia/wanjia/pkg/i18n"
 // the catalogue.
 func init() {
 	i18n.Register(map[string]i18n.Message{
+		// A call or a visit: the words of screening's and care's pages.
+		"console.method.phone":               {ZH: "电话", EN: "Phone"},
+		"console.method.visit":               {ZH: "上门走访", EN: "Visit"},
+		"console.outcome.reached":            {ZH: "已联系上", EN: "Reached"},
+		"console.outcome.no_answer":          {ZH: "未联系上", EN: "Not reached"},
+		"console.outcome.wrong_number":       {ZH: "空号/错号", EN: "Wrong number"},
+		"console.outcome.refused":            {ZH: "拒绝配合", EN: "Refused"},
+		"console.outcome.moved_out":          {ZH: "已搬离", EN: "Moved out"},
+		"console.outcome.phone.reached":      {ZH: "已接通", EN: "Answered"},
+		"console.outcome.phone.no_answer":    {ZH: "无人接听", EN: "No answer"},
+		"console.outcome.phone.wrong_number": {ZH: "空号/错号", EN: "Wrong number"},
+		"console.outcome.phone.refused":      {ZH: "拒绝", EN: "Refused"},
+		"console.outcome.phone.moved_out":    {ZH: "已搬离", EN: "Moved out"},
+		"console.outcome.visit.reached":      {ZH: "已见到住户", EN: "Met them"},
+		"console.outcome.visit.no_answer":    {ZH: "无人在家", EN: "Nobody home"},
+		"console.outcome.visit.wrong_number": {ZH: "号码有误", EN: "Wrong number"},
+		"console.outcome.visit.refused":      {ZH: "拒绝", EN: "Refused"},
+		"console.outcome.visit.moved_out":    {ZH: "已搬离", EN: "Moved out"},
+		"console.calls.dial":                 {ZH: "拨打 {phone}", EN: "Call {phone}"},
+		"console.task.switch.phone":          {ZH: "改为登记电话", EN: "Record a call instead"},
+		"console.task.switch.visit":          {ZH: "改为登记上门", EN: "Record a visit instead"},
+		"console.attempt.outcome":            {ZH: "结果", EN: "Outcome"},
+
 		"console.brand":       {ZH: "万家", EN: "Wanjia"},
 		"console.none":        {ZH: "无", EN: "None"},
 		"console.total":       {ZH: "合计", EN: "Total"},

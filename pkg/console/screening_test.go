@@ -129,24 +129,10 @@ func clone(v url.Values) url.Values {
 // token or not.
 func TestScreeningForms(t *testing.T) {
 	t.Parallel()
-	a := startApp(t)
-	org := a.Base + "/console/orgs/yucai"
-	zh := func(key string, args ...any) string {
-		m := map[string]any{}
-		for i := 0; i+1 < len(args); i += 2 {
-			m[args[i].(string)] = args[i+1]
-		}
-		return html.EscapeString(i18n.T(i18n.ZH, key, m))
-	}
-	staff, grid1, official := client(t), client(t), client(t)
-	httpSignIn(t, staff, a.Base, "yucai.staff")
-	httpSignIn(t, grid1, a.Base, "yucai.grid1")
-	httpSignIn(t, official, a.Base, "qixing.official")
-	token := func(c *http.Client) string {
-		_, body := get(t, c, org+"/screenings")
-		return csrfField.FindStringSubmatch(body)[1]
-	}
-	staffToken, gridToken, officialToken := token(staff), token(grid1), token(official)
+	f := newFormWorld(t)
+	a, org := f.a, f.org
+	staff, grid1, official := f.staff, f.grid1, f.official
+	staffToken, gridToken, officialToken := f.staffToken, f.gridToken, f.officialToken
 
 	t.Run("a campaign the service refuses", func(t *testing.T) {
 		status, _, body := postFor(t, staff, org+"/screenings", url.Values{"csrf": {staffToken}, "name": {" "}, "method": {"visit"},
@@ -315,61 +301,38 @@ func TestScreeningForms(t *testing.T) {
 			}
 		}
 	})
+}
 
-	t.Run("the logs", func(t *testing.T) {
-		_, body := get(t, staff, org+"/publicity")
-		key := keyField.FindStringSubmatch(body)[1]
-		status, _, body := postFor(t, staff, org+"/publicity", url.Values{"csrf": {staffToken}, "idempotency_key": {key}, "count": {"二十"}, "notes": {"表单宣传"}})
-		if status != http.StatusUnprocessableEntity || !strings.Contains(body, zh("expect_integer")) || !strings.Contains(body, "表单宣传") || !strings.Contains(body, `<details class="add" open>`) {
-			t.Fatalf("a publicity entry without a kind or a number: %d, want 422, the form open with the notes kept", status)
-		}
-		good := url.Values{"csrf": {staffToken}, "idempotency_key": {key}, "kind": {"poster"}, "count": {"20"}, "notes": {"幂等宣传"}}
-		for range 2 {
-			if status, to, _ := postFor(t, staff, org+"/publicity", good); status != http.StatusSeeOther || !strings.Contains(to, "added=1") {
-				t.Fatalf("a good entry: %d to %q", status, to)
-			}
-		}
-		if _, body := get(t, staff, org+"/publicity?kind=poster"); strings.Count(body, "幂等宣传") != 1 {
-			t.Fatalf("the entry posted twice is listed %d times, want once", strings.Count(body, "幂等宣传"))
-		}
-		if status, _, body := postFor(t, grid1, org+"/publicity", url.Values{"csrf": {gridToken}, "kind": {"letter"}, "count": {"5"}}); status != http.StatusUnprocessableEntity || !strings.Contains(body, zh("grid_worker_grid")) {
-			t.Fatalf("a grid worker's entry without a grid: %d, want 422", status)
-		}
-		if status, _, _ := postFor(t, official, org+"/publicity", url.Values{"csrf": {officialToken}, "kind": {"letter"}, "count": {"5"}}); status != http.StatusForbidden {
-			t.Fatalf("the official logging: %d, want 403", status)
-		}
-		status, _, body = postFor(t, staff, org+"/disinfections", url.Values{"csrf": {staffToken}, "place": {"3栋楼道"}, "at": {"昨天下午"}})
-		if status != http.StatusUnprocessableEntity || !strings.Contains(body, zh("console.form.bad_time")) || !strings.Contains(body, "3栋楼道") {
-			t.Fatalf("a round at no time: %d, want 422 with the place kept", status)
-		}
-		if status, _, _ := postFor(t, staff, org+"/disinfections", url.Values{"csrf": {staffToken}, "place": {"3栋楼道"}, "at": {"2020-02-03T09:30"}, "grid": {"yucai-g3"}}); status != http.StatusSeeOther {
-			t.Fatalf("a good round: %d, want 303", status)
-		}
-		// The time typed is the community's wall clock, shown back as typed.
-		if _, body := get(t, staff, org+"/disinfections?grid=yucai-g3"); !strings.Contains(body, "2020-02-03 09:30") {
-			t.Fatal("the round is not listed at the time typed")
-		}
-	})
+// formWorld is a started app with a member of each role signed in (the
+// community's staff, its grid worker of yucai-g1, the official above) and
+// each one's CSRF token: where the forms' tests start.
+type formWorld struct {
+	a                                    *testApp
+	org                                  string
+	staff, grid1, official               *http.Client
+	staffToken, gridToken, officialToken string
+}
 
-	t.Run("a care contact", func(t *testing.T) {
-		_, body := get(t, grid1, org+"/care")
-		m := careLink.FindStringSubmatch(body)
-		if m == nil {
-			t.Fatal("nobody on the grid worker's care list")
-		}
-		page := org + "/care/" + m[1]
-		_, body = get(t, grid1, page)
-		key := keyField.FindStringSubmatch(body)[1]
-		form := url.Values{"csrf": {gridToken}, "idempotency_key": {key}, "method": {"phone"}, "outcome": {"reached"}, "reason": {""}, "notes": {"身体还好"}}
-		if status, _, body := postFor(t, grid1, page+"/contacts", form); status != http.StatusUnprocessableEntity || !strings.Contains(body, zh("required")) || !strings.Contains(body, "身体还好") {
-			t.Fatalf("a contact without a reason: %d, want 422 with the notes kept", status)
-		}
-		form.Set("reason", "例行问候")
-		if status, to, _ := postFor(t, grid1, page+"/contacts", form); status != http.StatusSeeOther || !strings.Contains(to, "recorded="+m[1]) {
-			t.Fatalf("a good contact: %d to %q", status, to)
-		}
-		if status, _, _ := postFor(t, official, page+"/contacts", url.Values{"csrf": {officialToken}, "method": {"phone"}, "outcome": {"reached"}, "reason": {"x"}}); status != http.StatusForbidden {
-			t.Fatalf("the official recording care: %d, want 403", status)
-		}
-	})
+func newFormWorld(t *testing.T) *formWorld {
+	t.Helper()
+	a := startApp(t)
+	f := &formWorld{a: a, org: a.Base + "/console/orgs/yucai", staff: client(t), grid1: client(t), official: client(t)}
+	httpSignIn(t, f.staff, a.Base, "yucai.staff")
+	httpSignIn(t, f.grid1, a.Base, "yucai.grid1")
+	httpSignIn(t, f.official, a.Base, "qixing.official")
+	token := func(c *http.Client) string {
+		_, body := get(t, c, f.org+"/screenings")
+		return csrfField.FindStringSubmatch(body)[1]
+	}
+	f.staffToken, f.gridToken, f.officialToken = token(f.staff), token(f.grid1), token(f.official)
+	return f
+}
+
+// zh is key's Chinese text with args, as a page escapes it.
+func zh(key string, args ...any) string {
+	m := map[string]any{}
+	for i := 0; i+1 < len(args); i += 2 {
+		m[args[i].(string)] = args[i+1]
+	}
+	return html.EscapeString(i18n.T(i18n.ZH, key, m))
 }

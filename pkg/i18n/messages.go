@@ -26,6 +26,8 @@ func init() {
 		"too_many_entries":     {"不能超过 {max} 项", "At most {max} entries"},
 		"entry_length":         {"每项应为 1 到 {max} 个字", "Each entry must be 1 to {max} characters"},
 		"invalid_date":         {"日期格式应为 YYYY-MM-DD", "Dates are YYYY-MM-DD"},
+		"date_in_future":       {"日期不能晚于今天", "The date is after today"},
+		"one_of":               {"应为以下之一：{allowed}", "Must be one of: {allowed}"},
 		"invalid_json":         {"JSON 格式不正确", "Malformed JSON"},
 		"empty_body":           {"请求内容为空", "The request body is empty"},
 		"body_too_large":       {"请求内容过大，上限 {limit} 字节", "The request body is too large (limit {limit} bytes)"},

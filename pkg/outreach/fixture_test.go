@@ -10,24 +10,20 @@ import (
 	"testing"
 	"time"
 
-	"github.com/uptrace/bun"
-
 	"github.com/wanjia/wanjia/pkg/errs"
 	"github.com/wanjia/wanjia/pkg/orgs/orgstest"
 	"github.com/wanjia/wanjia/pkg/outreach"
 	"github.com/wanjia/wanjia/pkg/outreach/provider"
 	"github.com/wanjia/wanjia/pkg/roster"
-	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/store"
-	"github.com/wanjia/wanjia/pkg/store/storetest"
+	"github.com/wanjia/wanjia/pkg/testworld"
 )
 
-// world is two communities, c1 (grids c1-g1, c1-g2) and c2 (c2-g1), with
-// the services over one fresh database and a fake provider.
+// world is testworld's world of two communities, c1 (grids c1-g1, c1-g2)
+// and c2 (c2-g1), with outreach over it, a fake provider and outreach's
+// own clock (which may run in real time).
 type world struct {
-	DB       *store.DB
-	District *orgstest.District
-	Roster   *roster.Service
+	*testworld.World
 	Outreach *outreach.Service
 	Fake     *fake
 	clock    *clock
@@ -51,27 +47,32 @@ func (c *clock) now() time.Time {
 	return c.t
 }
 
-// newWorld builds the world at 2020-02-03 10:00 Beijing time.
+// communities are outreach's: fewer grids than testworld's own.
+var communities = []orgstest.Spec{{Slug: "c1", Grids: []string{"c1-g1", "c1-g2"}}, {Slug: "c2", Grids: []string{"c2-g1"}}}
+
+// newWorld builds the world at 2020-02-03 10:00 Beijing time, in a copy of
+// the package's golden world.
 func newWorld(t testing.TB) *world {
 	t.Helper()
-	return newWorldOn(t, storetest.New(t))
+	return build(t, testworld.Options{Communities: communities})
 }
 
 // newWorldOn is newWorld over db, migrated and empty.
 func newWorldOn(t testing.TB, db *store.DB) *world {
 	t.Helper()
-	d := orgstest.New(t, db,
-		orgstest.Spec{Slug: "c1", Grids: []string{"c1-g1", "c1-g2"}},
-		orgstest.Spec{Slug: "c2", Grids: []string{"c2-g1"}})
+	return build(t, testworld.Options{Communities: communities, DB: db})
+}
+
+func build(t testing.TB, o testworld.Options) *world {
+	t.Helper()
 	c := &clock{t: time.Date(2020, 2, 3, 2, 0, 0, 0, time.UTC)}
-	frame := scope.New(db)
+	o.Now = c.now
+	tw := testworld.With(t, o)
 	f := newFake()
-	w := &world{DB: db, District: d, clock: c, Fake: f,
-		Roster: &roster.Service{DB: db, Frame: frame, Now: c.now},
-		Outreach: &outreach.Service{DB: db, Frame: frame, Now: c.now, Provider: f,
+	return &world{World: tw, clock: c, Fake: f,
+		Outreach: &outreach.Service{DB: tw.DB, Frame: tw.Frame, Now: c.now, Provider: f,
 			Rules: outreach.Rules{Backoff: func(int) time.Duration { return 10 * time.Millisecond },
 				StaleQueued: 300 * time.Millisecond, StaleSending: 500 * time.Millisecond}}}
-	return w
 }
 
 // realNoon makes the clock real time, moved so that it is noon in Beijing
@@ -87,29 +88,23 @@ func (w *world) realNoon() {
 
 func (w *world) as(t testing.TB, username, org string) context.Context {
 	t.Helper()
-	return w.District.As(t, username, org)
+	return w.As(t, username, org)
 }
 
 // tenant is the context of org's tenant alone, as a task has it.
-func (w *world) tenant(t testing.TB, org string) context.Context {
-	return scope.With(context.Background(), scope.Tenant{TenantID: w.District.Org(t, org).ID})
-}
+func (w *world) tenant(t testing.TB, org string) context.Context { return w.Tenant(t, org) }
 
+// seq numbers what the tests name apart; addresses and phones come from
+// testworld's sequence, so none repeats testworld's households'.
 var seq atomic.Int64
 
 // households adds n households to grid with phones of their own, and
 // returns the phones.
 func (w *world) households(t testing.TB, org, grid string, n int, tags ...string) []string {
 	t.Helper()
-	ctx := w.as(t, org+".staff", org)
-	phones := make([]string, n)
-	for i := range phones {
-		k := seq.Add(1)
-		phones[i] = fmt.Sprintf("139%08d", k)
-		if _, err := w.Roster.CreateHousehold(ctx, roster.HouseholdInput{Grid: grid, Address: fmt.Sprintf("%s 路 %d 号", grid, k),
-			Phone: phones[i], Tags: tags}); err != nil {
-			t.Fatalf("household: %v", err)
-		}
+	var phones []string
+	for _, h := range w.Households(t, org, grid, "139", n, tags...) {
+		phones = append(phones, h.Phone)
 	}
 	return phones
 }
@@ -235,16 +230,10 @@ func (f *fake) set(fn func(f *fake)) {
 }
 
 func rosterHousehold(grid, phone string) roster.HouseholdInput {
-	return roster.HouseholdInput{Grid: grid, Address: fmt.Sprintf("%s 路 %d 号", grid, seq.Add(1)), Phone: phone}
+	return roster.HouseholdInput{Grid: grid, Address: fmt.Sprintf("%s 路 %d 号", grid, testworld.Seq()), Phone: phone}
 }
 
 func execAcross(t testing.TB, w *world, query string, args ...any) {
 	t.Helper()
-	err := w.DB.AcrossTenants(context.Background(), "test fixture", store.AllTenants, func(ctx context.Context, tx bun.Tx) error {
-		_, err := tx.NewRaw(query, args...).Exec(ctx)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w.Exec(t, query, args...)
 }

@@ -89,7 +89,7 @@ func BenchmarkProgress10k(b *testing.B) {
 	spec := screening.DemoHistory{Seed: 1, Name: "全覆盖排查",
 		Start: today.AddDate(0, 0, -13).Format(time.DateOnly), End: today.Format(time.DateOnly),
 		ReachedByPhone: 6000, ReachedByVisit: 1200, TriedUnreached: 1500, Sick: 3, Travellers: 50,
-		Notices: 500, PublicityPerDay: 2, Callers: []string{"周静", "黄丽", "何涛", "林欣怡"},
+		Callers: []string{"周静", "黄丽", "何涛", "林欣怡"},
 		GridWorkers: map[string][]string{"g1": {"陈建华", "王秀兰"}, "g2": {"李明", "赵艳"}, "g3": {"刘强", "孙桂英"},
 			"g4": {"杨磊", "吴娟"}, "g5": {"郭勇", "马玉兰"}}}
 	system := storetest.Unguarded(scope.With(context.Background(), scope.Tenant{TenantID: w.district.Org(b, "bench").ID}))

@@ -34,12 +34,6 @@ type DemoHistory struct {
 	// Travellers came back from places not watched, or from a watched one
 	// more than 14 days before: recorded, no follow-up.
 	Travellers int
-	// Notices, posters and letters put up by End; WeChat posts come on top
-	// and do not count.
-	Notices         int
-	PublicityPerDay int
-	// Places disinfected about every other day.
-	Places []string
 	// Callers are the phone bank (staff and volunteers, any grid);
 	// GridWorkers each grid's own, by slug, who also call their grid and
 	// make its door visits.
@@ -63,8 +57,6 @@ var DemoYucai = DemoHistory{
 	Seed: 2020_02_10, Name: "全覆盖排查", Start: "2020-01-27", End: "2020-02-10",
 	ReachedByPhone: 1859 - 331, ReachedByVisit: 331, TriedUnreached: 150,
 	Returnees: 89, SickReturnees: 3, Sick: 2, Travellers: 40,
-	Notices: 1300, PublicityPerDay: 3,
-	Places:  []string{"垃圾收集点", "楼道及电梯", "市场", "快递存放点"},
 	Callers: []string{"周静", "黄丽", "何涛", "林欣怡"},
 	GridWorkers: map[string][]string{
 		"yucai-g1": {"陈建华", "王秀兰"}, "yucai-g2": {"李明", "赵艳"}, "yucai-g3": {"刘强", "孙桂英"},
@@ -78,8 +70,6 @@ var DemoWangcheng = DemoHistory{
 	Seed: 2020_02_11, Name: "全覆盖排查", Start: "2020-01-27", End: "2020-02-10",
 	ReachedByPhone: 65, ReachedByVisit: 40, TriedUnreached: 160,
 	Returnees: 6, SickReturnees: 1, Sick: 1, Travellers: 8,
-	Notices: 110, PublicityPerDay: 1,
-	Places:  []string{"景区入口", "公共厕所", "垃圾收集点"},
 	Callers: []string{"唐芳", "梁伟"},
 	GridWorkers: map[string][]string{
 		"wangcheng-g1": {"韦红"}, "wangcheng-g2": {"蒋平"}, "wangcheng-g3": {"覃海"},
@@ -150,12 +140,8 @@ func (s *Service) SeedDemoHistory(ctx context.Context, spec DemoHistory) (bool, 
 		if err != nil {
 			return false, err
 		}
-		publicity, rounds, err := d.logs(ctx, tx)
-		if err != nil {
-			return false, err
-		}
 		return true, audit.Record(ctx, tx, audit.ActionCreate, "screening", "demo", map[string]any{"screening_id": sc.ID,
-			"households": len(tasks), "attempts": attempts, "follow_ups": followUps, "publicity": publicity, "disinfections": rounds})
+			"households": len(tasks), "attempts": attempts, "follow_ups": followUps})
 	})
 }
 
@@ -574,129 +560,4 @@ func (d *demo) tell(plan []plannedAttempt, reached []int) error {
 		return fmt.Errorf("demo history: too few households reached early for %d returnees", spec.Returnees)
 	}
 	return nil
-}
-
-var publicityNotes = map[string][]string{
-	PublicityNotice: {"防控通告", "出入登记通知", "暂停聚集性活动通知"},
-	PublicityPoster: {"防疫知识海报", "正确佩戴口罩宣传画"},
-	PublicityLetter: {"致居民朋友的一封信", "致返桂人员的一封信"},
-	PublicityWeChat: {"社区微信群推送防控提示", "转发疫情通报"},
-}
-
-// logs writes the publicity log and the disinfection rounds, straight
-// into their tables (no form to validate; the campaign's transaction
-// keeps them all or none). The notices, posters and letters put up by End
-// sum to spec.Notices.
-func (d *demo) logs(ctx context.Context, tx *store.TenantTx) (publicity, rounds int, err error) {
-	spec := d.spec
-	var entries []Publicity
-	var weights []float64
-	for day := range d.days {
-		date := d.start.AddDate(0, 0, day)
-		for k := range spec.PublicityPerDay + d.rng.IntN(2) {
-			kind := []string{PublicityNotice, PublicityNotice, PublicityPoster, PublicityLetter}[d.rng.IntN(4)]
-			entries = append(entries, d.publicity(date, k, kind, 0))
-			// Most went up in the first days.
-			weights = append(weights, float64(d.days-day+2)*(0.5+d.rng.Float64()))
-		}
-		if d.rng.IntN(3) > 0 {
-			entries = append(entries, d.publicity(date, spec.PublicityPerDay+1, PublicityWeChat, 1+d.rng.IntN(3)))
-		}
-	}
-	counts := apportion(spec.Notices, weights)
-	if counts == nil {
-		return 0, 0, fmt.Errorf("demo history: %d notices cannot fill %d entries", spec.Notices, len(weights))
-	}
-	k := 0
-	for i := range entries {
-		entries[i].TenantID = tx.Tenant()
-		if entries[i].Kind != PublicityWeChat {
-			entries[i].Count = counts[k]
-			k++
-		}
-	}
-	if _, err := tx.Insert(&entries).Exec(ctx); err != nil {
-		return 0, 0, fmt.Errorf("demo publicity: %w", err)
-	}
-
-	var log []Disinfection
-	for _, place := range spec.Places {
-		for day := d.rng.IntN(2); day < d.days; day += 2 + d.rng.IntN(2) {
-			at := d.start.AddDate(0, 0, day).Add(9*time.Hour + time.Duration(d.rng.IntN(8*60))*time.Minute)
-			by := spec.Callers[d.rng.IntN(len(spec.Callers))]
-			var grid *string
-			if len(d.gridIDs) > 0 && d.rng.IntN(2) == 0 {
-				id := d.gridIDs[d.rng.IntN(len(d.gridIDs))]
-				grid = &id
-				if own := d.workers[id]; len(own) > 0 {
-					by = own[d.rng.IntN(len(own))]
-				}
-			}
-			log = append(log, Disinfection{TenantID: tx.Tenant(), ID: "", Place: place, At: at.UTC(),
-				LocalDate: at.Format(time.DateOnly), GridID: grid, Notes: "84 消毒液喷洒", ByUser: demoUser + by, ByName: by,
-				CreatedAt: at.Add(30 * time.Minute).UTC()})
-		}
-	}
-	// In time order, so that the ids (time-ordered) list them as recorded.
-	slices.SortStableFunc(log, func(a, b Disinfection) int { return a.At.Compare(b.At) })
-	for i := range log {
-		log[i].ID = newID()
-	}
-	if len(log) > 0 {
-		if _, err := tx.Insert(&log).Exec(ctx); err != nil {
-			return 0, 0, fmt.Errorf("demo disinfections: %w", err)
-		}
-	}
-	return len(entries), len(log), nil
-}
-
-// publicity is one entry of day's log, the k-th of the day, in a grid or
-// the whole community.
-func (d *demo) publicity(date time.Time, k int, kind string, count int) Publicity {
-	notes := publicityNotes[kind]
-	by := d.spec.Callers[d.rng.IntN(len(d.spec.Callers))]
-	var grid *string
-	if len(d.gridIDs) > 0 && d.rng.IntN(3) > 0 {
-		id := d.gridIDs[d.rng.IntN(len(d.gridIDs))]
-		grid = &id
-		if own := d.workers[id]; len(own) > 0 {
-			by = own[d.rng.IntN(len(own))]
-		}
-	}
-	at := date.Add(17*time.Hour + time.Duration(k*10+d.rng.IntN(10))*time.Minute).UTC()
-	return Publicity{TenantID: "", ID: newID(), Date: date.Format(time.DateOnly), Kind: kind, Count: count, GridID: grid,
-		Notes: notes[d.rng.IntN(len(notes))], ByUser: demoUser + by, ByName: by, CreatedAt: at}
-}
-
-// apportion splits total into len(w) whole parts in proportion to w, each
-// at least 1, summing to total exactly (largest remainders); nil when
-// total is too small.
-func apportion(total int, w []float64) []int {
-	if len(w) == 0 || total < len(w) {
-		return nil
-	}
-	sum := 0.0
-	for _, x := range w {
-		sum += x
-	}
-	rest := total - len(w)
-	out := make([]int, len(w))
-	type rem struct {
-		i int
-		r float64
-	}
-	rems := make([]rem, len(w))
-	given := 0
-	for i, x := range w {
-		share := float64(rest) * x / sum
-		out[i] = 1 + int(share)
-		given += int(share)
-		rems[i] = rem{i, share - math.Floor(share)}
-	}
-	slices.SortStableFunc(rems, func(a, b rem) int { return cmp.Compare(b.r, a.r) })
-	for k := 0; given < rest; k++ {
-		out[rems[k].i]++
-		given++
-	}
-	return out
 }

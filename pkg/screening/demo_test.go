@@ -18,6 +18,7 @@ import (
 	"github.com/wanjia/wanjia/pkg/screening"
 	"github.com/wanjia/wanjia/pkg/store"
 	"github.com/wanjia/wanjia/pkg/store/storetest"
+	"github.com/wanjia/wanjia/pkg/testworld"
 )
 
 // demoRosters are app's demoRosters (the demo communities' synthetic
@@ -39,12 +40,14 @@ type demoWorld struct {
 
 func newDemoWorld(t *testing.T, communities ...string) *demoWorld {
 	t.Helper()
-	db := storetest.New(t)
 	var specs []orgstest.Spec
 	for _, c := range communities {
 		specs = append(specs, orgstest.Spec{Slug: c, Grids: demoRosters[c].Grids})
 	}
-	d := orgstest.New(t, db, specs...)
+	// Built anew (no golden): each set of communities serves one or two
+	// tests, which a golden would only make wait for its build.
+	tw := testworld.With(t, testworld.Options{Communities: specs, DB: storetest.New(t)})
+	db, d := tw.DB, tw.District
 	settings := orgs.DefaultSettings()
 	settings.WatchList = []string{"武汉", "湖北"}
 	err := db.InTx(t.Context(), func(ctx context.Context, tx bun.Tx) error {
@@ -59,9 +62,8 @@ func newDemoWorld(t *testing.T, communities ...string) *demoWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	frame := scope.New(db)
-	w := &demoWorld{db: db, district: d, screening: &screening.Service{DB: db, Frame: frame}}
-	r := &roster.Service{DB: db, Frame: frame, Households: w.screening}
+	w := &demoWorld{db: db, district: d, screening: &screening.Service{DB: db, Frame: tw.Frame}}
+	r := &roster.Service{DB: db, Frame: tw.Frame, Households: w.screening}
 	for _, c := range communities {
 		if _, _, err := r.SeedDemo(w.system(t, c), demoRosters[c]); err != nil {
 			t.Fatalf("roster of %s: %v", c, err)
@@ -99,9 +101,9 @@ func TestDemoHistoryReproducesTheReport(t *testing.T) {
 		want      screening.Figures
 	}{
 		{"yucai", screening.DemoYucai, screening.Figures{HouseholdsTotal: 2100, HouseholdsScreenedTotal: 1859,
-			ScreenedByPhoneTotal: 1528, ScreenedByVisitTotal: 331, HouseholdsUnreached: 241, NoticesPostedTotal: 1300}},
+			ScreenedByPhoneTotal: 1528, ScreenedByVisitTotal: 331, HouseholdsUnreached: 241}},
 		{"wangcheng", screening.DemoWangcheng, screening.Figures{HouseholdsTotal: 857, HouseholdsScreenedTotal: 105,
-			ScreenedByPhoneTotal: 65, ScreenedByVisitTotal: 40, HouseholdsUnreached: 752, NoticesPostedTotal: 110}},
+			ScreenedByPhoneTotal: 65, ScreenedByVisitTotal: 40, HouseholdsUnreached: 752}},
 	} {
 		t.Run(c.community, func(t *testing.T) {
 			ctx := w.system(t, c.community)
@@ -122,14 +124,14 @@ func TestDemoHistoryReproducesTheReport(t *testing.T) {
 			// The day's own figures are whatever the draw gave; the totals
 			// are the report's.
 			got := f
-			got.ScreenedToday, got.CallsToday, got.VisitsToday, got.NoticesPostedToday = 0, 0, 0, 0
+			got.ScreenedToday, got.CallsToday, got.VisitsToday = 0, 0, 0
 			if got != c.want {
 				t.Errorf("figures of 2020-02-10 = %+v\nwant %+v", got, c.want)
 			}
 			if f.CallsToday+f.VisitsToday == 0 {
 				t.Errorf("nobody worked on the last day: %+v", f)
 			}
-			if f, _ := w.screening.Figures(staff, "2020-01-26"); f.HouseholdsScreenedTotal != 0 || f.NoticesPostedTotal != 0 {
+			if f, _ := w.screening.Figures(staff, "2020-01-26"); f.HouseholdsScreenedTotal != 0 {
 				t.Errorf("figures before the campaign = %+v", f)
 			}
 
@@ -172,12 +174,6 @@ func TestDemoHistoryReproducesTheReport(t *testing.T) {
 			}
 			if n := w.count(t, "SELECT COUNT(*) FROM attempts WHERE tenant_id = ? AND travel_from <> ''", tenant); n != c.spec.Returnees+c.spec.Travellers {
 				t.Errorf("attempts that found travel = %d, want %d", n, c.spec.Returnees+c.spec.Travellers)
-			}
-			if n := w.count(t, "SELECT COUNT(*) FROM publicity WHERE tenant_id = ? AND kind = 'wechat'", tenant); n == 0 {
-				t.Error("no WeChat posts in the publicity log")
-			}
-			if n := w.count(t, "SELECT COUNT(*) FROM disinfections WHERE tenant_id = ?", tenant); n == 0 {
-				t.Error("no disinfection rounds")
 			}
 
 			// A second run changes nothing.
@@ -341,14 +337,14 @@ func TestDemoHistoryIsRecordAttempt(t *testing.T) {
 	want := seeded.history(t, "wangcheng")
 
 	w := newDemoWorld(t, "wangcheng")
-	clk := &clock{}
-	w.screening.Now = clk.now
+	clk := testworld.NewClock(testworld.Start)
+	w.screening.Now = clk.Now
 	as := func(name string) context.Context {
 		return authz.WithCaller(w.system(t, "wangcheng"), authz.Caller{UserID: "demo:" + name, Username: name, Role: authz.RoleGridWorker})
 	}
 	loc, _ := time.LoadLocation("Asia/Shanghai")
 	start, _ := time.ParseInLocation(time.DateOnly, spec.Start, loc)
-	clk.t = start.Add(8 * time.Hour).UTC()
+	clk.Set(start.Add(8 * time.Hour))
 	sc, err := w.screening.CreateScreening(as(spec.Callers[0]), screening.ScreeningInput{Name: spec.Name, Method: screening.MethodAny,
 		StartDate: spec.Start, EndDate: spec.End})
 	if err != nil {
@@ -383,7 +379,7 @@ func TestDemoHistoryIsRecordAttempt(t *testing.T) {
 		taskOf[x.Address] = x.ID
 	}
 	for _, a := range attempts {
-		clk.t = a.At
+		clk.Set(a.At)
 		in := screening.AttemptInput{Method: a.Method, Outcome: a.Outcome, TravelFrom: a.TravelFrom, ReturnedOn: deref(a.ReturnedOn),
 			Symptoms: a.Symptoms, CloseContact: a.CloseContact, Occupants: a.Occupants, Notes: a.Notes}
 		if in.ReturnedOn == "-" {
@@ -393,11 +389,5 @@ func TestDemoHistoryIsRecordAttempt(t *testing.T) {
 			t.Fatalf("attempt at %v on %s: %v", a.At, a.Address, err)
 		}
 	}
-	// Publicity and disinfections are no attempts: the figures' notices
-	// come from the seeded community alone.
-	got := w.history(t, "wangcheng")
-	for i := range got.days {
-		got.days[i].NoticesPostedToday, got.days[i].NoticesPostedTotal = want.days[i].NoticesPostedToday, want.days[i].NoticesPostedTotal
-	}
-	want.same(t, got, "through RecordAttempt")
+	want.same(t, w.history(t, "wangcheng"), "through RecordAttempt")
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/uptrace/bun"
-
 	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/store"
 )
@@ -16,7 +14,8 @@ import (
 // when it has a reached attempt by phone (by visit), in any campaign;
 // screened_today counts households whose first reached attempt was that
 // day; calls and visits count attempts that day, whatever their outcome.
-// Notices count every kind of publicity posted but WeChat messages.
+// The report's other figures are their own domains' (the notices posted
+// are logs.FiguresIn's).
 type Figures struct {
 	HouseholdsTotal         int `json:"households_total"`
 	HouseholdsScreenedTotal int `json:"households_screened_total"`
@@ -26,8 +25,6 @@ type Figures struct {
 	ScreenedToday           int `json:"screened_today"`
 	VisitsToday             int `json:"visits_today"`
 	CallsToday              int `json:"calls_today"`
-	NoticesPostedToday      int `json:"notices_posted_today"`
-	NoticesPostedTotal      int `json:"notices_posted_total"`
 }
 
 // Figures computes the figures of day (YYYY-MM-DD) for the community in
@@ -39,9 +36,9 @@ func (s *Service) Figures(ctx context.Context, day string) (Figures, error) {
 }
 
 // FiguresIn computes them in the caller's transaction: the daily report
-// reads them together with its own. Four queries whatever the size of the
-// community: reached households grouped once, the day's attempts, the
-// household count and the publicity sums.
+// reads them together with its own. Three queries whatever the size of
+// the community: reached households grouped once, the day's attempts and
+// the household count.
 func FiguresIn(ctx context.Context, tx *store.TenantTx, day string) (Figures, error) {
 	var f Figures
 	reached := tx.SelectAs("attempts", "a").
@@ -87,17 +84,5 @@ func FiguresIn(ctx context.Context, tx *store.TenantTx, day string) (Figures, er
 	f.HouseholdsTotal = int(n)
 	f.HouseholdsUnreached = f.HouseholdsTotal - f.HouseholdsScreenedTotal
 
-	var p struct {
-		Today int `bun:"today"`
-		Total int `bun:"total"`
-	}
-	err = tx.SelectAs("publicity", "p").
-		ColumnExpr("COALESCE(SUM(CASE WHEN p.date = ? THEN p.count ELSE 0 END), 0) AS today", day).
-		ColumnExpr("COALESCE(SUM(p.count), 0) AS total").
-		Where("p.kind IN (?) AND p.date <= ?", bun.List([]string{PublicityNotice, PublicityPoster, PublicityLetter}), day).Scan(ctx, &p)
-	if err != nil {
-		return f, fmt.Errorf("publicity sums: %w", err)
-	}
-	f.NoticesPostedToday, f.NoticesPostedTotal = p.Today, p.Total
 	return f, nil
 }

@@ -18,7 +18,7 @@ var (
 	followUps = authz.Perm{Resource: "follow_ups", Action: "write"}
 )
 
-// Routes mounts screening, the logs and the care list on /orgs/{org}.
+// Routes mounts screening on /orgs/{org}.
 func (s *Service) Routes(org *authz.OrgRoutes) {
 	org.Handle(http.MethodGet, "/screenings", read, web.Paged(filterFrom, s.ListScreenings))
 	org.Handle(http.MethodPost, "/screenings", write, idempotency.Middleware(), web.Create(s.CreateScreening))
@@ -41,7 +41,6 @@ func (s *Service) Routes(org *authz.OrgRoutes) {
 		}))
 	org.Handle(http.MethodGet, "/follow-ups", read, web.Paged(filterFrom, s.ListFollowUps))
 	org.Handle(http.MethodPatch, "/follow-ups/:id", followUps, web.Update(s.UpdateFollowUp))
-	s.logRoutes(org)
 }
 
 func filterFrom(c *gin.Context, p web.Page) (Filter, error) {

@@ -4,9 +4,7 @@ import "github.com/wanjia/wanjia/pkg/i18n"
 
 func init() {
 	i18n.Register(map[string]i18n.Message{
-		"one_of":             {ZH: "应为以下之一：{allowed}", EN: "Must be one of: {allowed}"},
 		"end_before_start":   {ZH: "结束日期不能早于开始日期", EN: "The end date is before the start date"},
-		"date_in_future":     {ZH: "日期不能晚于今天", EN: "The date is after today"},
 		"screening_closed":   {ZH: "该排查已结束，不能再登记", EN: "This screening has ended; nothing more can be recorded on it"},
 		"follow_up_not_open": {ZH: "该跟进事项已处理（{status}），不能再转为隔离", EN: "This follow-up is no longer open ({status}); it cannot become a case"},
 		"follow_up_is_case":  {ZH: "该跟进事项已转为隔离个案，请在隔离管理中处理", EN: "This follow-up became an isolation case; work on it there"},

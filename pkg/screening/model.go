@@ -1,9 +1,9 @@
 // Package screening is "no household and no person missed" (未漏一户一人):
 // screening campaigns that make a task of every household in scope, the
 // attempts by phone or at the door that work those tasks, the follow-ups
-// their findings raise, progress and the figures the daily report reuses;
-// and the smaller logs of the same work: publicity, disinfection rounds and
-// the special-care list.
+// their findings raise, progress and the figures the daily report reuses.
+// The publicity and disinfection logs are pkg/logs, the special-care list
+// pkg/care.
 package screening
 
 import (
@@ -41,11 +41,10 @@ const (
 	FollowUpCase      = "case" // isolation opened a case from it
 )
 
-// Kinds of attempt.
-const (
-	KindScreening = "screening"
-	KindCare      = "care"
-)
+// KindScreening is every attempt's kind. The column is older than
+// pkg/care, whose calls were attempts of kind "care" until they became
+// care contacts of their own.
+const KindScreening = "screening"
 
 // Screening is a campaign (排查).
 type Screening struct {
@@ -88,7 +87,7 @@ type Task struct {
 	UpdatedAt      time.Time  `bun:"updated_at"`
 }
 
-// Attempt is one call or visit: a screening task's, or a care call's.
+// Attempt is one call or visit to work a screening task.
 type Attempt struct {
 	bun.BaseModel `bun:"table:attempts,alias:a"`
 	TenantID      string    `bun:"tenant_id,pk"`
@@ -141,44 +140,3 @@ const (
 	ReasonTravel       = "travel"
 	ReasonCloseContact = "close_contact"
 )
-
-// Publicity is one entry of the publicity log (宣传).
-type Publicity struct {
-	bun.BaseModel `bun:"table:publicity,alias:p"`
-	TenantID      string    `bun:"tenant_id,pk"`
-	ID            string    `bun:"id,pk"`
-	Date          string    `bun:"date"`
-	Kind          string    `bun:"kind"`
-	Count         int       `bun:"count"`
-	GridID        *string   `bun:"grid_id"`
-	Notes         string    `bun:"notes"`
-	ByUser        string    `bun:"by_user"`
-	ByName        string    `bun:"by_name"`
-	CreatedAt     time.Time `bun:"created_at"`
-}
-
-// Kinds of publicity.
-const (
-	PublicityNotice = "notice"
-	PublicityPoster = "poster"
-	PublicityLetter = "letter"
-	PublicityWeChat = "wechat"
-)
-
-// PublicityKinds lists them in the order forms offer them.
-var PublicityKinds = []string{PublicityNotice, PublicityPoster, PublicityLetter, PublicityWeChat}
-
-// Disinfection is one round of the disinfection log (消毒).
-type Disinfection struct {
-	bun.BaseModel `bun:"table:disinfections,alias:d"`
-	TenantID      string    `bun:"tenant_id,pk"`
-	ID            string    `bun:"id,pk"`
-	Place         string    `bun:"place"`
-	At            time.Time `bun:"at"`
-	LocalDate     string    `bun:"local_date"`
-	GridID        *string   `bun:"grid_id"`
-	Notes         string    `bun:"notes"`
-	ByUser        string    `bun:"by_user"`
-	ByName        string    `bun:"by_name"`
-	CreatedAt     time.Time `bun:"created_at"`
-}

@@ -22,7 +22,7 @@ func (w *world) campaign(t testing.TB, org string, in screening.ScreeningInput) 
 	if in.Method == "" {
 		in.Method = screening.MethodAny
 	}
-	sc, err := w.Screening.CreateScreening(w.as(t, org+".staff", org), in)
+	sc, err := w.Screening.CreateScreening(w.As(t, org+".staff", org), in)
 	if err != nil {
 		t.Fatalf("create screening: %v", err)
 	}
@@ -32,7 +32,7 @@ func (w *world) campaign(t testing.TB, org string, in screening.ScreeningInput) 
 // taskOf is the id of household's task in the campaign, listed as staff.
 func (w *world) taskOf(t testing.TB, org, screeningID, household string) string {
 	t.Helper()
-	items, _, err := w.Screening.ListTasks(w.as(t, org+".staff", org), screeningID, screening.Filter{Limit: 500})
+	items, _, err := w.Screening.ListTasks(w.As(t, org+".staff", org), screeningID, screening.Filter{Limit: 500})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestTasksForScopeAndLaterHouseholds(t *testing.T) {
 	w := newWorld(t)
 	g1, g2, g3 := w.households(t, "c1", "c1-g1", 3), w.households(t, "c1", "c1-g2", 2), w.households(t, "c1", "c1-g3", 1)
 	w.households(t, "c2", "c2-g1", 2)
-	staff := w.as(t, "c1.staff", "c1")
+	staff := w.As(t, "c1.staff", "c1")
 
 	some := w.campaign(t, "c1", screening.ScreeningInput{Grids: []string{"c1-g1", "c1-g2"}})
 	whole := w.campaign(t, "c1", screening.ScreeningInput{})
@@ -132,12 +132,12 @@ func TestGridWorkerSeesItsGridsInCallOrder(t *testing.T) {
 	g1 := w.households(t, "c1", "c1-g1", 3)
 	g2 := w.households(t, "c1", "c1-g2", 2)
 	sc := w.campaign(t, "c1", screening.ScreeningInput{Method: screening.MethodPhone})
-	worker := w.as(t, "c1.grid1", "c1")
+	worker := w.As(t, "c1.grid1", "c1")
 
 	// Tried: g1[0] at 09:00, g1[1] at 08:00; never tried: g1[2].
-	w.at(t, "2020-02-03 09:00")
+	w.Clock.At(t, "2020-02-03 09:00")
 	w.attempt(t, worker, sc.ID, w.taskOf(t, "c1", sc.ID, g1[0]), "phone", "no_answer")
-	w.at(t, "2020-02-03 08:00")
+	w.Clock.At(t, "2020-02-03 08:00")
 	w.attempt(t, worker, sc.ID, w.taskOf(t, "c1", sc.ID, g1[1]), "phone", "no_answer")
 
 	items, _, err := w.Screening.ListTasks(worker, sc.ID, screening.Filter{Limit: 50})
@@ -171,7 +171,7 @@ func TestGridWorkerSeesItsGridsInCallOrder(t *testing.T) {
 		t.Errorf("filtering by another grid: %v, want 422", err)
 	}
 	// Another community: the campaign and its tasks do not exist.
-	c2 := w.as(t, "c2.staff", "c2")
+	c2 := w.As(t, "c2.staff", "c2")
 	if _, err := w.Screening.GetScreening(c2, sc.ID); kind(err) != errs.KindNotFound {
 		t.Errorf("another community's campaign: %v", err)
 	}
@@ -188,7 +188,7 @@ func TestUnreachedByPhoneGoToTheDoor(t *testing.T) {
 	w := newWorld(t)
 	hh := w.households(t, "c1", "c1-g1", 3)
 	sc := w.campaign(t, "c1", screening.ScreeningInput{Method: screening.MethodPhone})
-	staff := w.as(t, "c1.staff", "c1")
+	staff := w.As(t, "c1.staff", "c1")
 	a, b, c := w.taskOf(t, "c1", sc.ID, hh[0]), w.taskOf(t, "c1", sc.ID, hh[1]), w.taskOf(t, "c1", sc.ID, hh[2])
 
 	for i, outcome := range []string{"no_answer", "refused", "no_answer"} {
@@ -216,10 +216,10 @@ func TestUnreachedByPhoneGoToTheDoor(t *testing.T) {
 	}
 
 	// The threshold is the community's: two failed calls in c2.
-	w.exec(t, `UPDATE orgs SET settings = ? WHERE slug = 'c2'`, `{"isolation_days":14,"report_cutoff":"18:00","quiet_hours":{"start":"21:00","end":"08:00"},"failed_calls_before_visit":2}`)
+	w.Exec(t, `UPDATE orgs SET settings = ? WHERE slug = 'c2'`, `{"isolation_days":14,"report_cutoff":"18:00","quiet_hours":{"start":"21:00","end":"08:00"},"failed_calls_before_visit":2}`)
 	h2 := w.households(t, "c2", "c2-g1", 1)
 	sc2 := w.campaign(t, "c2", screening.ScreeningInput{})
-	c2 := w.as(t, "c2.staff", "c2")
+	c2 := w.As(t, "c2.staff", "c2")
 	t2 := w.taskOf(t, "c2", sc2.ID, h2[0])
 	w.attempt(t, c2, sc2.ID, t2, "phone", "no_answer")
 	if v := w.attempt(t, c2, sc2.ID, t2, "phone", "no_answer"); !v.Task.Door {
@@ -233,16 +233,16 @@ func TestProgressFigures(t *testing.T) {
 	g1 := w.households(t, "c1", "c1-g1", 4)
 	g2 := w.households(t, "c1", "c1-g2", 3)
 	sc := w.campaign(t, "c1", screening.ScreeningInput{})
-	staff, worker := w.as(t, "c1.staff", "c1"), w.as(t, "c1.grid1", "c1")
+	staff, worker := w.As(t, "c1.staff", "c1"), w.As(t, "c1.grid1", "c1")
 	task := func(h string) string { return w.taskOf(t, "c1", sc.ID, h) }
 
 	// Yesterday: g1[0] reached by phone; g2[0] no answer.
-	w.at(t, "2020-02-02 10:00")
+	w.Clock.At(t, "2020-02-02 10:00")
 	w.attempt(t, worker, sc.ID, task(g1[0]), "phone", "reached")
 	w.attempt(t, staff, sc.ID, task(g2[0]), "phone", "no_answer")
 	// Today: g1[1] reached by visit after a failed call; g2[0] reached by
 	// phone; g1[2] no answer; g2[1] moved out.
-	w.at(t, "2020-02-03 10:00")
+	w.Clock.At(t, "2020-02-03 10:00")
 	w.attempt(t, worker, sc.ID, task(g1[1]), "phone", "no_answer")
 	w.attempt(t, worker, sc.ID, task(g1[1]), "visit", "reached")
 	w.attempt(t, staff, sc.ID, task(g2[0]), "phone", "reached")
@@ -299,7 +299,7 @@ func TestBadInput(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	hh := w.households(t, "c1", "c1-g1", 1)
-	staff := w.as(t, "c1.staff", "c1")
+	staff := w.As(t, "c1.staff", "c1")
 	sc := w.campaign(t, "c1", screening.ScreeningInput{StartDate: "2020-02-01", EndDate: "2020-02-05"})
 	task := w.taskOf(t, "c1", sc.ID, hh[0])
 
@@ -332,7 +332,7 @@ func TestBadInput(t *testing.T) {
 		}
 	}
 	// Past its end date, a campaign is closed: 409.
-	w.at(t, "2020-02-06 09:00")
+	w.Clock.At(t, "2020-02-06 09:00")
 	if _, err := w.Screening.RecordAttempt(staff, sc.ID, task, screening.AttemptInput{Method: "phone", Outcome: "reached"}); kind(err) != errs.KindConflict {
 		t.Errorf("attempt after the end date: %v, want 409", err)
 	}
@@ -348,10 +348,10 @@ func TestBadInput(t *testing.T) {
 func TestFindingsRaiseFollowUps(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	w.exec(t, `UPDATE orgs SET settings = ? WHERE slug = 'c1'`, `{"isolation_days":14,"report_cutoff":"18:00","quiet_hours":{"start":"21:00","end":"08:00"},"watch_list":["武汉","湖北"]}`)
+	w.Exec(t, `UPDATE orgs SET settings = ? WHERE slug = 'c1'`, `{"isolation_days":14,"report_cutoff":"18:00","quiet_hours":{"start":"21:00","end":"08:00"},"watch_list":["武汉","湖北"]}`)
 	hh := w.households(t, "c1", "c1-g1", 5)
 	sc := w.campaign(t, "c1", screening.ScreeningInput{})
-	staff := w.as(t, "c1.staff", "c1")
+	staff := w.As(t, "c1.staff", "c1")
 	rec := func(h string, in screening.AttemptInput) *screening.AttemptView {
 		in.Method, in.Outcome = "phone", "reached"
 		a, err := w.Screening.RecordAttempt(staff, sc.ID, w.taskOf(t, "c1", sc.ID, h), in)
@@ -391,11 +391,11 @@ func TestFindingsRaiseFollowUps(t *testing.T) {
 	if f, err := w.Screening.UpdateFollowUp(staff, open[0], screening.FollowUpPatch{Status: &done}); err != nil || f.Status != "done" || f.ClosedAt == nil {
 		t.Errorf("close follow-up = %+v, %v", f, err)
 	}
-	w.exec(t, `UPDATE follow_ups SET status = 'case' WHERE id = ?`, open[1])
+	w.Exec(t, `UPDATE follow_ups SET status = 'case' WHERE id = ?`, open[1])
 	if _, err := w.Screening.UpdateFollowUp(staff, open[1], screening.FollowUpPatch{Status: &done}); kind(err) != errs.KindConflict {
 		t.Errorf("follow-up that became a case: %v, want 409", err)
 	}
-	if _, err := w.Screening.UpdateFollowUp(w.as(t, "c2.staff", "c2"), open[2], screening.FollowUpPatch{Status: &done}); kind(err) != errs.KindNotFound {
+	if _, err := w.Screening.UpdateFollowUp(w.As(t, "c2.staff", "c2"), open[2], screening.FollowUpPatch{Status: &done}); kind(err) != errs.KindNotFound {
 		t.Errorf("another community's follow-up: %v, want 404", err)
 	}
 }
@@ -406,7 +406,7 @@ func TestIdempotentAttempt(t *testing.T) {
 	hh := w.households(t, "c1", "c1-g1", 1)
 	sc := w.campaign(t, "c1", screening.ScreeningInput{})
 	task := w.taskOf(t, "c1", sc.ID, hh[0])
-	base := w.as(t, "c1.grid1", "c1")
+	base := w.As(t, "c1.grid1", "c1")
 	in := screening.AttemptInput{Method: "phone", Outcome: "no_answer"}
 	req := idempotency.Request{Key: "retry-1", Fingerprint: idempotency.Fingerprint("a")}
 
@@ -448,7 +448,7 @@ func TestNextHouseholdIsHeld(t *testing.T) {
 	w := newWorld(t)
 	hh := w.households(t, "c1", "c1-g1", 3)
 	sc := w.campaign(t, "c1", screening.ScreeningInput{Method: screening.MethodPhone})
-	staff, admin := w.as(t, "c1.staff", "c1"), w.as(t, "c1.admin", "c1")
+	staff, admin := w.As(t, "c1.staff", "c1"), w.As(t, "c1.admin", "c1")
 	next := func(ctx context.Context) string {
 		t.Helper()
 		n, err := w.Screening.NextTask(ctx, sc.ID, screening.Filter{})
@@ -469,7 +469,7 @@ func TestNextHouseholdIsHeld(t *testing.T) {
 		t.Errorf("after the attempt: %s, want %s", got, hh[2])
 	}
 	// The admin walked away: after the hold, the staff may have theirs.
-	w.clock.t = w.clock.t.Add(11 * time.Minute)
+	w.Clock.Add(11 * time.Minute)
 	w.attempt(t, staff, sc.ID, w.taskOf(t, "c1", sc.ID, hh[2]), "phone", "reached")
 	if got := next(staff); got != b {
 		t.Errorf("after the hold ran out: %s, want %s", got, b)

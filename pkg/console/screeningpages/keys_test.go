@@ -36,10 +36,6 @@ func TestComposedKeysExist(t *testing.T) {
 	for _, s := range []string{screening.StatusDone, screening.FollowUpDismissed} {
 		keys = append(keys, "console.follow_ups.mark."+s)
 	}
-	for _, k := range screening.PublicityKinds {
-		keys = append(keys, "publicity_kind_"+k) // screening's own text for them
-	}
-	keys = append(keys, careReasons...)
 	for _, k := range keys {
 		if _, ok := i18n.Lookup(k); !ok {
 			t.Errorf("no text for %s", k)

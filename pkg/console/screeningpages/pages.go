@@ -1,7 +1,7 @@
 // Package screeningpages are the console's screening pages (排查):
 // campaigns and their progress, the call and door-to-door lists, one
-// household's task, follow-ups, the publicity and disinfection logs, the
-// special-care list, and the open campaigns on a community's home page.
+// household's task, follow-ups, and the open campaigns on a community's
+// home page.
 // Every rule is screening's; these pages hand over what was tapped and
 // typed.
 package screeningpages
@@ -15,23 +15,20 @@ import (
 
 	"github.com/wanjia/wanjia/pkg/authz"
 	"github.com/wanjia/wanjia/pkg/console"
-	"github.com/wanjia/wanjia/pkg/roster"
 	"github.com/wanjia/wanjia/pkg/screening"
 )
 
 //go:embed templates/*.html
 var templates embed.FS
 
-// Pages are screening's pages, over its service; the care contact's form
-// shows the resident and household through roster's.
+// Pages are screening's pages, over its service.
 type Pages struct {
 	screen *screening.Service
-	roster *roster.Service
 	k      *console.Kit
 }
 
 // New makes screening's pages.
-func New(s *screening.Service, r *roster.Service) *Pages { return &Pages{screen: s, roster: r} }
+func New(s *screening.Service) *Pages { return &Pages{screen: s} }
 
 // Mount registers screening's templates, menu items, home panel and pages.
 func (c *Pages) Mount(org *authz.OrgRoutes, k *console.Kit) {
@@ -41,9 +38,6 @@ func (c *Pages) Mount(org *authz.OrgRoutes, k *console.Kit) {
 	k.Menu(
 		console.MenuItem{Order: 10, Key: "console.menu.screenings", Path: "/screenings", Perm: perm("screening", "read")},
 		console.MenuItem{Order: 20, Key: "console.menu.follow_ups", Path: "/follow-ups", Perm: perm("screening", "read")},
-		console.MenuItem{Order: 30, Key: "console.menu.care", Path: "/care", Perm: perm("care", "read")},
-		console.MenuItem{Order: 70, Key: "console.menu.publicity", Path: "/publicity", Perm: perm("logs", "read")},
-		console.MenuItem{Order: 80, Key: "console.menu.disinfections", Path: "/disinfections", Perm: perm("logs", "read")},
 	)
 	k.HomePanel(console.Panel{Order: 10, Render: c.homePanel})
 
@@ -57,15 +51,6 @@ func (c *Pages) Mount(org *authz.OrgRoutes, k *console.Kit) {
 	org.Handle(http.MethodPost, "/screenings/:id/tasks/:task/attempts", perm("attempts", "write"), c.recordAttempt)
 	org.Handle(http.MethodGet, "/follow-ups", perm("screening", "read"), c.followUps)
 	org.Handle(http.MethodPost, "/follow-ups/:id", perm("follow_ups", "write"), c.updateFollowUp)
-	org.Handle(http.MethodGet, "/publicity", perm("logs", "read"), c.publicity)
-	org.Handle(http.MethodPost, "/publicity", perm("logs", "write"), c.addPublicity)
-	org.Handle(http.MethodGet, "/publicity/exports/:file", perm("logs", "export"), c.exportLog)
-	org.Handle(http.MethodGet, "/disinfections", perm("logs", "read"), c.disinfections)
-	org.Handle(http.MethodPost, "/disinfections", perm("logs", "write"), c.addDisinfection)
-	org.Handle(http.MethodGet, "/disinfections/exports/:file", perm("logs", "export"), c.exportLog)
-	org.Handle(http.MethodGet, "/care", perm("care", "read"), c.care)
-	org.Handle(http.MethodGet, "/care/:id", perm("care", "write"), c.careContactForm)
-	org.Handle(http.MethodPost, "/care/:id/contacts", perm("care", "write"), c.recordCareContact)
 }
 
 type homeView struct {

@@ -45,13 +45,8 @@ type Spec struct {
 func New(t testing.TB, db *store.DB, specs ...Spec) *District {
 	t.Helper()
 	ctx := context.Background()
-	a, err := authz.New(ctx, orgs.Directory{DB: db})
-	if err != nil {
-		t.Fatalf("orgstest: %v", err)
-	}
-	d := &District{Orgs: &orgs.Service{DB: db, Authz: a, Argon2: cheap}, Authz: a, users: map[string]*authn.User{}}
-	d.Orgs.Notify = reloader{a}
-	err = db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	d := Open(t, db)
+	err := db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		for _, o := range []orgs.OrgInput{
 			{Slug: "district", Name: "七星区", Kind: orgs.KindDistrict},
 			{Slug: "sub", Name: "七星街道", Kind: orgs.KindSubdistrict, Parent: "district"},
@@ -92,9 +87,23 @@ func New(t testing.TB, db *store.DB, specs ...Spec) *District {
 	if err != nil {
 		t.Fatalf("orgstest: %v", err)
 	}
-	if err := a.Reload(ctx); err != nil {
+	if err := d.Authz.Reload(ctx); err != nil {
 		t.Fatalf("orgstest: %v", err)
 	}
+	return d
+}
+
+// Open is the District of a database New already filled (a copy of a
+// golden built with New): the same services and users, without building
+// the orgs again.
+func Open(t testing.TB, db *store.DB) *District {
+	t.Helper()
+	a, err := authz.New(context.Background(), orgs.Directory{DB: db})
+	if err != nil {
+		t.Fatalf("orgstest: %v", err)
+	}
+	d := &District{Orgs: &orgs.Service{DB: db, Authz: a, Argon2: cheap}, Authz: a, users: map[string]*authn.User{}}
+	d.Orgs.Notify = reloader{a}
 	return d
 }
 

@@ -1,4 +1,4 @@
-package screening_test
+package care_test
 
 import (
 	"context"
@@ -8,10 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wanjia/wanjia/pkg/care"
 	"github.com/wanjia/wanjia/pkg/errs"
 	"github.com/wanjia/wanjia/pkg/orgs"
 	"github.com/wanjia/wanjia/pkg/roster"
-	"github.com/wanjia/wanjia/pkg/screening"
+	"github.com/wanjia/wanjia/pkg/testworld"
 )
 
 // careReads keeps what the service records as reads of personal data.
@@ -57,13 +58,13 @@ type careWorld struct {
 func newCareWorld(t *testing.T) *careWorld {
 	t.Helper()
 	w := newWorld(t)
-	cw := &careWorld{world: w, ids: map[string]string{}, staff: w.as(t, "c1.staff", "c1")}
+	cw := &careWorld{world: w, ids: map[string]string{}, staff: w.As(t, "c1.staff", "c1")}
 	g1 := w.households(t, "c1", "c1-g1", 3)
 	g2 := w.households(t, "c1", "c1-g2", 1)
 	cx := w.households(t, "c2", "c2-g1", 1)
-	care := []string{roster.TagElderly, roster.TagLivesAlone}
+	tags := []string{roster.TagElderly, roster.TagLivesAlone}
 	born := 1940
-	a, err := w.Roster.CreateResident(cw.staff, roster.ResidentInput{HouseholdID: g1[0], Name: "A", Phone: "13900000001", BirthYear: &born, Tags: care})
+	a, err := w.Roster.CreateResident(cw.staff, roster.ResidentInput{HouseholdID: g1[0], Name: "A", Phone: "13900000001", BirthYear: &born, Tags: tags})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,35 +73,35 @@ func newCareWorld(t *testing.T) *careWorld {
 		name, household string
 		tags            []string
 	}{
-		{"B", g1[0], care}, {"C", g1[1], care}, {"D", g1[1], care}, {"G", g1[2], care}, {"I", g1[2], care}, {"J", g1[2], care},
-		{"E", g2[0], care}, {"F", g1[0], care[:1]}, {"H", g1[0], care},
+		{"B", g1[0], tags}, {"C", g1[1], tags}, {"D", g1[1], tags}, {"G", g1[2], tags}, {"I", g1[2], tags}, {"J", g1[2], tags},
+		{"E", g2[0], tags}, {"F", g1[0], tags[:1]}, {"H", g1[0], tags},
 	} {
-		cw.ids[r.name] = w.resident(t, "c1", r.household, r.name, r.tags...)
+		cw.ids[r.name] = w.Resident(t, "c1", r.household, r.name, r.tags...)
 	}
-	cw.ids["X"] = w.resident(t, "c2", cx[0], "X", care...)
+	cw.ids["X"] = w.Resident(t, "c2", cx[0], "X", tags...)
 	if err := w.Roster.DeleteResident(cw.staff, cw.ids["H"]); err != nil {
 		t.Fatal(err)
 	}
-	now := w.clock.t
+	now := w.Clock.Now()
 	for _, c := range []struct {
 		name    string
 		daysAgo int
 		outcome string
 	}{
-		{"C", 20, screening.OutcomeReached}, {"G", 15, screening.OutcomeReached}, {"B", 10, screening.OutcomeReached},
-		{"J", 8, screening.OutcomeReached}, {"I", 7, screening.OutcomeReached}, {"D", 2, screening.OutcomeReached},
-		{"G", 1, screening.OutcomeNoAnswer},
+		{"C", 20, care.OutcomeReached}, {"G", 15, care.OutcomeReached}, {"B", 10, care.OutcomeReached},
+		{"J", 8, care.OutcomeReached}, {"I", 7, care.OutcomeReached}, {"D", 2, care.OutcomeReached},
+		{"G", 1, care.OutcomeNoAnswer},
 	} {
-		w.clock.t = now.AddDate(0, 0, -c.daysAgo)
+		w.Clock.Set(now.AddDate(0, 0, -c.daysAgo))
 		cw.contact(t, cw.staff, c.name, c.outcome)
 	}
-	w.clock.t = now
+	w.Clock.Set(now)
 	return cw
 }
 
-func (cw *careWorld) contact(t *testing.T, ctx context.Context, name, outcome string) *screening.CareContactView {
+func (cw *careWorld) contact(t *testing.T, ctx context.Context, name, outcome string) *care.ContactView {
 	t.Helper()
-	v, err := cw.Screening.RecordCareContact(ctx, cw.ids[name], screening.CareContactInput{Method: screening.MethodPhone,
+	v, err := cw.Care.RecordContact(ctx, cw.ids[name], care.ContactInput{Method: care.MethodPhone,
 		Outcome: outcome, Reason: "例行问候 " + name})
 	if err != nil {
 		t.Fatalf("contact %s: %v", name, err)
@@ -134,7 +135,7 @@ func (cw *careWorld) names(ids string) string {
 	return strings.Join(out, " ")
 }
 
-func careIDs(list []screening.CareView) string {
+func careIDs(list []care.Entry) string {
 	ids := make([]string, len(list))
 	for i, c := range list {
 		ids[i] = c.ResidentID
@@ -152,22 +153,22 @@ func TestCareList(t *testing.T) {
 		name string
 		user string
 		org  string
-		f    screening.CareFilter
+		f    care.Filter
 		want string
 		err  string
 	}{
-		{"staff", "c1.staff", "c1", screening.CareFilter{}, full, ""},
-		{"admin", "c1.admin", "c1", screening.CareFilter{}, full, ""},
-		{"overdue only", "c1.staff", "c1", screening.CareFilter{Overdue: true}, cw.order([]string{"A", "E"}, "C", "G", "B", "J"), ""},
-		{"one grid", "c1.staff", "c1", screening.CareFilter{Grid: "c1-g2"}, cw.order([]string{"E"}), ""},
-		{"grid worker: own grid only", "c1.grid1", "c1", screening.CareFilter{}, cw.order([]string{"A"}, "C", "G", "B", "J", "I", "D"), ""},
-		{"grid worker, another grid", "c1.grid1", "c1", screening.CareFilter{Grid: "c1-g2"}, "", "grid=unknown_grid"},
-		{"another community", "c2.staff", "c2", screening.CareFilter{}, cw.order([]string{"X"}), ""},
+		{"staff", "c1.staff", "c1", care.Filter{}, full, ""},
+		{"admin", "c1.admin", "c1", care.Filter{}, full, ""},
+		{"overdue only", "c1.staff", "c1", care.Filter{Overdue: true}, cw.order([]string{"A", "E"}, "C", "G", "B", "J"), ""},
+		{"one grid", "c1.staff", "c1", care.Filter{Grid: "c1-g2"}, cw.order([]string{"E"}), ""},
+		{"grid worker: own grid only", "c1.grid1", "c1", care.Filter{}, cw.order([]string{"A"}, "C", "G", "B", "J", "I", "D"), ""},
+		{"grid worker, another grid", "c1.grid1", "c1", care.Filter{Grid: "c1-g2"}, "", "grid=unknown_grid"},
+		{"another community", "c2.staff", "c2", care.Filter{}, cw.order([]string{"X"}), ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			c.f.Limit = 50
-			got, next, err := cw.Screening.ListCare(cw.as(t, c.user, c.org), c.f)
-			if f := logFields(err); f != c.err {
+			got, next, err := cw.Care.List(cw.As(t, c.user, c.org), c.f)
+			if f := testworld.Fields(err); f != c.err {
 				t.Fatalf("error %q, want %q", f, c.err)
 			}
 			if ids := careIDs(got); ids != c.want || next != "" {
@@ -180,7 +181,7 @@ func TestCareList(t *testing.T) {
 		var all []string
 		cursor := ""
 		for pages := 0; ; pages++ {
-			page, next, err := cw.Screening.ListCare(cw.staff, screening.CareFilter{Limit: limit, Cursor: cursor})
+			page, next, err := cw.Care.List(cw.staff, care.Filter{Limit: limit, Cursor: cursor})
 			if err != nil || pages > 8 {
 				t.Fatalf("limit %d, page %d: %v", limit, pages, err)
 			}
@@ -194,20 +195,20 @@ func TestCareList(t *testing.T) {
 			t.Errorf("pages of %d: %s, want %s", limit, cw.names(got), cw.names(full))
 		}
 	}
-	if _, _, err := cw.Screening.ListCare(cw.staff, screening.CareFilter{Limit: 2, Cursor: "2.x"}); errs.KindOf(err) != errs.KindValidation {
+	if _, _, err := cw.Care.List(cw.staff, care.Filter{Limit: 2, Cursor: "2.x"}); errs.KindOf(err) != errs.KindValidation {
 		t.Errorf("a forged cursor: %v", err)
 	}
 
-	got, _, err := cw.Screening.ListCare(cw.staff, screening.CareFilter{Limit: 50})
+	got, _, err := cw.Care.List(cw.staff, care.Filter{Limit: 50})
 	if err != nil {
 		t.Fatal(err)
 	}
-	by := map[string]screening.CareView{}
+	by := map[string]care.Entry{}
 	for _, c := range got {
 		by[c.Name] = c
 	}
-	now := cw.clock.t
-	days := func(c screening.CareView) int {
+	now := cw.Clock.Now()
+	days := func(c care.Entry) int {
 		if c.DaysSinceContact == nil {
 			return -1
 		}
@@ -246,8 +247,8 @@ func TestCareList(t *testing.T) {
 	// service masks by role all the same, and says so in the read it
 	// records.
 	reads := &careReads{}
-	cw.Screening.Reads = reads
-	masked, _, err := cw.Screening.ListCare(cw.as(t, "sub.official", "c1"), screening.CareFilter{Limit: 50})
+	cw.Care.Reads = reads
+	masked, _, err := cw.Care.List(cw.As(t, "sub.official", "c1"), care.Filter{Limit: 50})
 	if err != nil || careIDs(masked) != full {
 		t.Fatalf("official: %v %v", masked, err)
 	}
@@ -268,23 +269,23 @@ func TestCareList(t *testing.T) {
 func TestCareContacts(t *testing.T) {
 	cw := newCareWorld(t)
 	reads := &careReads{}
-	cw.Screening.Reads = reads
-	list := func(f screening.CareFilter) string {
+	cw.Care.Reads = reads
+	list := func(f care.Filter) string {
 		t.Helper()
 		f.Limit = 50
-		got, _, err := cw.Screening.ListCare(cw.staff, f)
+		got, _, err := cw.Care.List(cw.staff, f)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return careIDs(got)
 	}
 
-	v := cw.contact(t, cw.staff, "C", screening.OutcomeReached)
-	cw.contact(t, cw.as(t, "c1.grid1", "c1"), "A", screening.OutcomeNoAnswer)
+	v := cw.contact(t, cw.staff, "C", care.OutcomeReached)
+	cw.contact(t, cw.As(t, "c1.grid1", "c1"), "A", care.OutcomeNoAnswer)
 	if v.ResidentID != cw.ids["C"] || v.Grid != "c1-g1" || v.Date != "2020-02-03" || v.By != "工作人员" || v.HouseholdID == "" {
 		t.Errorf("contact %+v", v)
 	}
-	if got, want := list(screening.CareFilter{}), cw.order([]string{"A", "E"}, "G", "B", "J", "I", "D", "C"); got != want {
+	if got, want := list(care.Filter{}), cw.order([]string{"A", "E"}, "G", "B", "J", "I", "D", "C"); got != want {
 		t.Errorf("after contacts: %s, want %s", cw.names(got), cw.names(want))
 	}
 	r := reads.last()
@@ -296,10 +297,10 @@ func TestCareContacts(t *testing.T) {
 	// resident (F too).
 	st := orgs.DefaultSettings()
 	st.CareOverdueDays, st.CareTags = 3, []string{roster.TagElderly}
-	if _, err := cw.District.Orgs.Update(cw.as(t, "c1.admin", "c1"), "c1", orgs.OrgPatch{Settings: &st}); err != nil {
+	if _, err := cw.District.Orgs.Update(cw.As(t, "c1.admin", "c1"), "c1", orgs.OrgPatch{Settings: &st}); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := list(screening.CareFilter{Overdue: true}), cw.order([]string{"A", "E", "F"}, "G", "B", "J", "I"); got != want {
+	if got, want := list(care.Filter{Overdue: true}), cw.order([]string{"A", "E", "F"}, "G", "B", "J", "I"); got != want {
 		t.Errorf("own rules: %s, want %s", cw.names(got), cw.names(want))
 	}
 
@@ -309,25 +310,25 @@ func TestCareContacts(t *testing.T) {
 		user     string
 		org      string
 		resident string
-		in       screening.CareContactInput
+		in       care.ContactInput
 		want     string // fields of a 422, "not found", or "" for recorded
 	}{
-		{"off the list is allowed", "c1.staff", "c1", "F", screening.CareContactInput{Method: "visit", Outcome: "reached", Reason: "出院回访"}, ""},
-		{"visit, moved out", "c1.grid1", "c1", "B", screening.CareContactInput{Method: "visit", Outcome: "moved_out", Reason: "上门", Notes: "已随子女居住"}, ""},
-		{"checks", "c1.staff", "c1", "B", screening.CareContactInput{Method: "sms", Reason: " "}, "method=one_of,outcome=required,reason=required"},
-		{"reason too long", "c1.staff", "c1", "B", screening.CareContactInput{Method: "phone", Outcome: "reached", Reason: long}, "reason=too_long"},
-		{"another grid's resident", "c1.grid1", "c1", "E", screening.CareContactInput{Method: "phone", Outcome: "reached", Reason: "x"}, "not found"},
-		{"another community's resident", "c2.staff", "c2", "A", screening.CareContactInput{Method: "phone", Outcome: "reached", Reason: "x"}, "not found"},
-		{"removed from the roster", "c1.staff", "c1", "H", screening.CareContactInput{Method: "phone", Outcome: "reached", Reason: "x"}, "not found"},
-		{"no such resident", "c1.staff", "c1", "nobody", screening.CareContactInput{Method: "phone", Outcome: "reached", Reason: "x"}, "not found"},
+		{"off the list is allowed", "c1.staff", "c1", "F", care.ContactInput{Method: "visit", Outcome: "reached", Reason: "出院回访"}, ""},
+		{"visit, moved out", "c1.grid1", "c1", "B", care.ContactInput{Method: "visit", Outcome: "moved_out", Reason: "上门", Notes: "已随子女居住"}, ""},
+		{"checks", "c1.staff", "c1", "B", care.ContactInput{Method: "sms", Reason: " "}, "method=one_of,outcome=required,reason=required"},
+		{"reason too long", "c1.staff", "c1", "B", care.ContactInput{Method: "phone", Outcome: "reached", Reason: long}, "reason=too_long"},
+		{"another grid's resident", "c1.grid1", "c1", "E", care.ContactInput{Method: "phone", Outcome: "reached", Reason: "x"}, "not found"},
+		{"another community's resident", "c2.staff", "c2", "A", care.ContactInput{Method: "phone", Outcome: "reached", Reason: "x"}, "not found"},
+		{"removed from the roster", "c1.staff", "c1", "H", care.ContactInput{Method: "phone", Outcome: "reached", Reason: "x"}, "not found"},
+		{"no such resident", "c1.staff", "c1", "nobody", care.ContactInput{Method: "phone", Outcome: "reached", Reason: "x"}, "not found"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			id := cw.ids[c.resident]
 			if id == "" {
 				id = c.resident
 			}
-			v, err := cw.Screening.RecordCareContact(cw.as(t, c.user, c.org), id, c.in)
-			got := logFields(err)
+			v, err := cw.Care.RecordContact(cw.As(t, c.user, c.org), id, c.in)
+			got := testworld.Fields(err)
 			if errs.KindOf(err) == errs.KindNotFound {
 				got = "not found"
 			}
@@ -343,16 +344,16 @@ func TestCareContacts(t *testing.T) {
 	// Four days on, those reached today are due again under the 3 days
 	// (C and F, reached at the same moment, in the order of their ids);
 	// B's visit found them moved out, which is no contact.
-	cw.clock.t = cw.clock.t.Add(4 * 24 * time.Hour)
+	cw.Clock.Set(cw.Clock.Now().Add(4 * 24 * time.Hour))
 	want := cw.order([]string{"A", "E"}, "G", "B", "J", "I", "D", "C", "F")
-	if got := list(screening.CareFilter{Overdue: true}); got != want {
+	if got := list(care.Filter{Overdue: true}); got != want {
 		t.Errorf("four days later: %s, want %s", cw.names(got), cw.names(want))
 	}
 	// One at a time, the cursor between C and F (the same last contact)
 	// neither skips nor repeats.
 	var paged []string
 	for cursor, pages := "", 0; ; pages++ {
-		page, next, err := cw.Screening.ListCare(cw.staff, screening.CareFilter{Overdue: true, Limit: 1, Cursor: cursor})
+		page, next, err := cw.Care.List(cw.staff, care.Filter{Overdue: true, Limit: 1, Cursor: cursor})
 		if err != nil || pages > 10 {
 			t.Fatalf("page %d: %v", pages, err)
 		}

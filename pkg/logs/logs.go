@@ -1,4 +1,4 @@
-package screening
+package logs
 
 import (
 	"context"
@@ -113,12 +113,12 @@ func logGrid(fe *[]errs.FieldError, tx *store.TenantTx, g *scope.Grids, slug str
 // Idempotency-Key, it is logged once.
 func (s *Service) CreatePublicity(ctx context.Context, in PublicityInput) (*PublicityView, error) {
 	return scope.Once(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (*PublicityView, error) {
-		c, err := s.community(ctx, tx)
+		loc, err := zone(ctx, tx)
 		if err != nil {
 			return nil, err
 		}
 		now := s.now()
-		today := c.day(now)
+		today := day(loc, now)
 		var fe []errs.FieldError
 		date, ok := parseDate(&fe, "date", strings.TrimSpace(in.Date))
 		switch {
@@ -160,7 +160,7 @@ func (s *Service) CreatePublicity(ctx context.Context, in PublicityInput) (*Publ
 // the community's zone. By defaults to the caller.
 func (s *Service) CreateDisinfection(ctx context.Context, in DisinfectionInput) (*DisinfectionView, error) {
 	return scope.Once(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (*DisinfectionView, error) {
-		c, err := s.community(ctx, tx)
+		loc, err := zone(ctx, tx)
 		if err != nil {
 			return nil, err
 		}
@@ -194,7 +194,7 @@ func (s *Service) CreateDisinfection(ctx context.Context, in DisinfectionInput) 
 		if len(fe) > 0 {
 			return nil, errs.Validation(fe...)
 		}
-		d := &Disinfection{TenantID: tx.Tenant(), ID: newID(), Place: place, At: at, LocalDate: c.day(at), GridID: gridID,
+		d := &Disinfection{TenantID: tx.Tenant(), ID: newID(), Place: place, At: at, LocalDate: day(loc, at), GridID: gridID,
 			Notes: notes, ByUser: byUser, ByName: byName, CreatedAt: now}
 		if _, err := tx.Insert(d).Exec(ctx); err != nil {
 			return nil, fmt.Errorf("create disinfection: %w", err)
@@ -308,8 +308,8 @@ func (s *Service) ListDisinfections(ctx context.Context, f Filter) ([]Disinfecti
 // LogGroupPost records a notice posted to the community's WeCom group by
 // outreach, in outreach's transaction: one WeChat post on day, under the
 // campaign's name, by whoever made the campaign.
-func (s *Service) LogGroupPost(ctx context.Context, tx *store.TenantTx, day, notes, byUser string) error {
-	p := &Publicity{TenantID: tx.Tenant(), ID: newID(), Date: day, Kind: PublicityWeChat, Count: 1, Notes: notes,
+func (s *Service) LogGroupPost(ctx context.Context, tx *store.TenantTx, date, notes, byUser string) error {
+	p := &Publicity{TenantID: tx.Tenant(), ID: newID(), Date: date, Kind: PublicityWeChat, Count: 1, Notes: notes,
 		ByUser: byUser, ByName: "企业微信群机器人", CreatedAt: s.now()}
 	if _, err := tx.Insert(p).Exec(ctx); err != nil {
 		return fmt.Errorf("log group post: %w", err)

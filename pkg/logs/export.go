@@ -1,4 +1,4 @@
-package screening
+package logs
 
 import (
 	"context"
@@ -70,7 +70,7 @@ func (s *Service) ExportPublicity(ctx context.Context, f Filter, format string, 
 		if _, err := query(); err != nil {
 			return err
 		}
-		c, err := s.community(ctx, tx)
+		loc, err := zone(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -101,7 +101,7 @@ func (s *Service) ExportPublicity(ctx context.Context, f Filter, format string, 
 					grid = whole
 				}
 				if err := t.Typed([]any{sheet.Date(p.Date), i18n.T(lang, "publicity_kind_"+p.Kind, nil), p.Count, grid,
-					p.Notes, p.ByName, p.CreatedAt.In(c.loc)}); err != nil {
+					p.Notes, p.ByName, p.CreatedAt.In(loc)}); err != nil {
 					return err
 				}
 				n++
@@ -133,7 +133,7 @@ func (s *Service) ExportDisinfections(ctx context.Context, f Filter, format stri
 		if _, err := query(); err != nil {
 			return err
 		}
-		c, err := s.community(ctx, tx)
+		loc, err := zone(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -163,7 +163,7 @@ func (s *Service) ExportDisinfections(ctx context.Context, f Filter, format stri
 				if grid == "" {
 					grid = whole
 				}
-				if err := t.Typed([]any{sheet.Date(d.LocalDate), d.At.In(c.loc), d.Place, grid, d.ByName, d.Notes}); err != nil {
+				if err := t.Typed([]any{sheet.Date(d.LocalDate), d.At.In(loc), d.Place, grid, d.ByName, d.Notes}); err != nil {
 					return err
 				}
 				n++

@@ -1,8 +1,8 @@
-package screening
+package logs
 
 import "github.com/wanjia/wanjia/pkg/i18n"
 
-// The logs', the care list's and their exports' messages.
+// The logs' and their exports' messages.
 func init() {
 	i18n.Register(map[string]i18n.Message{
 		"grid_worker_grid": {ZH: "网格员登记时须选择自己负责的网格", EN: "Grid workers must name one of their grids"},

@@ -1,4 +1,9 @@
-package screening
+// Package care is the special-care list (特殊人群关怀, DOMAIN.md 6): the
+// residents who carry all of the community's care tags (orgs.Settings.CareList,
+// elderly and lives_alone unless the community chose others), with their
+// last care call or visit, and the calls and visits that keep them on the
+// office's mind (care contacts, a table of their own).
+package care
 
 import (
 	"context"
@@ -17,10 +22,6 @@ import (
 	"github.com/wanjia/wanjia/pkg/store"
 )
 
-// The special-care list (特殊人群关怀): the residents who carry all of the
-// community's care tags (orgs.Settings.CareList, elderly and lives_alone
-// unless the community chose others), with their last care call or visit.
-//
 // "Contact" is a care attempt that reached the resident. The overdue
 // clock runs from the last contact, not from the last attempt: a call
 // nobody answered does not tell the office an elderly person living alone
@@ -31,19 +32,23 @@ import (
 // longest without contact. Since "overdue" is "last contact older than N
 // days", that one order puts every overdue resident before the rest.
 
-const maxCareReason = 200
+// Bounds of a care contact's free text.
+const (
+	maxCareReason = 200
+	maxNotes      = 500
+)
 
-// CareFilter narrows the care list: one grid, or only the overdue.
-type CareFilter struct {
+// Filter narrows the care list: one grid, or only the overdue.
+type Filter struct {
 	Grid    string
 	Overdue bool
 	Limit   int
 	Cursor  string
 }
 
-// CareView is a resident on the care list. Phones are as the caller's
+// Entry is a resident on the care list. Phones are as the caller's
 // role may see them.
-type CareView struct {
+type Entry struct {
 	ResidentID     string   `json:"resident_id"`
 	Name           string   `json:"name"`
 	Phone          string   `json:"phone"`
@@ -93,11 +98,11 @@ type careRow struct {
 // lastCare is every resident's latest care attempt (n = 1) and latest
 // contact, over the tenant's care attempts in one pass: one subquery for
 // the whole page, never a query per resident.
-const lastCare = `(SELECT a.resident_id, a.at, a.method, a.outcome, a.reason, a.by_name,
-	ROW_NUMBER() OVER (PARTITION BY a.resident_id ORDER BY a.at DESC, a.id DESC) AS n,
-	MAX(CASE WHEN a.outcome = 'reached' THEN a.at END) OVER (PARTITION BY a.resident_id) AS contact_at,
-	MAX(CASE WHEN a.outcome = 'reached' THEN a.local_date END) OVER (PARTITION BY a.resident_id) AS contact_date
-	FROM attempts AS a WHERE a.tenant_id = ? AND a.kind = 'care' AND a.resident_id IS NOT NULL)`
+const lastCare = `(SELECT c.resident_id, c.at, c.method, c.outcome, c.reason, c.by_name,
+	ROW_NUMBER() OVER (PARTITION BY c.resident_id ORDER BY c.at DESC, c.id DESC) AS n,
+	MAX(CASE WHEN c.outcome = 'reached' THEN c.at END) OVER (PARTITION BY c.resident_id) AS contact_at,
+	MAX(CASE WHEN c.outcome = 'reached' THEN c.local_date END) OVER (PARTITION BY c.resident_id) AS contact_date
+	FROM care_contacts AS c WHERE c.tenant_id = ?)`
 
 // contacted is the first part of the sort key: 0 never contacted, 1
 // contacted (then ordered by when).
@@ -134,15 +139,6 @@ func afterCursor(q *bun.SelectQuery, cursor string) (*bun.SelectQuery, error) {
 	return nil, bad
 }
 
-// pageSize is a page's length: the API's default when a Go caller (the
-// console) names none.
-func pageSize(n int) int {
-	if n <= 0 {
-		return 50
-	}
-	return n
-}
-
 // daysBetween counts calendar days from day a to day b (YYYY-MM-DD).
 func daysBetween(a, b string) (int, bool) {
 	ta, err1 := time.Parse(time.DateOnly, a)
@@ -153,12 +149,12 @@ func daysBetween(a, b string) (int, bool) {
 	return int(tb.Sub(ta).Hours() / 24), true
 }
 
-// ListCare lists the care list of the caller's grids in the order of work
+// List lists the care list of the caller's grids in the order of work
 // (see above), with filters grid and overdue. Seeing it is a read of
 // personal data (names, phones), recorded with the ids shown.
-func (s *Service) ListCare(ctx context.Context, f CareFilter) ([]CareView, string, error) {
-	p, err := scope.Read(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (store.Page[CareView], error) {
-		var none store.Page[CareView]
+func (s *Service) List(ctx context.Context, f Filter) ([]Entry, string, error) {
+	p, err := scope.Read(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (store.Page[Entry], error) {
+		var none store.Page[Entry]
 		c, err := s.community(ctx, tx)
 		if err != nil {
 			return none, err
@@ -204,11 +200,11 @@ func (s *Service) ListCare(ctx context.Context, f CareFilter) ([]CareView, strin
 
 		v := scope.ViewOf(ctx)
 		year := now.In(c.loc).Year()
-		out := make([]CareView, 0, len(page.Items))
+		out := make([]Entry, 0, len(page.Items))
 		ids := make([]string, 0, len(page.Items))
 		for i := range page.Items {
 			r := &page.Items[i]
-			cv := CareView{ResidentID: r.ID, Name: r.Name, Phone: v.Phone(r.Phone), HouseholdID: r.HouseholdID,
+			cv := Entry{ResidentID: r.ID, Name: r.Name, Phone: v.Phone(r.Phone), HouseholdID: r.HouseholdID,
 				HouseholdPhone: v.Phone(r.HPhone), Address: r.Address, Grid: g.Slug(r.GridID), Tags: r.Tags,
 				BirthYear: r.BirthYear, LastContactAt: r.ContactAt, LastAttemptAt: r.AttemptAt, Overdue: true}
 			if cv.Tags == nil {
@@ -235,22 +231,22 @@ func (s *Service) ListCare(ctx context.Context, f CareFilter) ([]CareView, strin
 			Filters: map[string]any{"grid": f.Grid, "overdue": f.Overdue}}); err != nil {
 			return none, err
 		}
-		return store.Page[CareView]{Items: out, Next: page.Next}, nil
+		return store.Page[Entry]{Items: out, Next: page.Next}, nil
 	})
 	return p.Items, p.Next, err
 }
 
-// CareContactInput is one care call or visit: how, how it went, and why
+// ContactInput is one care call or visit: how, how it went, and why
 // (a routine check, the cold, a heat wave, …).
-type CareContactInput struct {
+type ContactInput struct {
 	Method  string `json:"method"`
 	Outcome string `json:"outcome"`
 	Reason  string `json:"reason"`
 	Notes   string `json:"notes"`
 }
 
-// CareContactView is a recorded care call or visit.
-type CareContactView struct {
+// ContactView is a recorded care call or visit.
+type ContactView struct {
 	ID          string    `json:"id"`
 	ResidentID  string    `json:"resident_id"`
 	HouseholdID string    `json:"household_id"`
@@ -272,15 +268,15 @@ type careResident struct {
 	GridID        string `bun:"grid_id"`
 }
 
-// RecordCareContact records a care call or visit to a resident, now. Any
+// RecordContact records a care call or visit to a resident, now. Any
 // live resident of the caller's grids may be called, on the care list or
 // not: a worker who checks on a neighbour just out of hospital should not
 // have to tag them first, and the attempt is the same record. Another
 // grid's or another community's resident, or one removed from the roster,
 // is a 404. Posted twice with the same Idempotency-Key, it is recorded
 // once.
-func (s *Service) RecordCareContact(ctx context.Context, residentID string, in CareContactInput) (*CareContactView, error) {
-	return scope.Once(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (*CareContactView, error) {
+func (s *Service) RecordContact(ctx context.Context, residentID string, in ContactInput) (*ContactView, error) {
+	return scope.Once(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (*ContactView, error) {
 		r := new(careResident)
 		err := tx.Select(r).Column("r.id", "r.household_id", "r.grid_id").
 			Where("r.id = ? AND r.deleted_at IS NULL", residentID).Scan(ctx)
@@ -293,13 +289,13 @@ func (s *Service) RecordCareContact(ctx context.Context, residentID string, in C
 		var fe []errs.FieldError
 		in.Method, in.Outcome = strings.TrimSpace(in.Method), strings.TrimSpace(in.Outcome)
 		in.Reason, in.Notes = strings.TrimSpace(in.Reason), strings.TrimSpace(in.Notes)
-		oneOf(&fe, "method", in.Method, MethodPhone, MethodVisit)
+		oneOf(&fe, "method", in.Method, Methods...)
 		oneOf(&fe, "outcome", in.Outcome, Outcomes...)
 		if in.Reason == "" {
 			fe = append(fe, errs.Field("reason", "required", nil))
 		}
 		text(&fe, "reason", in.Reason, maxCareReason)
-		text(&fe, "notes", in.Notes, maxLogNotes)
+		text(&fe, "notes", in.Notes, maxNotes)
 		if len(fe) > 0 {
 			return nil, errs.Validation(fe...)
 		}
@@ -309,7 +305,7 @@ func (s *Service) RecordCareContact(ctx context.Context, residentID string, in C
 		}
 		now := s.now()
 		byUser, byName := actor(ctx)
-		a := &Attempt{TenantID: tx.Tenant(), ID: newID(), Kind: KindCare, HouseholdID: r.HouseholdID, ResidentID: &r.ID,
+		a := &Contact{TenantID: tx.Tenant(), ID: newID(), ResidentID: r.ID, HouseholdID: r.HouseholdID,
 			GridID: r.GridID, Reason: in.Reason, Method: in.Method, Outcome: in.Outcome, Notes: in.Notes,
 			ByUser: byUser, ByName: byName, At: now, LocalDate: c.day(now)}
 		if _, err := tx.Insert(a).Exec(ctx); err != nil {
@@ -319,7 +315,7 @@ func (s *Service) RecordCareContact(ctx context.Context, residentID string, in C
 			map[string]any{"resident_id": r.ID, "method": a.Method, "outcome": a.Outcome}); err != nil {
 			return nil, err
 		}
-		return &CareContactView{ID: a.ID, ResidentID: r.ID, HouseholdID: r.HouseholdID, Grid: g.Slug(r.GridID),
+		return &ContactView{ID: a.ID, ResidentID: r.ID, HouseholdID: r.HouseholdID, Grid: g.Slug(r.GridID),
 			Method: a.Method, Outcome: a.Outcome, Reason: a.Reason, Notes: a.Notes, By: a.ByName, At: a.At, Date: a.LocalDate}, nil
 	})
 }

@@ -1,4 +1,4 @@
-package screeningpages
+package carepages
 
 import (
 	"net/http"
@@ -6,17 +6,13 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/wanjia/wanjia/pkg/care"
 	"github.com/wanjia/wanjia/pkg/console"
 	"github.com/wanjia/wanjia/pkg/i18n"
 	"github.com/wanjia/wanjia/pkg/orgs"
 	"github.com/wanjia/wanjia/pkg/roster"
-	"github.com/wanjia/wanjia/pkg/screening"
 	"github.com/wanjia/wanjia/pkg/web"
 )
-
-// The special-care list (特殊人群关怀): elderly residents living alone
-// (or whom the community's settings name), the longest without contact
-// first, and the form that records a care call or visit.
 
 type careView struct {
 	*console.Frame
@@ -24,13 +20,13 @@ type careView struct {
 	Grid     string
 	Overdue  bool
 	Grids    []orgs.Grid
-	Items    []screening.CareView
+	Items    []care.Entry
 	Next     string
 	State    console.FormState
 	Recorded string // the resident just called on
 }
 
-func (c *Pages) care(g *gin.Context) {
+func (c *Pages) list(g *gin.Context) {
 	names, mine, err := c.k.Grids(g)
 	if err != nil {
 		web.Fail(g, err)
@@ -39,7 +35,7 @@ func (c *Pages) care(g *gin.Context) {
 	v := careView{Frame: c.k.Frame(g), GridNames: names, Grid: g.Query("grid"), Overdue: g.Query("overdue") != "",
 		Grids: mine, Recorded: g.Query("recorded")}
 	v.Title = "console.care.title"
-	items, next, err := c.screen.ListCare(g.Request.Context(), screening.CareFilter{Grid: v.Grid, Overdue: v.Overdue,
+	items, next, err := c.care.List(g.Request.Context(), care.Filter{Grid: v.Grid, Overdue: v.Overdue,
 		Limit: console.PageSize, Cursor: g.Query("cursor")})
 	status := http.StatusOK
 	if err != nil {
@@ -75,10 +71,10 @@ type careInput struct {
 // careReasons are offered as the reason's suggestions; any other may be typed.
 var careReasons = []string{"console.care.reason.routine", "console.care.reason.weather", "console.care.reason.health", "console.care.reason.holiday"}
 
-func (c *Pages) careContactForm(g *gin.Context) {
+func (c *Pages) contactForm(g *gin.Context) {
 	method := g.Query("method")
-	if method != screening.MethodVisit {
-		method = screening.MethodPhone
+	if method != care.MethodVisit {
+		method = care.MethodPhone
 	}
 	// Most calls are the routine one: the reason starts filled in.
 	c.showCareContact(g, http.StatusOK, method, console.NewKey(), careInput{Reason: i18n.T(console.Lang(g), careReasons[0], nil)}, console.FormState{})
@@ -96,22 +92,22 @@ func (c *Pages) showCareContact(g *gin.Context, status int, method, key string, 
 		web.Fail(g, err)
 		return
 	}
-	v := careContactView{Frame: c.k.Frame(g), Resident: r, Household: h, Key: key, Method: method, Other: screening.MethodVisit,
+	v := careContactView{Frame: c.k.Frame(g), Resident: r, Household: h, Key: key, Method: method, Other: care.MethodVisit,
 		Outcomes: outcomesFor(method), Reasons: careReasons, In: in, State: st}
-	if method == screening.MethodVisit {
-		v.Other = screening.MethodPhone
+	if method == care.MethodVisit {
+		v.Other = care.MethodPhone
 	}
 	v.Title = "console.care.contact.title"
 	c.k.Render(g, status, "care_contact", v)
 }
 
-// recordCareContact hands the form to screening.RecordCareContact under
+// recordContact hands the form to care.RecordContact under
 // its idempotency key, and returns to the list.
-func (c *Pages) recordCareContact(g *gin.Context) {
+func (c *Pages) recordContact(g *gin.Context) {
 	id := g.Param("id")
 	method := g.PostForm("method")
 	in := careInput{Outcome: g.PostForm("outcome"), Reason: g.PostForm("reason"), Notes: g.PostForm("notes")}
-	_, err := c.screen.RecordCareContact(console.Once(g), id, screening.CareContactInput{Method: method, Outcome: in.Outcome,
+	_, err := c.care.RecordContact(console.Once(g), id, care.ContactInput{Method: method, Outcome: in.Outcome,
 		Reason: in.Reason, Notes: in.Notes})
 	if err == nil || console.ReusedKey(err) {
 		g.Redirect(http.StatusSeeOther, console.OrgURL(g, "/care?recorded="+url.QueryEscape(id)))
@@ -122,12 +118,21 @@ func (c *Pages) recordCareContact(g *gin.Context) {
 		web.Fail(g, err)
 		return
 	}
-	if method != screening.MethodVisit {
-		method = screening.MethodPhone
+	if method != care.MethodVisit {
+		method = care.MethodPhone
 	}
 	key := g.PostForm("idempotency_key")
 	if key == "" {
 		key = console.NewKey()
 	}
 	c.showCareContact(g, web.Status(e.Kind), method, key, in, console.NewFormState(console.Lang(g), e))
+}
+
+// outcomesFor are the outcomes a method's form offers: at the door there
+// is no number to be wrong.
+func outcomesFor(method string) []string {
+	if method == care.MethodVisit {
+		return []string{care.OutcomeReached, care.OutcomeNoAnswer, care.OutcomeRefused, care.OutcomeMovedOut}
+	}
+	return care.Outcomes
 }

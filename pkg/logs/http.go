@@ -1,4 +1,4 @@
-package screening
+package logs
 
 import (
 	"context"
@@ -8,7 +8,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/wanjia/wanjia/pkg/authz"
-	"github.com/wanjia/wanjia/pkg/errs"
 	"github.com/wanjia/wanjia/pkg/i18n"
 	"github.com/wanjia/wanjia/pkg/idempotency"
 	"github.com/wanjia/wanjia/pkg/web"
@@ -18,40 +17,21 @@ var (
 	logsRead   = authz.Perm{Resource: "logs", Action: "read"}
 	logsWrite  = authz.Perm{Resource: "logs", Action: "write"}
 	logsExport = authz.Perm{Resource: "logs", Action: "export"}
-	careRead   = authz.Perm{Resource: "care", Action: "read"}
-	careWrite  = authz.Perm{Resource: "care", Action: "write"}
 )
 
-// logRoutes mounts the publicity and disinfection logs and the care list.
-func (s *Service) logRoutes(org *authz.OrgRoutes) {
+// Routes mounts the publicity and disinfection logs on /orgs/{org}.
+func (s *Service) Routes(org *authz.OrgRoutes) {
 	org.Handle(http.MethodGet, "/publicity", logsRead, web.Paged(logFilterFrom, s.ListPublicity))
 	org.Handle(http.MethodPost, "/publicity", logsWrite, idempotency.Middleware(), web.Create(s.CreatePublicity))
 	org.Handle(http.MethodGet, "/publicity/export", logsExport, s.exportHandler("publicity", s.ExportPublicity))
 	org.Handle(http.MethodGet, "/disinfections", logsRead, web.Paged(logFilterFrom, s.ListDisinfections))
 	org.Handle(http.MethodPost, "/disinfections", logsWrite, idempotency.Middleware(), web.Create(s.CreateDisinfection))
 	org.Handle(http.MethodGet, "/disinfections/export", logsExport, s.exportHandler("disinfections", s.ExportDisinfections))
-	org.Handle(http.MethodGet, "/care", careRead, web.Paged(careFilterFrom, s.ListCare))
-	org.Handle(http.MethodPost, "/care/:id/contacts", careWrite, idempotency.Middleware(),
-		web.Handle(http.StatusCreated, func(c *gin.Context, in CareContactInput) (*CareContactView, error) {
-			return s.RecordCareContact(c.Request.Context(), c.Param("id"), in)
-		}))
 }
 
 func logFilterFrom(c *gin.Context, p web.Page) (Filter, error) {
 	return Filter{Grid: c.Query("grid"), Kind: c.Query("kind"), From: c.Query("from"), To: c.Query("to"),
 		Limit: p.Limit, Cursor: p.Cursor}, nil
-}
-
-func careFilterFrom(c *gin.Context, p web.Page) (CareFilter, error) {
-	f := CareFilter{Grid: c.Query("grid"), Limit: p.Limit, Cursor: p.Cursor}
-	switch c.Query("overdue") {
-	case "", "false":
-	case "true":
-		f.Overdue = true
-	default:
-		return f, errs.Validation(errs.Field("overdue", "one_of", map[string]any{"allowed": "true, false"}))
-	}
-	return f, nil
 }
 
 // exportHandler serves a log's ?format=csv|xlsx (xlsx when not given)

@@ -1,4 +1,4 @@
-package screeningpages
+package logpages
 
 import (
 	"io"
@@ -13,8 +13,8 @@ import (
 	"github.com/wanjia/wanjia/pkg/authz"
 	"github.com/wanjia/wanjia/pkg/console"
 	"github.com/wanjia/wanjia/pkg/errs"
+	"github.com/wanjia/wanjia/pkg/logs"
 	"github.com/wanjia/wanjia/pkg/orgs"
-	"github.com/wanjia/wanjia/pkg/screening"
 	"github.com/wanjia/wanjia/pkg/web"
 )
 
@@ -31,8 +31,8 @@ func logFilterOf(g *gin.Context) logFilter {
 	return logFilter{Kind: g.Query("kind"), Grid: g.Query("grid"), From: strings.TrimSpace(g.Query("from")), To: strings.TrimSpace(g.Query("to"))}
 }
 
-func (f logFilter) service(cursor string) screening.Filter {
-	return screening.Filter{Kind: f.Kind, Grid: f.Grid, From: f.From, To: f.To, Limit: console.PageSize, Cursor: cursor}
+func (f logFilter) service(cursor string) logs.Filter {
+	return logs.Filter{Kind: f.Kind, Grid: f.Grid, From: f.From, To: f.To, Limit: console.PageSize, Cursor: cursor}
 }
 
 // query is the filter as a URL query, for the downloads to take along.
@@ -67,8 +67,8 @@ type logPage struct {
 	Added     bool
 	Today     string
 	Kinds     []string
-	Publicity []screening.PublicityView
-	Rounds    []screening.DisinfectionView
+	Publicity []logs.PublicityView
+	Rounds    []logs.DisinfectionView
 	Pub       publicityInput
 	Round     disinfectionInput
 }
@@ -119,7 +119,7 @@ func (c *Pages) showPublicity(g *gin.Context, status int, in publicityInput, st 
 		web.Fail(g, err)
 		return
 	}
-	v.Title, v.Kinds = "console.publicity.title", screening.PublicityKinds
+	v.Title, v.Kinds = "console.publicity.title", logs.PublicityKinds
 	if in == (publicityInput{}) {
 		in.Date = v.Today
 		if !v.Whole && len(v.Grids) == 1 {
@@ -127,7 +127,7 @@ func (c *Pages) showPublicity(g *gin.Context, status int, in publicityInput, st 
 		}
 	}
 	v.Pub = in
-	items, next, err := c.screen.ListPublicity(g.Request.Context(), v.Filter.service(g.Query("cursor")))
+	items, next, err := c.logs.ListPublicity(g.Request.Context(), v.Filter.service(g.Query("cursor")))
 	if err != nil {
 		if !v.listed(g, err) {
 			return
@@ -140,12 +140,12 @@ func (c *Pages) showPublicity(g *gin.Context, status int, in publicityInput, st 
 	c.k.Render(g, status, "publicity", v)
 }
 
-// addPublicity hands the add form to screening.CreatePublicity, under
+// addPublicity hands the add form to logs.CreatePublicity, under
 // the form's idempotency key: a double tap logs it once.
 func (c *Pages) addPublicity(g *gin.Context) {
 	in := publicityInput{Date: strings.TrimSpace(g.PostForm("date")), Kind: g.PostForm("kind"), Count: strings.TrimSpace(g.PostForm("count")),
 		Grid: g.PostForm("grid"), Notes: g.PostForm("notes")}
-	req := screening.PublicityInput{Date: in.Date, Kind: in.Kind, Grid: in.Grid, Notes: in.Notes}
+	req := logs.PublicityInput{Date: in.Date, Kind: in.Kind, Grid: in.Grid, Notes: in.Notes}
 	var err error
 	if in.Count != "" {
 		if n, perr := strconv.Atoi(in.Count); perr == nil {
@@ -155,7 +155,7 @@ func (c *Pages) addPublicity(g *gin.Context) {
 		}
 	}
 	if err == nil {
-		_, err = c.screen.CreatePublicity(console.Once(g), req)
+		_, err = c.logs.CreatePublicity(console.Once(g), req)
 	}
 	c.logged(g, "/publicity", err, func(status int, st console.FormState) { c.showPublicity(g, status, in, st) })
 }
@@ -191,7 +191,7 @@ func (c *Pages) showDisinfections(g *gin.Context, status int, in disinfectionInp
 		in.Grid = v.Grids[0].Slug
 	}
 	v.Round = in
-	items, next, err := c.screen.ListDisinfections(g.Request.Context(), v.Filter.service(g.Query("cursor")))
+	items, next, err := c.logs.ListDisinfections(g.Request.Context(), v.Filter.service(g.Query("cursor")))
 	if err != nil {
 		if !v.listed(g, err) {
 			return
@@ -209,7 +209,7 @@ func (c *Pages) showDisinfections(g *gin.Context, status int, in disinfectionInp
 func (c *Pages) addDisinfection(g *gin.Context) {
 	in := disinfectionInput{Place: g.PostForm("place"), At: strings.TrimSpace(g.PostForm("at")), Grid: g.PostForm("grid"),
 		Notes: g.PostForm("notes"), By: g.PostForm("by")}
-	req := screening.DisinfectionInput{Place: in.Place, Grid: in.Grid, Notes: in.Notes, By: in.By}
+	req := logs.DisinfectionInput{Place: in.Place, Grid: in.Grid, Notes: in.Notes, By: in.By}
 	var err error
 	if in.At != "" {
 		caller, _ := authz.CallerFrom(g.Request.Context())
@@ -220,18 +220,18 @@ func (c *Pages) addDisinfection(g *gin.Context) {
 		}
 	}
 	if err == nil {
-		_, err = c.screen.CreateDisinfection(console.Once(g), req)
+		_, err = c.logs.CreateDisinfection(console.Once(g), req)
 	}
 	c.logged(g, "/disinfections", err, func(status int, st console.FormState) { c.showDisinfections(g, status, in, st) })
 }
 
 // exportLog downloads a log with the list's filters, titles in the
-// reader's language (screening writes the sheet and audits it).
+// reader's language (logs writes the sheet and audits it).
 func (c *Pages) exportLog(g *gin.Context) {
 	kind := "publicity"
-	export := c.screen.ExportPublicity
+	export := c.logs.ExportPublicity
 	if strings.Contains(g.FullPath(), "/disinfections/") {
-		kind, export = "disinfections", c.screen.ExportDisinfections
+		kind, export = "disinfections", c.logs.ExportDisinfections
 	}
 	name, format, _ := strings.Cut(g.Param("file"), ".")
 	if name != kind || (format != "csv" && format != "xlsx") {

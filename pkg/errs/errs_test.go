@@ -186,7 +186,8 @@ func TestIsUnavailable(t *testing.T) {
 		{"connection failure", &pgconn.PgError{Severity: "FATAL", Code: "08006"}, true},
 		{"unique violation is not an outage", &pgconn.PgError{Code: "23505"}, false},
 		{"syntax error is not an outage", &pgconn.PgError{Code: "42601"}, false},
-		{"statement cancelled is not an outage", &pgconn.PgError{Code: "57014"}, false},
+		{"statement cancelled (statement_timeout)", fmt.Errorf("list: %w", &pgconn.PgError{Severity: "ERROR", Code: "57014"}), true},
+		{"lock not available is not an outage", &pgconn.PgError{Code: "55P03"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -44,11 +44,15 @@ func IsUnavailable(err error) bool {
 	// On a connection already open, PostgreSQL going away is an error of
 	// its own: its backend ended by a shutdown or restart (57P01, 57P02),
 	// a server still starting or recovering (57P03), or a connection
-	// exception (class 08).
+	// exception (class 08). A statement cancelled (57014) is the database
+	// not answering in time: statement_timeout (store.Options), or an
+	// operator cancelling it. It is not the caller going away: pgx answers
+	// a cancelled context by closing the connection, an error that wraps
+	// the context's (above), never with 57014.
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch pgErr.Code {
-		case "57P01", "57P02", "57P03":
+		case "57P01", "57P02", "57P03", "57014":
 			return true
 		}
 		return strings.HasPrefix(pgErr.Code, "08")

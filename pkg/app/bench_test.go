@@ -7,12 +7,14 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -45,10 +47,21 @@ import (
 //     the tenant, reads the tenant's grids first and INSERTs the audit_log row
 //     of the page, as wanjia did on every list before reads were audited in
 //     batches.
+//   - bare-readtx (PostgreSQL only): bare-select in the read-only
+//     transaction wanjia's reads run in, opened as store opens it ("BEGIN
+//     READ ONLY" and the tenant's set_config in one message) and committed:
+//     what the transaction's two round trips cost without the rest of the
+//     stack.
+//   - bare-batch (PostgreSQL only): the tenant's set_config and the page in
+//     one pgx.Batch, which PostgreSQL runs as one implicit transaction (one
+//     round trip): what a read without an explicit transaction would cost.
 //
 // Each leaf (wanjia/c8, wanjia/c32, ...) sends b.N requests in all from C
 // clients and reports req/s, p50-ms and p99-ms (ns/op is turned off: it
-// would only be 1/throughput). The servers run in interleaved rounds,
+// would only be 1/throughput) and, on PostgreSQL on this machine,
+// cpu-us/req: the CPU time of this process and of the server's PostgreSQL
+// backends per request (see cpuMeter), which a machine shared with other
+// work disturbs far less than throughput. The servers run in interleaved rounds,
 // WANJIA_BENCH_ROUNDS of them (default 2), each round in the reverse order
 // of the one before (ABBA), so drift and noise of the machine fall on all of
 // them; testing names the second round's leaves wanjia#01/c8 and so on.
@@ -73,6 +86,12 @@ import (
 // handler, as the other tests here do.
 func BenchmarkRequestCost(b *testing.B) {
 	appURL, adminURL, dir := storetest.FreshAdmin(b)
+	var cpu *cpuMeter
+	if appURL != "" {
+		// Named, so that the meter finds each server's PostgreSQL backends.
+		appURL = withAppName(b, appURL, benchAppName)
+		cpu = newCPUMeter(b, adminURL)
+	}
 	key := appURL
 	if key == "" {
 		key = dir
@@ -90,7 +109,7 @@ func BenchmarkRequestCost(b *testing.B) {
 	if len(want.Items) != 50 || want.NextCursor == "" {
 		b.Fatalf("wanjia answered %d items (cursor %q), want 50 and a next page", len(want.Items), want.NextCursor)
 	}
-	servers := []benchServer{{name: "wanjia", url: base + path, token: token}}
+	servers := []benchServer{{name: "wanjia", url: base + path, token: token, backends: benchAppName, cpu: cpu}}
 
 	if adminURL != "" {
 		pool := adminPool(b, adminURL)
@@ -101,15 +120,15 @@ func BenchmarkRequestCost(b *testing.B) {
 		actor := bareActor{userID: userID, username: "yucai.staff", role: authz.RoleCommunityStaff}
 		for _, s := range []struct {
 			name string
-			inTx bool
-		}{{"bare-select", false}, {"bare-tx", true}} {
-			h := &bareHouseholds{pool: pool, tenants: tenants, actor: actor, inTx: s.inTx}
+			mode bareMode
+		}{{"bare-select", bareSelect}, {"bare-tx", bareTx}, {"bare-readtx", bareReadTx}, {"bare-batch", bareBatch}} {
+			h := &bareHouseholds{pool: pool, tenants: tenants, actor: actor, mode: s.mode}
 			url := serveHTTP(b, h.engine()) + path
 			got := fetchPage(b, url, "")
 			if err := samePage(want, got); err != nil {
 				b.Fatalf("%s does not answer as wanjia does: %v", s.name, err)
 			}
-			servers = append(servers, benchServer{name: s.name, url: url})
+			servers = append(servers, benchServer{name: s.name, url: url, backends: bareAppName, cpu: cpu})
 		}
 	}
 
@@ -243,6 +262,96 @@ func samePage(want, got householdPage) error {
 // benchServer is one server under test and the request it is sent.
 type benchServer struct {
 	name, url, token string
+	backends         string    // application_name of its PostgreSQL connections
+	cpu              *cpuMeter // nil on SQLite
+}
+
+// The application_name of the app's and the bare handlers' connections.
+const (
+	benchAppName = "wanjia-bench-app"
+	bareAppName  = "wanjia-bench-bare"
+)
+
+func withAppName(tb testing.TB, dbURL, name string) string {
+	tb.Helper()
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("application_name", name)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// cpuMeter measures the CPU time a server's requests cost in all: this
+// process (the server, and the client, the same for every server) and the
+// PostgreSQL backends of the server's connections, read from
+// /proc/<pid>/schedstat (nanoseconds on a CPU). On a machine shared with
+// other work, CPU time per request moves far less than throughput does, and
+// at saturation throughput is the cores over it.
+type cpuMeter struct {
+	conn *pgx.Conn // the administrator's, to find the backends
+}
+
+func newCPUMeter(tb testing.TB, adminURL string) *cpuMeter {
+	tb.Helper()
+	if _, err := os.Stat("/proc/self/schedstat"); err != nil {
+		return nil // not Linux, or no schedstat: throughput only
+	}
+	conn, err := pgx.Connect(context.Background(), withAppName(tb, adminURL, "wanjia-bench-meter"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = conn.Close(context.Background()) })
+	return &cpuMeter{conn: conn}
+}
+
+// sample is the CPU time so far of this process and of the backends named
+// app (by pid), or ok false when a backend's cannot be read (PostgreSQL
+// on another machine).
+func (m *cpuMeter) sample(app string) (self time.Duration, backends map[int]time.Duration, ok bool) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0, nil, false
+	}
+	self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	rows, err := m.conn.Query(context.Background(), "SELECT pid FROM pg_stat_activity WHERE application_name = $1", app)
+	if err != nil {
+		return 0, nil, false
+	}
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	if err != nil {
+		return 0, nil, false
+	}
+	backends = make(map[int]time.Duration, len(pids))
+	for _, pid := range pids {
+		raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/schedstat")
+		if err != nil {
+			return 0, nil, false
+		}
+		f := strings.Fields(string(raw))
+		if len(f) == 0 {
+			return 0, nil, false
+		}
+		ns, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			return 0, nil, false
+		}
+		backends[pid] = time.Duration(ns)
+	}
+	return self, backends, true
+}
+
+// since is the CPU time spent since an earlier sample: a backend that
+// started in between counts from zero, one that ended is lost (rare: the
+// pools keep their connections).
+func since(self0, self1 time.Duration, b0, b1 map[int]time.Duration) time.Duration {
+	d := self1 - self0
+	for pid, t := range b1 {
+		d += t - b0[pid]
+	}
+	return d
 }
 
 // drive sends b.N GETs in all from clients goroutines sharing one
@@ -297,6 +406,14 @@ func drive(b *testing.B, s benchServer, clients int) {
 
 	lat := make([]time.Duration, b.N)
 	var next atomic.Int64
+	var (
+		self0   time.Duration
+		cpu0    map[int]time.Duration
+		metered bool
+	)
+	if s.cpu != nil {
+		self0, cpu0, metered = s.cpu.sample(s.backends)
+	}
 	b.ResetTimer()
 	start := time.Now()
 	for range min(clients, b.N) {
@@ -318,6 +435,11 @@ func drive(b *testing.B, s benchServer, clients int) {
 	wg.Wait()
 	elapsed := time.Since(start)
 	b.StopTimer()
+	if metered {
+		if self1, cpu1, ok := s.cpu.sample(s.backends); ok {
+			b.ReportMetric(float64(since(self0, self1, cpu0, cpu1).Microseconds())/float64(len(lat)), "cpu-us/req")
+		}
+	}
 	if err := firstErr.Load(); err != nil {
 		b.Fatal(*err)
 	}
@@ -348,6 +470,7 @@ func adminPool(tb testing.TB, adminURL string) *pgxpool.Pool {
 	}
 	cfg.MaxConns = 20
 	cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+	cfg.ConnConfig.RuntimeParams["application_name"] = bareAppName
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		tb.Fatal(err)
@@ -382,13 +505,30 @@ func loadTenants(tb testing.TB, pool *pgxpool.Pool) map[string]bareTenant {
 
 type bareActor struct{ userID, username, role string }
 
+// bareMode is what a bare handler does around the page.
+type bareMode int
+
+const (
+	bareSelect bareMode = iota // the page alone: one statement, one round trip
+	bareTx                     // wanjia's list before reads were audited in batches
+	// bareReadTx is the page in the transaction wanjia's reads have: an
+	// opening of "BEGIN READ ONLY" and the tenant's set_config in one
+	// message, the page, COMMIT (three round trips).
+	bareReadTx
+	// bareBatch binds the tenant and reads the page in one pgx.Batch: one
+	// message (pgx joins a simple-protocol batch into one query string),
+	// which PostgreSQL runs as one implicit transaction, so set_config(…,
+	// true) holds for the page. One round trip.
+	bareBatch
+)
+
 // bareHouseholds is the list of households with nothing around it: no
 // authentication, no middleware, one pgx pool.
 type bareHouseholds struct {
 	pool    *pgxpool.Pool
 	tenants map[string]bareTenant
 	actor   bareActor
-	inTx    bool
+	mode    bareMode
 }
 
 func (h *bareHouseholds) engine() *gin.Engine {
@@ -424,9 +564,14 @@ func (h *bareHouseholds) list(c *gin.Context) {
 	ctx := c.Request.Context()
 	var page householdPage
 	var err error
-	if !h.inTx {
+	switch h.mode {
+	case bareSelect:
 		page, err = bareList(ctx, h.pool, t.id, limit)
-	} else {
+	case bareReadTx:
+		page, err = bareReadTxList(ctx, h.pool, t.id, limit)
+	case bareBatch:
+		page, err = bareBatchList(ctx, h.pool, t.id, limit)
+	case bareTx:
 		err = pgx.BeginFunc(ctx, h.pool, func(tx pgx.Tx) error {
 			if _, err := tx.Exec(ctx, "SELECT set_config('app.tenant_id', $1, true)", t.id); err != nil {
 				return err
@@ -474,6 +619,49 @@ func (h *bareHouseholds) list(c *gin.Context) {
 	}
 	c.JSON(http.StatusOK, page)
 }
+
+// bareReadTxList is bareList in a read-only transaction bound to the
+// tenant, begun in one message as store's pgConn begins it.
+func bareReadTxList(ctx context.Context, pool *pgxpool.Pool, tenantID string, limit int) (householdPage, error) {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return householdPage{}, err
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "BEGIN READ ONLY; SELECT set_config('app.tenant_id', $1, true)", tenantID); err != nil {
+		return householdPage{}, err
+	}
+	page, err := bareList(ctx, conn, tenantID, limit)
+	if err != nil {
+		_, _ = conn.Exec(ctx, "ROLLBACK")
+		return householdPage{}, err
+	}
+	_, err = conn.Exec(ctx, "COMMIT")
+	return page, err
+}
+
+// bareBatchList binds the tenant and reads the page in one pgx.Batch.
+func bareBatchList(ctx context.Context, pool *pgxpool.Pool, tenantID string, limit int) (page householdPage, err error) {
+	var b pgx.Batch
+	b.Queue("SELECT set_config('app.tenant_id', $1, true)", tenantID)
+	b.Queue(bareListSQL, tenantID, limit+1)
+	br := pool.SendBatch(ctx, &b)
+	defer func() {
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	if _, err := br.Exec(); err != nil {
+		return householdPage{}, err
+	}
+	return bareList(ctx, batchQuerier{br}, tenantID, limit)
+}
+
+// batchQuerier reads the next result of a batch as a query's rows (the
+// query itself was queued in the batch).
+type batchQuerier struct{ br pgx.BatchResults }
+
+func (q batchQuerier) Query(context.Context, string, ...any) (pgx.Rows, error) { return q.br.Query() }
 
 // bareList reads one page of a tenant's live households, by id, with the
 // slug of each one's grid, into the views wanjia answers with.

@@ -1,6 +1,8 @@
 package app_test
 
 import (
+	"context"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -10,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/wanjia/wanjia/pkg/config"
 	"github.com/wanjia/wanjia/pkg/store/storetest"
@@ -136,5 +140,68 @@ func TestDatabaseOutage(t *testing.T) {
 			t.Fatal("the app did not recover after the database came back")
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestStatementTimeout: a statement that outlasts WANJIA_DB_STATEMENT_TIMEOUT
+// (here a list waiting on a table another session holds locked) is
+// cancelled by PostgreSQL (57014) and answered 503 in the error shape, not
+// a 500, and the app answers again once the lock is gone.
+func TestStatementTimeout(t *testing.T) {
+	t.Parallel()
+	if os.Getenv(storetest.EnvURL) == "" {
+		t.Skip("statement_timeout is PostgreSQL's; set " + storetest.EnvURL)
+	}
+	appURL, adminURL, dir := storetest.FreshAdmin(t)
+	// The demo is loaded with the default limits; the app under test has a
+	// short statement timeout and a lock timeout well past it, so the wait
+	// below ends by the statement timeout.
+	if err := newAppWithDB(t, appURL, dir, nil).ApplyDemo(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	a := newAppWithDB(t, appURL, dir, func(c *config.Config) {
+		c.DBStatementTimeout = 500 * time.Millisecond
+		c.DBLockTimeout = 20 * time.Second
+	})
+	staff := login(t, a.Engine, "yucai.staff", demoPassword)
+	list := "/api/v1/orgs/yucai/households?limit=5"
+	if rec := do(t, a.Engine, http.MethodGet, list, staff, nil); rec.Code != http.StatusOK {
+		t.Fatalf("before the lock: %d %s", rec.Code, rec.Body)
+	}
+
+	ctx := t.Context()
+	admin, err := pgx.Connect(ctx, adminURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(context.Background())
+	lock, err := admin.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lock.Exec(ctx, "LOCK TABLE households IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	rec := do(t, a.Engine, http.MethodGet, list, staff, nil)
+	took := time.Since(start)
+	if err := lock.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var body struct {
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if rec.Code != http.StatusServiceUnavailable || json.Unmarshal(rec.Body.Bytes(), &body) != nil ||
+		body.Error.Code != "unavailable" || body.Error.Message == "" {
+		t.Fatalf("a list outlasting the statement timeout: %d %s, want 503 unavailable", rec.Code, rec.Body)
+	}
+	if took < 400*time.Millisecond || took > 15*time.Second {
+		t.Errorf("the list answered after %v; the statement timeout is 500ms", took)
+	}
+	if rec := do(t, a.Engine, http.MethodGet, list, staff, nil); rec.Code != http.StatusOK {
+		t.Fatalf("after the lock: %d %s", rec.Code, rec.Body)
 	}
 }

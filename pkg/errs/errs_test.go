@@ -224,7 +224,6 @@ func TestIsUnavailable(t *testing.T) {
 		{"connection failure", &pgconn.PgError{Severity: "FATAL", Code: "08006"}, true},
 		{"unique violation is not an outage", &pgconn.PgError{Code: "23505"}, false},
 		{"syntax error is not an outage", &pgconn.PgError{Code: "42601"}, false},
-		{"statement cancelled is not an outage", &pgconn.PgError{Code: "57014"}, false},
 		{"too many connections", &pgconn.PgError{Severity: "FATAL", Code: "53300"}, true},
 		{"insufficient resources", &pgconn.PgError{Severity: "FATAL", Code: "53000"}, true},
 		{"disk full is not an outage to wait out", &pgconn.PgError{Code: "53100"}, false},
@@ -233,6 +232,8 @@ func TestIsUnavailable(t *testing.T) {
 		{"pool closed under the caller", poolClosed, true},
 		{"pgconn's closed connection", errors.New("failed to deallocate cached statement(s): conn closed"), true},
 		{"reset flattened to text", errors.New("read tcp 10.0.0.1:5432: connection reset by peer"), true},
+		{"statement cancelled (statement_timeout)", fmt.Errorf("list: %w", &pgconn.PgError{Severity: "ERROR", Code: "57014"}), true},
+		{"lock not available is not an outage", &pgconn.PgError{Code: "55P03"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -56,11 +56,15 @@ func IsUnavailable(err error) bool {
 	// its own: its backend ended by a shutdown or restart (57P01, 57P02),
 	// a server still starting or recovering (57P03), no connection slot or
 	// resources left for it (53300, 53000), or a connection exception
-	// (class 08).
+	// (class 08). A statement cancelled (57014) is the database not
+	// answering in time: statement_timeout (store.Options), or an operator
+	// cancelling it. It is not the caller going away: pgx answers a
+	// cancelled context by closing the connection, an error that wraps the
+	// context's (above), never with 57014.
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch pgErr.Code {
-		case "57P01", "57P02", "57P03", "53300", "53000":
+		case "57P01", "57P02", "57P03", "57014", "53300", "53000":
 			return true
 		}
 		return strings.HasPrefix(pgErr.Code, "08")

@@ -35,7 +35,7 @@ test-real:
 ## test-browser: the console's browser tests (named TestBrowser…), once, in Debian's chromium
 ## (apt-get install chromium); the two passes above skip them
 test-browser:
-	WANJIA_BROWSER=1 $(GO) test -count=1 -timeout 20m -run '^TestBrowser' ./pkg/console/
+	WANJIA_BROWSER=1 $(GO) test -count=1 -timeout 20m -run '^TestBrowser' ./pkg/console/...
 
 ## bench: the speed and memory goals, on SQLite + in-process Redis
 bench:

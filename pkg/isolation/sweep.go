@@ -263,8 +263,6 @@ func (s *Service) sweepReminders(ctx context.Context, tx *store.TenantTx, c comm
 		Join("JOIN households AS h ON h.tenant_id = c.tenant_id AND h.id = c.household_id").
 		Join("LEFT JOIN grids AS g ON g.tenant_id = r.tenant_id AND g.id = r.grid_id").
 		Where("c.status IN (?, ?) AND c.start_date <= ?", StatusActive, StatusEligible, day.today).
-		Where(`(c.end_date = ? OR NOT EXISTS (SELECT 1 FROM isolation_checkins AS k2 WHERE k2.tenant_id = c.tenant_id
-			AND k2.case_id = c.id AND k2.local_date = ? AND k2.counts))`, day.tomorrow, day.today).
 		OrderExpr("c.id").Scan(ctx, &rows)
 	if err != nil {
 		return 0, fmt.Errorf("cases to remind: %w", err)

@@ -257,6 +257,10 @@ func TestSweepOnce(t *testing.T) {
 	if n := cnt.asked.Load(); n != 6 {
 		t.Fatalf("a second sweep asked for %d reminders in all, want 6", n)
 	}
+	// A scheduler that read the marks before the first committed.
+	if r, err := w.Isolation.SweepBlind(context.Background()); err != nil || r.Steps != 0 || cnt.asked.Load() != 6 {
+		t.Fatalf("a blind sweep: %v %+v, %d reminders asked in all, want 6", err, r, cnt.asked.Load())
+	}
 	if r := w.sweep(t, shanghai, "2020-02-05 09:00"); r.Reminders != 6 || len(w.outbox.with("checkin:")) != 12 {
 		t.Fatalf("next day: %+v, %d reminders in all", r, len(w.outbox.with("checkin:")))
 	}

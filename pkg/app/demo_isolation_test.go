@@ -2,10 +2,15 @@ package app_test
 
 import (
 	"context"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
 
 	"github.com/wanjia/wanjia/pkg/isolation"
 	"github.com/wanjia/wanjia/pkg/scope"
+	"github.com/wanjia/wanjia/pkg/store"
 )
 
 // TestDemoIsolation: on 10 February 2020 the demo gives Yucai 89
@@ -54,4 +59,43 @@ func TestDemoIsolation(t *testing.T) {
 		t.Errorf("retention cleared %d cases, want the released ones", r.Purged)
 	}
 	check("after retention")
+}
+
+// TestSweepSendsOnce: with outreach's real outbox, two schedulers sweeping
+// at once and a sweep of the same slot after Redis was flushed write each
+// of the demo's check-in reminders once.
+func TestSweepSendsOnce(t *testing.T) {
+	t.Parallel()
+	a := newDemoApp(t, nil)
+	a.Isolation.Now = func() time.Time { return time.Date(2020, 2, 11, 1, 0, 0, 0, time.UTC) } // 09:00 in Guilin
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := a.Isolation.Sweep(t.Context()); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := a.Redis.Client.FlushDB(t.Context()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Isolation.Sweep(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	var rows, keys, active int
+	err := a.DB.AcrossTenants(t.Context(), "test", store.AllTenants, func(ctx context.Context, tx bun.Tx) error {
+		if err := tx.NewRaw(`SELECT count(*), count(DISTINCT notice_key) FROM outreach_messages WHERE notice_key LIKE 'checkin:%'`).Scan(ctx, &rows, &keys); err != nil {
+			return err
+		}
+		return tx.NewRaw(`SELECT count(*) FROM isolation_cases WHERE status IN ('active', 'eligible')`).Scan(ctx, &active)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if active == 0 || rows != active || keys != active {
+		t.Fatalf("%d reminders (%d keys) for %d live cases", rows, keys, active)
+	}
 }

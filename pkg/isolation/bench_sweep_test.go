@@ -112,7 +112,7 @@ func BenchmarkSweepReminders50k(b *testing.B) {
 	svc := &isolation.Service{DB: db, Frame: frame, Notify: out, Links: box, BaseURL: "https://wanjia.example",
 		Now: func() time.Time { return clock }}
 	count := &statements{}
-	db.AddQueryHook(count)
+	db.DB = db.WithQueryHook(count)
 	b.ResetTimer()
 	var total time.Duration
 	var reminders int

@@ -256,8 +256,10 @@ var demoRosters = []struct {
 var demoHistories = []struct {
 	community string
 	screening.DemoHistory
-	logs logs.DemoLogs
-}{{"yucai", screening.DemoYucai, logs.DemoYucai}, {"wangcheng", screening.DemoWangcheng, logs.DemoWangcheng}}
+	logs  logs.DemoLogs
+	cases isolation.DemoCases
+}{{"yucai", screening.DemoYucai, logs.DemoYucai, isolation.DemoYucai},
+	{"wangcheng", screening.DemoWangcheng, logs.DemoWangcheng, isolation.DemoCases{}}}
 
 // ApplyDemo provisions the Qixing demo district and its users. It is
 // idempotent: on a database that has it, nothing changes.
@@ -313,6 +315,15 @@ func (a *App) ApplyDemo(ctx context.Context) error {
 		}
 		if added {
 			a.Logger.Info("demo logs added", "community", spec.community)
+			seeded = true
+		}
+		// After the history: its returnees' follow-ups become cases.
+		added, err = a.Isolation.SeedDemoCases(cctx, spec.cases)
+		if err != nil {
+			return fmt.Errorf("demo isolation cases of %s: %w", spec.community, err)
+		}
+		if added {
+			a.Logger.Info("demo isolation cases added", "community", spec.community)
 			seeded = true
 		}
 	}

@@ -16,5 +16,6 @@ func (a *App) tasks() *queue.Tasks {
 		idempotency.Tasks(a.DB),
 		a.Roster.Tasks,
 		a.Outreach.Tasks,
+		a.Isolation.Tasks,
 	)
 }

@@ -108,6 +108,7 @@ type Case struct {
 	FollowUpID    *string    `bun:"follow_up_id"`
 	LinkHash      *string    `bun:"link_hash"`
 	LinkSealed    []byte     `bun:"link_sealed"`
+	PurgedOn      *string    `bun:"purged_on"` // the day retention cleared its personal data
 	CreatedBy     string     `bun:"created_by"`
 	CreatedAt     time.Time  `bun:"created_at"`
 	UpdatedAt     time.Time  `bun:"updated_at"`

@@ -16,7 +16,7 @@ var (
 	alertAction  = regexp.MustCompile(`action="(/console/orgs/yucai/isolation/alerts/[0-9a-f-]{36}/(?:ack|close))"`)
 	supportForm  = regexp.MustCompile(`action="(/console/orgs/yucai/isolation/support/[0-9a-f-]{36})"`)
 	followUpCase = regexp.MustCompile(`href="(/console/orgs/yucai/follow-ups/[0-9a-f-]{36}/isolation\?household=[0-9a-f-]{36})"`)
-	checkinRow   = regexp.MustCompile(`<td class="num">`)
+	checkinRow   = regexp.MustCompile(`<td class="num" data-label=`)
 )
 
 // shanghaiDay is the demo communities' date days from today.

@@ -49,7 +49,7 @@ const (
 // newChart draws the check-ins of a case running from start for days
 // (the end date is start+days), in loc.
 func newChart(c *isolation.CaseView, loc *time.Location) chart {
-	ch := chart{W: 640, H: 220, Left: 40, Top: 10, PW: 590, PH: 180, FeverLabel: temp(float64(isolation.FeverTemperature) / 10)}
+	ch := chart{W: 400, H: 220, Left: 34, Top: 12, PW: 346, PH: 178, FeverLabel: temp(float64(isolation.FeverTemperature) / 10)}
 	start, err := time.ParseInLocation(time.DateOnly, c.StartDate, loc)
 	days := c.Days
 	if err != nil || days < 1 {
@@ -70,7 +70,7 @@ func newChart(c *isolation.CaseView, loc *time.Location) chart {
 		ch.YTicks = append(ch.YTicks, tick{At: y(float64(t)), Label: fmt.Sprint(t / 10)})
 	}
 	// A label every few days, so a 14-day period and a 60-day one both read.
-	step := max(1, (days+6)/7)
+	step := max(1, (days+4)/5)
 	for d := 0; d <= days; d += step {
 		day := start.AddDate(0, 0, d)
 		ch.XTicks = append(ch.XTicks, tick{At: x(day), Label: day.Format("01-02")})

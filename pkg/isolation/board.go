@@ -3,6 +3,7 @@ package isolation
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/uptrace/bun"
 
@@ -183,4 +184,10 @@ func (s *Service) Counts(ctx context.Context) (BoardCounts, error) {
 		}
 		return n, nil
 	})
+}
+
+// Fever reports whether a check-in is a fever as the alerts count one:
+// 37.3 °C or more, or any symptom (for the pages to draw it so).
+func (k CheckinView) Fever() bool {
+	return int(math.Round(k.Temperature*10)) >= FeverTemperature || len(k.Symptoms) > 0
 }

@@ -80,7 +80,7 @@ func newChart(c *isolation.CaseView, loc *time.Location) chart {
 	var pts []string
 	for _, k := range ks {
 		tenths := k.Temperature * 10
-		d := dot{X: x(k.At.In(loc)), Y: y(tenths), Fever: int(tenths+0.5) >= isolation.FeverTemperature || len(k.Symptoms) > 0,
+		d := dot{X: x(k.At.In(loc)), Y: y(tenths), Fever: k.Fever(),
 			T: temp(k.Temperature), When: k.At.In(loc).Format("2006-01-02 15:04")}
 		ch.Dots = append(ch.Dots, d)
 		pts = append(pts, fmt.Sprintf("%.1f,%.1f", d.X, d.Y))

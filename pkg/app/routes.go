@@ -8,6 +8,7 @@ import (
 	"github.com/wanjia/wanjia/pkg/apidoc"
 	"github.com/wanjia/wanjia/pkg/console"
 	"github.com/wanjia/wanjia/pkg/console/carepages"
+	"github.com/wanjia/wanjia/pkg/console/isolationpages"
 	"github.com/wanjia/wanjia/pkg/console/logpages"
 	"github.com/wanjia/wanjia/pkg/console/orgpages"
 	"github.com/wanjia/wanjia/pkg/console/outreachpages"
@@ -64,6 +65,7 @@ func (a *App) ConsolePages() []console.Pages {
 		logpages.New(a.Logs),
 		rosterpages.New(a.Roster, a.Authz),
 		outreachpages.New(a.Outreach),
+		isolationpages.New(a.Isolation, a.Roster),
 		orgpages.New(a.Orgs, a.DB),
 	}
 }

@@ -38,6 +38,11 @@ var pageOf = []struct {
 	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/disinfections$`), "disinfections"},
 	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/care$`), "care"},
 	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/care/[0-9a-f-]{36}$`), "care contact"},
+	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/isolation$`), "isolation"},
+	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/isolation/new$`), "new case"},
+	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/isolation/cases/[0-9a-f-]{36}$`), "isolation case"},
+	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/isolation/support$`), "support requests"},
+	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/follow-ups/[0-9a-f-]{36}/isolation$`), "follow-up to isolation"},
 	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/outreach$`), "outreach"},
 	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/outreach/new$`), "new campaign"},
 	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/outreach/campaigns/[0-9a-f-]{36}$`), "campaign"},
@@ -57,13 +62,15 @@ func TestEveryPageIsReachable(t *testing.T) {
 	staff := client(t)
 	httpSignIn(t, staff, a.Base, "yucai.staff")
 	createCampaign(t, staff, a.Base, url.Values{"name": {"可达性通知"}, "channel": {"sms"}, "body": {"通知"}, "scope": {"all"}})
+	openCase(t, staff, a.Base, residentIn(t, staff, a.Base, "yucai-g1", 0), "", "") // a live case in grid 1
+	isolation := []string{"isolation", "isolation case", "support requests"}
 	outreach := []string{"outreach", "new campaign", "campaign", "templates", "replies", "opt-outs"}
 	screening := []string{"screenings", "screening", "call list", "door list", "task", "follow-ups", "publicity", "disinfections"}
 	for user, want := range map[string][]string{
 		"yucai.admin": append([]string{"home", "households", "household", "residents", "new resident", "imports", "exports", "members", "audit",
-			"buildings", "new household", "edit household", "edit resident", "care", "care contact"}, append(screening, outreach...)...),
+			"buildings", "new household", "edit household", "edit resident", "care", "care contact", "new case"}, append(append(screening, outreach...), isolation...)...),
 		"yucai.grid1": append([]string{"home", "households", "household", "residents", "buildings", "new household", "edit household", "edit resident",
-			"care", "care contact"}, screening...),
+			"care", "care contact"}, append(screening, isolation...)...),
 		"qixing.official": append([]string{"home", "households", "household", "residents", "members", "audit", "buildings"}, screening...),
 	} {
 		t.Run(user, func(t *testing.T) {

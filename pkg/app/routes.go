@@ -11,6 +11,7 @@ import (
 	"github.com/wanjia/wanjia/pkg/console/logpages"
 	"github.com/wanjia/wanjia/pkg/console/orgpages"
 	"github.com/wanjia/wanjia/pkg/console/outreachpages"
+	"github.com/wanjia/wanjia/pkg/console/residentpages"
 	"github.com/wanjia/wanjia/pkg/console/rosterpages"
 	"github.com/wanjia/wanjia/pkg/console/screeningpages"
 	"github.com/wanjia/wanjia/pkg/errs"
@@ -65,5 +66,6 @@ func (a *App) ConsolePages() []console.Pages {
 		rosterpages.New(a.Roster, a.Authz),
 		outreachpages.New(a.Outreach),
 		orgpages.New(a.Orgs, a.DB),
+		residentpages.New(a.Isolation, a.Redis),
 	}
 }

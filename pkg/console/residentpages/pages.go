@@ -81,7 +81,9 @@ func (p *Pages) limit(g *gin.Context) {
 	if !ok {
 		secs := int(wait.Seconds()) + 1
 		g.Header("Retry-After", fmt.Sprint(secs))
-		p.k.Fragment(g, http.StatusTooManyRequests, "resident", "resident-busy", p.base(g))
+		v := p.base(g)
+		v.Base = ""
+		p.k.Fragment(g, http.StatusTooManyRequests, "resident", "resident-busy", v)
 		g.Abort()
 		return
 	}
@@ -125,7 +127,9 @@ func (p *Pages) base(g *gin.Context) *view {
 // missing is the one answer for an unknown, forged or expired link: the
 // same page, status and headers whichever it was.
 func (p *Pages) missing(g *gin.Context) {
-	p.k.Fragment(g, http.StatusNotFound, "resident", "resident-missing", p.base(g))
+	v := p.base(g)
+	v.Base = "" // nothing of the token on it, not even the language switch
+	p.k.Fragment(g, http.StatusNotFound, "resident", "resident-missing", v)
 }
 
 // ctx is the request's context with its address and request id for the

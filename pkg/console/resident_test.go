@@ -116,7 +116,6 @@ func getCase(t testing.TB, base, staff, id string) residentCase {
 	return c
 }
 
-
 // residentForm reads the page's CSRF token and idempotency key.
 func residentForm(t testing.TB, c *http.Client, u string) (csrf, key, body string) {
 	t.Helper()

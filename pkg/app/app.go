@@ -190,6 +190,9 @@ func (a *App) wire(ctx context.Context) error {
 	}
 	a.Isolation = &isolation.Service{DB: a.DB, Frame: a.Frame, Reads: a.Reads, Notify: a.Outreach, Links: links,
 		BaseURL: a.Config.BaseURL, Logger: a.Logger}
+	// "36.8" in answer to the link's SMS is a check-in (in the reply's
+	// own transaction).
+	a.Outreach.Replies = a.Isolation
 	a.Console = console.New(console.Deps{Logger: a.Logger, BaseURL: a.Config.BaseURL, Secret: secret,
 		Authn: a.Authn, Authz: a.Authz, Orgs: a.Orgs, Pages: a.ConsolePages()})
 	if a.parts.API {

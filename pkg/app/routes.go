@@ -12,6 +12,7 @@ import (
 	"github.com/wanjia/wanjia/pkg/console/logpages"
 	"github.com/wanjia/wanjia/pkg/console/orgpages"
 	"github.com/wanjia/wanjia/pkg/console/outreachpages"
+	"github.com/wanjia/wanjia/pkg/console/residentpages"
 	"github.com/wanjia/wanjia/pkg/console/rosterpages"
 	"github.com/wanjia/wanjia/pkg/console/screeningpages"
 	"github.com/wanjia/wanjia/pkg/errs"
@@ -67,5 +68,6 @@ func (a *App) ConsolePages() []console.Pages {
 		outreachpages.New(a.Outreach),
 		isolationpages.New(a.Isolation, a.Roster),
 		orgpages.New(a.Orgs, a.DB),
+		residentpages.New(a.Isolation, a.Redis),
 	}
 }

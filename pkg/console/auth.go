@@ -69,7 +69,8 @@ func (c *Console) requireUser(g *gin.Context) {
 }
 
 // checkCSRF refuses (403) an unsafe request that does not carry the
-// session's token (the sign-in form: the token of its cookie), in the
+// session's token (the sign-in form and the public pages: the token of
+// their cookie), in the
 // X-CSRF-Token header (htmx sends it), the csrf query parameter (upload
 // forms: the check must not read a 32 MiB body before authorization), or
 // the csrf field of a url-encoded form. Every page sets the token in its
@@ -85,6 +86,10 @@ func (c *Console) checkCSRF(g *gin.Context) {
 		want = s.CSRF
 	} else if g.FullPath() == Prefix+"/login" {
 		if ck, err := g.Request.Cookie(loginCookie); err == nil {
+			want = ck.Value
+		}
+	} else if isPublic(g.Request.URL.Path) {
+		if ck, err := g.Request.Cookie(publicCookie); err == nil {
 			want = ck.Value
 		}
 	}

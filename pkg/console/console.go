@@ -84,15 +84,15 @@ func New(d Deps) *Console {
 // once the engine is built (Handler): the catalogue test walks them.
 func (c *Console) TemplateSets() []TemplateSet { return c.views.sets }
 
-// Handler serves the console beside api: "/" and everything under Prefix
-// go to the console's engine, anything else to api, untouched. o are the
+// Handler serves the console beside api: "/", everything under Prefix
+// and the public pages under PublicPrefix go to the console's engine, anything else to api, untouched. o are the
 // API engine's options (logger, metrics, trusted proxies), so both doors
 // log, count and see client addresses alike.
 func (c *Console) Handler(api http.Handler, o web.Options) http.Handler {
 	e := c.engine(o)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
-		if p == "/" || p == Prefix || strings.HasPrefix(p, Prefix+"/") {
+		if p == "/" || p == Prefix || strings.HasPrefix(p, Prefix+"/") || isPublic(p) {
 			e.ServeHTTP(w, r)
 			return
 		}
@@ -128,8 +128,13 @@ func (c *Console) engine(o web.Options) *gin.Engine {
 	org.Handle(http.MethodGet, "", home, c.home)
 	k := &Kit{c: c}
 	k.Menu(MenuItem{Order: 0, Key: "console.menu.home", Path: "", Perm: home})
+	// No session, no menu: a public page's credential is in its URL.
+	public := e.Group(PublicPrefix, c.checkCSRF)
 	for _, p := range c.pages {
 		p.Mount(org, k)
+		if pp, ok := p.(PublicPages); ok {
+			pp.MountPublic(public, k)
+		}
 	}
 	return e
 }

@@ -18,7 +18,7 @@ func TestBrowserResidentFever(t *testing.T) {
 	chromiumPath(t)
 	a := startApp(t)
 	staff := apiLogin(t, a.Base, "yucai.staff")
-	cs, path := openCase(t, a.Base, staff, "yucai-g1", 0)
+	cs, path := openLinkedCase(t, a.Base, staff, "yucai-g1", 0)
 	ctx := browser(t, 360, 740, 3*time.Minute)
 	do(t, ctx, "open the link on a phone",
 		phone(),

@@ -70,9 +70,9 @@ type residentCase struct {
 	} `json:"support_requests"`
 }
 
-// openCase opens a home isolation case, as yucai.staff, for the n-th
+// openLinkedCase opens a home isolation case, as yucai.staff, for the n-th
 // resident with a phone of grid; it answers the case and its link's path.
-func openCase(t testing.TB, base, staff, grid string, n int) (residentCase, string) {
+func openLinkedCase(t testing.TB, base, staff, grid string, n int) (residentCase, string) {
 	t.Helper()
 	code, b := api(t, base, staff, http.MethodGet, "/api/v1/orgs/yucai/residents?limit=50&grid="+grid, nil)
 	var rs struct {
@@ -140,7 +140,7 @@ func TestResidentLinkCheckin(t *testing.T) {
 	t.Parallel()
 	a := startApp(t)
 	staff := apiLogin(t, a.Base, "yucai.staff")
-	cs, path := openCase(t, a.Base, staff, "yucai-g1", 0)
+	cs, path := openLinkedCase(t, a.Base, staff, "yucai-g1", 0)
 	page := a.Base + path
 	c := client(t)
 	csrf, key, body := residentForm(t, c, page)
@@ -234,8 +234,8 @@ func TestResidentLinkNotFound(t *testing.T) {
 	a := startApp(t)
 	staff := apiLogin(t, a.Base, "yucai.staff")
 	admin := apiLogin(t, a.Base, "yucai.admin")
-	cs, path := openCase(t, a.Base, staff, "yucai-g2", 0)
-	live, livePath := openCase(t, a.Base, staff, "yucai-g2", 1)
+	cs, path := openLinkedCase(t, a.Base, staff, "yucai-g2", 0)
+	live, livePath := openLinkedCase(t, a.Base, staff, "yucai-g2", 1)
 	c := client(t)
 	csrf, key, _ := residentForm(t, c, a.Base+path)
 	if code, b := api(t, a.Base, admin, http.MethodPost, "/api/v1/orgs/yucai/isolations/"+cs.ID+"/release",
@@ -299,7 +299,7 @@ func TestResidentLinkRateLimit(t *testing.T) {
 	t.Parallel()
 	a := startApp(t)
 	staff := apiLogin(t, a.Base, "yucai.staff")
-	_, path := openCase(t, a.Base, staff, "yucai-g3", 0)
+	_, path := openLinkedCase(t, a.Base, staff, "yucai-g3", 0)
 	c := client(t)
 	start := time.Now()
 	n := 0

@@ -47,9 +47,9 @@ func TestHandleReply(t *testing.T) {
 	}{
 		{"r1", "13800000001", "体温37.5 咳嗽", true},
 		{"r1", "13800000001", "体温37.5 咳嗽", true}, // the same reply again: taken, not recorded twice
-		{"r2", "13800000002", "36.6", false},       // two cases on one phone
-		{"r3", "13800000003", "36.6", false},       // c2's case, a reply in c1
-		{"r4", "13900000009", "36.6", false},       // no case
+		{"r2", "13800000002", "36.6", false},     // two cases on one phone
+		{"r3", "13800000003", "36.6", false},     // c2's case, a reply in c1
+		{"r4", "13900000009", "36.6", false},     // no case
 		{"r5", "13800000001", "谢谢", false},
 	} {
 		if got := reply(tc.id, tc.phone, tc.text); got != tc.handled {

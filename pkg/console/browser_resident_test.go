@@ -11,8 +11,8 @@ import (
 
 // TestBrowserResidentFever is a resident's path on a 360 px phone: the
 // link from the SMS, 37.8 typed in the big field, the big button; the page
-// says the community will call, and the fever alert is in yucai.staff's
-// list of open alerts. The page fits the phone's width, its buttons are
+// says the community will call, and the fever alert is on yucai.staff's
+// isolation board (and in the API's list of open alerts). The page fits the phone's width, its buttons are
 // thumb-sized, and nothing in it breaks the content security policy.
 func TestBrowserResidentFever(t *testing.T) {
 	chromiumPath(t)
@@ -47,5 +47,15 @@ func TestBrowserResidentFever(t *testing.T) {
 	code, b := api(t, a.Base, staff, http.MethodGet, "/api/v1/orgs/yucai/alerts?status=open", nil)
 	if code != http.StatusOK || !strings.Contains(string(b), cs.ID) || !strings.Contains(string(b), `"fever"`) {
 		t.Fatalf("yucai.staff's open alerts have no fever alert of the case: %d %s", code, b)
+	}
+	office := browser(t, 1280, 900, time.Minute)
+	do(t, office, "yucai.staff opens the isolation board",
+		signIn(a.Base, "yucai.staff"),
+		chromedp.Navigate(a.Base+"/console/orgs/yucai/isolation"),
+		chromedp.WaitVisible(css(`#alerts`)),
+	)
+	noProblems(t, office)
+	if html := val(t, office, "the board's alerts", chromedp.Evaluate[string](`document.querySelector("#alerts").innerHTML`)); !strings.Contains(html, cs.ID) {
+		t.Fatalf("the fever alert of case %s is not on yucai.staff's board: %s", cs.ID, html)
 	}
 }

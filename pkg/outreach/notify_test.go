@@ -494,3 +494,37 @@ func isLater(err error) bool {
 func inbound(from, text, providerID string) provider.Inbound {
 	return provider.Inbound{From: from, Text: text, ProviderID: providerID}
 }
+
+// TestMessagesAbout: a subject's messages, newest first, the phone whole
+// for staff and masked for an official, and each read recorded with the
+// ids it returned; another subject's and another community's are not
+// listed.
+func TestMessagesAbout(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	rec := &reads{}
+	w.Outreach.Reads = rec
+	notify(t, w, "c1", outreach.Notice{Key: "checkin:a:1", Phone: phone(31), Text: "一", Subject: "isolation:a"})
+	notify(t, w, "c1", outreach.Notice{Key: "alert:a:1", Phone: phone(32), Text: "二", Urgent: true, Subject: "isolation:a"},
+		outreach.Notice{Key: "checkin:b:1", Phone: phone(33), Text: "三", Subject: "isolation:b"})
+	notify(t, w, "c2", outreach.Notice{Key: "checkin:a:1", Phone: phone(34), Text: "四", Subject: "isolation:a"})
+	for _, c := range []struct {
+		name, user, phone string
+	}{
+		{"staff", "c1.staff", phone(32)},
+		{"official", "sub.official", phone(32)[:3] + "****" + phone(32)[7:]},
+	} {
+		vs, err := w.Outreach.MessagesAbout(w.as(t, c.user, "c1"), "isolation:a")
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if len(vs) != 2 || vs[0].Key != "alert:a:1" || !vs[0].Urgent || vs[1].Key != "checkin:a:1" || vs[0].Phone != c.phone ||
+			vs[0].CreatedAt.IsZero() {
+			t.Fatalf("%s: %+v", c.name, vs)
+		}
+		e := rec.last("outreach_messages")
+		if e == nil || len(e.details["ids"].([]string)) != 2 {
+			t.Fatalf("%s: read recorded as %+v", c.name, e)
+		}
+	}
+}

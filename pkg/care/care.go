@@ -18,6 +18,7 @@ import (
 
 	"github.com/wanjia/wanjia/pkg/audit"
 	"github.com/wanjia/wanjia/pkg/errs"
+	"github.com/wanjia/wanjia/pkg/orgs"
 	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/store"
 )
@@ -155,14 +156,14 @@ func daysBetween(a, b string) (int, bool) {
 func (s *Service) List(ctx context.Context, f Filter) ([]Entry, string, error) {
 	p, err := scope.Read(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (store.Page[Entry], error) {
 		var none store.Page[Entry]
-		c, err := s.community(ctx, tx)
+		c, err := orgs.CommunityOf(ctx, tx)
 		if err != nil {
 			return none, err
 		}
 		now := s.now()
-		today := c.day(now)
-		days := c.settings.CareOverdue()
-		cutoff := now.In(c.loc).AddDate(0, 0, -days).Format(time.DateOnly)
+		today := c.Day(now)
+		days := c.Settings.CareOverdue()
+		cutoff := now.In(c.Loc).AddDate(0, 0, -days).Format(time.DateOnly)
 
 		var rows []careRow
 		q := tx.Select(&rows).
@@ -173,7 +174,7 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Entry, string, error) {
 			Join("LEFT JOIN "+lastCare+" AS lc ON lc.resident_id = r.id AND lc.n = 1", tx.Tenant()).
 			Where("r.deleted_at IS NULL")
 		q = g.Limit(q, "r.grid_id")
-		for _, tag := range c.settings.CareList() {
+		for _, tag := range c.Settings.CareList() {
 			q = s.DB.HasTag(q, "r", tag)
 		}
 		if f.Grid != "" {
@@ -199,7 +200,7 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Entry, string, error) {
 		page := store.NextPage(rows, limit, careCursor)
 
 		v := scope.ViewOf(ctx)
-		year := now.In(c.loc).Year()
+		year := now.In(c.Loc).Year()
 		out := make([]Entry, 0, len(page.Items))
 		ids := make([]string, 0, len(page.Items))
 		for i := range page.Items {
@@ -299,7 +300,7 @@ func (s *Service) RecordContact(ctx context.Context, residentID string, in Conta
 		if len(fe) > 0 {
 			return nil, errs.Validation(fe...)
 		}
-		c, err := s.community(ctx, tx)
+		c, err := orgs.CommunityOf(ctx, tx)
 		if err != nil {
 			return nil, err
 		}
@@ -307,7 +308,7 @@ func (s *Service) RecordContact(ctx context.Context, residentID string, in Conta
 		byUser, byName := actor(ctx)
 		a := &Contact{TenantID: tx.Tenant(), ID: newID(), ResidentID: r.ID, HouseholdID: r.HouseholdID,
 			GridID: r.GridID, Reason: in.Reason, Method: in.Method, Outcome: in.Outcome, Notes: in.Notes,
-			ByUser: byUser, ByName: byName, At: now, LocalDate: c.day(now)}
+			ByUser: byUser, ByName: byName, At: now, LocalDate: c.Day(now)}
 		if _, err := tx.Insert(a).Exec(ctx); err != nil {
 			return nil, fmt.Errorf("record care contact: %w", err)
 		}

@@ -2,8 +2,6 @@ package care
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"strings"
 	"time"
 
@@ -11,7 +9,6 @@ import (
 
 	"github.com/wanjia/wanjia/pkg/authz"
 	"github.com/wanjia/wanjia/pkg/errs"
-	"github.com/wanjia/wanjia/pkg/orgs"
 	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/store"
 )
@@ -37,40 +34,6 @@ func newID() string { return uuid.Must(uuid.NewV7()).String() }
 // notFound is the answer for another community's resident, another grid's
 // and one that never was: the caller cannot tell them apart.
 func notFound() error { return errs.NotFound() }
-
-// community is what the care list needs of the tenant's org: its zone
-// (for "today") and its rules (the care tags, the overdue days).
-type community struct {
-	loc      *time.Location
-	settings orgs.Settings
-}
-
-// day is the community's local date of t.
-func (c community) day(t time.Time) string { return t.In(c.loc).Format(time.DateOnly) }
-
-// community loads the tenant's zone and settings in tx. orgs is a platform
-// table (no tenant_id), so the read is unscoped and names the tenant's own
-// row by id.
-func (s *Service) community(ctx context.Context, tx *store.TenantTx) (community, error) {
-	var row struct {
-		Timezone string          `bun:"timezone"`
-		Settings json.RawMessage `bun:"settings"`
-	}
-	if err := tx.Unscoped().NewSelect().Table("orgs").Column("timezone", "settings").
-		Where("id = ?", tx.Tenant()).Scan(ctx, &row); err != nil {
-		return community{}, fmt.Errorf("load community settings: %w", err)
-	}
-	c := community{loc: time.UTC, settings: orgs.DefaultSettings()}
-	if loc, err := time.LoadLocation(row.Timezone); err == nil {
-		c.loc = loc
-	}
-	if len(row.Settings) > 0 {
-		if err := json.Unmarshal(row.Settings, &c.settings); err != nil {
-			return community{}, fmt.Errorf("read community settings: %w", err)
-		}
-	}
-	return c, nil
-}
 
 // actor is who records: the caller's user id and the name shown beside
 // what they recorded (the display name their colleagues know, else the

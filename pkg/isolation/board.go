@@ -8,6 +8,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/wanjia/wanjia/pkg/errs"
+	"github.com/wanjia/wanjia/pkg/orgs"
 	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/store"
 )
@@ -72,11 +73,11 @@ func (b *Board) Unreported() []BoardCase {
 // given: one read transaction, audited as a list of the cases it shows.
 func (s *Service) BoardOf(ctx context.Context, grid string) (*Board, error) {
 	return scope.Read(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (*Board, error) {
-		c, err := s.community(ctx, tx)
+		c, err := orgs.CommunityOf(ctx, tx)
 		if err != nil {
 			return nil, err
 		}
-		b := &Board{Today: c.day(s.now()), Deadline: c.settings.CheckinDeadline, Cases: []BoardCase{}, Checkins: []BoardCheckin{}}
+		b := &Board{Today: c.Day(s.now()), Deadline: c.Settings.CheckinDeadline, Cases: []BoardCase{}, Checkins: []BoardCheckin{}}
 		if b.Deadline == "" {
 			b.Deadline = "20:00"
 		}
@@ -158,11 +159,11 @@ type BoardCounts struct {
 func (s *Service) Counts(ctx context.Context) (BoardCounts, error) {
 	return scope.Read(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (BoardCounts, error) {
 		var n BoardCounts
-		c, err := s.community(ctx, tx)
+		c, err := orgs.CommunityOf(ctx, tx)
 		if err != nil {
 			return n, err
 		}
-		today := c.day(s.now())
+		today := c.Day(s.now())
 		var row struct {
 			Live int `bun:"live"`
 			Due  int `bun:"due"`

@@ -16,6 +16,7 @@ import (
 	"github.com/wanjia/wanjia/pkg/authz"
 	"github.com/wanjia/wanjia/pkg/errs"
 	"github.com/wanjia/wanjia/pkg/i18n"
+	"github.com/wanjia/wanjia/pkg/orgs"
 	"github.com/wanjia/wanjia/pkg/outreach"
 	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/screening"
@@ -156,7 +157,7 @@ func HashToken(token string) string {
 func (s *Service) CreateCase(ctx context.Context, in CaseInput) (*CaseView, error) {
 	ctx, sent := collect(ctx)
 	o, err := scope.Once(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (opened, error) {
-		c, err := s.community(ctx, tx)
+		c, err := orgs.CommunityOf(ctx, tx)
 		if err != nil {
 			return opened{}, err
 		}
@@ -192,7 +193,7 @@ func (s *Service) CreateCase(ctx context.Context, in CaseInput) (*CaseView, erro
 func (s *Service) CasesFromFollowUp(ctx context.Context, followUpID string, in FollowUpCasesInput) ([]CaseView, error) {
 	ctx, sent := collect(ctx)
 	o, err := scope.Once(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (opened, error) {
-		c, err := s.community(ctx, tx)
+		c, err := orgs.CommunityOf(ctx, tx)
 		if err != nil {
 			return opened{}, err
 		}
@@ -272,8 +273,8 @@ type plan struct {
 	today                    string
 }
 
-func (s *Service) plan(fe *[]errs.FieldError, c community, kind, start string, days *int, reason *string) plan {
-	p := plan{kind: kind, today: c.day(s.now()), days: c.settings.IsolationDays}
+func (s *Service) plan(fe *[]errs.FieldError, c orgs.Community, kind, start string, days *int, reason *string) plan {
+	p := plan{kind: kind, today: c.Day(s.now()), days: c.Settings.IsolationDays}
 	oneOf(fe, "kind", kind, Kinds...)
 	p.start = start
 	if p.start == "" {
@@ -302,7 +303,7 @@ func (s *Service) plan(fe *[]errs.FieldError, c community, kind, start string, d
 
 // open writes a case per resident, each with its link, and sends each
 // resident their link. A resident with a live case already is a 409.
-func (s *Service) open(ctx context.Context, tx *store.TenantTx, g *scope.Grids, c community, p plan, rs []*residentRow, followUpID *string) (opened, error) {
+func (s *Service) open(ctx context.Context, tx *store.TenantTx, g *scope.Grids, c orgs.Community, p plan, rs []*residentRow, followUpID *string) (opened, error) {
 	if s.Links == nil {
 		return opened{}, errors.New("isolation: no box to seal residents' links")
 	}
@@ -448,12 +449,12 @@ func (s *Service) UpdateCase(ctx context.Context, id string, p CasePatch) (*Case
 		if err != nil {
 			return nil, err
 		}
-		c, err := s.community(ctx, tx)
+		c, err := orgs.CommunityOf(ctx, tx)
 		if err != nil {
 			return nil, err
 		}
 		now := s.now()
-		today := c.day(now)
+		today := c.Day(now)
 		by, _ := actor(ctx)
 		var fe []errs.FieldError
 		details := map[string]any{}
@@ -515,7 +516,7 @@ func (s *Service) Release(ctx context.Context, id string, in ReleaseInput) (*Cas
 		if err != nil {
 			return nil, err
 		}
-		c, err := s.community(ctx, tx)
+		c, err := orgs.CommunityOf(ctx, tx)
 		if err != nil {
 			return nil, err
 		}
@@ -523,7 +524,7 @@ func (s *Service) Release(ctx context.Context, id string, in ReleaseInput) (*Cas
 			return nil, errs.Conflict("case_closed", map[string]any{"status": r.Status})
 		}
 		now := s.now()
-		today := c.day(now)
+		today := c.Day(now)
 		var fe []errs.FieldError
 		text(&fe, "reason", &in.Reason, 200)
 		if len(fe) > 0 {

@@ -14,6 +14,7 @@ import (
 	"github.com/wanjia/wanjia/pkg/authz"
 	"github.com/wanjia/wanjia/pkg/errs"
 	"github.com/wanjia/wanjia/pkg/i18n"
+	"github.com/wanjia/wanjia/pkg/orgs"
 	"github.com/wanjia/wanjia/pkg/outreach"
 	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/store"
@@ -126,12 +127,12 @@ func (s *Service) RecordCheckin(ctx context.Context, caseID string, in CheckinIn
 // checkin records k on case r: every source's path (staff, the link, an
 // SMS reply) ends here.
 func (s *Service) checkin(ctx context.Context, tx *store.TenantTx, r *caseRow, k *Checkin) (*CheckinView, error) {
-	c, err := s.community(ctx, tx)
+	c, err := orgs.CommunityOf(ctx, tx)
 	if err != nil {
 		return nil, err
 	}
 	now := s.now()
-	k.TenantID, k.ID, k.CaseID, k.At, k.LocalDate = tx.Tenant(), newID(), r.ID, now, c.day(now)
+	k.TenantID, k.ID, k.CaseID, k.At, k.LocalDate = tx.Tenant(), newID(), r.ID, now, c.Day(now)
 	fever := k.Temperature >= FeverTemperature || len(k.Symptoms) > 0
 	// Updating the case first holds its row, so two check-ins of one day
 	// cannot both be its first; a fever puts an eligible case back to

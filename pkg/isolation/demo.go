@@ -11,6 +11,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/wanjia/wanjia/pkg/audit"
+	"github.com/wanjia/wanjia/pkg/orgs"
 	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/screening"
 	"github.com/wanjia/wanjia/pkg/store"
@@ -61,7 +62,7 @@ func (s *Service) SeedDemoCases(ctx context.Context, spec DemoCases) (bool, erro
 		if err != nil || seeded {
 			return false, err
 		}
-		c, err := s.community(ctx, tx)
+		c, err := orgs.CommunityOf(ctx, tx)
 		if err != nil {
 			return false, err
 		}
@@ -97,7 +98,7 @@ func (s *Service) SeedDemoCases(ctx context.Context, spec DemoCases) (bool, erro
 		}
 		rng := rand.New(rand.NewPCG(spec.Seed, spec.Seed^0x9e3779b97f4a7c15))
 		by := demoUser + spec.By
-		days := c.settings.IsolationDays
+		days := c.Settings.IsolationDays
 		var cases []Case
 		var checkins []Checkin
 		for i, f := range found {
@@ -105,7 +106,7 @@ func (s *Service) SeedDemoCases(ctx context.Context, spec DemoCases) (bool, erro
 			start := *f.ReturnedOn
 			active := i >= len(found)-spec.Active
 			if active {
-				start = c.day(f.CreatedAt)
+				start = c.Day(f.CreatedAt)
 			}
 			t, err := time.Parse(time.DateOnly, start)
 			if err != nil {
@@ -129,12 +130,12 @@ func (s *Service) SeedDemoCases(ctx context.Context, spec DemoCases) (bool, erro
 						token, hash := newToken()
 						cs.LinkHash, cs.LinkSealed = &hash, s.Links.Seal([]byte(token), []byte(cs.ID))
 					} else {
-						closed, _ := time.ParseInLocation("2006-01-02 15:04", end+" 10:00", c.loc)
+						closed, _ := time.ParseInLocation("2006-01-02 15:04", end+" 10:00", c.Loc)
 						closed = closed.Add(time.Duration(rng.IntN(240)) * time.Minute).UTC()
 						cs.Status, cs.ClosedOn, cs.ClosedBy, cs.ClosedAt, cs.UpdatedAt = StatusReleased, &end, &by, &closed, closed
 						last = end
 					}
-					checkins = append(checkins, demoCheckins(rng, tx.Tenant(), &cs, c, c.day(opened), last, spec.By)...)
+					checkins = append(checkins, demoCheckins(rng, tx.Tenant(), &cs, c, c.Day(opened), last, spec.By)...)
 					cases = append(cases, cs)
 				}
 				return cases[len(cases)-1].ID, nil
@@ -161,9 +162,9 @@ func (s *Service) SeedDemoCases(ctx context.Context, spec DemoCases) (bool, erro
 // demoCheckins is a case's daily check-ins from the day it was opened to
 // last (its release, or the report's day): one a day in the morning, by
 // the link, a reply or a worker's call, 36.0–36.9 °C and no symptom.
-func demoCheckins(rng *rand.Rand, tenant string, cs *Case, c community, first, last, by string) []Checkin {
+func demoCheckins(rng *rand.Rand, tenant string, cs *Case, c orgs.Community, first, last, by string) []Checkin {
 	var out []Checkin
-	d, _ := time.ParseInLocation(time.DateOnly, first, c.loc)
+	d, _ := time.ParseInLocation(time.DateOnly, first, c.Loc)
 	for day := first; day <= last; day = d.Format(time.DateOnly) {
 		at := d.Add(7*time.Hour + time.Duration(rng.IntN(240))*time.Minute).UTC()
 		k := Checkin{TenantID: tenant, ID: newID(), CaseID: cs.ID, Temperature: 360 + rng.IntN(10), Symptoms: []string{},

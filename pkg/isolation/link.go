@@ -13,6 +13,7 @@ import (
 
 	"github.com/wanjia/wanjia/pkg/audit"
 	"github.com/wanjia/wanjia/pkg/errs"
+	"github.com/wanjia/wanjia/pkg/orgs"
 	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/store"
 )
@@ -153,11 +154,11 @@ func (s *Service) LinkPage(ctx context.Context, l *Link) (*ResidentView, error) 
 		if err != nil {
 			return nil, err
 		}
-		c, err := s.community(ctx, tx)
+		c, err := orgs.CommunityOf(ctx, tx)
 		if err != nil {
 			return nil, err
 		}
-		today := c.day(s.now())
+		today := c.Day(s.now())
 		v := &ResidentView{Name: MaskName(r.Name), Kind: r.Kind, StartDate: r.StartDate, EndDate: r.EndDate, Today: today,
 			Requests: []ResidentHelp{}, Symptoms: Symptoms, Kinds: SupportKinds}
 		if t0, e1 := time.Parse(time.DateOnly, today); e1 == nil {
@@ -226,14 +227,14 @@ func (s *Service) SelfSupport(ctx context.Context, l *Link, kind, details string
 		if len(fe) > 0 {
 			return nil, errs.Validation(fe...)
 		}
-		c, err := s.community(ctx, tx)
+		c, err := orgs.CommunityOf(ctx, tx)
 		if err != nil {
 			return nil, err
 		}
 		now := s.now()
-		due := now.Add(time.Duration(c.settings.SupportOverdue()) * time.Hour)
+		due := now.Add(time.Duration(c.Settings.SupportOverdue()) * time.Hour)
 		sr := &SupportRequest{TenantID: tx.Tenant(), ID: newID(), ResidentID: r.ResidentID, HouseholdID: r.HouseholdID, CaseID: &r.ID,
-			Kind: kind, Details: details, Status: SupportOpen, DueAt: due, DueLocal: dueLocal(c, due), LocalDate: c.day(now),
+			Kind: kind, Details: details, Status: SupportOpen, DueAt: due, DueLocal: dueLocal(c, due), LocalDate: c.Day(now),
 			CreatedBy: "resident", CreatedAt: now, UpdatedAt: now}
 		if _, err := tx.Insert(sr).Exec(ctx); err != nil {
 			return nil, fmt.Errorf("file support request: %w", err)

@@ -9,6 +9,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/wanjia/wanjia/pkg/audit"
+	"github.com/wanjia/wanjia/pkg/orgs"
 	"github.com/wanjia/wanjia/pkg/store"
 )
 
@@ -31,9 +32,9 @@ const retentionBatch = 500
 // dates, kind, household, resident, check-ins' temperatures and alerts
 // stay, so the figures of any past day are unchanged. One audit entry
 // names the cases.
-func (s *Service) sweepRetention(ctx context.Context, tx *store.TenantTx, c community, day sweepDay, out *Swept) (int, error) {
+func (s *Service) sweepRetention(ctx context.Context, tx *store.TenantTx, c orgs.Community, day sweepDay, out *Swept) (int, error) {
 	t, _ := time.Parse(time.DateOnly, day.today)
-	cutoff := t.AddDate(0, 0, -c.settings.IsolationRetention()).Format(time.DateOnly)
+	cutoff := t.AddDate(0, 0, -c.Settings.IsolationRetention()).Format(time.DateOnly)
 	var ids []string
 	err := tx.Update((*Case)(nil)).
 		Set("link_hash = NULL, link_sealed = NULL, reason = '', end_reason = '', purged_on = ?, updated_at = ?", day.today, day.now).

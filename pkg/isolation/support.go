@@ -10,6 +10,7 @@ import (
 	"github.com/wanjia/wanjia/pkg/audit"
 	"github.com/wanjia/wanjia/pkg/authz"
 	"github.com/wanjia/wanjia/pkg/errs"
+	"github.com/wanjia/wanjia/pkg/orgs"
 	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/store"
 )
@@ -83,14 +84,14 @@ func selectSupport(tx *store.TenantTx, g *scope.Grids, dst any) *bun.SelectQuery
 
 // dueLocal is t in the community's local time, as support_requests keeps
 // it for the figures.
-func dueLocal(c community, t time.Time) string { return t.In(c.loc).Format("2006-01-02T15:04") }
+func dueLocal(c orgs.Community, t time.Time) string { return t.In(c.Loc).Format("2006-01-02T15:04") }
 
 // CreateSupport files a request for a resident the caller may work on,
 // tied to the resident's live case if any. Posted twice with the same
 // Idempotency-Key, it files one.
 func (s *Service) CreateSupport(ctx context.Context, in SupportInput) (*SupportView, error) {
 	return scope.Once(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (*SupportView, error) {
-		c, err := s.community(ctx, tx)
+		c, err := orgs.CommunityOf(ctx, tx)
 		if err != nil {
 			return nil, err
 		}
@@ -109,13 +110,13 @@ func (s *Service) CreateSupport(ctx context.Context, in SupportInput) (*SupportV
 			return nil, errs.Validation(fe...)
 		}
 		now := s.now()
-		due := now.Add(time.Duration(c.settings.SupportOverdue()) * time.Hour)
+		due := now.Add(time.Duration(c.Settings.SupportOverdue()) * time.Hour)
 		if in.DueAt != nil {
 			due = in.DueAt.UTC()
 		}
 		by, _ := actor(ctx)
 		sr := &SupportRequest{TenantID: tx.Tenant(), ID: newID(), ResidentID: r.ID, HouseholdID: r.HouseholdID, Kind: in.Kind,
-			Details: in.Details, Status: SupportOpen, DueAt: due, DueLocal: dueLocal(c, due), LocalDate: c.day(now),
+			Details: in.Details, Status: SupportOpen, DueAt: due, DueLocal: dueLocal(c, due), LocalDate: c.Day(now),
 			CreatedBy: by, CreatedAt: now, UpdatedAt: now}
 		var live []string
 		if err := tx.Select((*Case)(nil)).Column("id").Where("c.resident_id = ? AND c.status IN (?, ?)", r.ID, StatusActive, StatusEligible).
@@ -227,7 +228,7 @@ func (s *Service) UpdateSupport(ctx context.Context, id string, p SupportPatch) 
 		if r.Status == SupportDone || r.Status == SupportCancelled {
 			return nil, errs.Conflict("support_closed", map[string]any{"status": r.Status})
 		}
-		c, err := s.community(ctx, tx)
+		c, err := orgs.CommunityOf(ctx, tx)
 		if err != nil {
 			return nil, err
 		}
@@ -235,7 +236,7 @@ func (s *Service) UpdateSupport(ctx context.Context, id string, p SupportPatch) 
 		changed := r.Status != to
 		r.Status, r.UpdatedAt = to, now
 		if to == SupportDone || to == SupportCancelled {
-			today := c.day(now)
+			today := c.Day(now)
 			r.ClosedOn = &today
 		}
 		if _, err := tx.Update(&r.SupportRequest).Column("status", "assignee_id", "assignee_name", "details", "closed_on", "updated_at").

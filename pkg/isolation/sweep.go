@@ -88,7 +88,7 @@ type sweepOrg struct {
 type step struct {
 	name        string
 	from, until string // "HH:MM"; until is exclusive, "24:00" the day's end
-	run         func(ctx context.Context, tx *store.TenantTx, c community, day sweepDay, out *Swept) (int, error)
+	run         func(ctx context.Context, tx *store.TenantTx, c orgs.Community, day sweepDay, out *Swept) (int, error)
 }
 
 // sweepDay is the community's local day being swept.
@@ -98,8 +98,8 @@ type sweepDay struct {
 	tomorrow         string
 }
 
-func (s *Service) steps(c community) []step {
-	remind, deadline := c.settings.ReminderAt(), c.settings.Deadline()
+func (s *Service) steps(c orgs.Community) []step {
+	remind, deadline := c.Settings.ReminderAt(), c.Settings.Deadline()
 	until := deadline
 	if until <= remind {
 		until = "24:00"
@@ -147,17 +147,17 @@ func (s *Service) sweep(ctx context.Context, blind bool) (Swept, error) {
 	}
 	var failed []error
 	for _, o := range list {
-		c := community{loc: time.UTC, settings: orgs.DefaultSettings()}
+		c := orgs.Community{Loc: time.UTC, Settings: orgs.DefaultSettings()}
 		if loc, err := time.LoadLocation(o.Timezone); err == nil {
-			c.loc = loc
+			c.Loc = loc
 		}
 		if len(o.Settings) > 0 {
-			if err := json.Unmarshal(o.Settings, &c.settings); err != nil {
+			if err := json.Unmarshal(o.Settings, &c.Settings); err != nil {
 				failed = append(failed, fmt.Errorf("isolation sweep of %s: settings: %w", o.Slug, err))
 				continue
 			}
 		}
-		local := now.In(c.loc)
+		local := now.In(c.Loc)
 		day := sweepDay{now: now, today: local.Format(time.DateOnly),
 			yesterday: local.AddDate(0, 0, -1).Format(time.DateOnly), tomorrow: local.AddDate(0, 0, 1).Format(time.DateOnly)}
 		hm := local.Format("15:04")
@@ -180,7 +180,7 @@ func (s *Service) sweep(ctx context.Context, blind bool) (Swept, error) {
 // its mark: a mark already there (another scheduler did the step, or is
 // doing it and holds the mark's row until it commits) ends the step with
 // nothing done. The notices the step wrote are queued after the commit.
-func (s *Service) runStep(ctx context.Context, o sweepOrg, c community, st step, day sweepDay, out *Swept) error {
+func (s *Service) runStep(ctx context.Context, o sweepOrg, c orgs.Community, st step, day sweepDay, out *Swept) error {
 	tctx := audit.InOrg(scope.With(ctx, scope.Tenant{TenantID: o.ID}), o.Slug, o.Path)
 	tctx, sent := collect(tctx)
 	var got Swept
@@ -223,7 +223,7 @@ func (s *Service) runStep(ctx context.Context, o sweepOrg, c community, st step,
 // sweepEligible makes eligible the active cases at or past their end
 // date with no fever alert (a fever or any symptom) in the window: one
 // statement for the community.
-func (s *Service) sweepEligible(ctx context.Context, tx *store.TenantTx, c community, day sweepDay, out *Swept) (int, error) {
+func (s *Service) sweepEligible(ctx context.Context, tx *store.TenantTx, c orgs.Community, day sweepDay, out *Swept) (int, error) {
 	t, _ := time.Parse(time.DateOnly, day.today)
 	from := t.AddDate(0, 0, -feverWindow).Format(time.DateOnly)
 	var ids []string
@@ -261,7 +261,7 @@ type remindRow struct {
 // resident's link, rendered again from its sealed token) and the release
 // reminders of the cases ending tomorrow: one query for the community's
 // cases, one for its staff, and one Notify for every notice.
-func (s *Service) sweepReminders(ctx context.Context, tx *store.TenantTx, c community, day sweepDay, out *Swept) (int, error) {
+func (s *Service) sweepReminders(ctx context.Context, tx *store.TenantTx, c orgs.Community, day sweepDay, out *Swept) (int, error) {
 	var rows []remindRow
 	err := tx.Select((*Case)(nil)).
 		ColumnExpr("c.id, c.resident_id, c.end_date, c.link_sealed, r.name, r.phone, h.address, g.slug AS grid").
@@ -324,8 +324,8 @@ type missedRow struct {
 // at once to the grid's workers and the community's staff: one query for
 // the cases, one insert of the alerts (one per case and day: a case that
 // has today's alert keeps it), one Notify.
-func (s *Service) sweepMissed(ctx context.Context, tx *store.TenantTx, c community, day sweepDay, out *Swept) (int, error) {
-	deadline, err := time.ParseInLocation("2006-01-02 15:04", day.today+" "+c.settings.Deadline(), c.loc)
+func (s *Service) sweepMissed(ctx context.Context, tx *store.TenantTx, c orgs.Community, day sweepDay, out *Swept) (int, error) {
+	deadline, err := time.ParseInLocation("2006-01-02 15:04", day.today+" "+c.Settings.Deadline(), c.Loc)
 	if err != nil {
 		return 0, fmt.Errorf("checkin deadline: %w", err)
 	}

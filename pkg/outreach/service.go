@@ -2,8 +2,6 @@ package outreach
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -233,9 +231,8 @@ type cachedCommunity struct {
 // since changed (quiet hours, a rename).
 const communityTTL = 30 * time.Second
 
-// community loads the tenant's name, zone and quiet hours. orgs is a
-// platform table (no tenant_id), so the read is unscoped and names the
-// tenant's own row by id. Workers send thousands of messages a minute for
+// community is the tenant's name, zone and quiet hours (orgs.CommunityOf).
+// Workers send thousands of messages a minute for
 // one community, so the answer is kept a little while.
 func (s *Service) community(ctx context.Context, tx *store.TenantTx) (community, error) {
 	if v, ok := s.communities.Load(tx.Tenant()); ok {
@@ -243,27 +240,13 @@ func (s *Service) community(ctx context.Context, tx *store.TenantTx) (community,
 			return cc.c, nil
 		}
 	}
-	var row struct {
-		Name     string          `bun:"name"`
-		Timezone string          `bun:"timezone"`
-		Settings json.RawMessage `bun:"settings"`
+	o, err := orgs.CommunityOf(ctx, tx)
+	if err != nil {
+		return community{}, err
 	}
-	if err := tx.Unscoped().NewSelect().Table("orgs").Column("name", "timezone", "settings").
-		Where("id = ?", tx.Tenant()).Scan(ctx, &row); err != nil {
-		return community{}, fmt.Errorf("load community: %w", err)
-	}
-	settings := orgs.DefaultSettings()
-	if len(row.Settings) > 0 {
-		if err := json.Unmarshal(row.Settings, &settings); err != nil {
-			return community{}, fmt.Errorf("read community settings: %w", err)
-		}
-	}
-	c := community{name: row.Name, loc: time.UTC, quiet: settings.QuietHours}
+	c := community{name: o.Name, loc: o.Loc, quiet: o.Settings.QuietHours}
 	if c.quiet.Start == "" || c.quiet.End == "" {
 		c.quiet = orgs.DefaultSettings().QuietHours
-	}
-	if loc, err := time.LoadLocation(row.Timezone); err == nil {
-		c.loc = loc
 	}
 	s.communities.Store(tx.Tenant(), cachedCommunity{c: c, at: s.now()})
 	return c, nil

@@ -8,6 +8,7 @@ import (
 
 	"github.com/wanjia/wanjia/pkg/audit"
 	"github.com/wanjia/wanjia/pkg/errs"
+	"github.com/wanjia/wanjia/pkg/orgs"
 	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/store"
 )
@@ -111,11 +112,11 @@ func (s *Service) recordAttempt(ctx context.Context, tx *store.TenantTx, g *scop
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.community(ctx, tx)
+	c, err := orgs.CommunityOf(ctx, tx)
 	if err != nil {
 		return nil, err
 	}
-	today := c.day(at)
+	today := c.Day(at)
 	if !sc.open(today) {
 		return nil, errs.New(errs.KindConflict, "screening_closed", nil)
 	}
@@ -150,7 +151,7 @@ func (s *Service) recordAttempt(ctx context.Context, tx *store.TenantTx, g *scop
 
 // advance moves the task on after attempt a, in one UPDATE that counts
 // from the row's own values, so two workers recording at once both count.
-func (s *Service) advance(ctx context.Context, tx *store.TenantTx, t *Task, a *Attempt, c community) error {
+func (s *Service) advance(ctx context.Context, tx *store.TenantTx, t *Task, a *Attempt, c orgs.Community) error {
 	failed := a.Method == MethodPhone && (a.Outcome == OutcomeNoAnswer || a.Outcome == OutcomeRefused)
 	wrongNumber := a.Method == MethodPhone && a.Outcome == OutcomeWrongNumber
 	reached := a.Outcome == OutcomeReached
@@ -158,7 +159,7 @@ func (s *Service) advance(ctx context.Context, tx *store.TenantTx, t *Task, a *A
 	q := tx.Update(t).
 		Set("attempts = t.attempts + 1").
 		Set("failed_calls = t.failed_calls + ?", b2i(failed)).
-		Set("door = (t.door OR t.failed_calls + ? >= ? OR ?)", b2i(failed), c.settings.CallsBeforeVisit(), wrongNumber).
+		Set("door = (t.door OR t.failed_calls + ? >= ? OR ?)", b2i(failed), c.Settings.CallsBeforeVisit(), wrongNumber).
 		Set("last_attempt_at = ?, last_outcome = ?, call_order = ?, updated_at = ?", a.At, a.Outcome, triedAt(a.At, t.ID), a.At).
 		Set("held_by = NULL, held_until = NULL"). // the call is over: the household goes back to the list's order
 		Set("status = CASE WHEN ? THEN ? ELSE t.status END", closes, StatusDone).
@@ -182,7 +183,7 @@ func b2i(b bool) int {
 
 // raiseFollowUp files a follow-up when the attempt found something staff
 // must act on.
-func (s *Service) raiseFollowUp(ctx context.Context, tx *store.TenantTx, a *Attempt, c community) (*FollowUp, error) {
+func (s *Service) raiseFollowUp(ctx context.Context, tx *store.TenantTx, a *Attempt, c orgs.Community) (*FollowUp, error) {
 	var reasons []string
 	if a.Symptoms {
 		reasons = append(reasons, ReasonSymptoms)
@@ -190,7 +191,7 @@ func (s *Service) raiseFollowUp(ctx context.Context, tx *store.TenantTx, a *Atte
 	if a.CloseContact {
 		reasons = append(reasons, ReasonCloseContact)
 	}
-	if watched(a.TravelFrom, c.settings.WatchList) && recent(a.ReturnedOn, a.LocalDate) {
+	if watched(a.TravelFrom, c.Settings.WatchList) && recent(a.ReturnedOn, a.LocalDate) {
 		reasons = append(reasons, ReasonTravel)
 	}
 	if len(reasons) == 0 {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/wanjia/wanjia/pkg/audit"
 	"github.com/wanjia/wanjia/pkg/errs"
+	"github.com/wanjia/wanjia/pkg/orgs"
 	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/store"
 )
@@ -90,14 +91,14 @@ func screeningView(sc *Screening, g *scope.Grids) ScreeningView {
 // sent twice (the same Idempotency-Key) starts one.
 func (s *Service) CreateScreening(ctx context.Context, in ScreeningInput) (*ScreeningView, error) {
 	return scope.Once(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (*ScreeningView, error) {
-		c, err := s.community(ctx, tx)
+		c, err := orgs.CommunityOf(ctx, tx)
 		if err != nil {
 			return nil, err
 		}
 		now := s.now()
 		sc := &Screening{TenantID: tx.Tenant(), ID: newID(), Status: StatusOpen, CreatedAt: now, UpdatedAt: now}
 		sc.CreatedBy, _ = actor(ctx)
-		if err := prepareScreening(in, g, c.day(now), sc); err != nil {
+		if err := prepareScreening(in, g, c.Day(now), sc); err != nil {
 			return nil, err
 		}
 		if _, err := tx.Insert(sc).Exec(ctx); err != nil {

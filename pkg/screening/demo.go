@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wanjia/wanjia/pkg/audit"
+	"github.com/wanjia/wanjia/pkg/orgs"
 	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/store"
 )
@@ -117,7 +118,7 @@ func (s *Service) SeedDemoHistory(ctx context.Context, spec DemoHistory) (bool, 
 		if n > 0 {
 			return false, nil
 		}
-		c, err := s.community(ctx, tx)
+		c, err := orgs.CommunityOf(ctx, tx)
 		if err != nil {
 			return false, err
 		}
@@ -157,20 +158,20 @@ type demo struct {
 	workers map[string][]string // grid id → names
 }
 
-func newDemo(spec DemoHistory, c community, g *scope.Grids) (*demo, error) {
-	start, err := time.ParseInLocation(time.DateOnly, spec.Start, c.loc)
+func newDemo(spec DemoHistory, c orgs.Community, g *scope.Grids) (*demo, error) {
+	start, err := time.ParseInLocation(time.DateOnly, spec.Start, c.Loc)
 	if err != nil {
 		return nil, fmt.Errorf("demo history: start: %w", err)
 	}
-	end, err := time.ParseInLocation(time.DateOnly, spec.End, c.loc)
+	end, err := time.ParseInLocation(time.DateOnly, spec.End, c.Loc)
 	if err != nil || end.Before(start) {
 		return nil, fmt.Errorf("demo history: end %q", spec.End)
 	}
 	if len(spec.Callers) == 0 {
 		return nil, fmt.Errorf("demo history: no callers")
 	}
-	d := &demo{spec: spec, rng: rand.New(rand.NewPCG(spec.Seed, spec.Seed^0x2545f4914f6cdd1d)), loc: c.loc, start: start,
-		days: int(end.Sub(start).Hours()/24+0.5) + 1, calls: c.settings.CallsBeforeVisit(), workers: map[string][]string{}}
+	d := &demo{spec: spec, rng: rand.New(rand.NewPCG(spec.Seed, spec.Seed^0x2545f4914f6cdd1d)), loc: c.Loc, start: start,
+		days: int(end.Sub(start).Hours()/24+0.5) + 1, calls: c.Settings.CallsBeforeVisit(), workers: map[string][]string{}}
 	for slug, names := range spec.GridWorkers {
 		if id, ok := g.ID(slug); ok {
 			d.workers[id] = names
@@ -255,13 +256,13 @@ const demoBatch = 500
 // recordDemo records plan (in time order) as recordAttempt would, attempt
 // by attempt in memory, and writes the attempts, the tasks they moved on
 // and the follow-ups they raised in a few statements.
-func recordDemo(ctx context.Context, tx *store.TenantTx, sc *Screening, c community, tasks []demoTask, plan []plannedAttempt) (int, int, error) {
+func recordDemo(ctx context.Context, tx *store.TenantTx, sc *Screening, c orgs.Community, tasks []demoTask, plan []plannedAttempt) (int, int, error) {
 	attempts := make([]Attempt, 0, len(plan))
 	var followUps []FollowUp
 	moved := map[int]bool{}
 	for _, p := range plan {
 		t := &tasks[p.task].Task
-		today := c.day(p.at)
+		today := c.Day(p.at)
 		if !sc.open(today) {
 			return 0, 0, fmt.Errorf("demo attempt on %s: the campaign is closed", today)
 		}
@@ -308,12 +309,12 @@ func recordDemo(ctx context.Context, tx *store.TenantTx, sc *Screening, c commun
 }
 
 // settle is advance's UPDATE in Go: how attempt a moves task t on.
-func settle(t *Task, a *Attempt, c community) {
+func settle(t *Task, a *Attempt, c orgs.Community) {
 	failed := a.Method == MethodPhone && (a.Outcome == OutcomeNoAnswer || a.Outcome == OutcomeRefused)
 	wrongNumber := a.Method == MethodPhone && a.Outcome == OutcomeWrongNumber
 	reached := a.Outcome == OutcomeReached
 	t.Attempts++
-	t.Door = t.Door || t.FailedCalls+b2i(failed) >= c.settings.CallsBeforeVisit() || wrongNumber
+	t.Door = t.Door || t.FailedCalls+b2i(failed) >= c.Settings.CallsBeforeVisit() || wrongNumber
 	t.FailedCalls += b2i(failed)
 	at := a.At
 	t.LastAttemptAt, t.LastOutcome, t.CallOrder, t.UpdatedAt = &at, a.Outcome, triedAt(a.At, t.ID), a.At
@@ -329,7 +330,7 @@ func settle(t *Task, a *Attempt, c community) {
 }
 
 // findings is raiseFollowUp's reasons: what in attempt a staff must act on.
-func findings(a *Attempt, c community) []string {
+func findings(a *Attempt, c orgs.Community) []string {
 	var reasons []string
 	if a.Symptoms {
 		reasons = append(reasons, ReasonSymptoms)
@@ -337,7 +338,7 @@ func findings(a *Attempt, c community) []string {
 	if a.CloseContact {
 		reasons = append(reasons, ReasonCloseContact)
 	}
-	if watched(a.TravelFrom, c.settings.WatchList) && recent(a.ReturnedOn, a.LocalDate) {
+	if watched(a.TravelFrom, c.Settings.WatchList) && recent(a.ReturnedOn, a.LocalDate) {
 		reasons = append(reasons, ReasonTravel)
 	}
 	return reasons

@@ -6,6 +6,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/wanjia/wanjia/pkg/orgs"
 	"github.com/wanjia/wanjia/pkg/store"
 )
 
@@ -18,12 +19,12 @@ func (s *Service) HouseholdsChanged(ctx context.Context, tx *store.TenantTx, ids
 	if len(ids) == 0 {
 		return nil
 	}
-	c, err := s.community(ctx, tx)
+	c, err := orgs.CommunityOf(ctx, tx)
 	if err != nil {
 		return err
 	}
 	var open []Screening
-	if err := tx.Select(&open).Where("s.status = ? AND s.end_date >= ?", StatusOpen, c.day(s.now())).Scan(ctx); err != nil {
+	if err := tx.Select(&open).Where("s.status = ? AND s.end_date >= ?", StatusOpen, c.Day(s.now())).Scan(ctx); err != nil {
 		return fmt.Errorf("open screenings: %w", err)
 	}
 	if len(open) == 0 {

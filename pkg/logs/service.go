@@ -2,7 +2,6 @@ package logs
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
@@ -10,6 +9,7 @@ import (
 
 	"github.com/wanjia/wanjia/pkg/authz"
 	"github.com/wanjia/wanjia/pkg/errs"
+	"github.com/wanjia/wanjia/pkg/orgs"
 	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/store"
 )
@@ -31,19 +31,10 @@ func (s *Service) now() time.Time {
 
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
-// zone loads the community's time zone in tx, for "today" and a round's
-// day. orgs is a platform table (no tenant_id), so the read is unscoped
-// and names the tenant's own row by id.
+// zone is the community's time zone, for "today" and a round's day.
 func zone(ctx context.Context, tx *store.TenantTx) (*time.Location, error) {
-	var tz string
-	if err := tx.Unscoped().NewSelect().Table("orgs").Column("timezone").
-		Where("id = ?", tx.Tenant()).Scan(ctx, &tz); err != nil {
-		return nil, fmt.Errorf("load community zone: %w", err)
-	}
-	if loc, err := time.LoadLocation(tz); err == nil {
-		return loc, nil
-	}
-	return time.UTC, nil
+	c, err := orgs.CommunityOf(ctx, tx)
+	return c.Loc, err
 }
 
 // day is t's local date in loc.

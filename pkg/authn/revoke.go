@@ -134,11 +134,11 @@ func (r *Revocations) push(ctx context.Context, now time.Time) {
 		return
 	}
 	r.mu.Lock()
-	todo := r.pending
+	unsent := r.pending
 	r.pending = nil
 	r.mu.Unlock()
 	var members []redis.Z
-	for _, rv := range todo {
+	for _, rv := range unsent {
 		if now.Before(rv.until) {
 			// Scored when written, not when revoked: one kept through an
 			// outage must still be newer than what the others have read.
@@ -153,7 +153,7 @@ func (r *Revocations) push(ctx context.Context, now time.Time) {
 	if err := r.Redis.ZAdd(rctx, revokedKey, members...).Err(); err != nil {
 		r.failed(err)
 		r.mu.Lock()
-		r.pending = append(todo, r.pending...) // again on the next poll
+		r.pending = append(unsent, r.pending...) // again on the next poll
 		r.mu.Unlock()
 		return
 	}

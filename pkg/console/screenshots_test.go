@@ -72,6 +72,17 @@ func TestScreenshots(t *testing.T) {
 	if status, _, _ := setRobot(t, admin, a.Base, "育才社区居民群", robotURL(robotKey)); status != http.StatusSeeOther {
 		t.Fatalf("set the robot: %d", status)
 	}
+	// A home isolation case with the day's check-ins, one of them a fever
+	// (the board's alert, the case page's chart), and its resident's link.
+	token := apiLogin(t, a.Base, "yucai.staff")
+	isoCase, link := openLinkedCase(t, a.Base, token, "yucai-g1", 0)
+	for _, c := range []map[string]any{
+		{"temperature": 36.6, "source": "staff"}, {"temperature": 37.9, "symptoms": []string{"cough"}, "source": "staff"},
+	} {
+		if code, b := api(t, a.Base, token, http.MethodPost, "/api/v1/orgs/yucai/isolations/"+isoCase.ID+"/checkins", c); code != http.StatusCreated {
+			t.Fatalf("check-in: %d %s", code, b)
+		}
+	}
 	household := org + "yucai/households?q=" + url.QueryEscape("育才路12号 12栋 1单元 102")
 	openHousehold := chromedp.Steps(chromedp.Navigate(household), chromedp.Click(css(`#results tbody tr:first-child a`)), chromedp.WaitVisible(css(`dl.facts`)))
 
@@ -83,7 +94,8 @@ func TestScreenshots(t *testing.T) {
 		user  string
 		shots []shot
 	}{
-		{"", []shot{{"sign-in", chromedp.Navigate(a.Base + "/console/login")}}},
+		{"", []shot{{"sign-in", chromedp.Navigate(a.Base + "/console/login")},
+			{"resident-link", chromedp.Steps(chromedp.Navigate(a.Base+link), chromedp.WaitVisible(css(`#temperature`)))}}},
 		{"yucai.staff", []shot{
 			{"community-home", chromedp.Navigate(org + "yucai")},
 			{"screening-progress", chromedp.Navigate(screeningPage)},
@@ -95,6 +107,8 @@ func TestScreenshots(t *testing.T) {
 				chromedp.SendKeys(css(`input[name=id_number]`), "11010519491231002X"), chromedp.SendKeys(css(`input[name=birth_year]`), "1950"),
 				chromedp.Click(css(`form.form button[type=submit]`)), chromedp.WaitVisible(css(`input[aria-invalid]`)))},
 			{"outreach-campaign", chromedp.Navigate(outreachPage)},
+			{"isolation-board", chromedp.Steps(chromedp.Navigate(org+"yucai/isolation"), chromedp.WaitVisible(css(`#alerts`)))},
+			{"isolation-case", chromedp.Navigate(org + "yucai/isolation/cases/" + isoCase.ID)},
 			// The template form with its preview, as it shows while typing.
 			{"template-preview", chromedp.Steps(chromedp.Navigate(org+"yucai/outreach/templates"),
 				chromedp.Click(css(`details.add summary`)), chromedp.WaitVisible(css(`textarea[name=body]`)),

@@ -44,8 +44,8 @@ func TestFiguresAcross(t *testing.T) {
 		{"2020-02-01", map[string]screening.Figures{"c1": {HouseholdsTotal: 3, HouseholdsUnreached: 3},
 			"c2": {HouseholdsTotal: 2, HouseholdsUnreached: 2}, "sub": {}}},
 		{"2020-02-02", map[string]screening.Figures{
-			"c1": {HouseholdsTotal: 3, HouseholdsScreenedTotal: 1, ScreenedByPhoneTotal: 1, HouseholdsUnreached: 2, ScreenedToday: 1, CallsToday: 1},
-			"c2": {HouseholdsTotal: 2, HouseholdsScreenedTotal: 1, ScreenedByVisitTotal: 1, HouseholdsUnreached: 1, ScreenedToday: 1, VisitsToday: 1},
+			"c1":  {HouseholdsTotal: 3, HouseholdsScreenedTotal: 1, ScreenedByPhoneTotal: 1, HouseholdsUnreached: 2, ScreenedToday: 1, CallsToday: 1},
+			"c2":  {HouseholdsTotal: 2, HouseholdsScreenedTotal: 1, ScreenedByVisitTotal: 1, HouseholdsUnreached: 1, ScreenedToday: 1, VisitsToday: 1},
 			"sub": {}}},
 		{"2020-02-03", map[string]screening.Figures{
 			"c1": {HouseholdsTotal: 3, HouseholdsScreenedTotal: 2, ScreenedByPhoneTotal: 1, ScreenedByVisitTotal: 1, HouseholdsUnreached: 1,

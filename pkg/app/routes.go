@@ -8,6 +8,7 @@ import (
 	"github.com/wanjia/wanjia/pkg/apidoc"
 	"github.com/wanjia/wanjia/pkg/console"
 	"github.com/wanjia/wanjia/pkg/console/carepages"
+	"github.com/wanjia/wanjia/pkg/console/directivepages"
 	"github.com/wanjia/wanjia/pkg/console/isolationpages"
 	"github.com/wanjia/wanjia/pkg/console/logpages"
 	"github.com/wanjia/wanjia/pkg/console/orgpages"
@@ -70,5 +71,6 @@ func (a *App) ConsolePages() []console.Pages {
 		isolationpages.New(a.Isolation, a.Roster),
 		orgpages.New(a.Orgs, a.DB),
 		residentpages.New(a.Isolation, a.Redis),
+		directivepages.New(a.Directives),
 	}
 }

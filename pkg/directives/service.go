@@ -129,3 +129,11 @@ func ids(cs []Community) []string {
 	}
 	return out
 }
+
+// Today is org's calendar date now: the earliest due date it may set.
+func (s *Service) Today(org *authz.Org) string {
+	if org == nil {
+		return s.now().Format(time.DateOnly)
+	}
+	return s.now().In(location(org.Timezone)).Format(time.DateOnly)
+}

@@ -308,4 +308,3 @@ func TestAudited(t *testing.T) {
 		t.Fatalf("audit: %v, want %s", got, want)
 	}
 }
-

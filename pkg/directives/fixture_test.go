@@ -72,7 +72,9 @@ func newWorld(t testing.TB) *world {
 }
 
 // office is the context of an official in their office.
-func (w *world) office(t testing.TB, username, org string) context.Context { return w.As(t, username, org) }
+func (w *world) office(t testing.TB, username, org string) context.Context {
+	return w.As(t, username, org)
+}
 
 // outbox is the Notifier: it keeps every notice written, per community,
 // without dropping a key written twice (so a reminder sent twice shows).

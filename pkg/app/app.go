@@ -27,6 +27,7 @@ import (
 	"github.com/wanjia/wanjia/pkg/care"
 	"github.com/wanjia/wanjia/pkg/config"
 	"github.com/wanjia/wanjia/pkg/console"
+	"github.com/wanjia/wanjia/pkg/directives"
 	"github.com/wanjia/wanjia/pkg/health"
 	"github.com/wanjia/wanjia/pkg/isolation"
 	"github.com/wanjia/wanjia/pkg/logs"
@@ -77,6 +78,10 @@ type App struct {
 	Logs      *logs.Service
 	Care      *care.Service
 	Outreach  *outreach.Service
+
+	// Directives come down the tree from the offices.
+	Directives *directives.Service
+
 	// Tasks are every task handler and periodic task (see tasks.go).
 	Tasks *queue.Tasks
 	// OrgRoutes is the /api/v1/orgs/{org} group, where every route needs a
@@ -193,6 +198,7 @@ func (a *App) wire(ctx context.Context) error {
 	// "36.8" in answer to the link's SMS is a check-in (in the reply's
 	// own transaction).
 	a.Outreach.Replies = a.Isolation
+	a.Directives = &directives.Service{DB: a.DB, Frame: a.Frame, Notify: a.Outreach, Logger: a.Logger}
 	a.Console = console.New(console.Deps{Logger: a.Logger, BaseURL: a.Config.BaseURL, Secret: secret,
 		Authn: a.Authn, Authz: a.Authz, Orgs: a.Orgs, Pages: a.ConsolePages()})
 	if a.parts.API {

@@ -8,6 +8,7 @@ import (
 	"github.com/wanjia/wanjia/pkg/apidoc"
 	"github.com/wanjia/wanjia/pkg/console"
 	"github.com/wanjia/wanjia/pkg/console/carepages"
+	"github.com/wanjia/wanjia/pkg/console/directivepages"
 	"github.com/wanjia/wanjia/pkg/console/isolationpages"
 	"github.com/wanjia/wanjia/pkg/console/logpages"
 	"github.com/wanjia/wanjia/pkg/console/orgpages"
@@ -50,6 +51,7 @@ func (a *App) routes(trustedProxies []string) *gin.Engine {
 	a.Logs.Routes(a.OrgRoutes)
 	a.Care.Routes(a.OrgRoutes)
 	a.Outreach.Routes(a.OrgRoutes)
+	a.Directives.Routes(a.OrgRoutes)
 	// The web console: an engine of its own with the same middleware, so
 	// its pages stay out of the API's route table (and its OpenAPI check).
 	a.Handler = a.Console.Handler(e, web.Options{Logger: a.Logger, Metrics: a.Metrics, TrustedProxies: trustedProxies})
@@ -69,5 +71,6 @@ func (a *App) ConsolePages() []console.Pages {
 		isolationpages.New(a.Isolation, a.Roster),
 		orgpages.New(a.Orgs, a.DB),
 		residentpages.New(a.Isolation, a.Redis),
+		directivepages.New(a.Directives),
 	}
 }

@@ -13,7 +13,7 @@ import (
 // every later domain is walked with real ids too.
 var recordKinds = map[string]bool{"households": true, "residents": true, "imports": true, "invitations": true,
 	"screenings": true, "follow-ups": true, "care": true, "campaigns": true,
-	"isolations": true, "alerts": true, "support-requests": true}
+	"isolations": true, "alerts": true, "support-requests": true, "directives": true}
 
 // secondParams fills the second id of routes that name two records.
 var secondParams = map[string]string{":task": "tasks"}
@@ -139,6 +139,19 @@ func TestRouteWalkerWithRealRecords(t *testing.T) {
 		t.Fatalf("no opt-out for the walker: %d %s", rec.Code, rec.Body)
 	}
 
+	// A directive the sub-district sent to Yucai alone (Wangcheng has none
+	// of its own to answer with), and the office it came from, whose URLs
+	// the strangers try too.
+	official := login(t, h, "qixing.official", demoPassword)
+	rec = do(t, h, http.MethodPost, "/api/v1/orgs/qixing/directives", official,
+		map[string]any{"title": "关于加强返乡人员排查的通知", "body": "请各社区落实。", "communities": []string{"yucai"}, "due_date": "2099-12-31"})
+	real["directives"] = decode[struct {
+		ID string `json:"id"`
+	}](t, rec.Body.Bytes()).ID
+	if real["directives"] == "" {
+		t.Fatalf("no directive for the walker: %d %s", rec.Code, rec.Body)
+	}
+
 	// Strangers to Yucai's records; and to the invitation, which is
 	// wangcheng.staff's alone, a Yucai user too.
 	strangers := map[string]string{
@@ -199,7 +212,7 @@ func TestRouteWalkerWithRealRecords(t *testing.T) {
 			continue
 		}
 		for who, token := range strangers {
-			for _, org := range []string{"wangcheng", "yucai"} {
+			for _, org := range []string{"wangcheng", "yucai", "qixing"} {
 				p := strings.Replace(path, ":org", org, 1)
 				rec := do(t, h, r.Method, p, token, body)
 				onlyError(t, r.Method+" "+p+" as "+who, rec.Code, rec.Body.String())
@@ -228,13 +241,14 @@ func TestRouteWalkerWithRealRecords(t *testing.T) {
 		"/api/v1/orgs/wangcheng/isolations",
 		"/api/v1/orgs/wangcheng/alerts",
 		"/api/v1/orgs/wangcheng/support-requests",
+		"/api/v1/orgs/wangcheng/directives",
 	} {
 		rec := do(t, h, http.MethodGet, p, w, nil)
 		if rec.Code != http.StatusOK {
 			t.Errorf("GET %s as wangcheng.admin: %d %s", p, rec.Code, rec.Body)
 		}
 		for _, leak := range append(names, real["households"], real["residents"], real["imports"], real["screenings"], real["tasks"], real["follow-ups"],
-			real["templates"], real["campaigns"], real["opt-outs"], real["isolations"], real["alerts"], real["support-requests"], "yucai") {
+			real["templates"], real["campaigns"], real["opt-outs"], real["isolations"], real["alerts"], real["support-requests"], real["directives"], "yucai") {
 			if strings.Contains(rec.Body.String(), leak) {
 				t.Errorf("GET %s as wangcheng.admin shows %q: %.300s", p, leak, rec.Body)
 			}

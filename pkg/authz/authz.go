@@ -298,14 +298,17 @@ func (a *Authorizer) Org(slug string) (*Org, bool) {
 }
 
 // treeResources are the resources every org has, whatever its kind: the
-// org itself, its people and its log, and the daily report (a
-// sub-district's is the sum of its communities'). Every other resource is
+// org itself, its people and its log, the daily report (a
+// sub-district's is the sum of its communities') and the directives (an
+// office's are those it sent down; a community's, those it received).
+// Every other resource is
 // a community's own records (roster, grids, imports, and whatever is added
 // next), which only exist where there is a tenant. Listing the exceptions
 // rather than the community resources keeps a new resource closed on
 // sub-districts until someone decides otherwise.
 var treeResources = map[string]bool{
 	"orgs": true, "settings": true, "members": true, "invitations": true, "audit": true, "reports": true,
+	"directives": true,
 }
 
 // CommunityOnly reports whether resource exists only in communities.

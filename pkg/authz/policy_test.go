@@ -20,11 +20,11 @@ var allowed = map[string][]string{
 	RoleSubdistrictOfficial: {
 		"audit read", "grids read", "members read", "orgs read",
 		"reports export", "reports read", "roster export", "roster read",
-		"screening read", "logs read", "logs export",
+		"screening read", "logs read", "logs export", "directives read", "directives write",
 	},
 	RoleCommunityAdmin: {
 		"audit read", "grids read", "grids write", "imports write", "invitations write", "members read", "members write",
-		"orgs read", "reports export", "reports read", "reports submit", "reports write",
+		"orgs read", "reports export", "reports read", "reports submit", "reports write", "directives read", "directives ack",
 		"residents_id_numbers export", "roster export", "roster read", "roster write", "settings write",
 		"screening read", "screening write", "attempts write", "follow_ups write",
 		"logs read", "logs write", "logs export", "care read", "care write",
@@ -33,7 +33,7 @@ var allowed = map[string][]string{
 		"isolation read", "isolation write", "checkins write", "alerts read", "alerts write", "support read", "support write",
 	},
 	RoleCommunityStaff: {
-		"grids read", "imports write", "orgs read", "reports read", "reports write",
+		"grids read", "imports write", "orgs read", "reports read", "reports write", "directives read", "directives ack",
 		"roster export", "roster read", "roster write",
 		"screening read", "screening write", "attempts write", "follow_ups write",
 		"logs read", "logs write", "logs export", "care read", "care write",

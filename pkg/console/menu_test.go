@@ -49,6 +49,8 @@ var pageOf = []struct {
 	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/outreach/templates$`), "templates"},
 	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/outreach/replies$`), "replies"},
 	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/outreach/opt-outs$`), "opt-outs"},
+	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/directives$`), "directives"},
+	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/directives/[0-9a-f-]{36}$`), "directive"},
 }
 
 // TestEveryPageIsReachable follows links from each role's first page, as a
@@ -63,15 +65,18 @@ func TestEveryPageIsReachable(t *testing.T) {
 	httpSignIn(t, staff, a.Base, "yucai.staff")
 	createCampaign(t, staff, a.Base, url.Values{"name": {"可达性通知"}, "channel": {"sms"}, "body": {"通知"}, "scope": {"all"}})
 	openCase(t, staff, a.Base, residentIn(t, staff, a.Base, "yucai-g1", 0), "", "") // a live case in grid 1
+	official := client(t)
+	httpSignIn(t, official, a.Base, "qixing.official")
+	sendDirective(t, official, a.Base, "可达性通知", "yucai")
 	isolation := []string{"isolation", "isolation case", "support requests"}
 	outreach := []string{"outreach", "new campaign", "campaign", "templates", "replies", "opt-outs"}
 	screening := []string{"screenings", "screening", "call list", "door list", "task", "follow-ups", "publicity", "disinfections"}
 	for user, want := range map[string][]string{
 		"yucai.admin": append([]string{"home", "households", "household", "residents", "new resident", "imports", "exports", "members", "audit",
-			"buildings", "new household", "edit household", "edit resident", "care", "care contact", "new case"}, append(append(screening, outreach...), isolation...)...),
+			"buildings", "new household", "edit household", "edit resident", "care", "care contact", "new case", "directives", "directive"}, append(append(screening, outreach...), isolation...)...),
 		"yucai.grid1": append([]string{"home", "households", "household", "residents", "buildings", "new household", "edit household", "edit resident",
 			"care", "care contact"}, append(screening, isolation...)...),
-		"qixing.official": append([]string{"home", "households", "household", "residents", "members", "audit", "buildings"}, screening...),
+		"qixing.official": append([]string{"home", "households", "household", "residents", "members", "audit", "buildings", "directives", "directive"}, screening...),
 	} {
 		t.Run(user, func(t *testing.T) {
 			c := client(t)

@@ -1,0 +1,3 @@
+DROP TABLE directive_targets;
+--bun:split
+DROP TABLE directives;

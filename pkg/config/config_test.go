@@ -229,6 +229,12 @@ func TestSecretsMasked(t *testing.T) {
 	if !strings.Contains(out, "db:5432") {
 		t.Errorf("log value should still say where the database is: %s", out)
 	}
+	// Sentinel's master password travels in the query.
+	for _, u := range []string{"redis://:s3ntinel@s1:26379/0?master_name=m&addr=s2:26379&password=m4ster", "redis://:cl0ster@n1:6379?addr=n2:6379"} {
+		if m := Mask(u); strings.Contains(m, "s3ntinel") || strings.Contains(m, "m4ster") || strings.Contains(m, "cl0ster") || !strings.Contains(m, "6379") {
+			t.Errorf("Mask(%s) = %s", u, m)
+		}
+	}
 	var _ slog.LogValuer = c
 }
 

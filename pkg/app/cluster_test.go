@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/wanjia/wanjia/pkg/app"
+	"github.com/wanjia/wanjia/pkg/authz"
 	"github.com/wanjia/wanjia/pkg/config"
 	"github.com/wanjia/wanjia/pkg/health"
 	"github.com/wanjia/wanjia/pkg/outreach/provider"
@@ -24,7 +25,8 @@ import (
 // scheduler) on one database and a three-node Redis Cluster of the test's
 // own (make test-cluster): an import, a campaign through the outbox, the
 // isolation reminders and the periodic tasks each finish exactly once,
-// whichever replica takes a request or a task.
+// whichever replica takes a request or a task; a policy change is
+// announced from one replica to the other.
 func TestClusterEndToEnd(t *testing.T) {
 	started := time.Now()
 	url := queuetest.Cluster(t)
@@ -103,18 +105,20 @@ func TestClusterEndToEnd(t *testing.T) {
 	t.Run("the isolation reminders", func(t *testing.T) {
 		// The first sweep (both schedulers asked for its slot at start)
 		// wrote them; they are all sent once nothing is queued.
-		waitUntil(t, 30*time.Second, "the reminders sent", func() bool {
+		waitUntil(t, 30*time.Second, "the reminders to be sent", func() bool {
 			return gw.count("您今天还未上报体温") > 0 &&
 				strings.Contains(scrape(t, apps[0]), `wanjia_pending_work{kind="message",status="queued"} 0`)
-		})
+		}, nil)
 	})
 
 	t.Run("the periodic tasks", func(t *testing.T) {
 		// Every slot is enqueued by one scheduler (the other finds it there)
 		// and runs once: the heartbeat's runs are the slots enqueued.
-		waitUntil(t, 30*time.Second, "each heartbeat slot run once", func() bool {
+		var seen string
+		waitUntil(t, 30*time.Second, "each heartbeat slot to be enqueued by one scheduler and run once", func() bool {
 			run, err := apps[0].Health.LastRun(context.Background(), health.HeartbeatName)
 			if err != nil {
+				seen = err.Error()
 				return false
 			}
 			enqueued, duplicate := 0, 0
@@ -126,8 +130,9 @@ func TestClusterEndToEnd(t *testing.T) {
 			if int64(enqueued) < run.Runs {
 				t.Fatalf("the heartbeat ran %d times for %d slots enqueued", run.Runs, enqueued)
 			}
+			seen = fmt.Sprintf("%d runs, %d slots enqueued, %d found enqueued by the other scheduler", run.Runs, enqueued, duplicate)
 			return run.Runs == int64(enqueued) && duplicate > 0
-		})
+		}, &seen)
 		for _, p := range apps[0].Tasks.Periodic() {
 			n := 0
 			for _, a := range apps {
@@ -136,6 +141,24 @@ func TestClusterEndToEnd(t *testing.T) {
 			if n < 1 {
 				t.Errorf("%s: %d slots enqueued", p.Name, n)
 			}
+		}
+	})
+
+	t.Run("the policy watcher", func(t *testing.T) {
+		// A change on one replica is announced through the cluster's
+		// pub/sub to the other's client.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		sub := apps[1].Redis.Client.Subscribe(ctx, authz.Channel)
+		defer sub.Close()
+		if _, err := sub.Receive(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := apps[0].Watcher.Changed(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sub.ReceiveMessage(ctx); err != nil {
+			t.Fatalf("the change was not announced through the cluster: %v", err)
 		}
 	})
 
@@ -173,12 +196,18 @@ func slots(metrics, task, result string) int {
 	return n
 }
 
-func waitUntil(t *testing.T, within time.Duration, what string, ok func() bool) {
+// waitUntil polls ok; on timeout it says what and, when given, what was
+// last seen.
+func waitUntil(t *testing.T, within time.Duration, what string, ok func() bool, seen *string) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for !ok() {
 		if time.Now().After(deadline) {
-			t.Fatalf("no %s within %v", what, within)
+			last := ""
+			if seen != nil {
+				last = ": " + *seen
+			}
+			t.Fatalf("waited %v for %s%s", within, what, last)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

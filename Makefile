@@ -12,7 +12,7 @@ SPECTRAL_DIR ?= $(HOME)/.cache/wanjia-spectral/$(SPECTRAL_VERSION)
 # make run serves this machine only; set RUN_ADDR=:8080 to open it to the LAN.
 RUN_ADDR  ?= 127.0.0.1:8080
 
-.PHONY: run build test test-real test-browser bench bench-real lint api-lint migrate docker chart-lint chart-test clean
+.PHONY: run build test test-real test-cluster test-browser bench bench-real lint api-lint migrate docker chart-lint chart-test clean
 
 ## run: build and start everything in one process on the embedded mode, with the demo district
 run: build
@@ -31,6 +31,12 @@ test:
 ## test-real: the same suite against PostgreSQL and Redis, with the race detector
 test-real:
 	WANJIA_TEST_DATABASE_URL='$(PG_URL)' WANJIA_TEST_REDIS_URL='$(REDIS_URL)' $(GO) test -race -count=1 -timeout 20m ./...
+
+## test-cluster: the tests that start a three-node Redis Cluster of their own (redis-server and
+## redis-cli; skipped elsewhere): two replicas of everything on it, and the sign-in throttle's scripts
+test-cluster:
+	WANJIA_TEST_REDIS_CLUSTER=1 WANJIA_TEST_DATABASE_URL='$(PG_URL)' $(GO) test -race -count=1 -timeout 5m \
+		-run '^(TestClusterEndToEnd|TestThrottleOnCluster)$$' ./pkg/app/ ./pkg/authn/
 
 ## test-browser: the console's browser tests (named TestBrowser…), once, in Debian's chromium
 ## (apt-get install chromium); the two passes above skip them

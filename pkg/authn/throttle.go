@@ -73,11 +73,30 @@ func keyPart(s string) string {
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
+// keyPrefix starts every throttle key with one hash tag ({…}): a Redis
+// Cluster places keys by the tag alone, so the scripts' keys (a pair, its
+// address and its username; the two refusal claims) share a slot, as a
+// script's keys must (else CROSSSLOT). The address and username counters
+// are shared by many pairs, so no narrower tag would do: the throttle
+// lives on one node of a cluster, which sign-ins' rate is far from
+// filling. Only the first {…} of a key counts, so a "{" in a username
+// changes nothing.
+const keyPrefix = "{wanjia:login}:"
+
 func (t *Throttle) keys(username, ip string) []string {
 	u := keyPart(username)
 	// An IP never contains "|", so the pair key is unambiguous.
-	return []string{"wanjia:login:pair:" + ip + "|" + u, "wanjia:login:ip:" + ip, "wanjia:login:user:" + u}
+	return []string{keyPrefix + "pair:" + ip + "|" + u, keyPrefix + "ip:" + ip, keyPrefix + "user:" + u}
 }
+
+func notedKeys(username, ip string) []string {
+	u := keyPart(username)
+	return []string{keyPrefix + "noted:ip:" + ip, keyPrefix + "noted:user:" + u}
+}
+
+// keysBroken tells a reply that no local count may hide: a script's keys
+// in different slots of a cluster is a bug, not an outage.
+func keysBroken(err error) bool { return redis.HasErrorPrefix(err, "CROSSSLOT") }
 
 // admitScript refuses (returning the wait in ms) or counts the attempt
 // (returning 0), atomically. The pair is a hash: n attempts not followed by a
@@ -142,14 +161,16 @@ return 0
 // process keeps the claims itself.
 func (t *Throttle) FirstRefusal(ctx context.Context, username, ip string) bool {
 	now := t.Now()
-	u := keyPart(username)
-	keys := []string{"wanjia:login:noted:ip:" + ip, "wanjia:login:noted:user:" + u}
+	keys := notedKeys(username, ip)
 	if t.redisUsable(now) {
 		rctx, cancel := budget(ctx)
 		n, err := noteScript.Run(rctx, t.Redis, keys, t.Window.Milliseconds()).Int64()
 		cancel()
 		if err == nil {
 			return n == 1
+		}
+		if keysBroken(err) {
+			return true // audited every time rather than hidden by a local count
 		}
 		t.redisFailed(now)
 	}
@@ -195,6 +216,9 @@ func (t *Throttle) Admit(ctx context.Context, username, ip string) (time.Duratio
 		if err == nil {
 			return time.Duration(ms) * time.Millisecond, nil
 		}
+		if keysBroken(err) {
+			return 0, fmt.Errorf("login throttle: %w", err)
+		}
 		if ctx.Err() != nil {
 			return 0, fmt.Errorf("login throttle: %w", ctx.Err())
 		}
@@ -213,7 +237,9 @@ func (t *Throttle) Succeeded(ctx context.Context, username, ip string) error {
 	}
 	rctx, cancel := budget(ctx)
 	defer cancel()
-	if err := succeededScript.Run(rctx, t.Redis, keys).Err(); err != nil && err != redis.Nil {
+	if err := succeededScript.Run(rctx, t.Redis, keys).Err(); keysBroken(err) {
+		return fmt.Errorf("login throttle: %w", err)
+	} else if err != nil && err != redis.Nil {
 		// The password was right: a sign-in does not fail for want of
 		// clearing a counter, which only delays this pair's next failure.
 		t.redisFailed(now)

@@ -54,7 +54,7 @@ func TestThrottleWithoutRedis(t *testing.T) {
 	if wait, err := th.Admit(ctx, "bob", "192.0.2.2"); err != nil || wait != 0 {
 		t.Fatalf("with Redis back: wait %v, err %v", wait, err)
 	}
-	if !m.Exists("wanjia:login:ip:192.0.2.2") {
+	if !m.Exists("{wanjia:login}:ip:192.0.2.2") {
 		t.Fatalf("with Redis back the attempt was not counted there: keys %v", m.Keys())
 	}
 }

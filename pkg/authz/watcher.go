@@ -19,7 +19,7 @@ const Channel = "wanjia:authz:changed"
 // also reloads on a slow timer and whenever its subscription comes back.
 type Watcher struct {
 	A      *Authorizer
-	Redis  *redis.Client
+	Redis  redis.UniversalClient
 	Logger *slog.Logger
 	// Every is the safety-net reload interval.
 	Every time.Duration
@@ -28,7 +28,7 @@ type Watcher struct {
 }
 
 // NewWatcher returns a watcher for a.
-func NewWatcher(a *Authorizer, rdb *redis.Client, logger *slog.Logger) *Watcher {
+func NewWatcher(a *Authorizer, rdb redis.UniversalClient, logger *slog.Logger) *Watcher {
 	return &Watcher{A: a, Redis: rdb, Logger: logger, Every: time.Minute, id: uuid.NewString()}
 }
 

@@ -22,6 +22,7 @@ import (
 
 	"github.com/wanjia/wanjia/pkg/authn/pwpolicy"
 	"github.com/wanjia/wanjia/pkg/outreach/provider"
+	"github.com/wanjia/wanjia/pkg/queue"
 )
 
 // Config is the effective configuration of one wanjia process.
@@ -105,7 +106,7 @@ func (c *Config) settings() []setting {
 		{"metrics-addr", "WANJIA_METRICS_ADDR", "", "listen address of /metrics (Prometheus), apart from the public port, e.g. :9090; empty: no metrics served", false, &c.MetricsAddr},
 		{"data-dir", "WANJIA_DATA_DIR", "./data", "directory of the embedded SQLite database", false, &c.DataDir},
 		{"database-url", "WANJIA_DATABASE_URL", "", "PostgreSQL URL (postgres://...); empty: embedded SQLite", true, &c.DatabaseURL},
-		{"redis-url", "WANJIA_REDIS_URL", "", "Redis URL (redis://...); empty: in-process Redis", true, &c.RedisURL},
+		{"redis-url", "WANJIA_REDIS_URL", "", "Redis URL: redis://host:6379/0, a cluster (?addr=node2:6379&addr=...) or Sentinel (?master_name=...); empty: in-process Redis", true, &c.RedisURL},
 		{"base-url", "WANJIA_BASE_URL", "http://localhost:8080", "public URL used in links sent to residents", false, &c.BaseURL},
 		{"admin-password", "WANJIA_ADMIN_PASSWORD", "", "password of the platform admin created on first start", true, &c.AdminPassword},
 		{"demo-password", "WANJIA_DEMO_PASSWORD", "", "password of the demo users", true, &c.DemoPassword},
@@ -300,7 +301,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("WANJIA_DATA_DIR is empty and no WANJIA_DATABASE_URL is set"))
 	}
 	if c.RedisURL != "" {
-		if err := checkURL(c.RedisURL, "redis", "rediss"); err != nil {
+		// One node, a cluster or Sentinel (queue.ParseRedisURL), refused
+		// here when the form is wrong, before anything connects.
+		if _, err := queue.ParseRedisURL(c.RedisURL); err != nil {
 			errs = append(errs, fmt.Errorf("WANJIA_REDIS_URL: %w", err))
 		}
 	}

@@ -62,6 +62,24 @@ func TestLoad(t *testing.T) {
 		{name: "database url without host", env: map[string]string{"WANJIA_DATABASE_URL": "postgres:///x"}, wantErr: "WANJIA_DATABASE_URL: no host"},
 		{name: "garbage database url", env: map[string]string{"WANJIA_DATABASE_URL": "postgres://a b:%zz@x"}, wantErr: "WANJIA_DATABASE_URL: not a valid URL"},
 		{name: "malformed redis url", env: map[string]string{"WANJIA_REDIS_URL": "http://r"}, wantErr: "WANJIA_REDIS_URL"},
+		{name: "redis cluster form", env: map[string]string{"WANJIA_REDIS_URL": "redis://:pw@n1:6379?addr=n2:6379&addr=n3:6379"}, check: func(t *testing.T, c *Config) {
+			if c.EmbeddedRedis() || c.RedisURL != "redis://:pw@n1:6379?addr=n2:6379&addr=n3:6379" {
+				t.Fatalf("redis url %q", c.RedisURL)
+			}
+		}},
+		{name: "redis sentinel form", env: map[string]string{"WANJIA_REDIS_URL": "redis://s1:26379/2?master_name=mymaster&addr=s2:26379&password=pw"}, check: func(t *testing.T, c *Config) {}},
+		{name: "redis cluster with a database number", env: map[string]string{"WANJIA_REDIS_URL": "redis://n1:6379/3?addr=n2:6379&addr=n3:6379"},
+			wantErr: "WANJIA_REDIS_URL: a cluster URL (several addr=) cannot name a database"},
+		{name: "redis cluster with db=", env: map[string]string{"WANJIA_REDIS_URL": "redis://n1:6379?addr=n2:6379&db=1"},
+			wantErr: "WANJIA_REDIS_URL: a cluster URL (several addr=) cannot name a database"},
+		{name: "redis cluster and sentinel at once", env: map[string]string{"WANJIA_REDIS_URL": "redis://n1:6379?addr=n2:6379&master_name=mymaster&max_redirects=3"},
+			wantErr: "WANJIA_REDIS_URL: the cluster and Sentinel forms at once"},
+		{name: "redis sentinel without a master name", env: map[string]string{"WANJIA_REDIS_URL": "redis://s1:26379?master_name=&addr=s2:26379"},
+			wantErr: "WANJIA_REDIS_URL: master_name is empty"},
+		{name: "redis cluster with a bad seed", env: map[string]string{"WANJIA_REDIS_URL": "redis://n1:6379?addr=n2"},
+			wantErr: "WANJIA_REDIS_URL: cluster form: unable to parse addr param: n2"},
+		{name: "redis unknown option", env: map[string]string{"WANJIA_REDIS_URL": "redis://r:6379/0?colour=red"},
+			wantErr: "WANJIA_REDIS_URL: single form: unexpected option: colour"},
 		{name: "unknown sms provider", env: map[string]string{"WANJIA_SMS_PROVIDER": "pigeon"}, wantErr: "unknown provider \"pigeon\""},
 		{name: "bad log level", env: map[string]string{"WANJIA_LOG_LEVEL": "loud"}, wantErr: "WANJIA_LOG_LEVEL"},
 		{name: "bad log format", env: map[string]string{"WANJIA_LOG_FORMAT": "xml"}, wantErr: "WANJIA_LOG_FORMAT"},
@@ -210,6 +228,12 @@ func TestSecretsMasked(t *testing.T) {
 	}
 	if !strings.Contains(out, "db:5432") {
 		t.Errorf("log value should still say where the database is: %s", out)
+	}
+	// Sentinel's master password travels in the query.
+	for _, u := range []string{"redis://:s3ntinel@s1:26379/0?master_name=m&addr=s2:26379&password=m4ster", "redis://:cl0ster@n1:6379?addr=n2:6379"} {
+		if m := Mask(u); strings.Contains(m, "s3ntinel") || strings.Contains(m, "m4ster") || strings.Contains(m, "cl0ster") || !strings.Contains(m, "6379") {
+			t.Errorf("Mask(%s) = %s", u, m)
+		}
 	}
 	var _ slog.LogValuer = c
 }

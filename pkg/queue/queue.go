@@ -5,7 +5,6 @@ package queue
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -39,18 +38,22 @@ type Enqueuer interface {
 	EnqueueContext(ctx context.Context, t *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
 }
 
-// Redis is the Redis connection shared by Asynq and the rest of the app.
+// Redis is the Redis connection shared by Asynq and the rest of the app:
+// one node, a cluster or a Sentinel-watched master (redisurl.go), behind
+// one redis.UniversalClient.
 type Redis struct {
-	Client   *redis.Client
+	Client   redis.UniversalClient
+	Kind     string // RedisSingle, RedisCluster or RedisSentinel
 	embedded *miniredis.Miniredis
 	where    string
 }
 
-// OpenRedis connects to url, or starts an in-process Redis when url is
-// empty (embedded mode), and checks that it answers.
+// OpenRedis connects to rawURL (any form ParseRedisURL reads), or starts
+// an in-process Redis when it is empty (embedded mode), and checks that
+// it answers. Its errors name WANJIA_REDIS_URL: they stop the process at
+// start.
 func OpenRedis(ctx context.Context, rawURL string) (*Redis, error) {
-	r := &Redis{}
-	var opts *redis.Options
+	r := &Redis{Kind: RedisSingle}
 	if rawURL == "" {
 		m := miniredis.NewMiniRedis()
 		if err := m.StartAddr("127.0.0.1:0"); err != nil {
@@ -60,29 +63,31 @@ func OpenRedis(ctx context.Context, rawURL string) (*Redis, error) {
 		// FastForward otherwise): login lock-outs and locks must end.
 		m.ClockTTL(true)
 		r.embedded = m
-		opts = &redis.Options{Addr: m.Addr()}
 		r.where = "embedded " + m.Addr()
+		r.Client = redis.NewClient(&redis.Options{Addr: m.Addr(), DialTimeout: dialTimeout, ReadTimeout: readTimeout, WriteTimeout: writeTimeout})
 	} else {
-		var err error
-		opts, err = redis.ParseURL(rawURL)
+		t, err := ParseRedisURL(rawURL)
 		if err != nil {
-			return nil, errors.New("WANJIA_REDIS_URL is not a valid Redis URL")
+			return nil, fmt.Errorf("WANJIA_REDIS_URL: %w", err)
 		}
-		r.where = fmt.Sprintf("%s/%d", opts.Addr, opts.DB)
+		r.Kind, r.where, r.Client = t.Kind, t.Where(), t.NewClient()
 	}
-	// Short timeouts so that /readyz and API calls notice an outage quickly
-	// instead of hanging; go-redis redials by itself when Redis is back.
-	opts.DialTimeout = 2 * time.Second
-	opts.ReadTimeout = 3 * time.Second
-	opts.WriteTimeout = 3 * time.Second
-	r.Client = redis.NewClient(opts)
 	pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	if err := r.Client.Ping(pctx).Err(); err != nil {
+	if err := r.ping(pctx); err != nil {
 		_ = r.Close()
-		return nil, fmt.Errorf("redis %s does not answer: %w", r.where, err)
+		return nil, fmt.Errorf("WANJIA_REDIS_URL: no node of %s answers: %w", r.where, err)
 	}
 	return r, nil
+}
+
+// ping checks one node, or every master of a cluster: a cluster missing
+// one serves only part of the keys.
+func (r *Redis) ping(ctx context.Context) error {
+	if c, ok := r.Client.(*redis.ClusterClient); ok {
+		return c.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error { return m.Ping(ctx).Err() })
+	}
+	return r.Client.Ping(ctx).Err()
 }
 
 // Where says which Redis this is, without secrets.
@@ -92,7 +97,7 @@ func (r *Redis) Where() string { return r.where }
 func (r *Redis) Embedded() *miniredis.Miniredis { return r.embedded }
 
 // Ping checks Redis within the context's deadline.
-func (r *Redis) Ping(ctx context.Context) error { return r.Client.Ping(ctx).Err() }
+func (r *Redis) Ping(ctx context.Context) error { return r.ping(ctx) }
 
 // Close closes the connection and stops the embedded server.
 func (r *Redis) Close() error {

@@ -111,12 +111,7 @@ func (db *DB) MaintainPartitions(ctx context.Context, p PartitionPolicy) (Partit
 		if err != nil {
 			return rep, fmt.Errorf("partitions: %s: rows in the default partition: %w", parent.Name, err)
 		}
-		cutoff := now.AddDate(-p.KeepYears, 0, 0)
 		for _, m := range stray {
-			// A month past the maximum would be made only to be dropped.
-			if !m.AddDate(0, 1, 0).After(cutoff) && p.Drop {
-				continue
-			}
 			months = append(months, m.UTC())
 		}
 		for _, m := range months {
@@ -134,7 +129,7 @@ func (db *DB) MaintainPartitions(ctx context.Context, p PartitionPolicy) (Partit
 		if !p.Drop {
 			continue
 		}
-		dropped, err := db.dropMonths(ctx, parent.Name, cutoff)
+		dropped, err := db.dropMonths(ctx, parent.Name, now.AddDate(-p.KeepYears, 0, 0))
 		rep.Dropped = append(rep.Dropped, dropped...)
 		if err != nil {
 			return rep, err

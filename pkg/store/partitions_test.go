@@ -342,7 +342,7 @@ func TestPartitionsMigrationMovesRows(t *testing.T) {
 	}
 	// The partitions migration alone, as its own group, down.
 	if _, err := db.ExecContext(ctx, `UPDATE bun_migrations SET group_id = (SELECT max(group_id) + 1 FROM bun_migrations)
-		WHERE name = '20261215000001'`); err != nil {
+		WHERE name = ?`, storetest.PartitionsMigration); err != nil {
 		t.Fatal(err)
 	}
 	rolled, err := db.Rollback(ctx)

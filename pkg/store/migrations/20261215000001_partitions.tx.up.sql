@@ -229,12 +229,15 @@ CREATE TRIGGER outreach_messages_keys_update AFTER UPDATE OF tenant_id, campaign
         OR (NEW.notice_key IS NULL AND (OLD.campaign_id IS DISTINCT FROM NEW.campaign_id OR OLD.phone IS DISTINCT FROM NEW.phone)))
     EXECUTE FUNCTION outreach_messages_keys_update();
 --bun:split
+-- EXECUTE plans each time: a static statement would keep the plan made
+-- for the size of the first call's old_rows in this session (a nested loop
+-- over a handful of rows, ruinous over fifty thousand).
 CREATE FUNCTION outreach_messages_keys_delete() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
-    DELETE FROM outreach_phone_keys k USING old_rows o WHERE o.notice_key IS NULL
-        AND k.tenant_id = o.tenant_id AND k.campaign_id = o.campaign_id AND k.phone = o.phone AND k.message_id = o.id;
-    DELETE FROM outreach_notice_keys k USING old_rows o
-        WHERE k.tenant_id = o.tenant_id AND k.notice_key = o.notice_key AND k.message_id = o.id;
+    EXECUTE 'DELETE FROM outreach_phone_keys k USING old_rows o WHERE o.notice_key IS NULL
+        AND k.tenant_id = o.tenant_id AND k.campaign_id = o.campaign_id AND k.phone = o.phone AND k.message_id = o.id';
+    EXECUTE 'DELETE FROM outreach_notice_keys k USING old_rows o
+        WHERE k.tenant_id = o.tenant_id AND k.notice_key = o.notice_key AND k.message_id = o.id';
     RETURN NULL;
 END
 $fn$;
@@ -365,10 +368,10 @@ CREATE TRIGGER isolation_checkins_keys_update AFTER UPDATE OF tenant_id, case_id
 --bun:split
 CREATE FUNCTION isolation_checkins_keys_delete() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
-    DELETE FROM isolation_checkin_day_keys k USING old_rows o WHERE o.counts
-        AND k.tenant_id = o.tenant_id AND k.case_id = o.case_id AND k.local_date = o.local_date AND k.checkin_id = o.id;
-    DELETE FROM isolation_checkin_reply_keys k USING old_rows o
-        WHERE k.tenant_id = o.tenant_id AND k.reply_id = o.reply_id AND k.checkin_id = o.id;
+    EXECUTE 'DELETE FROM isolation_checkin_day_keys k USING old_rows o WHERE o.counts
+        AND k.tenant_id = o.tenant_id AND k.case_id = o.case_id AND k.local_date = o.local_date AND k.checkin_id = o.id';
+    EXECUTE 'DELETE FROM isolation_checkin_reply_keys k USING old_rows o
+        WHERE k.tenant_id = o.tenant_id AND k.reply_id = o.reply_id AND k.checkin_id = o.id';
     RETURN NULL;
 END
 $fn$;

@@ -17,5 +17,6 @@ func (a *App) tasks() *queue.Tasks {
 		a.Roster.Tasks,
 		a.Outreach.Tasks,
 		a.Isolation.Tasks,
+		a.Reports.Tasks,
 	)
 }

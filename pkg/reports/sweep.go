@@ -20,8 +20,9 @@ import (
 )
 
 // The sweep's steps, each once per community and day (report_sweeps),
-// due from its time for a day (24 hours), so a sweep missed is made up by
-// the next:
+// due from its time for catchUp, so a sweep missed (the scheduler down
+// for a while) is made up by the next, and a community made today does
+// not get yesterday's:
 //
 //   - cutoff, from the day's report_cutoff: the live draft as it stands
 //     is kept as version 0 (kind cutoff), beside any submission;
@@ -35,6 +36,9 @@ const (
 	stepCutoff   = "cutoff"
 	stepReminder = "reminder"
 )
+
+// catchUp is how long after its time a step is still taken.
+const catchUp = 6 * time.Hour
 
 type sweepMark struct {
 	bun.BaseModel `bun:"table:report_sweeps,alias:sw"`
@@ -95,7 +99,7 @@ func (s *Service) Sweep(ctx context.Context) (Swept, error) {
 				name string
 				from time.Time
 			}{{stepCutoff, at}, {stepReminder, at.Add(time.Duration(c.Settings.ReminderAfter()) * time.Minute)}} {
-				if now.Before(st.from) || !now.Before(st.from.Add(24*time.Hour)) || marked[[3]string{o.ID, day, st.name}] {
+				if now.Before(st.from) || !now.Before(st.from.Add(catchUp)) || marked[[3]string{o.ID, day, st.name}] {
 					continue
 				}
 				if err := s.runStep(ctx, o, c, st.name, day, now, &out); err != nil {

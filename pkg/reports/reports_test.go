@@ -251,8 +251,9 @@ func validation(fe []errs.FieldError) error {
 	return errs.Validation(fe...)
 }
 
-// TestSeries: a community's series is its submission or live draft per
-// day; the sub-district's the totals over its communities.
+// TestSeries: a community's series is its own submission or live draft
+// per day (another community's submission of a day leaves it a draft);
+// the sub-district's the totals over its communities.
 func TestSeries(t *testing.T) {
 	w := newWorld(t)
 	hs := w.Households(t, "c1", "c1-g1", "170", 2)
@@ -265,6 +266,10 @@ func TestSeries(t *testing.T) {
 	}
 	w.Clock.At(t, "2020-02-02 10:00")
 	w.attempt(t, "c1", sc, tasks[hs[1].ID], "phone")
+	// Another community's submission of a day is not this one's.
+	if _, err := w.Reports.Submit(w.Admin(t, "c2"), "2020-02-02"); err != nil {
+		t.Fatal(err)
+	}
 	w.Clock.At(t, "2020-02-03 10:00")
 	s, err := w.Reports.Series(w.Staff(t, "c1"), "2020-02-01", "2020-02-03")
 	if err != nil || len(s.Items) != 3 {
@@ -285,7 +290,7 @@ func TestSeries(t *testing.T) {
 	for _, it := range above.Items {
 		got += fmt.Sprintf("%s:%d/%d:%d:%d;", it.Date, it.Submitted, it.Drafts, it.Figures["households_total"], it.Figures["households_screened_total"])
 	}
-	if want := "2020-02-01:1/1:5:1;2020-02-02:0/2:5:2;2020-02-03:0/2:5:2;"; got != want {
+	if want := "2020-02-01:1/1:5:1;2020-02-02:1/1:5:2;2020-02-03:0/2:5:2;"; got != want {
 		t.Errorf("sub-district series %s, want %s", got, want)
 	}
 	if d, err := w.Reports.Series(w.Staff(t, "c1"), "", ""); err != nil || len(d.Items) != 30 || d.To != "2020-02-03" {

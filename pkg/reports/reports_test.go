@@ -38,7 +38,7 @@ func TestDayBoundaries(t *testing.T) {
 	w.attempt(t, "c1", sc, tasks[hs[1].ID], "visit")
 	admin := w.Admin(t, "c1")
 	for _, c := range []struct {
-		day                    string
+		day                     string
 		calls, visits, screened int
 	}{{"2020-02-03", 1, 0, 1}, {"2020-02-04", 0, 1, 1}, {"2020-02-02", 0, 0, 0}} {
 		r, err := w.Reports.Day(admin, c.day)

@@ -2,6 +2,7 @@ package logs_test
 
 import (
 	"context"
+	"maps"
 	"testing"
 
 	"github.com/uptrace/bun"
@@ -117,4 +118,95 @@ func TestGroupPostIsLogged(t *testing.T) {
 	if f, _ := w.Logs.Figures(tenant, "2020-02-03"); f != (logs.Figures{}) {
 		t.Errorf("a group post counted as notices put up: %+v", f)
 	}
+}
+
+// TestFiguresAcross: the disinfection rounds of a day are those whose
+// local date is the day (one at 23:59, two at 00:01 Beijing time), the
+// notices as TestFigures has them; FiguresAcross over both communities
+// (and the sub-district, with no logs) equals each one's FiguresIn, with
+// an entry for every community named and none for another.
+func TestFiguresAcross(t *testing.T) {
+	w := newWorld(t)
+	ids := map[string]string{}
+	for _, slug := range []string{"c1", "c2", "sub"} {
+		ids[slug] = w.District.Org(t, slug).ID
+	}
+	round := func(org, place string) {
+		t.Helper()
+		if _, err := w.Logs.CreateDisinfection(w.Staff(t, org), logs.DisinfectionInput{Place: place}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Clock.At(t, "2020-02-02 23:59")
+	round("c1", "1号楼楼道")
+	w.Clock.At(t, "2020-02-03 00:01")
+	round("c1", "2号楼楼道")
+	round("c1", "垃圾站")
+	round("c2", "门岗")
+	w.Clock.At(t, "2020-02-03 09:00")
+	for _, p := range []struct {
+		org string
+		in  logs.PublicityInput
+	}{
+		{"c1", logs.PublicityInput{Date: "2020-02-02", Kind: "notice", Count: pcount(10)}},
+		{"c1", logs.PublicityInput{Date: "2020-02-03", Kind: "poster", Count: pcount(5)}},
+		{"c1", logs.PublicityInput{Date: "2020-02-03", Kind: "wechat", Count: pcount(7)}},
+		{"c2", logs.PublicityInput{Date: "2020-02-03", Kind: "notice", Count: pcount(100)}},
+	} {
+		if _, err := w.Logs.CreatePublicity(w.Staff(t, p.org), p.in); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	for _, c := range []struct {
+		day  string
+		want map[string]logs.Figures
+	}{
+		{"2020-02-01", map[string]logs.Figures{"c1": {}, "c2": {}, "sub": {}}},
+		{"2020-02-02", map[string]logs.Figures{"c1": {NoticesPostedToday: 10, NoticesPostedTotal: 10, DisinfectionRoundsToday: 1},
+			"c2": {}, "sub": {}}},
+		{"2020-02-03", map[string]logs.Figures{"c1": {NoticesPostedToday: 5, NoticesPostedTotal: 15, DisinfectionRoundsToday: 2},
+			"c2": {NoticesPostedToday: 100, NoticesPostedTotal: 100, DisinfectionRoundsToday: 1}, "sub": {}}},
+	} {
+		t.Run(c.day, func(t *testing.T) {
+			across := logsAcross(t, w, []string{ids["c1"], ids["c2"], ids["sub"]}, c.day)
+			want := map[string]logs.Figures{}
+			for slug, f := range c.want {
+				want[ids[slug]] = f
+			}
+			if !maps.Equal(across, want) {
+				t.Errorf("across: %+v, want %+v", across, want)
+			}
+			for _, slug := range []string{"c1", "c2"} {
+				in, err := w.Logs.Figures(w.Staff(t, slug), c.day)
+				if err != nil || in != c.want[slug] || in != across[ids[slug]] {
+					t.Errorf("%s: FiguresIn %+v, %v; want %+v, across %+v", slug, in, err, c.want[slug], across[ids[slug]])
+				}
+				alone := logsAcross(t, w, []string{ids[slug]}, c.day)
+				if len(alone) != 1 || alone[ids[slug]] != c.want[slug] {
+					t.Errorf("%s alone: %+v, want only %+v", slug, alone, c.want[slug])
+				}
+			}
+		})
+	}
+	if got := logsAcross(t, w, nil, "2020-02-03"); len(got) != 0 {
+		t.Errorf("no communities named: %+v", got)
+	}
+}
+
+// logsAcross is FiguresAcross in a transaction that may read every
+// community (so that row security does not hide a query that forgot to
+// name its communities).
+func logsAcross(t *testing.T, w *world, tenants []string, day string) map[string]logs.Figures {
+	t.Helper()
+	var out map[string]logs.Figures
+	err := w.DB.AcrossTenants(context.Background(), "test: rollup", store.AllTenants, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		out, err = logs.FiguresAcross(ctx, tx, tenants, day)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

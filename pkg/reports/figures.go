@@ -9,6 +9,7 @@ import (
 
 	"github.com/wanjia/wanjia/pkg/isolation"
 	"github.com/wanjia/wanjia/pkg/logs"
+	"github.com/wanjia/wanjia/pkg/outreach"
 	"github.com/wanjia/wanjia/pkg/screening"
 	"github.com/wanjia/wanjia/pkg/store"
 )
@@ -27,9 +28,10 @@ type source struct {
 // struct may hold more than the report's keys: the extras pre-fill the
 // typed-in part (prefill) or are dropped (pick).
 var sources = []source{
-	{"screening", fromIn(screening.FiguresIn), nil},
-	{"logs", fromIn(logs.FiguresIn), nil},
+	{"screening", fromIn(screening.FiguresIn), fromAcross(screening.FiguresAcross)},
+	{"logs", fromIn(logs.FiguresIn), fromAcross(logs.FiguresAcross)},
 	{"isolation", fromIn(isolation.FiguresIn), fromAcross(isolation.FiguresAcross)},
+	{"outreach", fromIn(outreach.FiguresIn), fromAcross(outreach.FiguresAcross)},
 }
 
 // flat is a domain's figure struct as numbers by their JSON names (the

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/wanjia/wanjia/pkg/errs"
+	"github.com/wanjia/wanjia/pkg/logs"
 	"github.com/wanjia/wanjia/pkg/orgs"
 	"github.com/wanjia/wanjia/pkg/reports"
 	"github.com/wanjia/wanjia/pkg/testworld"
@@ -129,10 +130,18 @@ func TestSubmitFreezeCorrect(t *testing.T) {
 	if _, err := w.Logs.CreatePublicity(w.Staff(t, "c1"), logsNotice(12)); err != nil {
 		t.Fatal(err)
 	}
+	for _, at := range []string{"2020-02-03T08:00:00+08:00", "2020-02-03T08:30:00+08:00"} {
+		if _, err := w.Logs.CreateDisinfection(w.Staff(t, "c1"), logs.DisinfectionInput{Place: "垃圾站", At: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	day := "2020-02-03"
 	r, err := w.Reports.Day(admin, day)
-	if err != nil || r.Manual["notices_posted"] != 12 || r.Figures["notices_posted_today"] != 12 {
+	if err != nil || r.Manual["notices_posted"] != 12 || r.Figures["notices_posted_today"] != 12 || r.Manual["disinfection_rounds"] != 2 {
 		t.Fatalf("pre-filled: %v %v", err, r.Manual)
+	}
+	if _, ok := r.Figures["disinfection_rounds_today"]; ok {
+		t.Error("a domain's extra figure is among the report's keys")
 	}
 	staff := w.Staff(t, "c1")
 	if _, err := w.Reports.SaveDraft(staff, day, reports.ManualInput{Manual: raw(map[string]any{"staff_on_duty": 5})}); err != nil {

@@ -133,9 +133,6 @@ func liveAcross(ctx context.Context, db bun.IDB, tenants []string, day string) (
 		all[t] = Figures{}
 	}
 	for _, s := range sources {
-		if s.across == nil {
-			continue
-		}
 		m, err := s.across(ctx, db, tenants, day)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s figures: %w", s.name, err)

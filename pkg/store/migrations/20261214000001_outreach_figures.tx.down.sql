@@ -1,0 +1,1 @@
+DROP INDEX outreach_messages_figures_idx;

@@ -107,18 +107,37 @@ func TestReportsEndToEnd(t *testing.T) {
 	official := login(t, h, "qixing.official", demoPassword)
 	stranger := login(t, h, "wangcheng.admin", demoPassword)
 	const day = "/api/v1/orgs/yucai/reports/daily/2020-02-11"
-	for _, c := range []struct {
+	type call struct {
 		method, path, token string
 		body                any
 		code                int
 		has                 string
-	}{
+	}
+	run := func(calls []call) {
+		t.Helper()
+		for _, c := range calls {
+			rec := do(t, h, c.method, c.path, c.token, c.body)
+			if rec.Code != c.code || !strings.Contains(rec.Body.String(), c.has) {
+				t.Errorf("%s %s: %d, want %d with %s: %.400s", c.method, c.path, rec.Code, c.code, c.has, rec.Body)
+			}
+		}
+	}
+	run([]call{
 		{http.MethodPut, day, staff, map[string]any{"manual": map[string]any{"staff_on_duty": "五"}}, 422, `"manual.staff_on_duty"`},
 		{http.MethodPut, day, staff, map[string]any{"manual": map[string]any{"staff_on_duty": 8}}, 200, `"staff_on_duty":8`},
 		{http.MethodPost, day + "/submit", staff, nil, 403, ""},
 		{http.MethodGet, day, stranger, nil, 403, ""},
 		{http.MethodPost, day + "/submit", stranger, nil, 403, ""},
-		{http.MethodPost, day + "/submit", admin, nil, 200, `"status":"submitted"`},
+	})
+	// A retried submit (same Idempotency-Key) is answered as the first; a
+	// submit without it, after, is a 409.
+	const key = "5d1c9a2e-0b7f-4c3d-9e8a-1f2b3c4d5e6f"
+	first, again := post(t, h, day+"/submit", admin, key, ""), post(t, h, day+"/submit", admin, key, "")
+	if first.Code != http.StatusOK || again.Code != http.StatusOK || first.Body.String() != again.Body.String() ||
+		!strings.Contains(first.Body.String(), `"status":"submitted"`) {
+		t.Errorf("keyed submits: %d %.200s / %d %.200s", first.Code, first.Body, again.Code, again.Body)
+	}
+	run([]call{
 		{http.MethodPost, day + "/submit", admin, nil, 409, ""},
 		{http.MethodPut, day, staff, map[string]any{"manual": map[string]any{"staff_on_duty": 9}}, 409, ""},
 		{http.MethodPost, day + "/corrections", admin, map[string]any{"reason": "补报", "manual": map[string]any{"staff_on_duty": 9}}, 201, `"version":2`},
@@ -128,12 +147,7 @@ func TestReportsEndToEnd(t *testing.T) {
 		{http.MethodGet, "/api/v1/orgs/qixing/reports/daily/2020-2-11", official, nil, 422, `"date"`},
 		{http.MethodGet, "/api/v1/orgs/qixing/reports/daily?from=2020-01-01&to=2020-04-02", official, nil, 422, `"to"`},
 		{http.MethodGet, "/api/v1/orgs/qixing/reports/daily?from=2020-01-01&to=2020-04-01", official, nil, 200, `"submitted":2`},
-	} {
-		rec := do(t, h, c.method, c.path, c.token, c.body)
-		if rec.Code != c.code || !strings.Contains(rec.Body.String(), c.has) {
-			t.Errorf("%s %s: %d, want %d with %s: %.400s", c.method, c.path, rec.Code, c.code, c.has, rec.Body)
-		}
-	}
+	})
 	r := decode[reportJSON](t, do(t, h, http.MethodGet, "/api/v1/orgs/qixing/reports/daily/2020-02-11", official, nil).Body.Bytes())
 	got := map[string]string{}
 	for _, c := range r.Communities {

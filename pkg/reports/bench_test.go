@@ -30,8 +30,8 @@ func benchSize() int {
 // BenchmarkReports (PostgreSQL only): the district's rollup of one day
 // with every community a live draft (the costly case: every domain's
 // grouped figures), the same figures by a hand-written SQL aggregate over
-// the same rows, and the 30-day series of the district, with and without
-// the 29 days before today submitted.
+// the same rows, the 30-day series of the district, and then, with the 29
+// days before today submitted, a submitted day's rollup and the series.
 //
 //	WANJIA_TEST_DATABASE_URL=… go test -run '^$' -bench BenchmarkReports -benchtime 5x ./pkg/reports/
 func BenchmarkReports(b *testing.B) {
@@ -124,6 +124,14 @@ func BenchmarkReports(b *testing.B) {
 		SELECT o.id, to_char(d, 'YYYY-MM-DD'), 1, 'submission', '{"households_total": 3000}', '{}', d
 		FROM orgs AS o CROSS JOIN generate_series(timestamptz '2020-01-05 10:00:00+00', timestamptz '2020-02-02 10:00:00+00', interval '1 day') AS d
 		WHERE o.kind = 'community'`)
+	b.Run("rollup-day-submitted", func(b *testing.B) {
+		for range b.N {
+			r, err := rep.Rollup(official, "2020-02-02")
+			if err != nil || len(r.Communities) != n || len(r.Missing) != 0 {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("series-30-submitted", func(b *testing.B) {
 		for range b.N {
 			s, err := rep.Series(official, "2020-01-05", "2020-02-03")

@@ -52,6 +52,7 @@ func (a *App) routes(trustedProxies []string) *gin.Engine {
 	a.Care.Routes(a.OrgRoutes)
 	a.Outreach.Routes(a.OrgRoutes)
 	a.Directives.Routes(a.OrgRoutes)
+	a.Reports.Routes(a.OrgRoutes)
 	// The web console: an engine of its own with the same middleware, so
 	// its pages stay out of the API's route table (and its OpenAPI check).
 	a.Handler = a.Console.Handler(e, web.Options{Logger: a.Logger, Metrics: a.Metrics, TrustedProxies: trustedProxies})

@@ -230,6 +230,9 @@ func (st *Settings) Validate(prefix string) []errs.FieldError {
 	if st.IsolationRetentionDays < 0 || st.IsolationRetentionDays > 3650 {
 		fe = append(fe, errs.Field(prefix+"isolation_retention_days", "out_of_range", map[string]any{"min": 1, "max": 3650}))
 	}
+	if st.ReportReminderAfter < 0 || st.ReportReminderAfter > 720 {
+		fe = append(fe, errs.Field(prefix+"report_reminder_after", "out_of_range", map[string]any{"min": 1, "max": 720}))
+	}
 	fe = append(fe, wordList(prefix+"watch_list", st.WatchList, 50, 40)...)
 	fe = append(fe, wordList(prefix+"care_tags", st.CareTags, 10, 20)...)
 	sort.Slice(fe, func(i, j int) bool { return fe[i].Field < fe[j].Field })

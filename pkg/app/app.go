@@ -193,6 +193,7 @@ func (a *App) wire(ctx context.Context) error {
 	// "36.8" in answer to the link's SMS is a check-in (in the reply's
 	// own transaction).
 	a.Outreach.Replies = a.Isolation
+	a.Outreach.Keypad = a.Isolation
 	a.Console = console.New(console.Deps{Logger: a.Logger, BaseURL: a.Config.BaseURL, Secret: secret,
 		Authn: a.Authn, Authz: a.Authz, Orgs: a.Orgs, Pages: a.ConsolePages()})
 	if a.parts.API {

@@ -202,6 +202,7 @@ func (a *App) wire(ctx context.Context) error {
 	a.Outreach.Replies = a.Isolation
 	a.Directives = &directives.Service{DB: a.DB, Frame: a.Frame, Notify: a.Outreach, Logger: a.Logger}
 	a.Reports = &reports.Service{DB: a.DB, Frame: a.Frame, Authz: a.Authz, Notify: a.Outreach, Logger: a.Logger}
+	a.Outreach.Keypad = a.Isolation
 	a.Console = console.New(console.Deps{Logger: a.Logger, BaseURL: a.Config.BaseURL, Secret: secret,
 		Authn: a.Authn, Authz: a.Authz, Orgs: a.Orgs, Pages: a.ConsolePages()})
 	if a.parts.API {

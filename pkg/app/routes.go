@@ -30,6 +30,7 @@ func (a *App) routes(trustedProxies []string) *gin.Engine {
 	// The providers' callbacks carry no user: the provider's signature is
 	// their credential, checked by the hook itself.
 	a.Outreach.HookRoutes(e)
+	a.Outreach.VoiceHookRoutes(e)
 
 	v1 := e.Group("/api/v1")
 	v1.GET("/openapi.json", func(c *gin.Context) {

@@ -32,7 +32,7 @@ func (c *claimed) providerMessage() provider.Message {
 		tpl = c.msg.ProviderTemplate // a notice's own
 	}
 	return provider.Message{ID: c.msg.ID, Channel: provider.Channel(c.campaign.Channel), Phone: c.msg.Phone, Body: c.msg.Body,
-		TemplateCode: tpl, SignName: c.campaign.SignName, Params: c.msg.Params}
+		TemplateCode: tpl, SignName: c.campaign.SignName, Params: c.msg.Params, Keypad: c.msg.Keypad}
 }
 
 // alert reports whether the message is an alert to staff (Notify's

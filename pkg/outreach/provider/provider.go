@@ -65,6 +65,11 @@ type Message struct {
 	SignName string
 	// Params fill the template (Aliyun's TemplateParam or TtsParam).
 	Params map[string]string
+	// Keypad makes a voice message a keypad check-in call: the provider
+	// reads Body (Aliyun: plays TemplateCode, or its configured keypad
+	// prompt) and gathers the keys the resident presses, then calls back
+	// with them (KeypadCallbacks). Only for ChannelVoice.
+	Keypad bool
 }
 
 // Sent is what a provider said when it took a message.

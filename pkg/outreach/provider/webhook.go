@@ -41,7 +41,28 @@ import (
 //
 //	[{"from":"13812345678","text":"…","at":"<RFC 3339>","provider_id":"…"}]
 //
-// (a single object is taken as an array of one). A reply's provider_id
+// (a single object is taken as an array of one). A call's receipts
+// (channel "voice") go to /hooks/voice/webhook/status instead.
+//
+// Keypad check-in calls: a message with "keypad":true is a call that reads
+// body, then gathers keys: 1 (well) or 2 (fever or symptoms), then the
+// temperature as digits, # to end. The gateway posts what the resident
+// pressed, signed the same way, to /hooks/voice/webhook/gather:
+//
+//	{"id":"<our ID>","call_id":"<the gateway's call ID>","digits":"1365#","try":1}
+//
+// (call_id is required: a check-in is stored once per call_id, however
+// often it is posted; digits "" when no key came; try counts the prompts
+// of the call, from 1) and gets 200 with
+//
+//	{"outcome":"stored|duplicate|invalid|ignored","say":"…","prompt":"…"}
+//
+// to read say to the resident, then, when prompt is set, to ask again
+// with it in the same call and post the next answer with try+1; without
+// prompt, to hang up. An answer that stays invalid is no check-in: the
+// call's receipt tells us it ended, and a later call may follow.
+//
+// A reply's provider_id
 // should be given; without it, the request's signature names the reply, so
 // the same signed request pushed twice stores it once.
 type Webhook struct {
@@ -81,6 +102,7 @@ type webhookMessage struct {
 	TemplateCode string            `json:"template_code,omitempty"`
 	SignName     string            `json:"sign_name,omitempty"`
 	Params       map[string]string `json:"params,omitempty"`
+	Keypad       bool              `json:"keypad,omitempty"`
 }
 
 // Send posts m to the gateway.
@@ -279,3 +301,42 @@ func parseWebhookInbound(body []byte) ([]Inbound, error) {
 }
 
 var _ Callbacks = (*Webhook)(nil)
+
+// Keys reads the gateway's signed keys of a keypad call.
+func (p *Webhook) Keys(r *http.Request) ([]Keys, error) {
+	body, err := p.verify(r)
+	if err != nil {
+		return nil, err
+	}
+	items, err := decodeList[struct {
+		ID     string `json:"id"`
+		CallID string `json:"call_id"`
+		Digits string `json:"digits"`
+		Try    int    `json:"try"`
+	}](body)
+	if err != nil {
+		return nil, fmt.Errorf("webhook callback: keys: %w", err)
+	}
+	out := make([]Keys, 0, len(items))
+	for i, it := range items {
+		if it.CallID == "" {
+			return nil, fmt.Errorf("webhook callback: keys %d have no call_id", i)
+		}
+		out = append(out, Keys{MessageID: it.ID, CallID: it.CallID, Digits: cleanDigits(it.Digits), Try: max(it.Try, 1)})
+	}
+	return out, nil
+}
+
+// KeysAck answers 200 with what became of the keys and what to do next.
+func (*Webhook) KeysAck(w http.ResponseWriter, _ Keys, a KeysAnswer) {
+	b, _ := json.Marshal(struct {
+		Outcome string `json:"outcome"`
+		Say     string `json:"say,omitempty"`
+		Prompt  string `json:"prompt,omitempty"`
+	}{a.Outcome, a.Say, a.Prompt})
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
+}
+
+var _ KeypadCallbacks = (*Webhook)(nil)

@@ -107,11 +107,13 @@ psql "$(url_for "$SRC")" -X -v ON_ERROR_STOP=1 -q -c "GRANT USAGE ON SCHEMA publ
 WANJIA_DATABASE_URL=$(url_for "$SRC" "$OWNER_ROLE") "$WANJIA_BIN" migrate up >"$tmp/migrate.log" 2>&1 \
   || { cat "$tmp/migrate.log" >&2; exit 1; }
 step "migrated ($(grep -c '^applied' "$tmp/migrate.log") migrations, as $OWNER_ROLE)"
+size_empty=$(admin -c "SELECT pg_database_size('$SRC')")
 # A throwaway secret key: the demo's signing key is encrypted with it, and
 # nothing reads it after the drill.
 WANJIA_DATABASE_URL=$(url_for "$SRC" "$APP_ROLE") WANJIA_REDIS_URL= WANJIA_DEMO_PASSWORD=restore-drill-demo \
   WANJIA_SECRET_KEY="restore-drill-$stamp-0123456789abcdefghijklmnopqrstuvwxyz" "$WANJIA_BIN" demo >"$tmp/demo.log" 2>&1 \
   || { cat "$tmp/demo.log" >&2; exit 1; }
+size_demo=$(admin -c "SELECT pg_database_size('$SRC')")
 step "loaded the demo district (as $APP_ROLE)"
 
 pg_dump --format=custom --no-owner --file="$tmp/wanjia.dump" "$(url_for "$SRC")"
@@ -169,4 +171,8 @@ if (( SECONDS > MAX_SECONDS )); then
   echo "restore drill: took ${SECONDS}s, over its ${MAX_SECONDS}s budget" >&2
   exit 1
 fi
+# For the capacity table of deploy/OPERATIONS.md: what the demo's
+# households add to the database, each (tasks, attempts, residents, cases
+# and check-ins included).
+echo "restore drill: database $((size_empty / 1024)) KiB migrated, $((size_demo / 1024)) KiB with the demo: $(( (size_demo - size_empty) / households )) bytes a household"
 echo "restore drill: ok in ${SECONDS}s ($households households; the databases are dropped now)"

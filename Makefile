@@ -12,7 +12,7 @@ SPECTRAL_DIR ?= $(HOME)/.cache/wanjia-spectral/$(SPECTRAL_VERSION)
 # make run serves this machine only; set RUN_ADDR=:8080 to open it to the LAN.
 RUN_ADDR  ?= 127.0.0.1:8080
 
-.PHONY: run build test test-real test-cluster test-browser bench bench-real lint api-lint migrate docker chart-lint chart-test clean
+.PHONY: run build test test-real test-cluster test-browser bench bench-real lint api-lint migrate docker chart-lint chart-test restore-drill clean
 
 ## run: build and start everything in one process on the embedded mode, with the demo district
 run: build
@@ -88,6 +88,13 @@ chart-lint:
 ## its own; needs the helm that chart-lint installs)
 chart-test:
 	cd charts/test && $(GO) test -count=1 ./...
+
+## restore-drill: the restore drill of deploy/OPERATIONS.md on the PostgreSQL of PG_URL (a superuser's
+## URL): a scratch database migrated and given the demo district, pg_dump, pg_restore into a new one,
+## rows, row security and grants compared, both dropped (needs psql, pg_dump and pg_restore; under 60 s
+## once wanjia is built)
+restore-drill:
+	GO='$(GO)' deploy/restore-drill.sh '$(PG_URL)'
 
 clean:
 	rm -rf bin

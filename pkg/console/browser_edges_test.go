@@ -64,7 +64,6 @@ func TestBrowserExpiredSession(t *testing.T) {
 	}
 }
 
-
 // dropCookie deletes a cookie from the browser, as its expiry would.
 func dropCookie(u, name string) chromedp.Action[chromedp.Void] {
 	return func(ctx context.Context, _ *chromedp.Target) (chromedp.Void, error) {

@@ -475,3 +475,22 @@ func TestNextHouseholdIsHeld(t *testing.T) {
 		t.Errorf("after the hold ran out: %s, want %s", got, b)
 	}
 }
+
+// TestPeekHoldsNothing: a reader who may not record (Filter.Peek, set by
+// the API and the console for those without attempts/write) is shown the
+// head of the list and holds nothing, so the workers' lists stay as they
+// were.
+func TestPeekHoldsNothing(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	hh := w.households(t, "c1", "c1-g1", 3)
+	sc := w.campaign(t, "c1", screening.ScreeningInput{Method: screening.MethodPhone})
+	peek, err := w.Screening.NextTask(w.Official(t, "c1"), sc.ID, screening.Filter{Peek: true})
+	if err != nil || peek.Task == nil || peek.Task.HouseholdID != hh[0] || peek.Remaining != 3 || peek.Task.Tel != "" {
+		t.Fatalf("the official's look: %+v, %v", peek, err)
+	}
+	n, err := w.Screening.NextTask(w.Staff(t, "c1"), sc.ID, screening.Filter{})
+	if err != nil || n.Task == nil || n.Task.HouseholdID != hh[0] || n.Remaining != 3 {
+		t.Fatalf("staff after the official looked: %+v, %v; want %s with 3 left", n.Task, err, hh[0])
+	}
+}

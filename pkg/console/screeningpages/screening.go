@@ -303,7 +303,7 @@ func (c *Pages) showWorklist(g *gin.Context, status int, list string, posted *sc
 		v.Title = "console.visits.title"
 	}
 	if s.Status == screening.StatusOpen {
-		next, err := c.screen.NextTask(ctx, id, screening.Filter{List: list})
+		next, err := c.screen.NextTask(ctx, id, screening.Filter{List: list, Peek: !f.Can("attempts", "write")})
 		if err != nil {
 			web.Fail(g, err)
 			return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"strings"
+	"time"
 	"testing"
 
 	"github.com/chromedp/cdproto/network"
@@ -69,5 +70,69 @@ func dropCookie(u, name string) chromedp.Action[chromedp.Void] {
 	return func(ctx context.Context, _ *chromedp.Target) (chromedp.Void, error) {
 		_, err := chromedp.Call(ctx, network.DeleteCookies, network.DeleteCookiesParams{Name: name, URL: u})
 		return chromedp.Void{}, err
+	}
+}
+
+// tapTargets measures every control a page shows (links, buttons, inputs,
+// selects, summaries; a checkbox by its label) from the layout, and lists
+// those under 44×44 px. The exceptions, documented:
+//   - a link inside running text (p.note, p.hint, .notice, .sms-text): it
+//     is a word in a sentence, and WCAG 2.5.8 exempts inline targets;
+//   - what is not shown (folded away, in a closed <details>: zero size);
+//   - the outcome form's default-submit button, which is aria-hidden and
+//     takes no tap (it only answers Enter in a findings field).
+const tapTargets = `(() => {
+  const small = [];
+  for (const e of document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary')) {
+    if (e.closest('[aria-hidden=true]') || e.closest('p.note, p.hint, .notice, .sms-text, .banner')) continue;
+    let t = e;
+    if (e.type === 'checkbox' || e.type === 'radio') t = (e.id && document.querySelector('label[for="' + e.id + '"]')) || e.closest('label') || e;
+    const r = t.getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) continue;
+    if (r.width < 44 || r.height < 44) {
+      small.push(location.pathname + ' ' + e.tagName.toLowerCase() + (e.className ? '.' + String(e.className).split(' ').join('.') : '') +
+        ' "' + (e.textContent || e.value || e.name || '').trim().slice(0, 20) + '" ' + Math.round(r.width) + '×' + Math.round(r.height));
+    }
+  }
+  return small;
+})()`
+
+// TestBrowserTapTargets: at 360 px every control of the main pages is at
+// least 44×44 px (measured, see tapTargets), and the menu folds to one row.
+func TestBrowserTapTargets(t *testing.T) {
+	chromiumPath(t)
+	a := startApp(t)
+	id := startScreening(t, a.Base, "点按测试", "yucai-g1")
+	org := "/console/orgs/yucai"
+	pages := map[string][]string{
+		"yucai.admin": {org, org + "/screenings", org + "/screenings/" + id, org + "/screenings/" + id + "/calls", org + "/screenings/" + id + "/visits",
+			org + "/follow-ups", org + "/isolation", org + "/isolation/support", org + "/care", org + "/households", org + "/buildings",
+			org + "/residents", org + "/residents/new", org + "/imports", org + "/exports", org + "/publicity", org + "/disinfections",
+			org + "/outreach", org + "/outreach/new", org + "/outreach/templates", org + "/outreach/replies", org + "/outreach/opt-outs",
+			org + "/members", org + "/audit"},
+		"yucai.grid1":     {org, org + "/screenings/" + id + "/calls", org + "/households"},
+		"qixing.official": {"/console/orgs/qixing", org, org + "/screenings/" + id + "/calls"},
+	}
+	var small []string
+	for user, paths := range pages {
+		ctx := browser(t, 360, 740, 60*time.Second)
+		do(t, ctx, "phone screen", phone())
+		do(t, ctx, "sign in as "+user, signIn(a.Base, user))
+		for _, p := range paths {
+			do(t, ctx, "open "+p, chromedp.Navigate(a.Base+p), chromedp.WaitVisible(css(`main`)))
+			small = append(small, val(t, ctx, "measure "+p, chromedp.Evaluate[[]string](tapTargets))...)
+			if rows := val(t, ctx, "the menu's rows", chromedp.Evaluate[int](`new Set([...document.querySelectorAll('nav.menu a, nav.menu label')]
+				.filter(e => e.getBoundingClientRect().height > 0).map(e => Math.round(e.getBoundingClientRect().top))).size`)); rows > 1 {
+				t.Errorf("%s: the folded menu takes %d rows", p, rows)
+			}
+		}
+		// Unfolded, the menu offers every page.
+		do(t, ctx, "open the menu", chromedp.Click(css(`label.menu-toggle`)))
+		if shown := val(t, ctx, "the menu's links", chromedp.Evaluate[int](`[...document.querySelectorAll('nav.menu a')].filter(e => e.getBoundingClientRect().height >= 44).length`)); shown != val(t, ctx, "all links", chromedp.Evaluate[int](`document.querySelectorAll('nav.menu a').length`)) {
+			t.Errorf("the unfolded menu shows %d links", shown)
+		}
+	}
+	if len(small) > 0 {
+		t.Fatalf("%d controls under 44×44 px at 360 px:\n%s", len(small), strings.Join(small, "\n"))
 	}
 }

@@ -4,8 +4,8 @@ import (
 	"context"
 	"net/url"
 	"strings"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
@@ -105,7 +106,7 @@ func TestBrowserTapTargets(t *testing.T) {
 	id := startScreening(t, a.Base, "点按测试", "yucai-g1")
 	org := "/console/orgs/yucai"
 	pages := map[string][]string{
-		"yucai.admin": {org, org + "/screenings", org + "/screenings/" + id, org + "/screenings/" + id + "/calls", org + "/screenings/" + id + "/visits",
+		"yucai.admin": {org, org + "/screenings", org + "/screenings/" + id, org + "/screenings/" + id + "/calls", org + "/screenings/" + id + "/visits", org + "/screenings/" + id + "/print?list=call",
 			org + "/follow-ups", org + "/isolation", org + "/isolation/support", org + "/care", org + "/households", org + "/buildings",
 			org + "/residents", org + "/residents/new", org + "/imports", org + "/exports", org + "/publicity", org + "/disinfections",
 			org + "/outreach", org + "/outreach/new", org + "/outreach/templates", org + "/outreach/replies", org + "/outreach/opt-outs",
@@ -134,5 +135,87 @@ func TestBrowserTapTargets(t *testing.T) {
 	}
 	if len(small) > 0 {
 		t.Fatalf("%d controls under 44×44 px at 360 px:\n%s", len(small), strings.Join(small, "\n"))
+	}
+}
+
+// printMedia makes the tab render as on paper.
+func printMedia() chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, _ *chromedp.Target) (chromedp.Void, error) {
+		_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"})
+		return chromedp.Void{}, err
+	}
+}
+
+// printed reads what a page shows on paper: the controls still shown
+// (menus, forms, buttons: there should be none).
+const printedControls = `[...document.querySelectorAll('header.top, nav.menu, form, button, .button, .filters, .actions, label.menu-toggle')]
+	.filter(e => e.getBoundingClientRect().height > 0).map(e => e.tagName.toLowerCase() + '.' + e.className)`
+
+// TestBrowserPrintedLists: the door-to-door list prints by building, a
+// line a household with room to write, and no menu or button; the call
+// list and the care list print without them too.
+func TestBrowserPrintedLists(t *testing.T) {
+	chromiumPath(t)
+	a := startApp(t)
+	staff := client(t)
+	httpSignIn(t, staff, a.Base, "yucai.staff")
+	_, body := get(t, staff, a.Base+"/console/orgs/yucai/screenings")
+	resp, err := staff.PostForm(a.Base+"/console/orgs/yucai/screenings", url.Values{"csrf": {csrfField.FindStringSubmatch(body)[1]},
+		"name": {"入户排查"}, "method": {"visit"}, "grids": {"yucai-g1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	m := screeningLink.FindStringSubmatch(resp.Header.Get("Location"))
+	if m == nil {
+		t.Fatalf("start a door-to-door campaign: %d", resp.StatusCode)
+	}
+	org := a.Base + "/console/orgs/yucai"
+
+	ctx := browser(t, 1280, 900, browserLimit)
+	do(t, ctx, "sign in", signIn(a.Base, "yucai.grid1"))
+	do(t, ctx, "the door list's print link",
+		chromedp.Navigate(org+"/screenings/"+m[1]+"/visits"),
+		chromedp.Click(css(`a[href$="/print?list=door"]`)),
+		chromedp.WaitVisible(css(`table.print-list`)),
+		printMedia(),
+	)
+	if shown := val(t, ctx, "controls on paper", chromedp.Evaluate[[]string](printedControls)); len(shown) > 0 {
+		t.Fatalf("the printed door list shows %q", shown)
+	}
+	type sheet struct {
+		Buildings int       `json:"buildings"`
+		Rows      int       `json:"rows"`
+		Heights   []float64 `json:"heights"`
+		Write     []float64 `json:"write"`
+		Width     float64   `json:"width"`
+	}
+	s := val(t, ctx, "the sheet", chromedp.Evaluate[sheet](`({
+		buildings: document.querySelectorAll('section.print-building').length,
+		rows: document.querySelectorAll('table.print-list tbody tr').length,
+		heights: [...document.querySelectorAll('table.print-list tbody tr')].slice(0, 20).map(r => r.getBoundingClientRect().height),
+		write: [...document.querySelectorAll('table.print-list tbody td.wide')].slice(0, 20).map(c => c.getBoundingClientRect().width),
+		width: document.querySelector('table.print-list').getBoundingClientRect().width})`))
+	if s.Buildings < 2 || s.Rows < s.Buildings {
+		t.Fatalf("the printed list has %d buildings and %d households", s.Buildings, s.Rows)
+	}
+	for i, h := range s.Heights {
+		// 10 mm is 37.8 CSS px: a line to write on by hand.
+		if h < 37 || s.Write[i] < s.Width/5 {
+			t.Fatalf("household %d prints %.0f px high with %.0f px to write in (of %.0f)", i, h, s.Write[i], s.Width)
+		}
+	}
+
+	for _, page := range []string{org + "/screenings/" + m[1] + "/visits", org + "/care"} {
+		ctx := browser(t, 1280, 900, browserLimit)
+		do(t, ctx, "sign in", signIn(a.Base, "yucai.staff"))
+		do(t, ctx, "open "+page, chromedp.Navigate(page), chromedp.WaitVisible(css(`main`)), printMedia())
+		if shown := val(t, ctx, "controls on paper", chromedp.Evaluate[[]string](printedControls)); len(shown) > 0 {
+			t.Fatalf("%s on paper shows %q", page, shown)
+		}
+		if strings.HasSuffix(page, "/care") && !val(t, ctx, "the notes column", chromedp.Evaluate[bool](
+			`[...document.querySelectorAll('table.care td.print-only')].some(c => c.getBoundingClientRect().width > 100)`)) {
+			t.Fatal("the printed care list has no room to write")
+		}
 	}
 }

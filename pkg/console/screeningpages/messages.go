@@ -79,6 +79,15 @@ func init() {
 		"console.visits.no_phone": {ZH: "此户没有登记电话。", EN: "No phone on record."},
 		"console.calls.upcoming":  {ZH: "接下来", EN: "Coming up"},
 
+		"console.print.door":       {ZH: "上门走访清单（打印）", EN: "Door-to-door list (to print)"},
+		"console.print.call":       {ZH: "电话排查清单（打印）", EN: "Call list (to print)"},
+		"console.print.link":       {ZH: "打印清单", EN: "Print the list"},
+		"console.print.total":      {ZH: "共 {n} 户，按楼栋排列。", EN: "{n} households, by building."},
+		"console.print.cut":        {ZH: "只列出前 {n} 户，请按网格分开打印。", EN: "Only the first {n} are listed: print grid by grid."},
+		"console.print.hint":       {ZH: "用浏览器的「打印」打印本页（A4），菜单和按钮不会印出。", EN: "Print this page from the browser (A4): menus and buttons are left out."},
+		"console.print.households": {ZH: "{n} 户", EN: "{n} households"},
+		"console.print.tried":      {ZH: "已联系", EN: "Tried"},
+
 		"console.task.title":        {ZH: "住户排查记录", EN: "Household in a screening"},
 		"console.task.tried":        {ZH: "已联系 {n} 次", EN: "{n} attempts"},
 		"console.task.last":         {ZH: "上次：{outcome}", EN: "last: {outcome}"},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -464,4 +465,95 @@ func (c *Pages) recordAttempt(g *gin.Context) {
 		return
 	}
 	c.showWorklist(g, web.Status(e.Kind), list, t, form)
+}
+
+// printLimit bounds a printed list: a grid's households fit many times
+// over; a whole community's is paper nobody carries.
+const printLimit = 3000
+
+// printView is a list on paper: every open household of the list, by
+// building, with room to write the outcome and a note by hand.
+type printView struct {
+	*console.Frame
+	console.GridNames
+	S         *screening.ScreeningView
+	List      string
+	Buildings []printBuilding
+	Total     int
+	Cut       bool // more than printLimit: the rest are not printed
+}
+
+type printBuilding struct {
+	Name  string
+	Tasks []screening.TaskView
+}
+
+// Visits reports whether this is the door-to-door list.
+func (v printView) Visits() bool { return v.List == screening.ListDoor }
+
+// printList is the call or door list (?list=) to print: no holds are
+// taken, it is a read like the list's table.
+func (c *Pages) printList(g *gin.Context) {
+	ctx := g.Request.Context()
+	id := g.Param("id")
+	list := g.Query("list")
+	if list != screening.ListCall {
+		list = screening.ListDoor
+	}
+	s, err := c.screen.GetScreening(ctx, id)
+	if err != nil {
+		web.Fail(g, err)
+		return
+	}
+	names, _, err := c.k.Grids(g)
+	if err != nil {
+		web.Fail(g, err)
+		return
+	}
+	v := printView{Frame: c.k.Frame(g), GridNames: names, S: s, List: list}
+	v.Title = "console.print.door"
+	if list == screening.ListCall {
+		v.Title = "console.print.call"
+	}
+	var all []screening.TaskView
+	cursor := ""
+	for {
+		items, next, err := c.screen.ListTasks(ctx, id, screening.Filter{List: list, Limit: web.MaxLimit, Cursor: cursor})
+		if err != nil {
+			web.Fail(g, err)
+			return
+		}
+		all = append(all, items...)
+		if next == "" || len(all) >= printLimit {
+			v.Cut = next != ""
+			break
+		}
+		cursor = next
+	}
+	if len(all) > printLimit {
+		all, v.Cut = all[:printLimit], true
+	}
+	v.Total = len(all)
+	v.Buildings = byBuilding(all)
+	c.k.Render(g, http.StatusOK, "print_list", v)
+}
+
+// byBuilding groups tasks by their address without its last part (the
+// room: "育才路12号 12栋 1单元 102" is in "育才路12号 12栋 1单元"), in
+// address order, so a worker walks a stairwell from one sheet.
+func byBuilding(tasks []screening.TaskView) []printBuilding {
+	sorted := slices.Clone(tasks)
+	slices.SortStableFunc(sorted, func(a, b screening.TaskView) int { return strings.Compare(a.Address, b.Address) })
+	var out []printBuilding
+	for _, t := range sorted {
+		name := strings.TrimSpace(t.Address)
+		if i := strings.LastIndexAny(name, " \u3000"); i > 0 {
+			name = strings.TrimSpace(name[:i])
+		}
+		if len(out) == 0 || out[len(out)-1].Name != name {
+			out = append(out, printBuilding{Name: name})
+		}
+		out[len(out)-1].Tasks = append(out[len(out)-1].Tasks, t)
+	}
+	return out
 }

@@ -79,6 +79,11 @@ func init() {
 		"console.visits.no_phone": {ZH: "此户没有登记电话。", EN: "No phone on record."},
 		"console.calls.upcoming":  {ZH: "接下来", EN: "Coming up"},
 
+		"console.card.members":    {ZH: "家庭成员", EN: "Who lives here"},
+		"console.card.no_members": {ZH: "此户没有登记成员。", EN: "No resident on record for this household."},
+		"console.card.age":        {ZH: "{n} 岁", EN: "{n} y"},
+		"console.card.last":       {ZH: "最近的联系", EN: "Last attempts"},
+
 		"console.print.door":       {ZH: "上门走访清单（打印）", EN: "Door-to-door list (to print)"},
 		"console.print.call":       {ZH: "电话排查清单（打印）", EN: "Call list (to print)"},
 		"console.print.link":       {ZH: "打印清单", EN: "Print the list"},

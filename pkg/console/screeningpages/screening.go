@@ -7,12 +7,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/wanjia/wanjia/pkg/console"
 	"github.com/wanjia/wanjia/pkg/errs"
 	"github.com/wanjia/wanjia/pkg/orgs"
+	"github.com/wanjia/wanjia/pkg/roster"
 	"github.com/wanjia/wanjia/pkg/screening"
 	"github.com/wanjia/wanjia/pkg/web"
 )
@@ -266,7 +268,22 @@ type worklistView struct {
 	Done      *screening.TaskView // the household just recorded
 	Repeat    bool                // a second submission of it was not saved
 	FollowUp  bool                // its findings went to staff
+	// The household on the card: who lives there (name, age, tags such
+	// as elderly or lives alone) and its last attempts, what a worker
+	// reads before dialling.
+	Members []member
+	Last    []screening.AttemptView
 }
+
+// member is a resident as the call card shows them.
+type member struct {
+	Name string
+	Age  int // 0: unknown
+	Tags []string
+}
+
+// lastShown is how many of a household's attempts the card lists.
+const lastShown = 3
 
 // Visits reports whether this is the door-to-door list.
 func (v worklistView) Visits() bool { return v.List == screening.ListDoor }
@@ -323,6 +340,12 @@ func (c *Pages) showWorklist(g *gin.Context, status int, list string, posted *sc
 	}
 	if posted != nil {
 		v.Task = posted
+	}
+	if v.Task != nil {
+		if err := c.describe(g, &v); err != nil {
+			web.Fail(g, err)
+			return
+		}
 	}
 	if done := g.Query("done"); done != "" && posted == nil {
 		if t, err := c.screen.GetTask(ctx, id, done); err == nil && len(t.History) > 0 {
@@ -556,4 +579,32 @@ func byBuilding(tasks []screening.TaskView) []printBuilding {
 		out[len(out)-1].Tasks = append(out[len(out)-1].Tasks, t)
 	}
 	return out
+}
+
+// describe fills the card's household: its members (masked as the
+// roster masks them for the caller) and its last attempts.
+func (c *Pages) describe(g *gin.Context, v *worklistView) error {
+	ctx := g.Request.Context()
+	if c.people != nil {
+		people, _, err := c.people.ListResidents(ctx, roster.Filter{HouseholdID: v.Task.HouseholdID, Limit: web.MaxLimit})
+		if err != nil {
+			return err
+		}
+		year := time.Now().In(v.Loc()).Year()
+		for _, p := range people {
+			m := member{Name: p.Name, Tags: p.Tags}
+			if p.BirthYear != nil && *p.BirthYear > 1900 && *p.BirthYear <= year {
+				m.Age = year - *p.BirthYear
+			}
+			v.Members = append(v.Members, m)
+		}
+	}
+	if v.Task.Attempts > 0 {
+		t, err := c.screen.GetTask(ctx, v.S.ID, v.Task.ID)
+		if err != nil {
+			return err
+		}
+		v.Last = t.History[:min(len(t.History), lastShown)]
+	}
+	return nil
 }

@@ -1,7 +1,9 @@
 package console_test
 
 import (
+	"html"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -41,5 +43,38 @@ func TestCallCardShowsHousehold(t *testing.T) {
 	// The official reads the same card, masked as the roster masks it.
 	if _, body := get(t, f.official, f.org+"/screenings/"+id+"/calls"); len(memberItem.FindAllStringSubmatch(body, -1)) == 0 {
 		t.Fatal("the official's card lists no members")
+	}
+}
+
+var historyHousehold = regexp.MustCompile(`href="(/console/orgs/yucai/households/[0-9a-f-]{36})"`)
+
+// TestHouseholdPageShowsHistory: a household's page lists its calls and
+// visits and the follow-ups they raised; the official reads it too, with
+// the roster's masks.
+func TestHouseholdPageShowsHistory(t *testing.T) {
+	t.Parallel()
+	f := newFormWorld(t)
+	id := startScreening(t, f.a.Base, "户史", "yucai-g1")
+	task := recordNext(t, f.grid1, f.a.Base, id, "calls", "reached", url.Values{"symptoms": {"1"}, "notes": {"发烧两天"}})
+	_, body := get(t, f.staff, f.org+"/screenings/"+id+"/tasks/"+task)
+	address := regexp.MustCompile(`<h1>([^<]+)</h1>`).FindStringSubmatch(body)
+	if address == nil {
+		t.Fatal("the task page names no address")
+	}
+	_, body = get(t, f.staff, f.org+"/households?q="+url.QueryEscape(html.UnescapeString(address[1])))
+	link := historyHousehold.FindStringSubmatch(body)
+	if link == nil {
+		t.Fatalf("no household found at %s", address[1])
+	}
+	for who, c := range map[string]*http.Client{"staff": f.staff, "official": f.official} {
+		status, page := get(t, c, f.a.Base+link[1])
+		if status != http.StatusOK || !strings.Contains(page, `class="cards history household-history"`) || !strings.Contains(page, "发烧两天") ||
+			!strings.Contains(page, zh("console.outcome.phone.reached")) {
+			t.Fatalf("%s: the household's page (%d) does not list its call", who, status)
+		}
+		if !strings.Contains(page, `class="cards household-follow-ups"`) || !strings.Contains(page, zh("console.household.reason.symptoms")) ||
+			!strings.Contains(page, zh("console.household.fu.open")) {
+			t.Fatalf("%s: the household's page does not list its follow-up", who)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package screening_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -492,5 +493,40 @@ func TestPeekHoldsNothing(t *testing.T) {
 	n, err := w.Screening.NextTask(w.Staff(t, "c1"), sc.ID, screening.Filter{})
 	if err != nil || n.Task == nil || n.Task.HouseholdID != hh[0] || n.Remaining != 3 {
 		t.Fatalf("staff after the official looked: %+v, %v; want %s with 3 left", n.Task, err, hh[0])
+	}
+}
+
+// TestHistoryOf: a household's history is its attempts and follow-ups,
+// newest first, for its grid's worker and the staff; another grid's
+// worker and another community see none of it; the official sees the
+// follow-up's phone masked.
+func TestHistoryOf(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	hh := w.households(t, "c1", "c1-g1", 2)
+	other := w.households(t, "c1", "c1-g2", 1)[0]
+	sc := w.campaign(t, "c1", screening.ScreeningInput{Method: screening.MethodPhone})
+	staff := w.Staff(t, "c1")
+	w.attempt(t, staff, sc.ID, w.taskOf(t, "c1", sc.ID, other), "phone", "no_answer")
+	task := w.taskOf(t, "c1", sc.ID, hh[0])
+	w.attempt(t, staff, sc.ID, task, "phone", "no_answer")
+	if _, err := w.Screening.RecordAttempt(staff, sc.ID, task, screening.AttemptInput{Method: "phone", Outcome: "reached", Symptoms: true, Notes: "发烧"}); err != nil {
+		t.Fatal(err)
+	}
+	h, err := w.Screening.HistoryOf(w.GridWorker(t, "c1"), hh[0], 10)
+	if err != nil || len(h.Attempts) != 2 || h.Attempts[0].Notes != "发烧" || len(h.FollowUps) != 1 || h.FollowUps[0].Phone == "" || strings.Contains(h.FollowUps[0].Phone, "*") {
+		t.Fatalf("the grid's worker: %+v, %v", h, err)
+	}
+	if h, err := w.Screening.HistoryOf(w.Official(t, "c1"), hh[0], 10); err != nil || len(h.FollowUps) != 1 || !strings.Contains(h.FollowUps[0].Phone, "*") {
+		t.Fatalf("the official: %+v, %v; want the phone masked", h, err)
+	}
+	if h, err := w.Screening.HistoryOf(w.Staff(t, "c1"), other, 10); err != nil || len(h.Attempts) != 1 {
+		t.Fatalf("staff on c1-g2's household: %+v, %v", h, err)
+	}
+	if h, err := w.Screening.HistoryOf(w.GridWorker(t, "c1"), other, 10); err != nil || len(h.Attempts)+len(h.FollowUps) != 0 {
+		t.Fatalf("another grid's worker: %+v, %v; want nothing", h, err)
+	}
+	if h, err := w.Screening.HistoryOf(w.Staff(t, "c2"), hh[0], 10); err != nil || len(h.Attempts)+len(h.FollowUps) != 0 {
+		t.Fatalf("another community: %+v, %v; want nothing", h, err)
 	}
 }

@@ -78,3 +78,27 @@ func TestHouseholdPageShowsHistory(t *testing.T) {
 		}
 	}
 }
+
+// TestCampaignPageNotTried: a new campaign's page counts its households
+// as not tried (未联系), none as tried and not reached (未联系上).
+func TestCampaignPageNotTried(t *testing.T) {
+	t.Parallel()
+	f := newFormWorld(t)
+	id := startScreening(t, f.a.Base, "未联系", "yucai-g1")
+	_, body := get(t, f.staff, f.org+"/screenings/"+id)
+	fig := func(name string) string {
+		m := regexp.MustCompile(`data-figure="` + name + `"><dt>[^<]*</dt><dd>(\d+)</dd>`).FindStringSubmatch(body)
+		if m == nil {
+			t.Fatalf("no %s figure", name)
+		}
+		return m[1]
+	}
+	if fig("not_tried") == "0" || fig("unreached") != "0" {
+		t.Fatalf("a new campaign: %s not tried, %s tried and not reached", fig("not_tried"), fig("unreached"))
+	}
+	recordNext(t, f.grid1, f.a.Base, id, "calls", "no_answer", nil)
+	_, body = get(t, f.staff, f.org+"/screenings/"+id)
+	if fig("unreached") != "1" {
+		t.Fatalf("after a failed call: %s tried and not reached, want 1", fig("unreached"))
+	}
+}

@@ -530,3 +530,29 @@ func TestHistoryOf(t *testing.T) {
 		t.Fatalf("another community: %+v, %v; want nothing", h, err)
 	}
 }
+
+// TestNotTriedApart: a new campaign's unreached are all not tried yet
+// (未联系); a failed call moves its household to tried, not reached
+// (未联系上), and a reached one out of both.
+func TestNotTriedApart(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	hh := w.households(t, "c1", "c1-g1", 3)
+	sc := w.campaign(t, "c1", screening.ScreeningInput{Method: screening.MethodPhone})
+	if p := sc.Progress; p.NotTried != 3 || p.Unreached != 3 || p.TriedNotReached() != 0 {
+		t.Fatalf("a new campaign: %+v, want 3 not tried and none tried", p)
+	}
+	staff := w.Staff(t, "c1")
+	w.attempt(t, staff, sc.ID, w.taskOf(t, "c1", sc.ID, hh[0]), "phone", "no_answer")
+	w.attempt(t, staff, sc.ID, w.taskOf(t, "c1", sc.ID, hh[1]), "phone", "reached")
+	v, err := w.Screening.GetScreening(staff, sc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := v.Progress; p.NotTried != 1 || p.Unreached != 2 || p.TriedNotReached() != 1 || p.Reached != 1 {
+		t.Fatalf("after a failed and a reached call: %+v", p)
+	}
+	if g := v.ByGrid[0].Progress; g.NotTried != 1 || g.TriedNotReached() != 1 {
+		t.Fatalf("the grid's figures: %+v", g)
+	}
+}

@@ -54,7 +54,8 @@ func init() {
 		"console.screening.status.closed": {ZH: "已结束", EN: "Ended"},
 
 		"console.progress.reached":       {ZH: "已联系", EN: "Reached"},
-		"console.progress.unreached":     {ZH: "未联系上", EN: "Not reached"},
+		"console.progress.unreached":     {ZH: "未联系上", EN: "Tried, not reached"},
+		"console.progress.not_tried":     {ZH: "未联系", EN: "Not tried yet"},
 		"console.progress.by_phone":      {ZH: "电话联系", EN: "By phone"},
 		"console.progress.by_visit":      {ZH: "上门联系", EN: "By visit"},
 		"console.progress.door":          {ZH: "待上门", EN: "To visit"},

@@ -254,13 +254,13 @@ func TestProgressFigures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := screening.Progress{Households: 7, Reached: 3, ByPhone: 2, ByVisit: 1, Unreached: 4, MovedOut: 1, CallsToday: 3, VisitsToday: 2}
+	want := screening.Progress{Households: 7, Reached: 3, ByPhone: 2, ByVisit: 1, Unreached: 4, NotTried: 2, MovedOut: 1, CallsToday: 3, VisitsToday: 2}
 	if got.Progress != want {
 		t.Errorf("progress\n got %+v\nwant %+v", got.Progress, want)
 	}
 	wantGrid := map[string]screening.Progress{
-		"c1-g1": {Households: 4, Reached: 2, ByPhone: 1, ByVisit: 1, Unreached: 2, CallsToday: 2, VisitsToday: 1},
-		"c1-g2": {Households: 3, Reached: 1, ByPhone: 1, Unreached: 2, MovedOut: 1, CallsToday: 1, VisitsToday: 1},
+		"c1-g1": {Households: 4, Reached: 2, ByPhone: 1, ByVisit: 1, Unreached: 2, NotTried: 1, CallsToday: 2, VisitsToday: 1},
+		"c1-g2": {Households: 3, Reached: 1, ByPhone: 1, Unreached: 2, NotTried: 1, MovedOut: 1, CallsToday: 1, VisitsToday: 1},
 	}
 	for _, gp := range got.ByGrid {
 		if gp.Progress != wantGrid[gp.Grid] {

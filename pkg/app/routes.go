@@ -65,10 +65,10 @@ func (a *App) routes(trustedProxies []string) *gin.Engine {
 // adds its package here.
 func (a *App) ConsolePages() []console.Pages {
 	return []console.Pages{
-		screeningpages.New(a.Screening),
+		screeningpages.New(a.Screening, a.Roster),
 		carepages.New(a.Care, a.Roster),
 		logpages.New(a.Logs),
-		rosterpages.New(a.Roster, a.Authz),
+		rosterpages.New(a.Roster, a.Authz, a.Screening),
 		outreachpages.New(a.Outreach),
 		isolationpages.New(a.Isolation, a.Roster),
 		orgpages.New(a.Orgs, a.DB),

@@ -121,7 +121,7 @@ func (c *Console) engine(o web.Options) *gin.Engine {
 	root.POST("/logout", c.logout)
 	root.GET("/lang/:lang", c.setLang)
 
-	signed := root.Group("", c.requireUser)
+	signed := root.Group("", c.requireUser, c.restoreForm)
 	signed.GET("/", c.start)
 	org := c.authz.OrgRoutes(signed)
 	home := authz.Perm{Resource: "orgs", Action: "read"}

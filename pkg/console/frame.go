@@ -29,6 +29,8 @@ type Frame struct {
 	Up    *OrgLink // the sub-district above a community its official reads
 	Orgs  []OrgLink
 	Menu  []menuLink
+	// Restored is a form's input kept over a sign-in, back on its page.
+	Restored *Restored
 
 	caller authz.Caller
 	names  map[string]string // the names of the orgs the user can see, by slug
@@ -131,7 +133,7 @@ func (f *Frame) Role() string {
 // when signed in, their orgs and, inside an org (authz bound the caller),
 // its menu.
 func (c *Console) frameFor(g *gin.Context) *Frame {
-	f := &Frame{Lang: Lang(g), Path: g.Request.URL.RequestURI(), Here: g.Request.URL.Path, loc: Location("")}
+	f := &Frame{Lang: Lang(g), Path: g.Request.URL.RequestURI(), Here: g.Request.URL.Path, loc: Location(""), Restored: restoredOf(g)}
 	if s, ok := sessionOf(g); ok {
 		f.CSRF = s.CSRF
 	}

@@ -32,6 +32,7 @@ var pageOf = []struct {
 	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/screenings/[0-9a-f-]{36}$`), "screening"},
 	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/screenings/[0-9a-f-]{36}/calls$`), "call list"},
 	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/screenings/[0-9a-f-]{36}/visits$`), "door list"},
+	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/screenings/[0-9a-f-]{36}/print$`), "printed list"},
 	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/screenings/[0-9a-f-]{36}/tasks/[0-9a-f-]{36}$`), "task"},
 	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/follow-ups$`), "follow-ups"},
 	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/publicity$`), "publicity"},

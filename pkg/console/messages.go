@@ -86,11 +86,15 @@ func init() {
 
 		"console.figure.households": {ZH: "住户", EN: "Households"},
 
-		"console.login.title":    {ZH: "登录", EN: "Sign in"},
-		"console.login.note":     {ZH: "社区防疫工作台", EN: "Community epidemic-prevention console"},
-		"console.login.username": {ZH: "用户名", EN: "Username"},
-		"console.login.password": {ZH: "密码", EN: "Password"},
-		"console.login.submit":   {ZH: "登录", EN: "Sign in"},
+		"console.login.title":     {ZH: "登录", EN: "Sign in"},
+		"console.login.note":      {ZH: "社区防疫工作台", EN: "Community epidemic-prevention console"},
+		"console.login.username":  {ZH: "用户名", EN: "Username"},
+		"console.login.password":  {ZH: "密码", EN: "Password"},
+		"console.login.submit":    {ZH: "登录", EN: "Sign in"},
+		"console.login.kept":      {ZH: "登录已过期，刚才提交的内容没有保存。请重新登录，登录后会回到原来的页面，你填写的内容已保留。", EN: "Your session had ended and what you sent was not saved. Sign in again: you will be taken back to the page, with what you typed kept."},
+		"console.restored.filled": {ZH: "登录已过期，刚才的提交没有保存。你填写的内容已填回下方表单，请核对后再次提交。", EN: "Your session had ended and what you sent was not saved. What you typed is back in the form below: check it and send it again."},
+		"console.restored.again":  {ZH: "登录已过期，刚才的操作没有保存，请再操作一次。", EN: "Your session had ended and your last action was not saved: please do it again."},
+		"console.restored.lost":   {ZH: "登录已过期，刚才的提交没有保存；内容过长无法保留，请重新填写。", EN: "Your session had ended and what you sent was not saved; it was too long to keep, so please fill the form in again."},
 
 		"console.start.title": {ZH: "选择机构", EN: "Choose an organisation"},
 		"console.start.none":  {ZH: "您的账号没有加入任何机构。平台管理员请使用接口管理机构。", EN: "Your account is not a member of any organisation. Platform admins manage organisations through the API."},

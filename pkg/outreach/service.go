@@ -210,6 +210,11 @@ func (s *Service) providerName() string {
 	return s.Provider.Name()
 }
 
+// DryRun reports that messages go to the log provider: nothing reaches a
+// resident, and the pages must say so rather than "sent" (a demo, a test
+// deployment, or a provider not configured yet).
+func (s *Service) DryRun() bool { return s.providerName() == "log" }
+
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
 // notFound is the answer for another community's record and a record that

@@ -22,16 +22,20 @@ type source struct {
 	name   string
 	in     func(ctx context.Context, tx *store.TenantTx, day string) (Figures, error)
 	across func(ctx context.Context, db bun.IDB, tenants []string, day string) (map[string]Figures, error)
+	// days, where the domain has it, computes a range of days at about the
+	// cost of one (screening groups its reached households once); without
+	// it a series runs across once per day.
+	days func(ctx context.Context, db bun.IDB, tenants []string, from, to string) (map[string]map[string]Figures, error)
 }
 
 // sources are every domain with figures in the report. A domain's figure
 // struct may hold more than the report's keys: the extras pre-fill the
 // typed-in part (prefill) or are dropped (pick).
 var sources = []source{
-	{"screening", fromIn(screening.FiguresIn), fromAcross(screening.FiguresAcross)},
-	{"logs", fromIn(logs.FiguresIn), fromAcross(logs.FiguresAcross)},
-	{"isolation", fromIn(isolation.FiguresIn), fromAcross(isolation.FiguresAcross)},
-	{"outreach", fromIn(outreach.FiguresIn), fromAcross(outreach.FiguresAcross)},
+	{"screening", fromIn(screening.FiguresIn), fromAcross(screening.FiguresAcross), fromDays(screening.FiguresAcrossDays)},
+	{"logs", fromIn(logs.FiguresIn), fromAcross(logs.FiguresAcross), nil},
+	{"isolation", fromIn(isolation.FiguresIn), fromAcross(isolation.FiguresAcross), nil},
+	{"outreach", fromIn(outreach.FiguresIn), fromAcross(outreach.FiguresAcross), nil},
 }
 
 // flat is a domain's figure struct as numbers by their JSON names (the
@@ -65,6 +69,25 @@ func fromAcross[F any](fn func(context.Context, bun.IDB, []string, string) (map[
 		for t, f := range m {
 			if out[t], err = flat(f); err != nil {
 				return nil, err
+			}
+		}
+		return out, nil
+	}
+}
+
+func fromDays[F any](fn func(context.Context, bun.IDB, []string, string, string) (map[string]map[string]F, error)) func(context.Context, bun.IDB, []string, string, string) (map[string]map[string]Figures, error) {
+	return func(ctx context.Context, db bun.IDB, tenants []string, from, to string) (map[string]map[string]Figures, error) {
+		m, err := fn(ctx, db, tenants, from, to)
+		if err != nil {
+			return nil, err
+		}
+		out := make(map[string]map[string]Figures, len(m))
+		for day, byTenant := range m {
+			out[day] = make(map[string]Figures, len(byTenant))
+			for t, f := range byTenant {
+				if out[day][t], err = flat(f); err != nil {
+					return nil, err
+				}
 			}
 		}
 		return out, nil

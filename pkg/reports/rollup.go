@@ -125,6 +125,70 @@ func draftsIn(ctx context.Context, db bun.IDB, tenants []string, from, to string
 	return out, wrap("drafts", err)
 }
 
+// liveAcrossDays is liveAcross for each day of open (the communities
+// without a submission that day): a domain with a range of days is asked
+// once for them all, the others once per day.
+func liveAcrossDays(ctx context.Context, db bun.IDB, open map[string][]string) (figures, prefilled map[string]map[string]Figures, err error) {
+	all := make(map[string]map[string]Figures, len(open))
+	var union []string
+	from, to := "", ""
+	for day, tenants := range open {
+		all[day] = make(map[string]Figures, len(tenants))
+		for _, t := range tenants {
+			all[day][t] = Figures{}
+			if !slices.Contains(union, t) {
+				union = append(union, t)
+			}
+		}
+		if from == "" || day < from {
+			from = day
+		}
+		if day > to {
+			to = day
+		}
+	}
+	if len(union) == 0 {
+		return map[string]map[string]Figures{}, map[string]map[string]Figures{}, nil
+	}
+	keep := func(day string, m map[string]Figures) {
+		for t, f := range m {
+			if a, ok := all[day][t]; ok {
+				a.Add(f)
+			}
+		}
+	}
+	for _, s := range sources {
+		if s.days != nil {
+			m, err := s.days(ctx, db, union, from, to)
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s figures: %w", s.name, err)
+			}
+			for day := range all {
+				keep(day, m[day])
+			}
+			continue
+		}
+		for day, tenants := range open {
+			if len(tenants) == 0 {
+				continue
+			}
+			m, err := s.across(ctx, db, tenants, day)
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s figures: %w", s.name, err)
+			}
+			keep(day, m)
+		}
+	}
+	figures, prefilled = make(map[string]map[string]Figures, len(all)), make(map[string]map[string]Figures, len(all))
+	for day, byTenant := range all {
+		figures[day], prefilled[day] = make(map[string]Figures, len(byTenant)), make(map[string]Figures, len(byTenant))
+		for t, a := range byTenant {
+			figures[day][t], prefilled[day][t] = pick(a), prefill(a)
+		}
+	}
+	return figures, prefilled, nil
+}
+
 // liveAcross is tenants' live figures of day, every domain's grouped
 // query once for them all, and the pre-filled typed-in part.
 func liveAcross(ctx context.Context, db bun.IDB, tenants []string, day string) (figures, prefilled map[string]Figures, err error) {
@@ -169,20 +233,21 @@ func (s *Service) dayOf(ctx context.Context, db bun.IDB, ps []place, from, to st
 		return nil, err
 	}
 	now := s.now()
-	out := map[string][]Community{}
+	open := map[string][]string{}
 	for _, day := range days(from, to) {
-		var open []string
 		for _, p := range ps {
 			if _, ok := done[[2]string{p.id, day}]; !ok {
-				open = append(open, p.id)
+				open[day] = append(open[day], p.id)
 			}
 		}
-		var figures, pre map[string]Figures
-		if len(open) > 0 {
-			if figures, pre, err = liveAcross(ctx, db, open, day); err != nil {
-				return nil, err
-			}
-		}
+	}
+	liveFigures, livePre, err := liveAcrossDays(ctx, db, open)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]Community{}
+	for _, day := range days(from, to) {
+		figures, pre := liveFigures[day], livePre[day]
 		lines := make([]Community, 0, len(ps))
 		for _, p := range ps {
 			line := Community{Org: p.slug, Name: p.name}

@@ -53,6 +53,7 @@ var pageOf = []struct {
 	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/directives/[0-9a-f-]{36}$`), "directive"},
 	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/reports/daily$`), "daily report"},
 	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/reports/daily/\d{4}-\d{2}-\d{2}$`), "report of a day"},
+	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/reports/daily/\d{4}-\d{2}-\d{2}/trend$`), "report trend"},
 }
 
 // TestEveryPageIsReachable follows links from each role's first page, as a
@@ -80,7 +81,7 @@ func TestEveryPageIsReachable(t *testing.T) {
 		"yucai.grid1": append([]string{"home", "households", "household", "residents", "buildings", "new household", "edit household", "edit resident",
 			"care", "care contact"}, append(screening, isolation...)...),
 		"qixing.official": append([]string{"home", "households", "household", "residents", "members", "audit", "buildings", "directives", "directive",
-			"daily report", "report of a day"}, screening...),
+			"daily report", "report of a day", "report trend"}, screening...),
 	} {
 		t.Run(user, func(t *testing.T) {
 			c := client(t)

@@ -72,13 +72,13 @@ func TestReportPagesPerRole(t *testing.T) {
 	for user, pages := range map[string]map[string]int{
 		"yucai.staff": {y: 200, y + "?date=2020-02-10": 200, y + "/2020-02-10": 200, y + "/2020-2-10": 422, y + "?date=yesterday": 422,
 			y + "/" + today + "/submit": 403, y + "/2020-02-10/export?format=xlsx": 403, q: 403,
-			"/console/orgs/wangcheng/reports/daily": 403},
+			"/console/orgs/wangcheng/reports/daily": 403, y + "/2020-02-10/trend": 404},
 		"yucai.admin": {y: 200, y + "/" + today + "/submit": 200, y + "/2020-02-10/submit": http.StatusSeeOther,
 			y + "/2020-02-10/export?format=xlsx": 200, y + "/2020-02-10/export?format=csv": 200, y + "/2020-02-10/export?format=pdf": 422,
 			"/console/orgs/wangcheng/reports/daily/2020-02-10": 403},
 		"yucai.grid1": {y: 403, y + "/2020-02-10": 403},
 		"qixing.official": {q: 200, q + "?date=2020-02-10": 200, q + "/2020-02-10": 200, q + "/2020-02-30": 422,
-			q + "/2020-02-10/export?format=csv": 200, y + "/2020-02-10": 200, y: 200, y + "/" + today + "/submit": 403,
+			q + "/2020-02-10/export?format=csv": 200, q + "/2020-02-10/trend": 200, q + "/2020-02-10/trend?x=1": 200, q + "/20200210/trend": 422, y + "/2020-02-10": 200, y: 200, y + "/" + today + "/submit": 403,
 			"/console/orgs/qixing-district/reports/daily": 403, "/console/orgs/lingui-town/reports/daily": 403,
 			"/console/orgs/shijia/reports/daily": 403, "/console/orgs/shijia/reports/daily/2020-02-10/export": 403},
 		"wangcheng.admin": {y + "/2020-02-10": 403, q: 403, "/console/orgs/wangcheng/reports/daily": 200},
@@ -216,10 +216,24 @@ func TestReportPages(t *testing.T) {
 		(ws != reports.StatusLate && ws != reports.StatusMissing) {
 		t.Fatalf("the official's home: yucai %q, wangcheng %q", ys, ws)
 	}
-	if !strings.Contains(body, "<tfoot>") || strings.Count(body, "<polyline") != len(reports.MainKeys) ||
+	if !strings.Contains(body, "<tfoot>") || !strings.Contains(body, `hx-get="/console/orgs/qixing/reports/daily/`+today+`/trend"`) ||
 		!strings.Contains(body, "/console/orgs/qixing/reports/daily/"+today+"/export?format=xlsx") ||
 		!strings.Contains(body, `href="/console/orgs/yucai/reports/daily/`+today+`"`) {
-		t.Fatal("the official's home lacks the totals, the trend's lines, the export or the drill-down")
+		t.Fatal("the official's home lacks the totals, the trend, the export or the drill-down")
+	}
+	// The trend: a fragment for htmx, a page without it, a line per main figure.
+	req, _ := http.NewRequest(http.MethodGet, a.Base+"/console/orgs/qixing/reports/daily/"+today+"/trend", nil)
+	req.Header.Set("HX-Request", "true")
+	resp, err := official.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frag, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if _, page := get(t, official, a.Base+"/console/orgs/qixing/reports/daily/"+today+"/trend"); resp.StatusCode != 200 ||
+		strings.Count(string(frag), "<polyline") != len(reports.MainKeys) || strings.Contains(string(frag), "<nav") ||
+		strings.Count(page, "<polyline") != len(reports.MainKeys) || !strings.Contains(page, "<nav") {
+		t.Fatalf("the trend: %d, a fragment of %d lines, a page of %d", resp.StatusCode, strings.Count(string(frag), "<polyline"), strings.Count(page, "<polyline"))
 	}
 
 	// The seed's day: both submitted, Yucai's 1,859 households screened,
@@ -231,7 +245,7 @@ func TestReportPages(t *testing.T) {
 		!strings.Contains(regexp.MustCompile(`(?s)<tfoot>.*?</tfoot>`).FindString(body), ">1964<") {
 		t.Fatalf("2020-02-10: yucai %q, wangcheng %q", yrow, wrow)
 	}
-	resp, err := official.Get(a.Base + "/console/orgs/qixing/reports/daily/2020-02-10/export?format=xlsx")
+	resp, err = official.Get(a.Base + "/console/orgs/qixing/reports/daily/2020-02-10/export?format=xlsx")
 	if err != nil {
 		t.Fatal(err)
 	}

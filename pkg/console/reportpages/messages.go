@@ -69,6 +69,7 @@ func init() {
 		"console.reports.export_xlsx":     {ZH: "导出（XLSX）", EN: "Export (XLSX)"},
 		"console.reports.export_csv":      {ZH: "导出（CSV）", EN: "Export (CSV)"},
 		"console.reports.trend":           {ZH: "近 30 天趋势", EN: "The last 30 days"},
+		"console.reports.trend_show":      {ZH: "查看趋势图", EN: "Show the trend"},
 		"console.reports.trend_hint":      {ZH: "合计数字，未上报的日子按实时数字计。", EN: "Totals; a day not submitted counts its live figures."},
 		"console.reports.trend_of":        {ZH: "{label}：{from} 至 {to}，最新 {last}，最高 {max}", EN: "{label}: {from} to {to}, latest {last}, highest {max}"},
 		"console.reports.trend_max":       {ZH: "最高 {max}", EN: "max {max}"},

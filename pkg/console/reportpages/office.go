@@ -8,6 +8,7 @@ import (
 
 	"github.com/wanjia/wanjia/pkg/authz"
 	"github.com/wanjia/wanjia/pkg/console"
+	"github.com/wanjia/wanjia/pkg/errs"
 	"github.com/wanjia/wanjia/pkg/reports"
 	"github.com/wanjia/wanjia/pkg/web"
 )
@@ -36,12 +37,17 @@ func (v officeView) Line(f reports.Figures) []int {
 	return out
 }
 
+// TrendURL is the day's trend, which the table loads after it.
+func (v officeView) TrendURL() string { return v.URL("/reports/daily/" + v.Date + "/trend") }
+
 // DrillURL is a community's page of the day (read-only for an official).
 func (v officeView) DrillURL(slug string) string {
 	return console.Prefix + "/orgs/" + slug + "/reports/daily/" + v.Date
 }
 
-// dayTable reads the day's rollup and its trend: the 30 days up to it.
+// dayTable reads the day's rollup. Its trend is a request of its own
+// (trend): the 30 days' figures are the costly part, and the table, what
+// an office opens the page for, should not wait for them.
 func (c *Pages) dayTable(g *gin.Context, f *console.Frame, date string) (officeView, error) {
 	ctx := g.Request.Context()
 	v := officeView{page: page{f}, Today: c.today(f), Keys: reports.MainKeys}
@@ -49,10 +55,6 @@ func (c *Pages) dayTable(g *gin.Context, f *console.Frame, date string) (officeV
 		date = v.Today
 	}
 	r, err := c.svc.Rollup(ctx, date)
-	if err != nil {
-		return v, err
-	}
-	s, err := c.svc.Series(ctx, shift(date, -29), date)
 	if err != nil {
 		return v, err
 	}
@@ -70,8 +72,32 @@ func (c *Pages) dayTable(g *gin.Context, f *console.Frame, date string) (officeV
 			v.Missing++
 		}
 	}
-	v.Trend = newTrend(s, reports.MainKeys)
 	return v, nil
+}
+
+// trend is the 30 days up to the day, drawn: a fragment htmx swaps into
+// the table's page, or the same as a page of its own for a browser
+// without script (the placeholder's link).
+func (c *Pages) trend(g *gin.Context) {
+	f := c.k.Frame(g)
+	f.Title = "console.reports.trend"
+	caller, _ := authz.CallerFrom(g.Request.Context())
+	if caller.Org.IsCommunity() {
+		web.Fail(g, errs.NotFound())
+		return
+	}
+	date := g.Param("date")
+	s, err := c.svc.Series(g.Request.Context(), shift(date, -29), date)
+	if err != nil {
+		web.Fail(g, err)
+		return
+	}
+	v := officeView{page: page{f}, Date: date, Today: c.today(f), Keys: reports.MainKeys, Trend: newTrend(s, reports.MainKeys)}
+	if g.GetHeader("HX-Request") != "" {
+		c.k.Fragment(g, http.StatusOK, "report_trend", "trend", v)
+		return
+	}
+	c.k.Render(g, http.StatusOK, "report_trend", v)
 }
 
 // office is the day's table as a page (the menu's 日报, the date picker).

@@ -60,6 +60,7 @@ func (c *Pages) Mount(org *authz.OrgRoutes, k *console.Kit) {
 	org.Handle(http.MethodPost, "/reports/daily/:date/submit", submit, c.submit)
 	org.Handle(http.MethodPost, "/reports/daily/:date/corrections", submit, c.correct)
 	org.Handle(http.MethodGet, "/reports/daily/:date/export", export, c.export)
+	org.Handle(http.MethodGet, "/reports/daily/:date/trend", read, c.trend)
 }
 
 // day is a community's report of a day, or above the communities the

@@ -13,6 +13,7 @@ import (
 	"github.com/wanjia/wanjia/pkg/console/logpages"
 	"github.com/wanjia/wanjia/pkg/console/orgpages"
 	"github.com/wanjia/wanjia/pkg/console/outreachpages"
+	"github.com/wanjia/wanjia/pkg/console/reportpages"
 	"github.com/wanjia/wanjia/pkg/console/residentpages"
 	"github.com/wanjia/wanjia/pkg/console/rosterpages"
 	"github.com/wanjia/wanjia/pkg/console/screeningpages"
@@ -74,5 +75,6 @@ func (a *App) ConsolePages() []console.Pages {
 		orgpages.New(a.Orgs, a.DB),
 		residentpages.New(a.Isolation, a.Redis),
 		directivepages.New(a.Directives),
+		reportpages.New(a.Reports, a.Isolation),
 	}
 }

@@ -24,7 +24,9 @@ import (
 // yucai and wangcheng), through the whole handler (session cookie, authz,
 // the services, the template) without the network, and checks the goals:
 // the community home and a 50-row households page under 20 ms, the
-// official's table of communities under 50 ms.
+// official's home under 200 ms: it is the day's report table (each
+// community's live figures when not submitted, issue 21's goal for that
+// table) above roster's table of communities.
 //
 //	go test -run '^$' -bench Pages -benchtime 200x ./pkg/console/
 func BenchmarkPages(b *testing.B) {
@@ -36,7 +38,7 @@ func BenchmarkPages(b *testing.B) {
 		{"community-home", "yucai.staff", "/console/orgs/yucai", 20 * time.Millisecond},
 		{"households-50", "yucai.staff", "/console/orgs/yucai/households", 20 * time.Millisecond},
 		{"households-50-grid-worker", "yucai.grid1", "/console/orgs/yucai/households", 20 * time.Millisecond},
-		{"official-communities", "qixing.official", "/console/orgs/qixing", 50 * time.Millisecond},
+		{"official-communities", "qixing.official", "/console/orgs/qixing", 200 * time.Millisecond},
 	} {
 		b.Run(page.name, func(b *testing.B) {
 			c := client(b)

@@ -74,7 +74,7 @@ func (d *Drill) check(ctx context.Context) {
 	// what came.
 	counts := d.fp.Counts()
 	rows, err := d.st.DBAdmin.QueryContext(ctx, `SELECT id, campaign_id, status FROM outreach_messages WHERE status NOT IN ('skipped_opt_out', 'cancelled')`)
-	status := map[string]int{}
+	status, lostBy := map[string]int{}, map[string]int{}
 	if err != nil {
 		d.fail("check messages: %v", err)
 	} else {
@@ -98,6 +98,8 @@ func (d *Drill) check(ctx context.Context) {
 			want[w][id] = 1
 			if n := counts[id]; n > 0 {
 				got[w][id] = n
+			} else {
+				lostBy[st]++
 			}
 			delete(counts, id)
 		}
@@ -121,6 +123,11 @@ func (d *Drill) check(ctx context.Context) {
 		}
 	}
 	fmt.Fprintf(d.cfg.Out, "outbox by status: %v\n", status)
+	if len(lostBy) > 0 {
+		// "unknown": the reconciler found the message left sending by a
+		// dead worker, could not ask the provider, and did not guess.
+		fmt.Fprintf(d.cfg.Out, "messages that never reached the provider, by their status in the outbox: %v\n", lostBy)
+	}
 	for _, im := range d.imports {
 		switch {
 		case im.err != nil:

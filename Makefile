@@ -12,7 +12,7 @@ SPECTRAL_DIR ?= $(HOME)/.cache/wanjia-spectral/$(SPECTRAL_VERSION)
 # make run serves this machine only; set RUN_ADDR=:8080 to open it to the LAN.
 RUN_ADDR  ?= 127.0.0.1:8080
 
-.PHONY: run build test test-real test-cluster test-browser bench bench-real lint api-lint migrate docker chart-lint chart-test restore-drill clean
+.PHONY: run build test test-real test-cluster test-browser bench bench-real lint api-lint migrate docker chart-lint chart-test restore-drill load clean
 
 ## run: build and start everything in one process on the embedded mode, with the demo district
 run: build
@@ -95,6 +95,17 @@ chart-test:
 ## once wanjia is built)
 restore-drill:
 	GO='$(GO)' deploy/restore-drill.sh '$(PG_URL)'
+
+## load: the load and fault drill (cmd/wanjia-load; deploy/OPERATIONS.md, "Capacity") on the PostgreSQL of
+## PG_URL (a superuser's URL): its own database and redis-server, 2 × serve, worker, scheduler, 20
+## communities and 60,000 households, a 2-minute day's mix with a worker SIGKILLed, Redis restarted and
+## flushed, an api replica killed and the parts' connections terminated; prints p50/p95/p99 per kind of
+## request, messages a second, lost and doubled per fault, and a verdict (about 6 minutes on 2 cores).
+## LOAD_FLAGS= for more: -messages, -households, -duration, -rate, -faults (pg-stop is off: it stops the
+## whole server, so never on a shared one; it needs -pg-ctl)
+LOAD_FLAGS ?=
+load: build
+	WANJIA_DATABASE_URL='$(PG_URL)' $(GO) run ./cmd/wanjia-load -wanjia $(BIN) $(LOAD_FLAGS)
 
 clean:
 	rm -rf bin

@@ -129,4 +129,5 @@ vendor-htmx:
 ## screenshots: PNGs of the console's main pages, desktop and phone, into docs/screenshots
 ## (drives Debian's chromium; legible Chinese needs CJK fonts: apt-get install chromium fonts-noto-cjk)
 screenshots:
+	@fc-list :lang=zh 2>/dev/null | grep -q . || { echo 'screenshots: no CJK font, the pages would be boxes (apt-get install fonts-noto-cjk)'; exit 1; }
 	WANJIA_SCREENSHOTS='$(CURDIR)/docs/screenshots' $(GO) test -count=1 -run '^TestScreenshots$$' ./pkg/console/

@@ -101,7 +101,12 @@ func (c *Console) checkCSRF(g *gin.Context) {
 		got = g.PostForm("csrf")
 	}
 	if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
-		if _, signedIn := sessionOf(g); c.keepForm(g, signedIn, got) {
+		if _, signedIn := sessionOf(g); OfflineRequest(g) && signedIn {
+			// A replay with a stale token: offline.js keeps the record and
+			// fetches a fresh token; nothing is stashed.
+			g.AbortWithStatusJSON(http.StatusForbidden, gin.H{"stored": false, "signin": true})
+			return
+		} else if c.keepForm(g, signedIn, got) {
 			return
 		}
 		web.Fail(g, errs.New(errs.KindForbidden, "console.csrf_failed", nil))
@@ -114,6 +119,7 @@ type loginView struct {
 	*Frame
 	Next     string
 	Kept     bool // a form's input waits for the sign-in (stash.go)
+	Out      bool // just signed out: signout.js wipes the offline lists
 	Username string
 	Message  string
 	Fields   map[string]string
@@ -126,7 +132,7 @@ func (c *Console) loginPage(g *gin.Context) {
 		return
 	}
 	_, kept := c.sessions.openStash(g.Request)
-	c.renderLogin(g, http.StatusOK, loginView{Next: next, Kept: kept})
+	c.renderLogin(g, http.StatusOK, loginView{Next: next, Kept: kept, Out: g.Query("out") != ""})
 }
 
 func (c *Console) renderLogin(g *gin.Context, status int, v loginView) {
@@ -183,7 +189,11 @@ func (c *Console) logout(g *gin.Context) {
 	}
 	http.SetCookie(g.Writer, c.sessions.cookie(sessionCookie, "", -1))
 	http.SetCookie(g.Writer, c.sessions.cookie(stashCookie, "", -1))
-	g.Redirect(http.StatusSeeOther, Prefix+"/login")
+	// What the offline lists kept on this device goes with the session:
+	// the header where the browser honours it, signout.js on the sign-in
+	// page where it does not.
+	g.Header("Clear-Site-Data", `"cache", "storage"`)
+	g.Redirect(http.StatusSeeOther, Prefix+"/login?out=1")
 }
 
 // setLang keeps the reader's choice of language for a year; without it,

@@ -114,6 +114,7 @@ func (c *Console) engine(o web.Options) *gin.Engine {
 
 	e.GET("/", func(g *gin.Context) { g.Redirect(http.StatusFound, Prefix+"/") })
 	e.GET(Prefix+"/static/*file", serveStatic)
+	e.GET(Prefix+"/sw.js", serveWorker)
 
 	root := e.Group(Prefix, c.loadSession, c.checkCSRF)
 	root.GET("/login", c.loginPage)
@@ -126,6 +127,8 @@ func (c *Console) engine(o web.Options) *gin.Engine {
 	org := c.authz.OrgRoutes(signed)
 	home := authz.Perm{Resource: "orgs", Action: "read"}
 	org.Handle(http.MethodGet, "", home, c.home)
+	org.Handle(http.MethodGet, "/offline", OfflinePerm, c.offlineShell)
+	org.Handle(http.MethodGet, "/offline/session", OfflinePerm, c.offlineSession)
 	k := &Kit{c: c}
 	k.Menu(MenuItem{Order: 0, Key: "console.menu.home", Path: "", Perm: home})
 	// No session, no menu: a public page's credential is in its URL.

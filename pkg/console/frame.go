@@ -29,6 +29,12 @@ type Frame struct {
 	Up    *OrgLink // the sub-district above a community its official reads
 	Orgs  []OrgLink
 	Menu  []menuLink
+	// Offline: the page offers the offline lists (offline.go): the
+	// manifest, offline.js and its service worker.
+	Offline bool
+	// OfflineLists are the JSON lists the page's download button fetches
+	// (a campaign's tasks, the check-in list).
+	OfflineLists []string
 	// Restored is a form's input kept over a sign-in, back on its page.
 	Restored *Restored
 

@@ -24,7 +24,7 @@ import (
 //go:embed templates/*.html
 var templateFS embed.FS
 
-//go:embed static/*.css static/*.js static/*.svg
+//go:embed static/*.css static/*.js static/*.svg static/*.png static/*.json
 var staticFS embed.FS
 
 // views are the parsed templates of the core and of every page package:

@@ -85,6 +85,10 @@ func (c *Pages) recordCheckin(g *gin.Context) {
 	// is the same number): what it refuses comes back on the field.
 	raw := strconv.Quote(strings.ReplaceAll(in.Temperature, "，", "."))
 	_, err := c.iso.RecordCheckin(console.Once(g), id, isolation.CheckinInput{Temperature: []byte(raw), Symptoms: in.Symptoms})
+	if console.OfflineRequest(g) {
+		console.OfflineAnswer(g, err)
+		return
+	}
 	if err == nil || console.ReusedKey(err) {
 		g.Redirect(http.StatusSeeOther, back(g, id, "checkin"))
 		return

@@ -60,6 +60,7 @@ func (c *Pages) Mount(org *authz.OrgRoutes, k *console.Kit) {
 	org.Handle(http.MethodGet, "/isolation/cases/:id", read, c.casePage)
 	org.Handle(http.MethodPost, "/isolation/cases/:id", write, c.updateCase)
 	org.Handle(http.MethodPost, "/isolation/cases/:id/checkins", checkins, c.recordCheckin)
+	org.Handle(http.MethodGet, "/isolation/offline", checkins, c.offlineList)
 	org.Handle(http.MethodPost, "/isolation/cases/:id/release", write, c.release)
 	org.Handle(http.MethodPost, "/isolation/alerts/:id/:action", alertsWrite, c.moveAlert)
 	org.Handle(http.MethodGet, "/isolation/support", supportRead, c.supportList)

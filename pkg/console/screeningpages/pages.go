@@ -60,6 +60,7 @@ func (c *Pages) Mount(org *authz.OrgRoutes, k *console.Kit) {
 	org.Handle(http.MethodGet, "/screenings/:id/calls", perm("screening", "read"), c.callList)
 	org.Handle(http.MethodGet, "/screenings/:id/visits", perm("screening", "read"), c.doorList)
 	org.Handle(http.MethodGet, "/screenings/:id/print", perm("screening", "read"), c.printList)
+	org.Handle(http.MethodGet, "/screenings/:id/offline", console.OfflinePerm, c.offlineList)
 	org.Handle(http.MethodGet, "/screenings/:id/tasks/:task", perm("screening", "read"), c.taskPage)
 	org.Handle(http.MethodPost, "/screenings/:id/tasks/:task/attempts", perm("attempts", "write"), c.recordAttempt)
 	org.Handle(http.MethodGet, "/follow-ups", perm("screening", "read"), c.followUps)

@@ -361,6 +361,13 @@ func (c *Pages) showWorklist(g *gin.Context, status int, list string, posted *sc
 		}
 		v.Form = form
 	}
+	if f.Can(console.OfflinePerm.Resource, console.OfflinePerm.Action) && s.Status == screening.StatusOpen {
+		f.Offline = true
+		f.OfflineLists = []string{console.OrgURL(g, "/screenings/"+url.PathEscape(id)+"/offline")}
+		if f.Can("checkins", "write") {
+			f.OfflineLists = append(f.OfflineLists, console.OrgURL(g, "/isolation/offline"))
+		}
+	}
 	c.k.Render(g, status, "worklist", v)
 }
 
@@ -447,6 +454,10 @@ func (c *Pages) recordAttempt(g *gin.Context) {
 	var a *screening.AttemptView
 	if err == nil {
 		a, err = c.screen.RecordAttempt(console.Once(g), id, taskID, req)
+	}
+	if console.OfflineRequest(g) {
+		console.OfflineAnswer(g, err)
+		return
 	}
 	list := screening.ListCall
 	if form.Method == screening.MethodVisit {
@@ -607,4 +618,17 @@ func (c *Pages) describe(g *gin.Context, v *worklistView) error {
 		v.Last = t.History[:min(len(t.History), lastShown)]
 	}
 	return nil
+}
+
+// offlineList is a campaign's open tasks of the caller's grids, with
+// members and last attempts, for offline.js to keep on the device. Only
+// those who may record download it (the route's permission); phones are
+// as the caller's role sees them, and the read is audited (screening).
+func (c *Pages) offlineList(g *gin.Context) {
+	list, err := c.screen.OfflineTasks(g.Request.Context(), g.Param("id"))
+	if err != nil {
+		web.Fail(g, err)
+		return
+	}
+	g.JSON(http.StatusOK, list)
 }

@@ -145,9 +145,8 @@ func (c *Pages) audit(g *gin.Context) {
 		c.k.Render(g, http.StatusUnprocessableEntity, "audit", v)
 		return
 	}
-	caller, _ := authz.CallerFrom(g.Request.Context())
-	filter.OrgPath, filter.Limit, filter.Cursor = caller.Org.Path, console.PageSize, g.Query("cursor")
-	entries, next, err := audit.List(g.Request.Context(), c.db, filter)
+	filter.Limit, filter.Cursor = console.PageSize, g.Query("cursor")
+	entries, next, err := c.orgs.Audit(g.Request.Context(), filter)
 	if err != nil {
 		web.Fail(g, err)
 		return

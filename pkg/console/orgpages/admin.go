@@ -32,6 +32,16 @@ type membersView struct {
 	Added      string
 }
 
+// GridName is a grid's name by slug (the slug of one that is gone).
+func (v membersView) GridName(slug string) string {
+	for _, g := range v.Grids {
+		if g.Slug == slug {
+			return g.Name
+		}
+	}
+	return slug
+}
+
 // memberRoles are the roles a community admin grants (orgs decides).
 var memberRoles = []string{authz.RoleCommunityStaff, authz.RoleGridWorker, authz.RoleCommunityAdmin}
 

@@ -178,7 +178,7 @@ func (a *App) wire(ctx context.Context) error {
 	}
 	a.Watcher = authz.NewWatcher(a.Authz, a.Redis.Client, a.Logger)
 	a.Frame = scope.New(a.DB)
-	a.Orgs = &orgs.Service{DB: a.DB, Authz: a.Authz, Notify: a.Watcher, Frame: a.Frame, Argon2: authn.DefaultArgon2}
+	a.Orgs = &orgs.Service{DB: a.DB, Authz: a.Authz, Notify: a.Watcher, Frame: a.Frame, Argon2: authn.DefaultArgon2, Users: a.Authn}
 	a.Reads = audit.NewReads(a.DB, audit.ReadsOptions{Logger: a.Logger})
 	a.Metrics.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "wanjia_audit_reads_dropped_total",

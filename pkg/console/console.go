@@ -65,6 +65,7 @@ type Console struct {
 	views  *views
 	menu   []MenuItem
 	panels []Panel
+	namers map[string]AuditNamer
 }
 
 // New builds the console over d's services.

@@ -34,6 +34,9 @@ type Service struct {
 	Notify Notifier
 	Frame  *scope.Frame // told when grids change; may be nil
 	Argon2 authn.Argon2Params
+	// Users hears of a changed account (authn.Service.ForgetUser), so a
+	// disabled one is refused at once here; may be nil.
+	Users interface{ ForgetUser(id string) }
 }
 
 func newID() string { return uuid.Must(uuid.NewV7()).String() }

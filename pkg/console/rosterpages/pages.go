@@ -61,6 +61,10 @@ func (c *Pages) Mount(org *authz.OrgRoutes, k *console.Kit) {
 		console.MenuItem{Order: 120, Key: "console.menu.exports", Path: "/exports", Perm: export},
 	)
 	k.HomePanel(console.Panel{Order: 20, Render: c.homePanel})
+	k.AuditNames(
+		console.AuditNamer{Resource: "household", Perm: read, Link: "/households/%s", Names: c.roster.HouseholdNames},
+		console.AuditNamer{Resource: "resident", Perm: read, Link: "/residents/%s/edit", LinkPerm: write, Names: c.roster.ResidentNames},
+	)
 
 	org.Handle(http.MethodGet, "/households", read, c.households)
 	org.Handle(http.MethodGet, "/households/new", write, c.newHousehold)

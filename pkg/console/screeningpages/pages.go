@@ -51,6 +51,7 @@ func (c *Pages) Mount(org *authz.OrgRoutes, k *console.Kit) {
 		console.MenuItem{Order: 10, Key: "console.menu.screenings", Path: "/screenings", Perm: perm("screening", "read")},
 		console.MenuItem{Order: 20, Key: "console.menu.follow_ups", Path: "/follow-ups", Perm: perm("screening", "read")},
 	)
+	k.AuditNames(console.AuditNamer{Resource: "screening", Perm: perm("screening", "read"), Link: "/screenings/%s", Names: c.screen.ScreeningNames})
 	k.HomePanel(console.Panel{Order: 10, Render: c.homePanel})
 
 	org.Handle(http.MethodGet, "/screenings", perm("screening", "read"), c.screenings)

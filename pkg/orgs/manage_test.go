@@ -111,6 +111,14 @@ func TestManageMembers(t *testing.T) {
 			_, err := f.svc.UpdateMember(platform(), "yucai", f.users["yucai.admin"].ID, orgs.MemberPatch{Role: ptr(authz.RoleCommunityStaff)})
 			return err
 		}, "may_not_grant_role"},
+		{"staff past the route's check edits a grid worker", func() error {
+			_, err := f.svc.UpdateMember(f.as(t, "yucai.staff", "yucai"), "yucai", f.users["yucai.admin"].ID, orgs.MemberPatch{Role: &grid, Grids: []string{"yucai-g1"}})
+			return err
+		}, "may_not_grant_role"},
+		{"staff past the route's check adds an admin", func() error {
+			_, err := f.svc.AddMember(f.as(t, "yucai.staff", "yucai"), "yucai", orgs.MemberInput{Username: "yucai.boss", DisplayName: "主任", Password: "a-long-passw0rd!", Role: authz.RoleCommunityAdmin})
+			return err
+		}, "may_not_grant_role"},
 		{"the admin appoints a second admin", func() error {
 			_, err := f.svc.UpdateMember(admin(), "yucai", staff, orgs.MemberPatch{Role: ptr(authz.RoleCommunityAdmin)})
 			return err

@@ -104,6 +104,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		return err
 	}
 	d := &Drill{cfg: cfg, fp: NewFakeProvider(), rec: NewRecorder(), ledger: NewLedger(), campaigns: map[string]string{}, secret: "load-webhook-secret-" + randKey()}
+	d.fp.Secret = d.secret
 	d.window.Store("setup")
 	d.st = &Stack{AdminURL: cfg.AdminURL, Bin: cfg.Bin, Dir: dir, OwnerRole: "wanjia_load_owner", AppRole: "wanjia_test_app"}
 	defer func() {

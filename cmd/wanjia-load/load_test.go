@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wanjia/wanjia/pkg/outreach/provider"
 )
 
 func TestPercentile(t *testing.T) {
@@ -205,4 +207,38 @@ func runningRedis(t *testing.T) int {
 		}
 	}
 	return n
+}
+
+// TestFakeProviderStatusQuery: the fake gateway answers the webhook
+// provider's status query from its counts, as the contract says, and
+// refuses a query not signed with its secret.
+func TestFakeProviderStatusQuery(t *testing.T) {
+	p := NewFakeProvider()
+	p.Secret = "load-webhook-secret-0123456789"
+	srv := httptest.NewServer(p)
+	defer srv.Close()
+	resp, err := http.Post(srv.URL+"/send", "application/json", strings.NewReader(`{"id":"m1","phone":"13900000001"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	query := func(secret, id string) (provider.Status, error) {
+		w, err := provider.NewWebhook(provider.Config{WebhookURL: srv.URL + "/send", WebhookSecret: provider.Secret(secret)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w.Query(context.Background(), provider.Message{ID: id}, provider.Sent{})
+	}
+	if st, err := query(p.Secret, "m1"); err != nil || st.State != provider.StateSent {
+		t.Fatalf("posted: %+v, %v", st, err)
+	}
+	if st, err := query(p.Secret, "m2"); err != nil || st.State != provider.StateNotFound {
+		t.Fatalf("never posted: %+v, %v", st, err)
+	}
+	if _, err := query("another-secret-0123456789", "m2"); !provider.IsCredentials(err) {
+		t.Fatalf("wrong secret: %v", err)
+	}
+	if c := p.Counts(); len(c) != 1 || p.Total() != 1 {
+		t.Fatalf("a query counted as a message: %v", c)
+	}
 }

@@ -12,7 +12,7 @@ SPECTRAL_DIR ?= $(HOME)/.cache/wanjia-spectral/$(SPECTRAL_VERSION)
 # make run serves this machine only; set RUN_ADDR=:8080 to open it to the LAN.
 RUN_ADDR  ?= 127.0.0.1:8080
 
-.PHONY: run build test test-real test-cluster test-browser bench bench-real lint api-lint migrate docker chart-lint chart-test clean
+.PHONY: run build test test-real test-cluster test-browser bench bench-real lint api-lint migrate docker chart-lint chart-test restore-drill load clean
 
 ## run: build and start everything in one process on the embedded mode, with the demo district
 run: build
@@ -89,6 +89,24 @@ chart-lint:
 chart-test:
 	cd charts/test && $(GO) test -count=1 ./...
 
+## restore-drill: the restore drill of deploy/OPERATIONS.md on the PostgreSQL of PG_URL (a superuser's
+## URL): a scratch database migrated and given the demo district, pg_dump, pg_restore into a new one,
+## rows, row security and grants compared, both dropped (needs psql, pg_dump and pg_restore; under 60 s
+## once wanjia is built)
+restore-drill:
+	GO='$(GO)' deploy/restore-drill.sh '$(PG_URL)'
+
+## load: the load and fault drill (cmd/wanjia-load; deploy/OPERATIONS.md, "Capacity") on the PostgreSQL of
+## PG_URL (a superuser's URL): its own database and redis-server, 2 × serve, worker, scheduler, 20
+## communities and 60,000 households, a 2-minute day's mix with a worker SIGKILLed, Redis restarted and
+## flushed, an api replica killed and the parts' connections terminated; prints p50/p95/p99 per kind of
+## request, messages a second, lost and doubled per fault, and a verdict (about 6 minutes on 2 cores).
+## LOAD_FLAGS= for more: -messages, -households, -duration, -rate, -faults (pg-stop is off: it stops the
+## whole server, so never on a shared one; it needs -pg-ctl)
+LOAD_FLAGS ?=
+load: build
+	WANJIA_DATABASE_URL='$(PG_URL)' $(GO) run ./cmd/wanjia-load -wanjia $(BIN) $(LOAD_FLAGS)
+
 clean:
 	rm -rf bin
 
@@ -111,4 +129,5 @@ vendor-htmx:
 ## screenshots: PNGs of the console's main pages, desktop and phone, into docs/screenshots
 ## (drives Debian's chromium; legible Chinese needs CJK fonts: apt-get install chromium fonts-noto-cjk)
 screenshots:
+	@fc-list :lang=zh 2>/dev/null | grep -q . || { echo 'screenshots: no CJK font, the pages would be boxes (apt-get install fonts-noto-cjk)'; exit 1; }
 	WANJIA_SCREENSHOTS='$(CURDIR)/docs/screenshots' $(GO) test -count=1 -run '^TestScreenshots$$' ./pkg/console/

@@ -23,6 +23,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/yaml"
+
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 )
 
 // chartDir is the chart under test, relative to this package.
@@ -48,6 +50,10 @@ var kinds = map[string]struct {
 	"Ingress":                 {"networking.k8s.io/v1", func() any { return &networkingv1.Ingress{} }},
 	"HorizontalPodAutoscaler": {"autoscaling/v2", func() any { return &autoscalingv2.HorizontalPodAutoscaler{} }},
 	"PodDisruptionBudget":     {"policy/v1", func() any { return &policyv1.PodDisruptionBudget{} }},
+	"NetworkPolicy":           {"networking.k8s.io/v1", func() any { return &networkingv1.NetworkPolicy{} }},
+	"CronJob":                 {"batch/v1", func() any { return &batchv1.CronJob{} }},
+	"ServiceMonitor":          {"monitoring.coreos.com/v1", func() any { return &monitoringv1.ServiceMonitor{} }},
+	"PrometheusRule":          {"monitoring.coreos.com/v1", func() any { return &monitoringv1.PrometheusRule{} }},
 }
 
 // A value set to render the chart with.
@@ -80,8 +86,8 @@ var valueSets = []valueSet{
 	{
 		name:          "minimal",
 		files:         []string{"minimal.yaml"},
-		want:          []string{"ConfigMap/wanjia", "Secret/wanjia", "Secret/wanjia-migrate", "Service/wanjia-api", "Deployment/wanjia-api", "Deployment/wanjia-worker", "Deployment/wanjia-scheduler", "PodDisruptionBudget/wanjia-api", "Job/wanjia-migrate"},
-		wantNot:       []string{"HorizontalPodAutoscaler/wanjia-api", "Ingress/wanjia"},
+		want:          []string{"ConfigMap/wanjia", "Secret/wanjia", "Secret/wanjia-migrate", "Service/wanjia-api", "Deployment/wanjia-api", "Deployment/wanjia-worker", "Deployment/wanjia-scheduler", "PodDisruptionBudget/wanjia-api", "Job/wanjia-migrate", "CronJob/wanjia-partitions", "Secret/wanjia-partitions"},
+		wantNot:       []string{"HorizontalPodAutoscaler/wanjia-api", "Ingress/wanjia", "Service/wanjia-metrics", "ServiceMonitor/wanjia", "PrometheusRule/wanjia", "NetworkPolicy/wanjia-api"},
 		migrateSecret: "wanjia-migrate",
 		migrateURL:    appURL, // no migrateDatabaseURL: the parts' URL
 		check: func(t *testing.T, r *rendered) {
@@ -111,8 +117,8 @@ var valueSets = []valueSet{
 		name:          "existingSecret",
 		files:         []string{"existing-secret.yaml"},
 		external:      []string{"wanjia-env", "wanjia-migrate"},
-		want:          []string{"ConfigMap/wanjia", "Service/wanjia-api", "Deployment/wanjia-api", "Deployment/wanjia-worker", "Deployment/wanjia-scheduler", "Job/wanjia-migrate"},
-		wantNot:       []string{"Secret/wanjia", "Secret/wanjia-migrate"},
+		want:          []string{"ConfigMap/wanjia", "Service/wanjia-api", "Deployment/wanjia-api", "Deployment/wanjia-worker", "Deployment/wanjia-scheduler", "Job/wanjia-migrate", "CronJob/wanjia-partitions"},
+		wantNot:       []string{"Secret/wanjia", "Secret/wanjia-migrate", "Secret/wanjia-partitions"},
 		migrateSecret: "wanjia-migrate",
 		check: func(t *testing.T, r *rendered) {
 			for _, d := range r.deployments() {
@@ -130,8 +136,8 @@ var valueSets = []valueSet{
 		name:          "existingSecret without a migration Secret",
 		sets:          []string{"secrets.existingSecret=wanjia-env"},
 		external:      []string{"wanjia-env"},
-		want:          []string{"Job/wanjia-migrate"},
-		wantNot:       []string{"Secret/wanjia", "Secret/wanjia-migrate"},
+		want:          []string{"Job/wanjia-migrate", "CronJob/wanjia-partitions"},
+		wantNot:       []string{"Secret/wanjia", "Secret/wanjia-migrate", "Secret/wanjia-partitions"},
 		migrateSecret: "wanjia-env",
 	},
 	{
@@ -226,8 +232,51 @@ var valueSets = []valueSet{
 		name:    "migrations disabled, other release name",
 		files:   []string{"minimal.yaml"},
 		sets:    []string{"migrations.enabled=false", "fullnameOverride=wj"},
-		want:    []string{"ConfigMap/wj", "Secret/wj", "Deployment/wj-api", "Deployment/wj-worker", "Deployment/wj-scheduler"},
+		want:    []string{"ConfigMap/wj", "Secret/wj", "Deployment/wj-api", "Deployment/wj-worker", "Deployment/wj-scheduler", "CronJob/wj-partitions", "Secret/wj-partitions"},
 		wantNot: []string{"Job/wj-migrate", "Secret/wj-migrate"},
+	},
+	{
+		name:          "partitions off",
+		files:         []string{"minimal.yaml"},
+		sets:          []string{"partitions.enabled=false"},
+		want:          []string{"Job/wanjia-migrate"},
+		wantNot:       []string{"CronJob/wanjia-partitions", "Secret/wanjia-partitions"},
+		migrateSecret: "wanjia-migrate",
+		migrateURL:    appURL,
+	},
+	{
+		name:  "monitoring and network policies",
+		files: []string{"monitoring.yaml"},
+		want: []string{"Service/wanjia-metrics", "ServiceMonitor/wanjia", "PrometheusRule/wanjia", "NetworkPolicy/wanjia-api", "NetworkPolicy/wanjia-worker",
+			"NetworkPolicy/wanjia-scheduler", "NetworkPolicy/wanjia-jobs", "CronJob/wanjia-partitions", "Secret/wanjia-partitions"},
+		migrateSecret: "wanjia-migrate",
+		migrateURL:    ownerURL,
+		check: func(t *testing.T, r *rendered) {
+			checkServiceMonitor(t, r)
+			checkPrometheusRule(t, r)
+			checkNetworkPolicies(t, r, netWant{
+				apiPort: 8080, metricsPort: 9090,
+				apiFrom: "ingress-nginx", metricsFrom: "monitoring",
+				egress: map[string][]egressWant{
+					"database":  {{"10.0.5.10/32", 5432, "TCP"}},
+					"redis":     {{"10.0.6.0/29", 6379, "TCP"}, {"10.0.6.0/29", 26379, "TCP"}},
+					"dns":       {{"kube-system", 53, "UDP"}, {"kube-system", 53, "TCP"}},
+					"providers": {{"0.0.0.0/0", 443, "TCP"}, {"2001:db8::/32", 443, "TCP"}},
+				},
+			})
+			cj := r.get(t, "CronJob/wanjia-partitions").(*batchv1.CronJob)
+			if cj.Spec.TimeZone == nil || *cj.Spec.TimeZone != "Asia/Shanghai" || cj.Spec.Schedule != "30 2 * * *" {
+				t.Errorf("CronJob schedule %q in %v", cj.Spec.Schedule, cj.Spec.TimeZone)
+			}
+			// The values' own affinity reaches every part; the api keeps its
+			// anti-affinity beside it.
+			for _, d := range r.deployments() {
+				a := d.Spec.Template.Spec.Affinity
+				if a == nil || a.NodeAffinity == nil {
+					t.Errorf("%s: the values' nodeAffinity is lost: %+v", d.Name, a)
+				}
+			}
+		},
 	},
 }
 
@@ -255,6 +304,8 @@ func TestChartRendersKubernetesTypes(t *testing.T) {
 			if vs.migrateSecret != "" {
 				checkMigrateJob(t, r, vs.migrateSecret, vs.migrateURL)
 			}
+			checkPartitions(t, r, vs.migrateSecret, vs.external)
+			checkAntiAffinity(t, r)
 			if vs.check != nil {
 				vs.check(t, r)
 			}
@@ -279,6 +330,10 @@ func TestChartRefuses(t *testing.T) {
 		{"two migration URLs", []string{"minimal.yaml"}, []string{"secrets.migrateDatabaseURL=" + ownerURL, "secrets.existingMigrateSecret=m"}, []string{"secrets.existingMigrateSecret and secrets.migrateDatabaseURL"}},
 		{"grace period", []string{"minimal.yaml"}, []string{"config.shutdownTimeout=1m"}, []string{"api.terminationGracePeriodSeconds"}},
 		{"metrics on the public port", []string{"minimal.yaml"}, []string{"metrics.port=8080"}, []string{"metrics.port (8080) must differ from api.containerPort"}},
+		{"network policy without a database", []string{"minimal.yaml"}, []string{"networkPolicy.enabled=true", "networkPolicy.egress.redis.cidrs[0]=10.0.6.0/29"}, []string{"networkPolicy.egress.database: set cidrs"}},
+		{"network policy without redis", []string{"minimal.yaml"}, []string{"networkPolicy.enabled=true", "networkPolicy.egress.database.cidrs[0]=10.0.5.10/32"}, []string{"networkPolicy.egress.redis: set cidrs"}},
+		{"service monitor without metrics", []string{"minimal.yaml"}, []string{"metrics.enabled=false", "metrics.serviceMonitor.enabled=true"}, []string{"metrics.serviceMonitor.enabled needs metrics.enabled"}},
+		{"rules without metrics", []string{"minimal.yaml"}, []string{"metrics.enabled=false", "metrics.prometheusRule.enabled=true"}, []string{"metrics.prometheusRule.enabled needs metrics.enabled"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			out, err := helmTemplate(helm, c.files, c.sets)
@@ -372,6 +427,8 @@ func (r *rendered) podSpecs() map[string]*corev1.PodTemplateSpec {
 			out[k] = &o.Spec.Template
 		case *batchv1.Job:
 			out[k] = &o.Spec.Template
+		case *batchv1.CronJob:
+			out[k] = &o.Spec.JobTemplate.Spec.Template
 		}
 	}
 	return out
@@ -639,7 +696,13 @@ func checkMetrics(t *testing.T, r *rendered) {
 		if svc, ok := o.(*corev1.Service); ok {
 			for _, p := range svc.Spec.Ports {
 				if p.TargetPort.StrVal == "metrics" || (on && ":"+fmt.Sprint(p.TargetPort.IntVal) == addr) {
-					t.Errorf("%s exposes the metrics port", k)
+					// Only the headless Service of the ServiceMonitor may
+					// name it: it proxies nothing, it lists the pods.
+					if svc.Spec.ClusterIP != corev1.ClusterIPNone || len(svc.Spec.Ports) != 1 || !strings.HasSuffix(k, "-metrics") {
+						t.Errorf("%s exposes the metrics port", k)
+					}
+				} else if strings.HasSuffix(k, "-metrics") {
+					t.Errorf("%s: port %v besides the metrics port", k, p)
 				}
 			}
 		}

@@ -36,6 +36,7 @@ import (
 	"github.com/wanjia/wanjia/pkg/outreach"
 	"github.com/wanjia/wanjia/pkg/outreach/provider"
 	"github.com/wanjia/wanjia/pkg/queue"
+	"github.com/wanjia/wanjia/pkg/reports"
 	"github.com/wanjia/wanjia/pkg/roster"
 	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/screening"
@@ -82,6 +83,7 @@ type App struct {
 	// Directives come down the tree from the offices.
 	Directives *directives.Service
 
+	Reports *reports.Service
 	// Tasks are every task handler and periodic task (see tasks.go).
 	Tasks *queue.Tasks
 	// OrgRoutes is the /api/v1/orgs/{org} group, where every route needs a
@@ -177,7 +179,7 @@ func (a *App) wire(ctx context.Context) error {
 	}
 	a.Watcher = authz.NewWatcher(a.Authz, a.Redis.Client, a.Logger)
 	a.Frame = scope.New(a.DB)
-	a.Orgs = &orgs.Service{DB: a.DB, Authz: a.Authz, Notify: a.Watcher, Frame: a.Frame, Argon2: authn.DefaultArgon2}
+	a.Orgs = &orgs.Service{DB: a.DB, Authz: a.Authz, Notify: a.Watcher, Frame: a.Frame, Argon2: authn.DefaultArgon2, Users: a.Authn}
 	a.Reads = audit.NewReads(a.DB, audit.ReadsOptions{Logger: a.Logger})
 	a.Metrics.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "wanjia_audit_reads_dropped_total",
@@ -200,6 +202,8 @@ func (a *App) wire(ctx context.Context) error {
 	// own transaction).
 	a.Outreach.Replies = a.Isolation
 	a.Directives = &directives.Service{DB: a.DB, Frame: a.Frame, Notify: a.Outreach, Logger: a.Logger}
+	a.Reports = &reports.Service{DB: a.DB, Frame: a.Frame, Authz: a.Authz, Notify: a.Outreach, Logger: a.Logger}
+	a.Outreach.Keypad = a.Isolation
 	a.Console = console.New(console.Deps{Logger: a.Logger, BaseURL: a.Config.BaseURL, Secret: secret,
 		Authn: a.Authn, Authz: a.Authz, Orgs: a.Orgs, Pages: a.ConsolePages()})
 	if a.parts.API {
@@ -266,10 +270,11 @@ var demoRosters = []struct {
 var demoHistories = []struct {
 	community string
 	screening.DemoHistory
-	logs  logs.DemoLogs
-	cases isolation.DemoCases
-}{{"yucai", screening.DemoYucai, logs.DemoYucai, isolation.DemoYucai},
-	{"wangcheng", screening.DemoWangcheng, logs.DemoWangcheng, isolation.DemoCases{}}}
+	logs    logs.DemoLogs
+	cases   isolation.DemoCases
+	reports reports.DemoReports
+}{{"yucai", screening.DemoYucai, logs.DemoYucai, isolation.DemoYucai, reports.DemoYucai},
+	{"wangcheng", screening.DemoWangcheng, logs.DemoWangcheng, isolation.DemoCases{}, reports.DemoWangcheng}}
 
 // ApplyDemo provisions the Qixing demo district and its users. It is
 // idempotent: on a database that has it, nothing changes.
@@ -334,6 +339,15 @@ func (a *App) ApplyDemo(ctx context.Context) error {
 		}
 		if added {
 			a.Logger.Info("demo isolation cases added", "community", spec.community)
+			seeded = true
+		}
+		// Last: the reports are computed from every domain's records.
+		added, err = a.Reports.SeedDemoReports(cctx, spec.reports)
+		if err != nil {
+			return fmt.Errorf("demo reports of %s: %w", spec.community, err)
+		}
+		if added {
+			a.Logger.Info("demo daily reports added", "community", spec.community)
 			seeded = true
 		}
 	}

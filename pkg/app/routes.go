@@ -13,6 +13,7 @@ import (
 	"github.com/wanjia/wanjia/pkg/console/logpages"
 	"github.com/wanjia/wanjia/pkg/console/orgpages"
 	"github.com/wanjia/wanjia/pkg/console/outreachpages"
+	"github.com/wanjia/wanjia/pkg/console/reportpages"
 	"github.com/wanjia/wanjia/pkg/console/residentpages"
 	"github.com/wanjia/wanjia/pkg/console/rosterpages"
 	"github.com/wanjia/wanjia/pkg/console/screeningpages"
@@ -30,6 +31,7 @@ func (a *App) routes(trustedProxies []string) *gin.Engine {
 	// The providers' callbacks carry no user: the provider's signature is
 	// their credential, checked by the hook itself.
 	a.Outreach.HookRoutes(e)
+	a.Outreach.VoiceHookRoutes(e)
 
 	v1 := e.Group("/api/v1")
 	v1.GET("/openapi.json", func(c *gin.Context) {
@@ -52,6 +54,7 @@ func (a *App) routes(trustedProxies []string) *gin.Engine {
 	a.Care.Routes(a.OrgRoutes)
 	a.Outreach.Routes(a.OrgRoutes)
 	a.Directives.Routes(a.OrgRoutes)
+	a.Reports.Routes(a.OrgRoutes)
 	// The web console: an engine of its own with the same middleware, so
 	// its pages stay out of the API's route table (and its OpenAPI check).
 	a.Handler = a.Console.Handler(e, web.Options{Logger: a.Logger, Metrics: a.Metrics, TrustedProxies: trustedProxies})
@@ -63,14 +66,15 @@ func (a *App) routes(trustedProxies []string) *gin.Engine {
 // adds its package here.
 func (a *App) ConsolePages() []console.Pages {
 	return []console.Pages{
-		screeningpages.New(a.Screening),
+		screeningpages.New(a.Screening, a.Roster),
 		carepages.New(a.Care, a.Roster),
 		logpages.New(a.Logs),
-		rosterpages.New(a.Roster, a.Authz),
+		rosterpages.New(a.Roster, a.Authz, a.Screening),
 		outreachpages.New(a.Outreach),
 		isolationpages.New(a.Isolation, a.Roster),
 		orgpages.New(a.Orgs, a.DB),
 		residentpages.New(a.Isolation, a.Redis),
 		directivepages.New(a.Directives),
+		reportpages.New(a.Reports, a.Isolation),
 	}
 }

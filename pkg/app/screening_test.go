@@ -133,6 +133,34 @@ func TestScreeningEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("the official looking at the call list holds nothing", func(t *testing.T) {
+		type next struct {
+			Task      *task `json:"task"`
+			Remaining int   `json:"remaining"`
+		}
+		look := func(who string) next {
+			t.Helper()
+			rec := do(t, h, http.MethodGet, base+"/"+id+"/next?grid=yucai-g1", who, nil)
+			if rec.Code != http.StatusOK {
+				t.Fatalf("next: %d %s", rec.Code, rec.Body)
+			}
+			n := decode[next](t, rec.Body.Bytes())
+			if n.Task == nil {
+				t.Fatal("no household next")
+			}
+			return n
+		}
+		seen, again := look(official), look(official)
+		if seen.Task.ID != again.Task.ID || !strings.Contains(seen.Task.Phone, "*") {
+			t.Fatalf("the official saw %+v then %+v", seen.Task, again.Task)
+		}
+		// Staff, who may record, are given the household the official saw,
+		// with the same count: nothing was held from them.
+		if n := look(staff); n.Task.ID != seen.Task.ID || n.Remaining != seen.Remaining {
+			t.Fatalf("after the official looked, staff got %s (%d left), want %s (%d left)", n.Task.ID, n.Remaining, seen.Task.ID, seen.Remaining)
+		}
+	})
+
 	t.Run("a closed campaign refuses attempts", func(t *testing.T) {
 		if rec := do(t, h, http.MethodPost, base+"/"+id+"/close", staff, nil); rec.Code != http.StatusOK {
 			t.Fatalf("close: %d %s", rec.Code, rec.Body)

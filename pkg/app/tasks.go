@@ -18,5 +18,6 @@ func (a *App) tasks() *queue.Tasks {
 		a.Outreach.Tasks,
 		a.Isolation.Tasks,
 		a.Directives.Tasks,
+		a.Reports.Tasks,
 	)
 }

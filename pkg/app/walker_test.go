@@ -15,6 +15,10 @@ var recordKinds = map[string]bool{"households": true, "residents": true, "import
 	"screenings": true, "follow-ups": true, "care": true, "campaigns": true,
 	"isolations": true, "alerts": true, "support-requests": true, "directives": true}
 
+// dateParams fills the {date} of routes keyed by a day, by resource: a
+// day with a real record of Yucai's (the demo's submitted report).
+var dateParams = map[string]string{"reports": "2020-02-10"}
+
 // secondParams fills the second id of routes that name two records.
 var secondParams = map[string]string{":task": "tasks"}
 
@@ -221,6 +225,25 @@ func TestRouteWalkerWithRealRecords(t *testing.T) {
 	}
 	if walked < 8 {
 		t.Fatalf("walked %d id routes, expected every households, residents, imports and invitations route", walked)
+	}
+	// Routes keyed by a day (the daily reports: a day is no record, each
+	// community has its own) with a day Yucai reported, through Yucai's
+	// URLs: the route lock alone.
+	days := 0
+	for _, r := range routes {
+		if !strings.Contains(r.Path, ":date") {
+			continue
+		}
+		days++
+		path := strings.Replace(r.Path, ":date", dateParams["reports"], 1)
+		for who, token := range strangers {
+			p := strings.Replace(path, ":org", "yucai", 1)
+			rec := do(t, h, r.Method, p, token, map[string]any{"manual": map[string]any{"staff_on_duty": 1}, "reason": "x"})
+			onlyError(t, r.Method+" "+p+" as "+who, rec.Code, rec.Body.String())
+		}
+	}
+	if days < 5 {
+		t.Errorf("walked %d day routes, want every daily report route", days)
 	}
 
 	// Lists of their own community, filtered by Yucai's ids, and the

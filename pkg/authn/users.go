@@ -100,3 +100,17 @@ func SetPassword(ctx context.Context, db bun.IDB, userID, password string, p Arg
 	_, err = db.NewUpdate().Model((*refreshToken)(nil)).Set("revoked_at = ?", now).Where("user_id = ? AND revoked_at IS NULL", userID).Exec(ctx)
 	return err
 }
+
+// SetDisabled disables or enables a user; disabling also ends every
+// session it has (its refresh tokens), as a new password does.
+func SetDisabled(ctx context.Context, db bun.IDB, userID string, disabled bool) error {
+	now := time.Now().UTC()
+	if _, err := db.NewUpdate().Model((*User)(nil)).Set("disabled = ?", disabled).Set("updated_at = ?", now).Where("id = ?", userID).Exec(ctx); err != nil {
+		return fmt.Errorf("set disabled: %w", err)
+	}
+	if !disabled {
+		return nil
+	}
+	_, err := db.NewUpdate().Model((*refreshToken)(nil)).Set("revoked_at = ?", now).Where("user_id = ? AND revoked_at IS NULL", userID).Exec(ctx)
+	return err
+}

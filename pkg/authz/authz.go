@@ -335,6 +335,18 @@ func (a *Authorizer) Visible(userID string) []*Org {
 	return out
 }
 
+// PathsBelow lists the paths of the orgs at and below path (for
+// audit.Filter.Paths).
+func (a *Authorizer) PathsBelow(path string) []string {
+	var out []string
+	for _, o := range a.cur.Load().orgs {
+		if strings.HasPrefix(o.Path, path) {
+			out = append(out, o.Path)
+		}
+	}
+	return out
+}
+
 // MembershipsOf lists a user's memberships.
 func (a *Authorizer) MembershipsOf(userID string) []Membership {
 	st := a.cur.Load()

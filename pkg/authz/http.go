@@ -81,6 +81,17 @@ func (r *OrgRoutes) PermOf(method, fullPath string) (Perm, bool) {
 	return p, ok
 }
 
+// Allows reports whether the caller a route of r bound may also do p in
+// its org, for a handler whose answer depends on it (a reader who may not
+// record takes no hold on what it reads).
+func (r *OrgRoutes) Allows(c *gin.Context, p Perm) bool {
+	caller, ok := CallerFrom(c.Request.Context())
+	if !ok || caller.Org == nil || (!caller.Org.IsCommunity() && CommunityOnly(p.Resource)) {
+		return false
+	}
+	return r.a.Check(caller.UserID, caller.Org.Slug, p.Resource, p.Action).Allowed
+}
+
 // Group returns the underlying group, for sub-groups with extra middleware
 // (a larger body limit). Routes on it still need Handle to be reachable.
 func (r *OrgRoutes) Group() *gin.RouterGroup { return r.group }

@@ -101,6 +101,14 @@ func (c *Console) checkCSRF(g *gin.Context) {
 		got = g.PostForm("csrf")
 	}
 	if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+		if _, signedIn := sessionOf(g); OfflineRequest(g) && signedIn {
+			// A replay with a stale token: offline.js keeps the record and
+			// fetches a fresh token; nothing is stashed.
+			g.AbortWithStatusJSON(http.StatusForbidden, gin.H{"stored": false, "signin": true})
+			return
+		} else if c.keepForm(g, signedIn, got) {
+			return
+		}
 		web.Fail(g, errs.New(errs.KindForbidden, "console.csrf_failed", nil))
 		return
 	}
@@ -110,6 +118,8 @@ func (c *Console) checkCSRF(g *gin.Context) {
 type loginView struct {
 	*Frame
 	Next     string
+	Kept     bool // a form's input waits for the sign-in (stash.go)
+	Out      bool // just signed out: signout.js wipes the offline lists
 	Username string
 	Message  string
 	Fields   map[string]string
@@ -121,7 +131,8 @@ func (c *Console) loginPage(g *gin.Context) {
 		g.Redirect(http.StatusSeeOther, next)
 		return
 	}
-	c.renderLogin(g, http.StatusOK, loginView{Next: next})
+	_, kept := c.sessions.openStash(g.Request)
+	c.renderLogin(g, http.StatusOK, loginView{Next: next, Kept: kept, Out: g.Query("out") != ""})
 }
 
 func (c *Console) renderLogin(g *gin.Context, status int, v loginView) {
@@ -142,7 +153,7 @@ func (c *Console) renderLogin(g *gin.Context, status int, v loginView) {
 func (c *Console) login(g *gin.Context) {
 	username, password := strings.TrimSpace(g.PostForm("username")), g.PostForm("password")
 	next := safeNext(g.PostForm("next"))
-	t, _, err := c.authn.Login(g.Request.Context(), username, password, g.ClientIP())
+	t, u, err := c.authn.Login(g.Request.Context(), username, password, g.ClientIP())
 	if err != nil {
 		var e *errs.Error
 		if !errors.As(err, &e) || (e.Kind != errs.KindValidation && e.Kind != errs.KindUnauthenticated && e.Kind != errs.KindRateLimited) {
@@ -161,6 +172,7 @@ func (c *Console) login(g *gin.Context) {
 		return
 	}
 	s := c.sessions.start(t)
+	s.User = u.ID
 	http.SetCookie(g.Writer, c.sessions.cookie(sessionCookie, c.sessions.seal(s), sessionIdle))
 	http.SetCookie(g.Writer, c.sessions.cookie(loginCookie, "", -1))
 	g.Redirect(http.StatusSeeOther, next)
@@ -176,7 +188,12 @@ func (c *Console) logout(g *gin.Context) {
 		}
 	}
 	http.SetCookie(g.Writer, c.sessions.cookie(sessionCookie, "", -1))
-	g.Redirect(http.StatusSeeOther, Prefix+"/login")
+	http.SetCookie(g.Writer, c.sessions.cookie(stashCookie, "", -1))
+	// What the offline lists kept on this device goes with the session:
+	// the header where the browser honours it, signout.js on the sign-in
+	// page where it does not.
+	g.Header("Clear-Site-Data", `"cache", "storage"`)
+	g.Redirect(http.StatusSeeOther, Prefix+"/login?out=1")
 }
 
 // setLang keeps the reader's choice of language for a year; without it,

@@ -65,6 +65,7 @@ type Console struct {
 	views  *views
 	menu   []MenuItem
 	panels []Panel
+	namers map[string]AuditNamer
 }
 
 // New builds the console over d's services.
@@ -114,6 +115,7 @@ func (c *Console) engine(o web.Options) *gin.Engine {
 
 	e.GET("/", func(g *gin.Context) { g.Redirect(http.StatusFound, Prefix+"/") })
 	e.GET(Prefix+"/static/*file", serveStatic)
+	e.GET(Prefix+"/sw.js", serveWorker)
 
 	root := e.Group(Prefix, c.loadSession, c.checkCSRF)
 	root.GET("/login", c.loginPage)
@@ -121,11 +123,13 @@ func (c *Console) engine(o web.Options) *gin.Engine {
 	root.POST("/logout", c.logout)
 	root.GET("/lang/:lang", c.setLang)
 
-	signed := root.Group("", c.requireUser)
+	signed := root.Group("", c.requireUser, c.restoreForm)
 	signed.GET("/", c.start)
 	org := c.authz.OrgRoutes(signed)
 	home := authz.Perm{Resource: "orgs", Action: "read"}
 	org.Handle(http.MethodGet, "", home, c.home)
+	org.Handle(http.MethodGet, "/offline", OfflinePerm, c.offlineShell)
+	org.Handle(http.MethodGet, "/offline/session", OfflinePerm, c.offlineSession)
 	k := &Kit{c: c}
 	k.Menu(MenuItem{Order: 0, Key: "console.menu.home", Path: "", Perm: home})
 	// No session, no menu: a public page's credential is in its URL.

@@ -100,6 +100,11 @@ func (c *Console) toSignIn(g *gin.Context) {
 	if g.Request.Method == http.MethodGet && g.GetHeader("HX-Request") == "" {
 		target += "?next=" + url.QueryEscape(g.Request.URL.RequestURI())
 	}
+	if OfflineRequest(g) {
+		// offline.js keeps what waits and asks the worker to sign in.
+		g.JSON(http.StatusUnauthorized, gin.H{"stored": false, "signin": true})
+		return
+	}
 	if g.GetHeader("HX-Request") != "" {
 		g.Header("HX-Redirect", target)
 		g.Status(http.StatusUnauthorized)

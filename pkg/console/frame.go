@@ -29,6 +29,14 @@ type Frame struct {
 	Up    *OrgLink // the sub-district above a community its official reads
 	Orgs  []OrgLink
 	Menu  []menuLink
+	// Offline: the page offers the offline lists (offline.go): the
+	// manifest, offline.js and its service worker.
+	Offline bool
+	// OfflineLists are the JSON lists the page's download button fetches
+	// (a campaign's tasks, the check-in list).
+	OfflineLists []string
+	// Restored is a form's input kept over a sign-in, back on its page.
+	Restored *Restored
 
 	caller authz.Caller
 	names  map[string]string // the names of the orgs the user can see, by slug
@@ -131,7 +139,7 @@ func (f *Frame) Role() string {
 // when signed in, their orgs and, inside an org (authz bound the caller),
 // its menu.
 func (c *Console) frameFor(g *gin.Context) *Frame {
-	f := &Frame{Lang: Lang(g), Path: g.Request.URL.RequestURI(), Here: g.Request.URL.Path, loc: Location("")}
+	f := &Frame{Lang: Lang(g), Path: g.Request.URL.RequestURI(), Here: g.Request.URL.Path, loc: Location(""), Restored: restoredOf(g)}
 	if s, ok := sessionOf(g); ok {
 		f.CSRF = s.CSRF
 	}

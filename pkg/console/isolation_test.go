@@ -174,9 +174,12 @@ func TestIsolationForms(t *testing.T) {
 
 	t.Run("open a case", func(t *testing.T) {
 		_, body := get(t, f.staff, org+"/isolation/new?resident="+r2)
+		if !strings.Contains(body, `name="checkin_channel" value="voice"`) || !strings.Contains(body, `value="sms" checked`) {
+			t.Fatal("the new case form offers no voice check-in channel (sms by default)")
+		}
 		key := keyField.FindStringSubmatch(body)[1]
 		form := url.Values{"csrf": {f.staffToken}, "idempotency_key": {key}, "resident_id": {r2}, "kind": {"close_contact"},
-			"start_date": {shanghaiDay(1)}, "days": {"十四"}, "reason": {"密接者"}}
+			"start_date": {shanghaiDay(1)}, "days": {"十四"}, "reason": {"密接者"}, "checkin_channel": {"voice"}}
 		if status, _, body := postFor(t, f.staff, org+"/isolation/cases", form); status != http.StatusUnprocessableEntity ||
 			!strings.Contains(body, zh("expect_integer")) || !strings.Contains(body, "密接者") {
 			t.Fatalf("days in words: %d, want 422 with the reason kept", status)
@@ -189,6 +192,9 @@ func TestIsolationForms(t *testing.T) {
 		status, to, _ := postFor(t, f.staff, org+"/isolation/cases", form)
 		if status != http.StatusSeeOther || caseLink.FindStringSubmatch(to) == nil {
 			t.Fatalf("a good case: %d to %q", status, to)
+		}
+		if _, body := get(t, f.staff, base+to); !strings.Contains(body, "语音电话按键") {
+			t.Fatal("the case page does not say the resident checks in by voice call")
 		}
 		// A double tap: the same key answers as the first did.
 		if again, to2, _ := postFor(t, f.staff, org+"/isolation/cases", form); again != http.StatusSeeOther || to2 != to {

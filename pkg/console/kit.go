@@ -79,6 +79,38 @@ func (k *Kit) HomePanel(p Panel) {
 	slices.SortStableFunc(k.c.panels, func(a, b Panel) int { return a.Order - b.Order })
 }
 
+// AuditNamer names one kind of audited record on the audit log's page,
+// through its domain's exported API: Names answers for many ids in one
+// query, in the caller's community and grids (the data lock's scope), so
+// another community's record is never named.
+type AuditNamer struct {
+	Resource string     // the audit entry's resource ("household")
+	Perm     authz.Perm // what the reader needs here to see the names
+	// Link is the record's page below the org's URL, with %s for its id
+	// ("" for none).
+	Link string
+	// LinkPerm is what the link's page needs, when more than Perm.
+	LinkPerm authz.Perm
+	Names    func(ctx context.Context, ids []string) (map[string]string, error)
+}
+
+// AuditNames registers namers for the audit log's page.
+func (k *Kit) AuditNames(n ...AuditNamer) {
+	if k.c.namers == nil {
+		k.c.namers = map[string]AuditNamer{}
+	}
+	for _, x := range n {
+		k.c.namers[x.Resource] = x
+	}
+}
+
+// AuditNamer returns the namer of resource, if a page package registered
+// one.
+func (k *Kit) AuditNamer(resource string) (AuditNamer, bool) {
+	n, ok := k.c.namers[resource]
+	return n, ok
+}
+
 // Frame is the request's frame, for a page's view to embed.
 func (k *Kit) Frame(g *gin.Context) *Frame { return k.c.frameFor(g) }
 

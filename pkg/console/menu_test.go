@@ -32,6 +32,7 @@ var pageOf = []struct {
 	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/screenings/[0-9a-f-]{36}$`), "screening"},
 	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/screenings/[0-9a-f-]{36}/calls$`), "call list"},
 	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/screenings/[0-9a-f-]{36}/visits$`), "door list"},
+	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/screenings/[0-9a-f-]{36}/print$`), "printed list"},
 	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/screenings/[0-9a-f-]{36}/tasks/[0-9a-f-]{36}$`), "task"},
 	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/follow-ups$`), "follow-ups"},
 	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/publicity$`), "publicity"},
@@ -51,6 +52,9 @@ var pageOf = []struct {
 	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/outreach/opt-outs$`), "opt-outs"},
 	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/directives$`), "directives"},
 	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/directives/[0-9a-f-]{36}$`), "directive"},
+	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/reports/daily$`), "daily report"},
+	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/reports/daily/\d{4}-\d{2}-\d{2}$`), "report of a day"},
+	{regexp.MustCompile(`^/console/orgs/[a-z0-9-]+/reports/daily/\d{4}-\d{2}-\d{2}/trend$`), "report trend"},
 }
 
 // TestEveryPageIsReachable follows links from each role's first page, as a
@@ -73,10 +77,12 @@ func TestEveryPageIsReachable(t *testing.T) {
 	screening := []string{"screenings", "screening", "call list", "door list", "task", "follow-ups", "publicity", "disinfections"}
 	for user, want := range map[string][]string{
 		"yucai.admin": append([]string{"home", "households", "household", "residents", "new resident", "imports", "exports", "members", "audit",
-			"buildings", "new household", "edit household", "edit resident", "care", "care contact", "new case", "directives", "directive"}, append(append(screening, outreach...), isolation...)...),
+			"buildings", "new household", "edit household", "edit resident", "care", "care contact", "new case", "directives", "directive",
+			"daily report", "report of a day"}, append(append(screening, outreach...), isolation...)...),
 		"yucai.grid1": append([]string{"home", "households", "household", "residents", "buildings", "new household", "edit household", "edit resident",
 			"care", "care contact"}, append(screening, isolation...)...),
-		"qixing.official": append([]string{"home", "households", "household", "residents", "members", "audit", "buildings", "directives", "directive"}, screening...),
+		"qixing.official": append([]string{"home", "households", "household", "residents", "members", "audit", "buildings", "directives", "directive",
+			"daily report", "report of a day", "report trend"}, screening...),
 	} {
 		t.Run(user, func(t *testing.T) {
 			c := client(t)

@@ -2,6 +2,7 @@ package console
 
 import (
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -9,6 +10,7 @@ import (
 	"html/template"
 	"io/fs"
 	"maps"
+	"mime"
 	"net/http"
 	"path"
 	"strings"
@@ -22,7 +24,7 @@ import (
 //go:embed templates/*.html
 var templateFS embed.FS
 
-//go:embed static/*.css static/*.js static/*.svg
+//go:embed static/*.css static/*.js static/*.svg static/*.png static/*.json
 var staticFS embed.FS
 
 // views are the parsed templates of the core and of every page package:
@@ -173,7 +175,7 @@ func (c *Console) execute(g *gin.Context, status int, page, tmpl string, data an
 		c.log.Error("console: render failed", "page", page, "error", err)
 		return
 	}
-	g.Data(status, "text/html; charset=utf-8", buf.Bytes())
+	writeCompressed(g, status, "text/html; charset=utf-8", buf.Bytes())
 }
 
 func (c *Console) executeTo(buf *bytes.Buffer, page, tmpl string, data any) error {
@@ -187,8 +189,8 @@ func (c *Console) executeTo(buf *bytes.Buffer, page, tmpl string, data any) erro
 // staticVersions are the first bytes of each static file's SHA-256: the
 // URLs carry them, so a browser may keep a file for a year and still
 // never runs an old one after an upgrade.
-var staticVersions = func() map[string]string {
-	out := map[string]string{}
+var staticVersions, staticGzipped = func() (map[string]string, map[string][]byte) {
+	versions, gzipped := map[string]string{}, map[string][]byte{}
 	_ = fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -198,10 +200,20 @@ var staticVersions = func() map[string]string {
 			return err
 		}
 		sum := sha256.Sum256(b)
-		out[strings.TrimPrefix(p, "static/")] = hex.EncodeToString(sum[:6])
+		name := strings.TrimPrefix(p, "static/")
+		versions[name] = hex.EncodeToString(sum[:6])
+		// Compressed once, at start, at the best level: the files are
+		// fixed and served many times.
+		var z bytes.Buffer
+		w, _ := gzip.NewWriterLevel(&z, gzip.BestCompression)
+		_, _ = w.Write(b)
+		_ = w.Close()
+		if z.Len() < len(b) {
+			gzipped[name] = z.Bytes()
+		}
 		return nil
 	})
-	return out
+	return versions, gzipped
 }()
 
 func staticURL(name string) string {
@@ -210,11 +222,77 @@ func staticURL(name string) string {
 
 var staticServer = http.StripPrefix(Prefix, http.FileServer(http.FS(staticFS)))
 
+// serveStatic serves an embedded asset, compressed when the browser takes
+// gzip. Only the URL of this build's version (?v= its hash) is cached for
+// good: a page of another build, during a rolling upgrade, asks for its
+// own hash and must not keep this build's file under it.
 func serveStatic(g *gin.Context) {
-	if _, ok := staticVersions[strings.TrimPrefix(g.Param("file"), "/")]; !ok {
+	name := strings.TrimPrefix(g.Param("file"), "/")
+	version, ok := staticVersions[name]
+	if !ok {
 		g.Status(http.StatusNotFound)
 		return
 	}
-	g.Header("Cache-Control", "public, max-age=31536000, immutable")
-	staticServer.ServeHTTP(g.Writer, g.Request)
+	if g.Query("v") == version {
+		g.Header("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		g.Header("Cache-Control", "no-cache")
+	}
+	g.Header("Vary", "Accept-Encoding")
+	z, ok := staticGzipped[name]
+	if !ok || !acceptsGzip(g.Request) || g.GetHeader("Range") != "" {
+		staticServer.ServeHTTP(g.Writer, g.Request)
+		return
+	}
+	etag := `"` + version + `-gz"`
+	g.Header("ETag", etag)
+	if g.GetHeader("If-None-Match") == etag {
+		g.Status(http.StatusNotModified)
+		return
+	}
+	ctype := mime.TypeByExtension(path.Ext(name))
+	if ctype == "" {
+		ctype = "application/octet-stream"
+	}
+	g.Header("Content-Encoding", "gzip")
+	g.Data(http.StatusOK, ctype, z)
+}
+
+// acceptsGzip reports a client that takes gzip (Accept-Encoding, not
+// refused with q=0).
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(coding), "gzip") {
+			q := strings.ReplaceAll(strings.TrimSpace(params), " ", "")
+			return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
+		}
+	}
+	return false
+}
+
+// compressMin is the smallest page worth compressing: below it, gzip's
+// header and the CPU cost more than they save.
+const compressMin = 1024
+
+var gzipWriters = sync.Pool{New: func() any { w, _ := gzip.NewWriterLevel(nil, gzip.DefaultCompression); return w }}
+
+// writeCompressed writes a rendered page, gzipped for a client that takes
+// it: a list page is mostly repeated markup, a fifth of its size or less
+// compressed, which a phone on a weak signal in a stairwell feels.
+func writeCompressed(g *gin.Context, status int, ctype string, body []byte) {
+	g.Header("Vary", strings.TrimPrefix(g.Writer.Header().Get("Vary")+", Accept-Encoding", ", "))
+	if len(body) < compressMin || !acceptsGzip(g.Request) {
+		g.Data(status, ctype, body)
+		return
+	}
+	z := buffers.Get().(*bytes.Buffer)
+	defer func() { z.Reset(); buffers.Put(z) }()
+	w := gzipWriters.Get().(*gzip.Writer)
+	w.Reset(z)
+	_, _ = w.Write(body)
+	_ = w.Close()
+	gzipWriters.Put(w)
+	g.Header("Content-Encoding", "gzip")
+	g.Data(status, ctype, z.Bytes())
 }

@@ -146,9 +146,18 @@ func TestScreenshots(t *testing.T) {
 			{"audit", chromedp.Navigate(org + "yucai/audit?action=create")},
 			{"wecom-robot", chromedp.Steps(chromedp.Navigate(org+"yucai/outreach"),
 				chromedp.Evaluate[chromedp.Void](`document.querySelector("#wecom-robot").scrollIntoView({block: "start"})`))},
+			// The day's report with the typed-in form, and a submitted day
+			// of the demo with its versions.
+			{"report-today", chromedp.Navigate(org + "yucai/reports/daily")},
+			{"report-submitted", chromedp.Navigate(org + "yucai/reports/daily/2020-02-10")},
 		}},
 		{"qixing.official", []shot{
 			{"official-communities", chromedp.Navigate(org + "qixing")},
+			// The day's table of the demo's 10 February, and its trend.
+			{"official-report-day", chromedp.Navigate(org + "qixing/reports/daily/2020-02-10")},
+			{"official-report-trend", chromedp.Steps(chromedp.Navigate(org+"qixing/reports/daily/2020-02-10"),
+				chromedp.WaitVisible(css(`.report-trend svg`)),
+				chromedp.Evaluate[chromedp.Void](`document.querySelector(".report-trend").scrollIntoView({block: "start"})`))},
 			{"official-households-masked", chromedp.Navigate(org + "yucai/households")},
 		}},
 	} {

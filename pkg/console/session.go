@@ -48,6 +48,7 @@ type session struct {
 	Refresh string `json:"r"`
 	Expires int64  `json:"e"` // when Access expires, Unix seconds
 	CSRF    string `json:"c"` // the token every unsafe request must carry
+	User    string `json:"u"` // who signed in: a kept form goes back to them only
 }
 
 type sessions struct {

@@ -30,6 +30,9 @@ type CaseInput struct {
 	StartDate  string `json:"start_date"` // "": today
 	Days       *int   `json:"days"`       // nil: the community's isolation_days
 	Reason     string `json:"reason"`
+	// CheckinChannel: "sms" (the default: the link by SMS) or "voice" (a
+	// keypad check-in call each day).
+	CheckinChannel string `json:"checkin_channel"`
 }
 
 // FollowUpCasesInput opens the cases of a follow-up's household.
@@ -39,32 +42,36 @@ type FollowUpCasesInput struct {
 	Days        *int     `json:"days"`
 	Reason      string   `json:"reason"`
 	ResidentIDs []string `json:"resident_ids"` // none: the household's live residents
+	// CheckinChannel as CaseInput's.
+	CheckinChannel string `json:"checkin_channel"`
 }
 
 // CaseView is a case as the API shows it. One case opened (Get) also
 // carries its check-ins, alerts and support requests.
 type CaseView struct {
-	ID          string    `json:"id"`
-	ResidentID  string    `json:"resident_id"`
-	HouseholdID string    `json:"household_id"`
-	Name        string    `json:"name"`
-	Phone       string    `json:"phone"`
-	Address     string    `json:"address"`
-	Grid        string    `json:"grid"`
-	Kind        string    `json:"kind"`
-	StartDate   string    `json:"start_date"`
-	Days        int       `json:"days"`
-	EndDate     string    `json:"end_date"`
-	Reason      string    `json:"reason"`
-	Status      string    `json:"status"`
-	EndReason   string    `json:"end_reason,omitempty"`
-	ClosedOn    string    `json:"closed_on,omitempty"`
-	Diagnosis   string    `json:"diagnosis,omitempty"`
-	DiagnosedOn string    `json:"diagnosed_on,omitempty"`
-	FollowUpID  string    `json:"follow_up_id,omitempty"`
-	CheckinURL  string    `json:"checkin_url,omitempty"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	ID          string `json:"id"`
+	ResidentID  string `json:"resident_id"`
+	HouseholdID string `json:"household_id"`
+	Name        string `json:"name"`
+	Phone       string `json:"phone"`
+	Address     string `json:"address"`
+	Grid        string `json:"grid"`
+	Kind        string `json:"kind"`
+	StartDate   string `json:"start_date"`
+	Days        int    `json:"days"`
+	EndDate     string `json:"end_date"`
+	Reason      string `json:"reason"`
+	// CheckinChannel: sms or voice (a keypad check-in call each day).
+	CheckinChannel string    `json:"checkin_channel"`
+	Status         string    `json:"status"`
+	EndReason      string    `json:"end_reason,omitempty"`
+	ClosedOn       string    `json:"closed_on,omitempty"`
+	Diagnosis      string    `json:"diagnosis,omitempty"`
+	DiagnosedOn    string    `json:"diagnosed_on,omitempty"`
+	FollowUpID     string    `json:"follow_up_id,omitempty"`
+	CheckinURL     string    `json:"checkin_url,omitempty"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
 
 	Checkins []CheckinView         `json:"checkins,omitempty"`
 	Messages []outreach.NoticeView `json:"messages,omitempty"`
@@ -83,7 +90,10 @@ type caseRow struct {
 func caseView(r *caseRow, g *scope.Grids, v scope.View) CaseView {
 	out := CaseView{ID: r.ID, ResidentID: r.ResidentID, HouseholdID: r.HouseholdID, Name: r.Name, Phone: v.Phone(r.Phone),
 		Address: r.Address, Grid: g.Slug(r.GridID), Kind: r.Kind, StartDate: r.StartDate, Days: r.Days, EndDate: r.EndDate,
-		Reason: r.Reason, Status: r.Status, EndReason: r.EndReason, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+		Reason: r.Reason, CheckinChannel: r.CheckinChannel, Status: r.Status, EndReason: r.EndReason, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+	if out.CheckinChannel == "" {
+		out.CheckinChannel = ChannelSMS
+	}
 	for dst, src := range map[*string]*string{&out.ClosedOn: r.ClosedOn, &out.Diagnosis: r.Diagnosis, &out.DiagnosedOn: r.DiagnosedOn, &out.FollowUpID: r.FollowUpID} {
 		if src != nil {
 			*dst = *src
@@ -163,6 +173,7 @@ func (s *Service) CreateCase(ctx context.Context, in CaseInput) (*CaseView, erro
 		}
 		var fe []errs.FieldError
 		p := s.plan(&fe, c, in.Kind, in.StartDate, in.Days, &in.Reason)
+		p.channel = checkinChannel(&fe, in.CheckinChannel)
 		r, err := resident(ctx, tx, g, "resident_id", in.ResidentID)
 		if err != nil {
 			var e *errs.Error
@@ -203,6 +214,7 @@ func (s *Service) CasesFromFollowUp(ctx context.Context, followUpID string, in F
 		err = screening.ToCase(ctx, tx, g, followUpID, s.now(), func(householdID, _ string) (string, error) {
 			var fe []errs.FieldError
 			p := s.plan(&fe, c, in.Kind, in.StartDate, in.Days, &in.Reason)
+			p.channel = checkinChannel(&fe, in.CheckinChannel)
 			if len(in.ResidentIDs) > 50 {
 				fe = append(fe, errs.Field("resident_ids", "too_many_entries", map[string]any{"max": 50}))
 			}
@@ -269,8 +281,18 @@ func (s *Service) householdResidents(ctx context.Context, tx *store.TenantTx, g 
 // plan is a case's validated kind, dates and reason.
 type plan struct {
 	kind, start, end, reason string
+	channel                  string
 	days                     int
 	today                    string
+}
+
+// checkinChannel validates a case's check-in channel ("": sms).
+func checkinChannel(fe *[]errs.FieldError, v string) string {
+	if v == "" {
+		return ChannelSMS
+	}
+	oneOf(fe, "checkin_channel", v, ChannelSMS, ChannelVoice)
+	return v
 }
 
 func (s *Service) plan(fe *[]errs.FieldError, c orgs.Community, kind, start string, days *int, reason *string) plan {
@@ -331,7 +353,7 @@ func (s *Service) open(ctx context.Context, tx *store.TenantTx, g *scope.Grids, 
 	for _, r := range rs {
 		token, hash := newToken()
 		cs := &Case{TenantID: tx.Tenant(), ID: newID(), ResidentID: r.ID, HouseholdID: r.HouseholdID, Kind: p.kind,
-			StartDate: p.start, Days: p.days, EndDate: p.end, Reason: p.reason, Status: StatusActive, FollowUpID: followUpID,
+			StartDate: p.start, Days: p.days, EndDate: p.end, Reason: p.reason, CheckinChannel: p.channel, Status: StatusActive, FollowUpID: followUpID,
 			LinkHash: &hash, CreatedBy: by, CreatedAt: now, UpdatedAt: now}
 		cs.LinkSealed = s.Links.Seal([]byte(token), []byte(cs.ID))
 		if _, err := tx.Insert(cs).Exec(ctx); err != nil {
@@ -340,7 +362,7 @@ func (s *Service) open(ctx context.Context, tx *store.TenantTx, g *scope.Grids, 
 			}
 			return opened{}, fmt.Errorf("open case: %w", err)
 		}
-		details := map[string]any{"resident_id": r.ID, "kind": p.kind, "start_date": p.start, "end_date": p.end}
+		details := map[string]any{"resident_id": r.ID, "kind": p.kind, "start_date": p.start, "end_date": p.end, "checkin_channel": p.channel}
 		if followUpID != nil {
 			details["follow_up_id"] = *followUpID
 		}
@@ -438,6 +460,9 @@ type CasePatch struct {
 	Diagnosis *string `json:"diagnosis"`
 	Status    *string `json:"status"` // only "ended", with a reason
 	Reason    *string `json:"reason"`
+	// CheckinChannel switches a live case's daily reminder between sms
+	// and voice.
+	CheckinChannel *string `json:"checkin_channel"`
 }
 
 // UpdateCase records a diagnosis (dated, audited) or ends a live case with
@@ -459,8 +484,13 @@ func (s *Service) UpdateCase(ctx context.Context, id string, p CasePatch) (*Case
 		var fe []errs.FieldError
 		details := map[string]any{}
 		cols := []string{"updated_at"}
-		if p.Diagnosis == nil && p.Status == nil {
+		if p.Diagnosis == nil && p.Status == nil && p.CheckinChannel == nil {
 			fe = append(fe, errs.Field("diagnosis", "required", nil))
+		}
+		if p.CheckinChannel != nil && oneOf(&fe, "checkin_channel", *p.CheckinChannel, ChannelSMS, ChannelVoice) {
+			details["checkin_channel"], details["previous_checkin_channel"] = *p.CheckinChannel, r.CheckinChannel
+			r.CheckinChannel = *p.CheckinChannel
+			cols = append(cols, "checkin_channel")
 		}
 		if p.Diagnosis != nil && oneOf(&fe, "diagnosis", *p.Diagnosis, DiagnosisSuspected, DiagnosisConfirmed, DiagnosisExcluded) {
 			details["diagnosis"], details["previous_diagnosis"] = *p.Diagnosis, r.Diagnosis

@@ -47,6 +47,12 @@ const (
 	SourceVoice = "voice"
 )
 
+// Check-in channels of a case: how its daily reminder goes.
+const (
+	ChannelSMS   = "sms"
+	ChannelVoice = "voice"
+)
+
 // Symptoms is the fixed list a check-in's symptoms come from.
 var Symptoms = []string{"fever", "cough", "sore_throat", "fatigue", "shortness_of_breath", "diarrhoea", "loss_of_smell_or_taste", "other"}
 
@@ -88,30 +94,33 @@ var SupportKinds = []string{SupportThermometer, SupportGroceries, SupportMedicin
 // Case is one resident's isolation.
 type Case struct {
 	bun.BaseModel `bun:"table:isolation_cases,alias:c"`
-	TenantID      string     `bun:"tenant_id,pk"`
-	ID            string     `bun:"id,pk"`
-	ResidentID    string     `bun:"resident_id"`
-	HouseholdID   string     `bun:"household_id"`
-	Kind          string     `bun:"kind"`
-	StartDate     string     `bun:"start_date"`
-	Days          int        `bun:"days"`
-	EndDate       string     `bun:"end_date"`
-	Reason        string     `bun:"reason"`
-	Status        string     `bun:"status"`
-	EndReason     string     `bun:"end_reason"`
-	ClosedOn      *string    `bun:"closed_on"`
-	ClosedBy      *string    `bun:"closed_by"`
-	ClosedAt      *time.Time `bun:"closed_at"`
-	Diagnosis     *string    `bun:"diagnosis"`
-	DiagnosedOn   *string    `bun:"diagnosed_on"`
-	DiagnosedBy   *string    `bun:"diagnosed_by"`
-	FollowUpID    *string    `bun:"follow_up_id"`
-	LinkHash      *string    `bun:"link_hash"`
-	LinkSealed    []byte     `bun:"link_sealed"`
-	PurgedOn      *string    `bun:"purged_on"` // the day retention cleared its personal data
-	CreatedBy     string     `bun:"created_by"`
-	CreatedAt     time.Time  `bun:"created_at"`
-	UpdatedAt     time.Time  `bun:"updated_at"`
+	TenantID      string `bun:"tenant_id,pk"`
+	ID            string `bun:"id,pk"`
+	ResidentID    string `bun:"resident_id"`
+	HouseholdID   string `bun:"household_id"`
+	Kind          string `bun:"kind"`
+	StartDate     string `bun:"start_date"`
+	Days          int    `bun:"days"`
+	EndDate       string `bun:"end_date"`
+	Reason        string `bun:"reason"`
+	// CheckinChannel is how the daily reminder reaches the resident:
+	// ChannelSMS (the link) or ChannelVoice (a keypad check-in call).
+	CheckinChannel string     `bun:"checkin_channel"`
+	Status         string     `bun:"status"`
+	EndReason      string     `bun:"end_reason"`
+	ClosedOn       *string    `bun:"closed_on"`
+	ClosedBy       *string    `bun:"closed_by"`
+	ClosedAt       *time.Time `bun:"closed_at"`
+	Diagnosis      *string    `bun:"diagnosis"`
+	DiagnosedOn    *string    `bun:"diagnosed_on"`
+	DiagnosedBy    *string    `bun:"diagnosed_by"`
+	FollowUpID     *string    `bun:"follow_up_id"`
+	LinkHash       *string    `bun:"link_hash"`
+	LinkSealed     []byte     `bun:"link_sealed"`
+	PurgedOn       *string    `bun:"purged_on"` // the day retention cleared its personal data
+	CreatedBy      string     `bun:"created_by"`
+	CreatedAt      time.Time  `bun:"created_at"`
+	UpdatedAt      time.Time  `bun:"updated_at"`
 }
 
 // live reports whether the case is still running (active or eligible).
@@ -120,18 +129,21 @@ func (c *Case) live() bool { return c.Status == StatusActive || c.Status == Stat
 // Checkin is one report of temperature and symptoms.
 type Checkin struct {
 	bun.BaseModel `bun:"table:isolation_checkins,alias:k"`
-	TenantID      string    `bun:"tenant_id,pk"`
-	ID            string    `bun:"id,pk"`
-	CaseID        string    `bun:"case_id"`
-	Temperature   int       `bun:"temperature"`
-	Symptoms      []string  `bun:"symptoms"`
-	Source        string    `bun:"source"`
-	Counts        bool      `bun:"counts"`
-	ReplyID       *string   `bun:"reply_id"`
-	ByUser        string    `bun:"by_user"`
-	ByName        string    `bun:"by_name"`
-	At            time.Time `bun:"at"`
-	LocalDate     string    `bun:"local_date"`
+	TenantID      string   `bun:"tenant_id,pk"`
+	ID            string   `bun:"id,pk"`
+	CaseID        string   `bun:"case_id"`
+	Temperature   int      `bun:"temperature"`
+	Symptoms      []string `bun:"symptoms"`
+	Source        string   `bun:"source"`
+	Counts        bool     `bun:"counts"`
+	ReplyID       *string  `bun:"reply_id"`
+	// CallID is the provider's id of the keypad call that brought the
+	// check-in (source voice), unique in the community.
+	CallID    *string   `bun:"call_id"`
+	ByUser    string    `bun:"by_user"`
+	ByName    string    `bun:"by_name"`
+	At        time.Time `bun:"at"`
+	LocalDate string    `bun:"local_date"`
 }
 
 // Alert is a fever or a missed check-in for staff to act on.

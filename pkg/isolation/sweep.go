@@ -26,7 +26,9 @@ import (
 //     fever alert (a fever or any symptom) in the last 3 days become
 //     eligible, and so appear on the release list;
 //   - reminders, from checkin_reminder_at until checkin_deadline: the
-//     check-in reminder with the link to those not checked in today, and
+//     check-in reminder with the link to those not checked in today (a
+//     keypad check-in call instead, voice.go, for a case whose channel is
+//     voice or whose resident has no mobile number), and
 //     the release reminder to the resident and the grid's workers the day
 //     before the end date;
 //   - missed, from checkin_deadline: a missed_checkin alert for each case
@@ -68,7 +70,8 @@ type sweepMark struct {
 type Swept struct {
 	Steps            int // steps run (not found done)
 	Eligible         int // cases made eligible
-	Reminders        int // check-in reminders written
+	Reminders        int // check-in reminders written (SMS)
+	Calls            int // keypad check-in calls written (voice)
 	ReleaseReminders int // release reminders written (residents and workers)
 	Missed           int // missed_checkin alerts raised
 	Purged           int // closed cases whose personal data went
@@ -213,6 +216,7 @@ func (s *Service) runStep(ctx context.Context, o sweepOrg, c orgs.Community, st 
 	out.Steps += got.Steps
 	out.Eligible += got.Eligible
 	out.Reminders += got.Reminders
+	out.Calls += got.Calls
 	out.ReleaseReminders += got.ReleaseReminders
 	out.Missed += got.Missed
 	out.Purged += got.Purged
@@ -249,6 +253,7 @@ type remindRow struct {
 	ID         string `bun:"id"`
 	ResidentID string `bun:"resident_id"`
 	EndDate    string `bun:"end_date"`
+	Channel    string `bun:"checkin_channel"`
 	LinkSealed []byte `bun:"link_sealed"`
 	Name       string `bun:"name"`
 	Phone      string `bun:"phone"`
@@ -264,7 +269,7 @@ type remindRow struct {
 func (s *Service) sweepReminders(ctx context.Context, tx *store.TenantTx, c orgs.Community, day sweepDay, out *Swept) (int, error) {
 	var rows []remindRow
 	err := tx.Select((*Case)(nil)).
-		ColumnExpr("c.id, c.resident_id, c.end_date, c.link_sealed, r.name, r.phone, h.address, g.slug AS grid").
+		ColumnExpr("c.id, c.resident_id, c.end_date, c.checkin_channel, c.link_sealed, r.name, r.phone, h.address, g.slug AS grid").
 		ColumnExpr(`EXISTS (SELECT 1 FROM isolation_checkins AS k WHERE k.tenant_id = c.tenant_id AND k.case_id = c.id
 			AND k.local_date = ? AND k.counts) AS checked_in`, day.today).
 		Join("JOIN residents AS r ON r.tenant_id = c.tenant_id AND r.id = c.resident_id").
@@ -278,7 +283,11 @@ func (s *Service) sweepReminders(ctx context.Context, tx *store.TenantTx, c orgs
 	var d duty
 	var notices []outreach.Notice
 	for _, r := range rows {
-		if !r.CheckedIn && r.Phone != "" && r.LinkSealed != nil && s.Links != nil {
+		if !r.CheckedIn && r.Phone != "" && wantsCall(r.Channel, r.Phone) {
+			// A keypad check-in call instead of the link's SMS.
+			notices = append(notices, callNotice(r.ID, r.ResidentID, r.Name, r.Phone, day.today, 1, time.Time{}))
+			out.Calls++
+		} else if !r.CheckedIn && r.Phone != "" && r.LinkSealed != nil && s.Links != nil {
 			tok, err := s.Links.Open(r.LinkSealed, []byte(r.ID))
 			if err != nil {
 				return 0, fmt.Errorf("open the link of case %s: %w", r.ID, err)

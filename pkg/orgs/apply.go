@@ -15,6 +15,7 @@ import (
 	"github.com/wanjia/wanjia/pkg/audit"
 	"github.com/wanjia/wanjia/pkg/authn"
 	"github.com/wanjia/wanjia/pkg/authz"
+	"github.com/wanjia/wanjia/pkg/store"
 )
 
 // The Apply* methods make the database match a declaration (tenants/)
@@ -142,6 +143,17 @@ func (s *Service) ApplyMember(ctx context.Context, tx bun.Tx, org string, in Mem
 // When admin exists and password is set, password replaces admin's current
 // one if it differs (reset reports it, and it is audited).
 func (s *Service) EnsurePlatformAdmin(ctx context.Context, password string) (created, reset bool, generated string, err error) {
+	created, reset, generated, err = s.ensurePlatformAdmin(ctx, password)
+	if store.IsUniqueViolation(err) {
+		// Another process starting at the same moment (two API replicas
+		// on a fresh database) created it between our look and our
+		// insert: look again, and find it.
+		created, reset, generated, err = s.ensurePlatformAdmin(ctx, password)
+	}
+	return created, reset, generated, err
+}
+
+func (s *Service) ensurePlatformAdmin(ctx context.Context, password string) (created, reset bool, generated string, err error) {
 	err = s.DB.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		u, err := authn.UserByUsername(ctx, tx, "admin")
 		if err == nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/wanjia/wanjia/pkg/audit"
 	"github.com/wanjia/wanjia/pkg/authn"
 	"github.com/wanjia/wanjia/pkg/authz"
+	"github.com/wanjia/wanjia/pkg/errs"
 	"github.com/wanjia/wanjia/pkg/web"
 )
 
@@ -105,12 +106,23 @@ func (s *Service) handleAudit(c *gin.Context) {
 		web.Fail(c, err)
 		return
 	}
-	caller, _ := authz.CallerFrom(c.Request.Context())
-	f.OrgPath, f.Limit, f.Cursor = caller.Org.Path, page.Limit, page.Cursor
-	items, next, err := audit.List(c.Request.Context(), s.DB, f)
+	f.Limit, f.Cursor = page.Limit, page.Cursor
+	items, next, err := s.Audit(c.Request.Context(), f)
 	if err != nil {
 		web.Fail(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, web.NewList(items, next))
+}
+
+// Audit lists the log of the caller's org and everything below it, newest
+// first: f's OrgPath and Paths are the caller's.
+func (s *Service) Audit(ctx context.Context, f audit.Filter) ([]audit.Entry, string, error) {
+	caller, ok := authz.CallerFrom(ctx)
+	if !ok || caller.Org == nil {
+		return nil, "", errs.New(errs.KindForbidden, "forbidden", nil)
+	}
+	f.OrgPath = caller.Org.Path
+	f.Paths = s.Authz.PathsBelow(f.OrgPath)
+	return audit.List(ctx, s.DB, f)
 }

@@ -131,7 +131,14 @@ type granter struct {
 
 func granterFrom(ctx context.Context) granter {
 	caller, _ := authz.CallerFrom(ctx)
-	return granter{userID: caller.UserID, mayGrant: grants[caller.Role], attach: caller.Role == authz.RolePlatformAdmin, role: caller.Role}
+	// A caller whose role grants nothing (or no caller at all) grants
+	// nothing: nil is the system's "any" (systemGranter), never a caller's,
+	// so the rule holds even where a route's permission would not.
+	may := grants[caller.Role]
+	if may == nil {
+		may = []string{}
+	}
+	return granter{userID: caller.UserID, mayGrant: may, attach: caller.Role == authz.RolePlatformAdmin, role: caller.Role}
 }
 
 // mayAppointAdmin refuses a platform admin's community_admin in a community

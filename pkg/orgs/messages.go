@@ -18,6 +18,7 @@ func init() {
 		"grids_only_for_grid_workers":  {ZH: "只有网格员需要指定网格", EN: "Only grid workers are assigned grids"},
 		"may_not_grant_role":           {ZH: "无权授予角色 {role}", EN: "You may not grant the role {role}"},
 		"already_member":               {ZH: "{username} 已是本机构成员", EN: "{username} is already a member here"},
+		"account_outside_community":    {ZH: "该账号不属于本社区（{prefix}…），只能调整其在本社区的角色", EN: "This account is not one of this community's ({prefix}…); only its role here may be changed"},
 		"may_not_grant_self":           {ZH: "不能给自己授予角色", EN: "You may not grant a role to yourself"},
 		"may_not_grant_platform_admin": {ZH: "平台管理员不能成为机构成员，请使用另一个账号", EN: "A platform admin cannot be a member of an organisation; use another account"},
 		"community_has_admin":          {ZH: "该社区已有管理员，其后的成员由社区管理员添加", EN: "This community has an admin already; its admins add everyone after the first"},

@@ -69,6 +69,11 @@ type Settings struct {
 	// IsolationRetentionDays is how long a closed case keeps its personal
 	// data (the link, free text, the phone) before it is anonymised (0: 30).
 	IsolationRetentionDays int `json:"isolation_retention_days,omitempty" yaml:"isolation_retention_days,omitempty"`
+
+	// ReportReminderAfter is how many minutes after the report's cut-off
+	// the community admins are reminded of a report not yet submitted (0:
+	// 30).
+	ReportReminderAfter int `json:"report_reminder_after,omitempty" yaml:"report_reminder_after,omitempty"`
 }
 
 // Screening defaults, for settings saved before these existed.
@@ -84,6 +89,9 @@ const (
 	DefaultSupportOverdueHours    = 24
 	DefaultIsolationRetentionDays = 30
 )
+
+// DefaultReportReminderAfter is ReportReminderAfter's default (minutes).
+const DefaultReportReminderAfter = 30
 
 // DefaultCareTags choose the care list unless a community says otherwise:
 // elderly people living alone.
@@ -137,6 +145,14 @@ func (st Settings) IsolationRetention() int {
 	return st.IsolationRetentionDays
 }
 
+// ReminderAfter is ReportReminderAfter, defaulted.
+func (st Settings) ReminderAfter() int {
+	if st.ReportReminderAfter <= 0 {
+		return DefaultReportReminderAfter
+	}
+	return st.ReportReminderAfter
+}
+
 func orDefault(v, def string) string {
 	if v == "" {
 		return def
@@ -151,7 +167,8 @@ func (st Settings) Equal(o Settings) bool {
 		st.CallsBeforeVisit() == o.CallsBeforeVisit() && st.CareOverdue() == o.CareOverdue() &&
 		slices.Equal(st.WatchList, o.WatchList) && slices.Equal(st.CareList(), o.CareList()) &&
 		st.ReminderAt() == o.ReminderAt() && st.Deadline() == o.Deadline() &&
-		st.SupportOverdue() == o.SupportOverdue() && st.IsolationRetention() == o.IsolationRetention()
+		st.SupportOverdue() == o.SupportOverdue() && st.IsolationRetention() == o.IsolationRetention() &&
+		st.ReminderAfter() == o.ReminderAfter()
 }
 
 // QuietHours is a local-time window, "HH:MM" to "HH:MM", that may wrap

@@ -34,6 +34,9 @@ type Service struct {
 	Notify Notifier
 	Frame  *scope.Frame // told when grids change; may be nil
 	Argon2 authn.Argon2Params
+	// Users hears of a changed account (authn.Service.ForgetUser), so a
+	// disabled one is refused at once here; may be nil.
+	Users interface{ ForgetUser(id string) }
 }
 
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
@@ -229,6 +232,9 @@ func (st *Settings) Validate(prefix string) []errs.FieldError {
 	}
 	if st.IsolationRetentionDays < 0 || st.IsolationRetentionDays > 3650 {
 		fe = append(fe, errs.Field(prefix+"isolation_retention_days", "out_of_range", map[string]any{"min": 1, "max": 3650}))
+	}
+	if st.ReportReminderAfter < 0 || st.ReportReminderAfter > 720 {
+		fe = append(fe, errs.Field(prefix+"report_reminder_after", "out_of_range", map[string]any{"min": 1, "max": 720}))
 	}
 	fe = append(fe, wordList(prefix+"watch_list", st.WatchList, 50, 40)...)
 	fe = append(fe, wordList(prefix+"care_tags", st.CareTags, 10, 20)...)

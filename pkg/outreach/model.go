@@ -157,6 +157,8 @@ type Message struct {
 	Subject          string  `bun:"subject"`
 	ResidentID       *string `bun:"resident_id"`
 	ProviderTemplate string  `bun:"provider_template"`
+	// Keypad: a keypad check-in call (Notice.Keypad).
+	Keypad bool `bun:"keypad"`
 }
 
 // OptOut is a phone that asked for no more messages from the community.

@@ -27,7 +27,7 @@ type Notice struct {
 	// "release:<case>", "alert:<id>:<phone>". A key already written is
 	// skipped, so a scheduler run twice sends nothing twice.
 	Key     string
-	Channel string // ChannelSMS (empty: SMS); voice later
+	Channel string // ChannelSMS (empty: SMS) or ChannelVoice (read aloud)
 	Phone   string // E.164 or as the roster stores it
 	Text    string // the rendered text (zh-CN): the caller renders it
 	// Urgent: an alert to staff or grid workers. It goes on the critical
@@ -45,6 +45,14 @@ type Notice struct {
 	// Text is then what staff see.
 	Template string
 	Params   map[string]string
+	// Keypad (voice only) makes the call a keypad check-in: the provider
+	// reads Text and gathers the resident's keys, which come back through
+	// the voice hooks to the KeypadHandler.
+	Keypad bool
+	// DueAt (optional) holds the notice until then (a call tried again
+	// later in the day); zero is now. It is queued by the reconciler once
+	// due, and obeys the rules as any notice does when it goes.
+	DueAt time.Time
 }
 
 // NoticeView is a message of a subject as a case page shows it.
@@ -102,8 +110,10 @@ func (s *Service) Notify(ctx context.Context, tx *store.TenantTx, n ...Notice) (
 		switch {
 		case nt.Key == "" || utf8.RuneCountInString(nt.Key) > maxNoticeKey:
 			fe = append(fe, errs.Field(field+"key", "required", nil))
-		case nt.Channel != ChannelSMS:
-			fe = append(fe, errs.Field(field+"channel", "one_of", map[string]any{"allowed": ChannelSMS}))
+		case nt.Channel != ChannelSMS && nt.Channel != ChannelVoice:
+			fe = append(fe, errs.Field(field+"channel", "one_of", map[string]any{"allowed": ChannelSMS + ", " + ChannelVoice}))
+		case nt.Keypad && nt.Channel != ChannelVoice:
+			fe = append(fe, errs.Field(field+"channel", "one_of", map[string]any{"allowed": ChannelVoice}))
 		case perr != nil:
 			fe = append(fe, errs.Field(field+"phone", "phone_format", nil))
 		case nt.Text == "":
@@ -127,9 +137,13 @@ func (s *Service) Notify(ctx context.Context, tx *store.TenantTx, n ...Notice) (
 			params = map[string]string{}
 		}
 		key := nt.Key
+		due := now
+		if nt.DueAt.After(now) {
+			due = nt.DueAt.UTC()
+		}
 		m := Message{TenantID: tx.Tenant(), ID: newID(), CampaignID: cid, Channel: nt.Channel, Phone: phone, Body: nt.Text,
-			Params: params, Status: StatusQueued, DueAt: now, UpdatedAt: now, NoticeKey: &key, Subject: nt.Subject,
-			ProviderTemplate: nt.Template}
+			Params: params, Status: StatusQueued, DueAt: due, UpdatedAt: now, NoticeKey: &key, Subject: nt.Subject,
+			ProviderTemplate: nt.Template, Keypad: nt.Keypad}
 		if nt.ResidentID != "" {
 			rid := nt.ResidentID
 			m.ResidentID = &rid
@@ -138,6 +152,10 @@ func (s *Service) Notify(ctx context.Context, tx *store.TenantTx, n ...Notice) (
 	}
 	if len(fe) > 0 {
 		return 0, errs.Validation(fe...)
+	}
+	due := make(map[string]bool, len(rows))
+	for _, m := range rows {
+		due[m.ID] = !m.DueAt.After(now)
 	}
 	for _, c := range systems {
 		// Made by the community's first notice, in the caller's
@@ -163,6 +181,9 @@ func (s *Service) Notify(ctx context.Context, tx *store.TenantTx, n ...Notice) (
 	}
 	if p, ok := ctx.Value(pendingKey{}).(*pendingNotices); ok {
 		for _, w := range written {
+			if !due[w.ID] {
+				continue // held for later: the reconciler queues it once due
+			}
 			p.ids = append(p.ids, noticeRef{id: w.ID, alert: systems[w.CampaignID].Kind == KindAlerts})
 		}
 	}
@@ -195,10 +216,12 @@ func (s *Service) NotifyTasks(ctx context.Context, n ...Notice) error {
 				Join("JOIN outreach_campaigns AS c ON c.tenant_id = m.tenant_id AND c.id = m.campaign_id").
 				Where("m.status = ?", StatusQueued)
 			if len(keys) > 0 {
-				q = q.Where("m.notice_key IN (?)", bun.List(keys))
+				// A notice held for later (DueAt) is the reconciler's once due.
+				q = q.Where("m.notice_key IN (?) AND m.due_at <= ?", bun.List(keys), now)
 			} else {
 				q = q.Where("m.campaign_id IN (?) AND m.due_at <= ?",
-					bun.List([]string{systemCampaignID(ChannelSMS, false), systemCampaignID(ChannelSMS, true)}), now).
+					bun.List([]string{systemCampaignID(ChannelSMS, false), systemCampaignID(ChannelSMS, true),
+						systemCampaignID(ChannelVoice, false)}), now).
 					Limit(reconcileBatch)
 			}
 			return q.Scan(ctx, &rows)

@@ -215,7 +215,7 @@ func (s *Service) Reconcile(ctx context.Context) (Reconciled, error) {
 			if err != nil || cl == nil {
 				return err
 			}
-			if err := s.resolve(tctx, cl); err != nil {
+			if err := s.resolve(tctx, cl, false); err != nil {
 				s.logger().Warn("outreach: could not resolve an abandoned send; will try again", "message_id", a.ID, "err", err)
 				return nil
 			}

@@ -32,7 +32,7 @@ func (c *claimed) providerMessage() provider.Message {
 		tpl = c.msg.ProviderTemplate // a notice's own
 	}
 	return provider.Message{ID: c.msg.ID, Channel: provider.Channel(c.campaign.Channel), Phone: c.msg.Phone, Body: c.msg.Body,
-		TemplateCode: tpl, SignName: c.campaign.SignName, Params: c.msg.Params}
+		TemplateCode: tpl, SignName: c.campaign.SignName, Params: c.msg.Params, Keypad: c.msg.Keypad}
 }
 
 // alert reports whether the message is an alert to staff (Notify's
@@ -85,7 +85,7 @@ func (s *Service) SendMessage(ctx context.Context, id string) error {
 	// is the one case that needs the provider to be asked what happened.
 	ctx = context.WithoutCancel(ctx)
 	if cl.resolve {
-		return s.resolve(ctx, cl)
+		return s.resolve(ctx, cl, true)
 	}
 	return s.send(ctx, cl)
 }
@@ -618,8 +618,11 @@ func (s *Service) recordBatch(ctx context.Context, reqs []recordReq) []error {
 // resolve asks the provider what became of a message it may have (left
 // sending by a dead worker, or a transient error that may have gone
 // through), and records the answer. What the provider cannot say is
-// unknown, for staff to look at: never sent blindly a second time.
-func (s *Service) resolve(ctx context.Context, cl *claimed) error {
+// unknown, for staff to look at: never sent blindly a second time. What
+// the provider says for certain it never received (StateNotFound: the
+// webhook gateway, asked by our ID) is sent again, once. inTask: resolve
+// runs in the message's own send task (else in the reconciler).
+func (s *Service) resolve(ctx context.Context, cl *claimed, inTask bool) error {
 	at := s.now()
 	if cl.msg.SendingAt != nil {
 		at = *cl.msg.SendingAt
@@ -645,6 +648,51 @@ func (s *Service) resolve(ctx context.Context, cl *claimed) error {
 		return s.record(ctx, cl.msg.ID, StatusSent, "", "", "", now)
 	case provider.StateFailed:
 		return s.record(ctx, cl.msg.ID, StatusFailed, "", st.Code, st.Reason, now)
+	case provider.StateNotFound:
+		return s.sendAgain(ctx, cl, inTask, now)
 	}
 	return s.record(ctx, cl.msg.ID, StatusUnknown, "", "not_found", "the provider has no record of it", now)
+}
+
+// sendAgain puts back to queued a message the provider says it never
+// received, so that a send claims it again through the rules (quiet
+// hours, cap, rate) and sends it. The move is guarded by the status and
+// the attempts the resolver read: a claim adds an attempt, so of two
+// resolvers of one row only the first moves it, and a resolver whose
+// answer came before the message was sent again (by the other one) moves
+// nothing, whether that send is still going or done. Run in the message's
+// own task, the task comes back to send it; run in the reconciler, it
+// queues the message's task.
+func (s *Service) sendAgain(ctx context.Context, cl *claimed, inTask bool, now time.Time) error {
+	tctx, cancel := context.WithTimeout(ctx, s.Rules.sendTimeout())
+	moved := false
+	err := s.DB.InTenantTx(tctx, func(ctx context.Context, tx *store.TenantTx) error {
+		res, err := tx.Update((*Message)(nil)).
+			Set("status = ?, maybe_sent = false, error_code = '', error = '', due_at = ?, updated_at = ?", StatusQueued, now, now).
+			Where("m.id = ? AND m.status = ? AND m.attempts = ?", cl.msg.ID, StatusSending, cl.msg.Attempts).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		moved = n > 0
+		return nil
+	})
+	cancel()
+	switch {
+	case err != nil && inTask:
+		return queue.Later(s.Rules.backoff(3), "outreach: requeue a message never received: "+err.Error())
+	case err != nil:
+		return fmt.Errorf("outreach: requeue a message never received: %w", err)
+	case !moved:
+		return nil // another resolver had it
+	}
+	s.logger().Info("outreach: the provider never received a message left sending; sending it again", "message_id", cl.msg.ID)
+	if inTask {
+		return queue.Later(0, "outreach: the provider never received it; sending it again")
+	}
+	sc, _ := scope.From(ctx)
+	// A task still in the queue claims it as well; a task lost here is the
+	// reconciler's to queue again (requeueLost).
+	_, err = s.enqueueSend(ctx, sc.TenantID, cl.msg.ID, cl.campaign.alert())
+	return err
 }

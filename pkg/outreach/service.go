@@ -42,6 +42,9 @@ type Service struct {
 	// Replies gets a resident's reply that is not an opt-out word first
 	// (isolation will turn "36.8" into a check-in); nil stores every one.
 	Replies ReplyHandler
+	// Keypad gets what keypad check-in calls bring back (isolation turns
+	// keys into a check-in); nil ignores them.
+	Keypad KeypadHandler
 	// Robots seals the communities' WeCom robot keys (nil: no robot can be
 	// set); WeCom posts to them (nil: WeCom notices fail, with a reason).
 	Robots *seal.Box
@@ -206,6 +209,11 @@ func (s *Service) providerName() string {
 	}
 	return s.Provider.Name()
 }
+
+// DryRun reports that messages go to the log provider: nothing reaches a
+// resident, and the pages must say so rather than "sent" (a demo, a test
+// deployment, or a provider not configured yet).
+func (s *Service) DryRun() bool { return s.providerName() == "log" }
 
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
 

@@ -35,16 +35,23 @@ const defaultDays = 14
 // visit) when it has a reached attempt by phone (by visit); calls and
 // visits today count attempts, whatever their outcome.
 type Progress struct {
-	Households  int `json:"households"`
-	Reached     int `json:"reached"`
-	ByPhone     int `json:"by_phone"`
-	ByVisit     int `json:"by_visit"`
-	Unreached   int `json:"unreached"`
+	Households int `json:"households"`
+	Reached    int `json:"reached"`
+	ByPhone    int `json:"by_phone"`
+	ByVisit    int `json:"by_visit"`
+	Unreached  int `json:"unreached"`
+	// NotTried are the unreached that nobody has called or visited yet:
+	// apart from those tried and not reached (Unreached - NotTried).
+	NotTried    int `json:"not_tried"`
 	MovedOut    int `json:"moved_out"`
 	Door        int `json:"door"` // unreached, on the door-to-door list
 	CallsToday  int `json:"calls_today"`
 	VisitsToday int `json:"visits_today"`
 }
+
+// TriedNotReached are the unreached who were called or visited at least
+// once (未联系上), as against those not tried yet (未联系).
+func (p Progress) TriedNotReached() int { return p.Unreached - p.NotTried }
 
 // GridProgress is one grid's part.
 type GridProgress struct {
@@ -112,7 +119,7 @@ func (s *Service) CreateScreening(ctx context.Context, in ScreeningInput) (*Scre
 			return nil, err
 		}
 		v := screeningView(sc, g)
-		v.Progress = Progress{Households: n, Unreached: n}
+		v.Progress = Progress{Households: n, Unreached: n, NotTried: n}
 		if sc.Method == MethodVisit {
 			v.Progress.Door = n
 		}
@@ -259,6 +266,7 @@ func (s *Service) progress(ctx context.Context, tx *store.TenantTx, g *scope.Gri
 		ByVisit    int    `bun:"by_visit"`
 		MovedOut   int    `bun:"moved_out"`
 		Door       int    `bun:"door"`
+		NotTried   int    `bun:"not_tried"`
 	}
 	q := tx.SelectAs("screening_tasks", "t").
 		Join("JOIN households AS h ON h.tenant_id = t.tenant_id AND h.id = t.household_id AND h.deleted_at IS NULL").
@@ -268,6 +276,7 @@ func (s *Service) progress(ctx context.Context, tx *store.TenantTx, g *scope.Gri
 		ColumnExpr("SUM(CASE WHEN t.reached_by_visit THEN 1 ELSE 0 END) AS by_visit").
 		ColumnExpr("SUM(CASE WHEN t.reached_on IS NULL AND t.last_outcome = ? THEN 1 ELSE 0 END) AS moved_out", OutcomeMovedOut).
 		ColumnExpr("SUM(CASE WHEN t.reached_on IS NULL AND t.door AND t.status = ? THEN 1 ELSE 0 END) AS door", StatusOpen).
+		ColumnExpr("SUM(CASE WHEN t.reached_on IS NULL AND t.attempts = 0 THEN 1 ELSE 0 END) AS not_tried").
 		Where("t.screening_id = ?", screeningID).GroupExpr("t.grid_id").OrderExpr("t.grid_id")
 	if err := g.Limit(q, "t.grid_id").Scan(ctx, &grids); err != nil {
 		return fmt.Errorf("screening progress: %w", err)
@@ -275,7 +284,7 @@ func (s *Service) progress(ctx context.Context, tx *store.TenantTx, g *scope.Gri
 	byGrid := map[string]*GridProgress{}
 	for _, r := range grids {
 		gp := GridProgress{Grid: g.Slug(r.GridID), Progress: Progress{Households: r.Households, Reached: r.Reached,
-			ByPhone: r.ByPhone, ByVisit: r.ByVisit, Unreached: r.Households - r.Reached, MovedOut: r.MovedOut, Door: r.Door}}
+			ByPhone: r.ByPhone, ByVisit: r.ByVisit, Unreached: r.Households - r.Reached, NotTried: r.NotTried, MovedOut: r.MovedOut, Door: r.Door}}
 		v.ByGrid = append(v.ByGrid, gp)
 	}
 	for i := range v.ByGrid {
@@ -332,6 +341,7 @@ func (s *Service) progress(ctx context.Context, tx *store.TenantTx, g *scope.Gri
 		p.ByPhone += gp.ByPhone
 		p.ByVisit += gp.ByVisit
 		p.Unreached += gp.Unreached
+		p.NotTried += gp.NotTried
 		p.MovedOut += gp.MovedOut
 		p.Door += gp.Door
 		p.CallsToday += gp.CallsToday

@@ -3,6 +3,7 @@ package screening
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -56,58 +57,121 @@ func FiguresAcross(ctx context.Context, tx bun.IDB, tenants []string, day string
 	return figures(ctx, tx, tenants, day)
 }
 
+// FiguresAcrossDays computes the figures of every day from from to to
+// (YYYY-MM-DD, both included) for each of tenants, by day and then by
+// tenant: a rollup's series. It costs what one day costs, not one day's
+// cost per day: the reached households are grouped once up to to, by
+// the days each was first reached (at all, by phone, by visit), and
+// each day's totals are running sums of those groups.
+func FiguresAcrossDays(ctx context.Context, tx bun.IDB, tenants []string, from, to string) (map[string]map[string]Figures, error) {
+	return figuresDays(ctx, tx, tenants, from, to)
+}
+
 func figures(ctx context.Context, db bun.IDB, tenants []string, day string) (map[string]Figures, error) {
-	out := make(map[string]Figures, len(tenants))
-	if len(tenants) == 0 {
+	m, err := figuresDays(ctx, db, tenants, day, day)
+	if err != nil {
+		return nil, err
+	}
+	out := m[day]
+	if out == nil {
+		out = map[string]Figures{}
+	}
+	return out, nil
+}
+
+func figuresDays(ctx context.Context, db bun.IDB, tenants []string, from, to string) (map[string]map[string]Figures, error) {
+	days, err := dayRange(from, to)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]map[string]Figures, len(days))
+	for _, d := range days {
+		out[d] = make(map[string]Figures, len(tenants))
+	}
+	if len(tenants) == 0 || len(days) == 0 {
 		return out, nil
 	}
 	in := bun.List(tenants)
 
+	// One row per reached household: the first day it was reached, by any
+	// method, by phone and by visit (NULL when never by that method).
 	reached := db.NewSelect().TableExpr("attempts AS a").
 		Join("JOIN households AS h ON h.tenant_id = a.tenant_id AND h.id = a.household_id AND h.deleted_at IS NULL").
 		ColumnExpr("a.tenant_id, a.household_id, MIN(a.local_date) AS first_day").
-		ColumnExpr("MAX(CASE WHEN a.method = ? THEN 1 ELSE 0 END) AS phone", MethodPhone).
-		ColumnExpr("MAX(CASE WHEN a.method = ? THEN 1 ELSE 0 END) AS visit", MethodVisit).
-		Where("a.tenant_id IN (?) AND a.kind = ? AND a.outcome = ? AND a.local_date <= ?", in, KindScreening, OutcomeReached, day).
+		ColumnExpr("MIN(CASE WHEN a.method = ? THEN a.local_date END) AS first_phone", MethodPhone).
+		ColumnExpr("MIN(CASE WHEN a.method = ? THEN a.local_date END) AS first_visit", MethodVisit).
+		Where("a.tenant_id IN (?) AND a.kind = ? AND a.outcome = ? AND a.local_date <= ?", in, KindScreening, OutcomeReached, to).
 		GroupExpr("a.tenant_id, a.household_id")
-	var screened []struct {
-		TenantID string `bun:"tenant_id"`
-		Screened int    `bun:"screened"`
-		Phone    int    `bun:"phone"`
-		Visit    int    `bun:"visit"`
-		Today    int    `bun:"today"`
+	var groups []struct {
+		TenantID   string  `bun:"tenant_id"`
+		FirstDay   string  `bun:"first_day"`
+		FirstPhone *string `bun:"first_phone"`
+		FirstVisit *string `bun:"first_visit"`
+		N          int     `bun:"n"`
 	}
 	// The outer query reads only the grouped rows, no tenant table.
-	err := db.NewSelect().TableExpr("(?) AS x", reached).ColumnExpr("x.tenant_id").
-		ColumnExpr("COUNT(*) AS screened, COALESCE(SUM(x.phone), 0) AS phone, COALESCE(SUM(x.visit), 0) AS visit").
-		ColumnExpr("COALESCE(SUM(CASE WHEN x.first_day = ? THEN 1 ELSE 0 END), 0) AS today", day).
-		GroupExpr("x.tenant_id").Scan(ctx, &screened)
+	err = db.NewSelect().TableExpr("(?) AS x", reached).
+		ColumnExpr("x.tenant_id, x.first_day, x.first_phone, x.first_visit, COUNT(*) AS n").
+		GroupExpr("x.tenant_id, x.first_day, x.first_phone, x.first_visit").Scan(ctx, &groups)
 	if err != nil {
 		return nil, fmt.Errorf("screening figures: screened households: %w", err)
 	}
-	for _, r := range screened {
-		f := out[r.TenantID]
-		f.HouseholdsScreenedTotal, f.ScreenedByPhoneTotal, f.ScreenedByVisitTotal, f.ScreenedToday = r.Screened, r.Phone, r.Visit, r.Today
-		out[r.TenantID] = f
+	// Each household counts on every day from its first one on: add it on
+	// that day (or before the range, to the range's start) and sum up.
+	type firsts struct{ screened, phone, visit, today map[string]int }
+	byTenant := map[string]*firsts{}
+	add := func(m map[string]int, day string, n int) {
+		if day < from {
+			day = from
+		}
+		m[day] += n
+	}
+	for _, g := range groups {
+		f := byTenant[g.TenantID]
+		if f == nil {
+			f = &firsts{map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}}
+			byTenant[g.TenantID] = f
+		}
+		add(f.screened, g.FirstDay, g.N)
+		f.today[g.FirstDay] += g.N
+		if g.FirstPhone != nil {
+			add(f.phone, *g.FirstPhone, g.N)
+		}
+		if g.FirstVisit != nil {
+			add(f.visit, *g.FirstVisit, g.N)
+		}
+	}
+	for t, f := range byTenant {
+		var screened, phone, visit int
+		for _, d := range days {
+			screened, phone, visit = screened+f.screened[d], phone+f.phone[d], visit+f.visit[d]
+			x := out[d][t]
+			x.HouseholdsScreenedTotal, x.ScreenedByPhoneTotal, x.ScreenedByVisitTotal, x.ScreenedToday = screened, phone, visit, f.today[d]
+			out[d][t] = x
+		}
 	}
 
 	var attempts []struct {
-		TenantID string `bun:"tenant_id"`
-		Calls    int    `bun:"calls"`
-		Visits   int    `bun:"visits"`
+		TenantID  string `bun:"tenant_id"`
+		LocalDate string `bun:"local_date"`
+		Calls     int    `bun:"calls"`
+		Visits    int    `bun:"visits"`
 	}
-	err = db.NewSelect().TableExpr("attempts AS a").ColumnExpr("a.tenant_id").
+	err = db.NewSelect().TableExpr("attempts AS a").ColumnExpr("a.tenant_id, a.local_date").
 		ColumnExpr("COALESCE(SUM(CASE WHEN a.method = ? THEN 1 ELSE 0 END), 0) AS calls", MethodPhone).
 		ColumnExpr("COALESCE(SUM(CASE WHEN a.method = ? THEN 1 ELSE 0 END), 0) AS visits", MethodVisit).
-		Where("a.tenant_id IN (?) AND a.local_date = ? AND a.kind = ?", in, day, KindScreening).
-		GroupExpr("a.tenant_id").Scan(ctx, &attempts)
+		Where("a.tenant_id IN (?) AND a.local_date >= ? AND a.local_date <= ? AND a.kind = ?", in, from, to, KindScreening).
+		GroupExpr("a.tenant_id, a.local_date").Scan(ctx, &attempts)
 	if err != nil {
 		return nil, fmt.Errorf("screening figures: attempts of the day: %w", err)
 	}
 	for _, r := range attempts {
-		f := out[r.TenantID]
+		if _, ok := out[r.LocalDate]; !ok {
+			continue
+		}
+		f := out[r.LocalDate][r.TenantID]
 		f.CallsToday, f.VisitsToday = r.Calls, r.Visits
-		out[r.TenantID] = f
+		out[r.LocalDate][r.TenantID] = f
 	}
 
 	var households []struct {
@@ -120,16 +184,42 @@ func figures(ctx context.Context, db bun.IDB, tenants []string, day string) (map
 	if err != nil {
 		return nil, fmt.Errorf("screening figures: households: %w", err)
 	}
+	total := make(map[string]int, len(households))
 	for _, r := range households {
-		f := out[r.TenantID]
-		f.HouseholdsTotal = r.N
-		out[r.TenantID] = f
+		total[r.TenantID] = r.N
 	}
+	for _, d := range days {
+		for _, t := range tenants {
+			f := out[d][t] // every community named has its entry, zeros included
+			f.HouseholdsTotal = total[t]
+			f.HouseholdsUnreached = f.HouseholdsTotal - f.HouseholdsScreenedTotal
+			out[d][t] = f
+		}
+	}
+	return out, nil
+}
 
-	for _, t := range tenants {
-		f := out[t] // every community named has its entry, zeros included
-		f.HouseholdsUnreached = f.HouseholdsTotal - f.HouseholdsScreenedTotal
-		out[t] = f
+// maxFigureDays bounds a range of figures (the report's series asks for
+// at most 92 days).
+const maxFigureDays = 366
+
+// dayRange lists the days from from to to, both included; from after to
+// is an empty range.
+func dayRange(from, to string) ([]string, error) {
+	f, err := time.Parse(time.DateOnly, from)
+	if err != nil {
+		return nil, fmt.Errorf("screening figures: from %q: %w", from, err)
+	}
+	t, err := time.Parse(time.DateOnly, to)
+	if err != nil {
+		return nil, fmt.Errorf("screening figures: to %q: %w", to, err)
+	}
+	var out []string
+	for d := f; !d.After(t); d = d.AddDate(0, 0, 1) {
+		if len(out) == maxFigureDays {
+			return nil, fmt.Errorf("screening figures: %s to %s is over %d days", from, to, maxFigureDays)
+		}
+		out = append(out, d.Format(time.DateOnly))
 	}
 	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"testing"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -77,6 +78,45 @@ func TestFiguresAcross(t *testing.T) {
 	if got := screeningAcross(t, w, nil, "2020-02-03"); len(got) != 0 {
 		t.Errorf("no communities named: %+v", got)
 	}
+
+	// A range is each of its days, whether it starts before, on or after
+	// the days households were first reached.
+	tenants := []string{ids["c1"], ids["c2"], ids["sub"]}
+	for _, r := range [][2]string{{"2020-02-01", "2020-02-04"}, {"2020-02-03", "2020-02-03"}, {"2020-02-03", "2020-02-05"}, {"2020-02-04", "2020-02-02"}} {
+		var got map[string]map[string]screening.Figures
+		err := w.DB.AcrossTenants(context.Background(), "test: series", store.AllTenants, func(ctx context.Context, tx bun.Tx) error {
+			var err error
+			got, err = screening.FiguresAcrossDays(ctx, tx, tenants, r[0], r[1])
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for day, fs := range got {
+			n++
+			if want := screeningAcross(t, w, tenants, day); !maps.Equal(fs, want) {
+				t.Errorf("%s to %s, %s:\n got %+v\nwant %+v", r[0], r[1], day, fs, want)
+			}
+		}
+		if want := len(daysFrom(t, r[0], r[1])); n != want {
+			t.Errorf("%s to %s: %d days, want %d", r[0], r[1], n, want)
+		}
+	}
+}
+
+func daysFrom(t *testing.T, from, to string) []string {
+	t.Helper()
+	f, err1 := time.Parse(time.DateOnly, from)
+	l, err2 := time.Parse(time.DateOnly, to)
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	var out []string
+	for d := f; !d.After(l); d = d.AddDate(0, 0, 1) {
+		out = append(out, d.Format(time.DateOnly))
+	}
+	return out
 }
 
 // screeningAcross is FiguresAcross in a transaction that may read every

@@ -197,3 +197,48 @@ func ToCase(ctx context.Context, tx *store.TenantTx, g *scope.Grids, id string, 
 	}
 	return audit.Record(ctx, tx, audit.ActionUpdate, "follow_up", id, map[string]any{"fields": []string{"status"}, "status": FollowUpCase, "case_id": caseID})
 }
+
+// HouseholdHistory is what screening knows of one household: its calls
+// and visits over every campaign and the follow-ups they raised, newest
+// first, at most limit of each (the household's page shows them).
+type HouseholdHistory struct {
+	Attempts  []AttemptView  `json:"attempts"`
+	FollowUps []FollowUpView `json:"follow_ups"`
+}
+
+// HistoryOf lists a household's history as the caller may see it: a
+// grid worker sees its grids' records only, phones are masked per role.
+func (s *Service) HistoryOf(ctx context.Context, householdID string, limit int) (*HouseholdHistory, error) {
+	if limit <= 0 {
+		limit = 20
+	}
+	return scope.Read(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (*HouseholdHistory, error) {
+		var attempts []Attempt
+		q := tx.Select(&attempts).Where("a.household_id = ? AND a.kind = ?", householdID, KindScreening)
+		if err := g.Limit(q, "a.grid_id").OrderExpr("a.at DESC, a.id DESC").Limit(int64(limit)).Scan(ctx); err != nil {
+			return nil, fmt.Errorf("household attempts: %w", err)
+		}
+		var rows []followUpRow
+		fq := tx.Select(&rows).ColumnExpr("f.*, h.address, h.phone").
+			Join("JOIN households AS h ON h.tenant_id = f.tenant_id AND h.id = f.household_id").
+			Where("f.household_id = ?", householdID)
+		if err := g.Limit(fq, "f.grid_id").OrderExpr("f.created_at DESC, f.id DESC").Limit(int64(limit)).Scan(ctx); err != nil {
+			return nil, fmt.Errorf("household follow-ups: %w", err)
+		}
+		out := &HouseholdHistory{Attempts: make([]AttemptView, 0, len(attempts)), FollowUps: make([]FollowUpView, 0, len(rows))}
+		for i := range attempts {
+			out.Attempts = append(out.Attempts, attemptView(&attempts[i], g))
+		}
+		v := scope.ViewOf(ctx)
+		for i := range rows {
+			out.FollowUps = append(out.FollowUps, followUpView(&rows[i], g, v))
+		}
+		if len(rows) > 0 {
+			if err := scope.RecordRead(ctx, s.Reads, s.DB, scope.Seen{Resource: "household", ID: householdID,
+				Filters: map[string]any{"history": "screening"}}); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	})
+}

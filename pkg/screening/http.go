@@ -30,7 +30,10 @@ func (s *Service) Routes(org *authz.OrgRoutes) {
 		return s.ListTasks(ctx, f.Screening, f)
 	}))
 	org.Handle(http.MethodGet, "/screenings/:id/next", read, web.Handle(http.StatusOK, func(c *gin.Context, _ web.NoBody) (*Next, error) {
-		return s.NextTask(c.Request.Context(), c.Param("id"), Filter{Grid: c.Query("grid"), List: c.Query("list")})
+		// Only those who may record take holds: an official reading the
+		// list must not move the workers' households.
+		return s.NextTask(c.Request.Context(), c.Param("id"), Filter{Grid: c.Query("grid"), List: c.Query("list"),
+			Peek: !org.Allows(c, attempt)})
 	}))
 	org.Handle(http.MethodGet, "/screenings/:id/tasks/:task", read, web.Handle(http.StatusOK, func(c *gin.Context, _ web.NoBody) (*TaskView, error) {
 		return s.GetTask(c.Request.Context(), c.Param("id"), c.Param("task"))

@@ -3,6 +3,7 @@ package screening_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -253,13 +254,13 @@ func TestProgressFigures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := screening.Progress{Households: 7, Reached: 3, ByPhone: 2, ByVisit: 1, Unreached: 4, MovedOut: 1, CallsToday: 3, VisitsToday: 2}
+	want := screening.Progress{Households: 7, Reached: 3, ByPhone: 2, ByVisit: 1, Unreached: 4, NotTried: 2, MovedOut: 1, CallsToday: 3, VisitsToday: 2}
 	if got.Progress != want {
 		t.Errorf("progress\n got %+v\nwant %+v", got.Progress, want)
 	}
 	wantGrid := map[string]screening.Progress{
-		"c1-g1": {Households: 4, Reached: 2, ByPhone: 1, ByVisit: 1, Unreached: 2, CallsToday: 2, VisitsToday: 1},
-		"c1-g2": {Households: 3, Reached: 1, ByPhone: 1, Unreached: 2, MovedOut: 1, CallsToday: 1, VisitsToday: 1},
+		"c1-g1": {Households: 4, Reached: 2, ByPhone: 1, ByVisit: 1, Unreached: 2, NotTried: 1, CallsToday: 2, VisitsToday: 1},
+		"c1-g2": {Households: 3, Reached: 1, ByPhone: 1, Unreached: 2, NotTried: 1, MovedOut: 1, CallsToday: 1, VisitsToday: 1},
 	}
 	for _, gp := range got.ByGrid {
 		if gp.Progress != wantGrid[gp.Grid] {
@@ -473,5 +474,85 @@ func TestNextHouseholdIsHeld(t *testing.T) {
 	w.attempt(t, staff, sc.ID, w.taskOf(t, "c1", sc.ID, hh[2]), "phone", "reached")
 	if got := next(staff); got != b {
 		t.Errorf("after the hold ran out: %s, want %s", got, b)
+	}
+}
+
+// TestPeekHoldsNothing: a reader who may not record (Filter.Peek, set by
+// the API and the console for those without attempts/write) is shown the
+// head of the list and holds nothing, so the workers' lists stay as they
+// were.
+func TestPeekHoldsNothing(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	hh := w.households(t, "c1", "c1-g1", 3)
+	sc := w.campaign(t, "c1", screening.ScreeningInput{Method: screening.MethodPhone})
+	peek, err := w.Screening.NextTask(w.Official(t, "c1"), sc.ID, screening.Filter{Peek: true})
+	if err != nil || peek.Task == nil || peek.Task.HouseholdID != hh[0] || peek.Remaining != 3 || peek.Task.Tel != "" {
+		t.Fatalf("the official's look: %+v, %v", peek, err)
+	}
+	n, err := w.Screening.NextTask(w.Staff(t, "c1"), sc.ID, screening.Filter{})
+	if err != nil || n.Task == nil || n.Task.HouseholdID != hh[0] || n.Remaining != 3 {
+		t.Fatalf("staff after the official looked: %+v, %v; want %s with 3 left", n.Task, err, hh[0])
+	}
+}
+
+// TestHistoryOf: a household's history is its attempts and follow-ups,
+// newest first, for its grid's worker and the staff; another grid's
+// worker and another community see none of it; the official sees the
+// follow-up's phone masked.
+func TestHistoryOf(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	hh := w.households(t, "c1", "c1-g1", 2)
+	other := w.households(t, "c1", "c1-g2", 1)[0]
+	sc := w.campaign(t, "c1", screening.ScreeningInput{Method: screening.MethodPhone})
+	staff := w.Staff(t, "c1")
+	w.attempt(t, staff, sc.ID, w.taskOf(t, "c1", sc.ID, other), "phone", "no_answer")
+	task := w.taskOf(t, "c1", sc.ID, hh[0])
+	w.attempt(t, staff, sc.ID, task, "phone", "no_answer")
+	if _, err := w.Screening.RecordAttempt(staff, sc.ID, task, screening.AttemptInput{Method: "phone", Outcome: "reached", Symptoms: true, Notes: "发烧"}); err != nil {
+		t.Fatal(err)
+	}
+	h, err := w.Screening.HistoryOf(w.GridWorker(t, "c1"), hh[0], 10)
+	if err != nil || len(h.Attempts) != 2 || h.Attempts[0].Notes != "发烧" || len(h.FollowUps) != 1 || h.FollowUps[0].Phone == "" || strings.Contains(h.FollowUps[0].Phone, "*") {
+		t.Fatalf("the grid's worker: %+v, %v", h, err)
+	}
+	if h, err := w.Screening.HistoryOf(w.Official(t, "c1"), hh[0], 10); err != nil || len(h.FollowUps) != 1 || !strings.Contains(h.FollowUps[0].Phone, "*") {
+		t.Fatalf("the official: %+v, %v; want the phone masked", h, err)
+	}
+	if h, err := w.Screening.HistoryOf(w.Staff(t, "c1"), other, 10); err != nil || len(h.Attempts) != 1 {
+		t.Fatalf("staff on c1-g2's household: %+v, %v", h, err)
+	}
+	if h, err := w.Screening.HistoryOf(w.GridWorker(t, "c1"), other, 10); err != nil || len(h.Attempts)+len(h.FollowUps) != 0 {
+		t.Fatalf("another grid's worker: %+v, %v; want nothing", h, err)
+	}
+	if h, err := w.Screening.HistoryOf(w.Staff(t, "c2"), hh[0], 10); err != nil || len(h.Attempts)+len(h.FollowUps) != 0 {
+		t.Fatalf("another community: %+v, %v; want nothing", h, err)
+	}
+}
+
+// TestNotTriedApart: a new campaign's unreached are all not tried yet
+// (未联系); a failed call moves its household to tried, not reached
+// (未联系上), and a reached one out of both.
+func TestNotTriedApart(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	hh := w.households(t, "c1", "c1-g1", 3)
+	sc := w.campaign(t, "c1", screening.ScreeningInput{Method: screening.MethodPhone})
+	if p := sc.Progress; p.NotTried != 3 || p.Unreached != 3 || p.TriedNotReached() != 0 {
+		t.Fatalf("a new campaign: %+v, want 3 not tried and none tried", p)
+	}
+	staff := w.Staff(t, "c1")
+	w.attempt(t, staff, sc.ID, w.taskOf(t, "c1", sc.ID, hh[0]), "phone", "no_answer")
+	w.attempt(t, staff, sc.ID, w.taskOf(t, "c1", sc.ID, hh[1]), "phone", "reached")
+	v, err := w.Screening.GetScreening(staff, sc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := v.Progress; p.NotTried != 1 || p.Unreached != 2 || p.TriedNotReached() != 1 || p.Reached != 1 {
+		t.Fatalf("after a failed and a reached call: %+v", p)
+	}
+	if g := v.ByGrid[0].Progress; g.NotTried != 1 || g.TriedNotReached() != 1 {
+		t.Fatalf("the grid's figures: %+v", g)
 	}
 }

@@ -120,4 +120,8 @@ type Filter struct {
 	To        string
 	Limit     int
 	Cursor    string
+	// Peek (NextTask): show the head of the list without holding it, for
+	// a reader who may not record attempts (an official looking on), so
+	// the workers' lists and counts do not move under them.
+	Peek bool
 }

@@ -151,13 +151,18 @@ const holdTries = 5
 // NextTask is the next household on the caller's call list (or door list,
 // f.List "door"), with its phone and a tel: link, and how many remain.
 // The household is held for the caller (holdFor, or until their attempt),
-// so a colleague working the same list is given the one after it.
+// so a colleague working the same list is given the one after it; a
+// caller who only looks (f.Peek) holds nothing.
 func (s *Service) NextTask(ctx context.Context, screeningID string, f Filter) (*Next, error) {
 	if f.List == "" {
 		f.List = ListCall
 	}
 	me, _ := actor(ctx)
-	return scope.Run(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (*Next, error) {
+	run := scope.Run[*Next]
+	if f.Peek {
+		run = scope.Read[*Next]
+	}
+	return run(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (*Next, error) {
 		if _, err := s.screening(ctx, tx, screeningID); err != nil {
 			return nil, err
 		}
@@ -173,6 +178,17 @@ func (s *Service) NextTask(ctx context.Context, screeningID string, f Filter) (*
 			return nil, fmt.Errorf("next task: %w", err)
 		}
 		out := &Next{Remaining: int(n)}
+		if f.Peek {
+			if len(rows) > 0 {
+				tv := taskView(&rows[0], g, scope.ViewOf(ctx))
+				out.Task = &tv
+				if err := scope.RecordRead(ctx, s.Reads, s.DB, scope.Seen{Resource: "household", ID: rows[0].HouseholdID,
+					Filters: map[string]any{"screening_id": screeningID}}); err != nil {
+					return nil, err
+				}
+			}
+			return out, nil
+		}
 		for i := range rows {
 			// Taken only if still free: a colleague may have been given it
 			// between the read and here.

@@ -30,10 +30,15 @@ type Writer interface {
 
 // Layout is how an XLSX table looks: its sheet's name ("" keeps Sheet1)
 // and its columns' least widths in characters (a column is widened to fit
-// its title). A CSV has no layout.
+// its title). A CSV has no layout but the title.
 type Layout struct {
 	Sheet  string
 	Widths []float64
+	// Title, when set, is a row of its own above the header (an org and a
+	// day: the sheet an office hands upwards says what it is). In XLSX it
+	// is bold and large, merged across the header's columns, and frozen
+	// with the header; in CSV it is a first row of one cell.
+	Title string
 }
 
 // Date is a local calendar day, YYYY-MM-DD, as domains store them: a date
@@ -57,7 +62,13 @@ func NewWriter(w io.Writer, format Format, lay Layout) (Writer, error) {
 		if _, err := w.Write([]byte("\xEF\xBB\xBF")); err != nil {
 			return nil, err
 		}
-		return &csvWriter{w: csv.NewWriter(w)}, nil
+		t := &csvWriter{w: csv.NewWriter(w)}
+		if lay.Title != "" {
+			if err := t.Row([]string{lay.Title}); err != nil {
+				return nil, err
+			}
+		}
+		return t, nil
 	case XLSX:
 		return newXLSXWriter(w, lay)
 	}
@@ -126,6 +137,7 @@ type xlsxWriter struct {
 	cols   int // the widest row, for the sheet's dimension
 	vals   []any
 	header int // style of the header row
+	title  int // style of the title row, if any
 	// Date styles, made on first use so that a sheet without dates has
 	// none.
 	date, dateTime int
@@ -153,6 +165,12 @@ func newXLSXWriter(w io.Writer, lay Layout) (*xlsxWriter, error) {
 		return nil, err
 	}
 	t := &xlsxWriter{f: f, sw: sw, lay: lay, header: bold, out: w}
+	if lay.Title != "" {
+		if t.title, err = f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true, Size: 14}}); err != nil {
+			_ = f.Close()
+			return nil, err
+		}
+	}
 	// The stream writer writes the sheet's <dimension ref="A1"> before any
 	// row, and never again: streaming readers (openpyxl's read-only mode,
 	// pandas) trust it and would see the header row alone. The zip writer
@@ -321,16 +339,54 @@ func xlsxText(s string) any {
 }
 
 func (t *xlsxWriter) write(vals []any) error {
+	if t.n == 0 && t.lay.Title != "" {
+		return t.writeTitled(vals)
+	}
 	t.n++
 	t.cols = max(t.cols, len(vals))
 	cell, _ := excelize.CoordinatesToCellName(1, t.n)
 	if t.n > 1 {
 		return t.sw.SetRow(cell, vals)
 	}
-	// The header: the columns' widths and the frozen first row must be set
-	// before any row is written. Widths are set from the last column to
-	// the first: excelize puts each before those set already, and readers
-	// want them in order.
+	if err := t.widths(vals); err != nil {
+		return err
+	}
+	if err := t.sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft",
+		Selection: []excelize.Selection{{SQRef: "A2", ActiveCell: "A2", Pane: "bottomLeft"}}}); err != nil {
+		return err
+	}
+	return t.sw.SetRow(cell, vals, excelize.RowOpts{StyleID: t.header})
+}
+
+// writeTitled writes the title row, merged across the header's columns,
+// and the header below it; both stay in view (frozen).
+func (t *xlsxWriter) writeTitled(header []any) error {
+	if err := t.widths(header); err != nil {
+		return err
+	}
+	if err := t.sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 2, TopLeftCell: "A3", ActivePane: "bottomLeft",
+		Selection: []excelize.Selection{{SQRef: "A3", ActiveCell: "A3", Pane: "bottomLeft"}}}); err != nil {
+		return err
+	}
+	if err := t.sw.SetRow("A1", []any{t.lay.Title}, excelize.RowOpts{StyleID: t.title, Height: 24}); err != nil {
+		return err
+	}
+	if len(header) > 1 {
+		last, _ := excelize.CoordinatesToCellName(len(header), 1)
+		if err := t.sw.MergeCell("A1", last); err != nil {
+			return err
+		}
+	}
+	t.n = 2
+	t.cols = max(t.cols, len(header), 1)
+	return t.sw.SetRow("A2", header, excelize.RowOpts{StyleID: t.header})
+}
+
+// widths sets the columns' widths from the header's titles and the
+// layout; they must be set before any row is written.
+func (t *xlsxWriter) widths(vals []any) error {
+	// Widths are set from the last column to the first: excelize puts
+	// each before those set already, and readers want them in order.
 	for i := len(vals) - 1; i >= 0; i-- {
 		v, w := vals[i], 0.0
 		if i < len(t.lay.Widths) {
@@ -345,11 +401,7 @@ func (t *xlsxWriter) write(vals []any) error {
 			}
 		}
 	}
-	if err := t.sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft",
-		Selection: []excelize.Selection{{SQRef: "A2", ActiveCell: "A2", Pane: "bottomLeft"}}}); err != nil {
-		return err
-	}
-	return t.sw.SetRow(cell, vals, excelize.RowOpts{StyleID: t.header})
+	return nil
 }
 
 // textWidth is how many character widths s takes in a spreadsheet: two

@@ -119,6 +119,62 @@ func TestWriterXLSX(t *testing.T) {
 	}
 }
 
+// TestWriterTitle: a layout's title is a row above the header, in XLSX
+// bold, merged across the header's columns and frozen with it (the rows
+// start on the third line, the range covers the title), and in CSV a
+// first row of one cell; columns are not widened by the title.
+func TestWriterTitle(t *testing.T) {
+	const title = "七星街道 日报 2020-02-10"
+	data := writeTable(t, XLSX, Layout{Sheet: "日报", Title: title}, []string{"社区", "已排查户数"},
+		[]any{"育才", 1859}, []any{"合计", 1964})
+	x, err := excelize.OpenReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	rows, err := x.GetRows("日报")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 4 || rows[0][0] != title || rows[1][0] != "社区" || rows[2][0] != "育才" || rows[3][1] != "1964" {
+		t.Fatalf("rows %q", rows)
+	}
+	panes, err := x.GetPanes("日报")
+	if err != nil || !panes.Freeze || panes.YSplit != 2 || panes.TopLeftCell != "A3" {
+		t.Errorf("panes %+v %v: title and header not frozen", panes, err)
+	}
+	merged, err := x.GetMergeCells("日报")
+	if err != nil || len(merged) != 1 || merged[0].GetStartAxis() != "A1" || merged[0].GetEndAxis() != "B1" {
+		t.Errorf("merged cells %v %v, want A1:B1", merged, err)
+	}
+	for cell, want := range map[string]excelize.CellType{"A1": excelize.CellTypeInlineString, "B3": excelize.CellTypeUnset, "B4": excelize.CellTypeUnset} {
+		if got, err := x.GetCellType("日报", cell); err != nil || got != want {
+			t.Errorf("%s is of type %v, want %v (%v)", cell, got, want, err)
+		}
+	}
+	for cell, size := range map[string]float64{"A1": 14, "A2": 0} {
+		style, _ := x.GetCellStyle("日报", cell)
+		s, err := x.GetStyle(style)
+		if err != nil || s.Font == nil || !s.Font.Bold || (size > 0 && s.Font.Size != size) {
+			t.Errorf("%s style %+v %v, want bold (size %v)", cell, s.Font, err, size)
+		}
+	}
+	if w, _ := x.GetColWidth("日报", "A"); w > 20 {
+		t.Errorf("column A is %.1f wide: widened by the title", w)
+	}
+	if got := sheetDimension(t, data); got != "A1:B4" {
+		t.Errorf("dimension %q, want A1:B4 (the title and the rows)", got)
+	}
+
+	csvData := writeTable(t, CSV, Layout{Title: title}, []string{"社区", "已排查户数"}, []any{"育才", 1859})
+	r := csv.NewReader(bytes.NewReader(csvData[3:]))
+	r.FieldsPerRecord = -1
+	got, err := r.ReadAll()
+	if err != nil || len(got) != 3 || len(got[0]) != 1 || got[0][0] != title || got[2][1] != "1859" {
+		t.Errorf("csv rows %q %v", got, err)
+	}
+}
+
 // TestWriterRefuses: an unknown format and a cell of an unknown type are
 // errors, not a file of guesses.
 func TestWriterRefuses(t *testing.T) {

@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/uptrace/bun/migrate"
 )
@@ -90,11 +92,8 @@ func (db *DB) locked(ctx context.Context, what string, op func(context.Context, 
 		// moves rows from one table to another must see them all.
 		ctx, _ = withTxSettings(ctx, "statement_timeout", "0", "app.tenant_ids", "*")
 	}
-	if err := m.Init(ctx); err != nil {
-		return nil, fmt.Errorf("init migration tables: %w", err)
-	}
-	if err := m.Lock(ctx); err != nil {
-		return nil, fmt.Errorf("another process is migrating (lock held): %w", err)
+	if err := db.lockMigrations(ctx, m); err != nil {
+		return nil, err
 	}
 	defer func() { _ = m.Unlock(context.WithoutCancel(ctx)) }()
 	group, err := op(ctx, m)
@@ -106,6 +105,38 @@ func (db *DB) locked(ctx context.Context, what string, op func(context.Context, 
 		return done, fmt.Errorf("%s: %w", what, err)
 	}
 	return done, nil
+}
+
+// migrationLockWait is how long a process waits for another's migration
+// (N processes of `wanjia all` starting together on a fresh database:
+// the first migrates, the others wait and then find nothing to do). A
+// lock left by a process that died is still an error after it.
+const migrationLockWait = 2 * time.Minute
+
+// lockMigrations makes bun's migration tables and takes its lock, waiting
+// while another process holds it. Making the tables is retried too: two
+// CREATE TABLE IF NOT EXISTS at once on PostgreSQL may fail on its catalog's
+// unique index.
+func (db *DB) lockMigrations(ctx context.Context, m *migrate.Migrator) error {
+	deadline := time.Now().Add(migrationLockWait)
+	for {
+		err := m.Init(ctx)
+		if err != nil {
+			err = fmt.Errorf("init migration tables: %w", err)
+		} else if err = m.Lock(ctx); err == nil {
+			return nil
+		} else {
+			err = fmt.Errorf("another process is migrating (lock held): %w", err)
+		}
+		if time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 // Status lists every known migration, oldest first.

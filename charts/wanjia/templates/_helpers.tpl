@@ -233,12 +233,28 @@ securityContext:
 nodeSelector:
   {{- toYaml . | nindent 2 }}
 {{- end }}
-{{- with .Values.affinity }}
-affinity:
-  {{- toYaml . | nindent 2 }}
-{{- end }}
 {{- with .Values.tolerations }}
 tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/*
+A part's affinity: the values' affinity, and for the api a preferred pod
+anti-affinity on the node (api.podAntiAffinity: preferred), so that losing a
+node takes one api replica, not all, when there are nodes enough. A
+podAntiAffinity of the values' own wins. Call with (dict "ctx" $
+"component" "api").
+*/}}
+{{- define "wanjia.affinity" -}}
+{{- $aff := deepCopy (.ctx.Values.affinity | default dict) }}
+{{- if and (eq .component "api") (eq (toString .ctx.Values.api.podAntiAffinity) "preferred") (not (hasKey $aff "podAntiAffinity")) }}
+{{- $selector := include "wanjia.selectorLabels" (dict "ctx" .ctx "component" "api") | fromYaml }}
+{{- $term := dict "weight" 100 "podAffinityTerm" (dict "topologyKey" "kubernetes.io/hostname" "labelSelector" (dict "matchLabels" $selector)) }}
+{{- $_ := set $aff "podAntiAffinity" (dict "preferredDuringSchedulingIgnoredDuringExecution" (list $term)) }}
+{{- end }}
+{{- with $aff }}
+affinity:
   {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end }}
@@ -381,4 +397,125 @@ Whether the cluster supports the preStop sleep action (Kubernetes >= 1.30).
 {{- if and (gt (int (.Values.api.preStopSleepSeconds | default 0)) 0) (semverCompare ">=1.30-0" .Capabilities.KubeVersion.Version) -}}
 true
 {{- end -}}
+{{- end }}
+
+{{/*
+The label of the pods that serve /metrics (every long-running part, when
+metrics are on): the headless metrics Service selects them, and a PodMonitor
+of your own can. The Jobs' pods do not carry it.
+*/}}
+{{- define "wanjia.metricsPodLabel" -}}
+{{- if .Values.metrics.enabled }}
+wanjia/metrics: "true"
+{{- end }}
+{{- end }}
+
+{{/*
+The name of the Secret whose key WANJIA_DATABASE_URL the partition CronJob
+uses: like the migration Job's (the owner's URL), but a lasting Secret of
+its own when the chart makes it, since the migration Job's is a hook that
+Helm deletes once the hook is done.
+*/}}
+{{- define "wanjia.partitionsSecretName" -}}
+{{- if .Values.secrets.existingMigrateSecret }}
+{{- .Values.secrets.existingMigrateSecret }}
+{{- else if .Values.secrets.existingSecret }}
+{{- .Values.secrets.existingSecret }}
+{{- else }}
+{{- include "wanjia.fullname" . }}-partitions
+{{- end }}
+{{- end }}
+
+{{/*
+One egress rule of the NetworkPolicy: to the rule's CIDRs (0.0.0.0/0 and ::/0
+less its except list) and peers, on its TCP ports (and UDP too when udp is
+true). Call with (dict "name" "database" "rule" .Values.networkPolicy.egress.database).
+An empty destination would open the rule to everything, so it fails the
+render instead, naming the value to set.
+*/}}
+{{- define "wanjia.egressRule" -}}
+{{- $r := .rule }}
+{{- if not (or $r.cidrs $r.peers) }}
+{{- fail (printf "networkPolicy.egress.%s: set cidrs (e.g. [10.0.5.10/32]) or peers (NetworkPolicyPeers): an empty destination would allow every address" .name) }}
+{{- end }}
+{{- if not $r.ports }}
+{{- fail (printf "networkPolicy.egress.%s.ports is empty" .name) }}
+{{- end }}
+- to:
+    {{- range $r.cidrs }}
+    - ipBlock:
+        cidr: {{ . | quote }}
+        {{- $v6 := contains ":" (toString .) }}
+        {{- $except := list }}
+        {{- range $r.except }}{{ if eq (contains ":" (toString .)) $v6 }}{{ $except = append $except . }}{{ end }}{{ end }}
+        {{- if and $except (has (toString .) (list "0.0.0.0/0" "::/0")) }}
+        except:
+          {{- range $except }}
+          - {{ . | quote }}
+          {{- end }}
+        {{- end }}
+    {{- end }}
+    {{- with $r.peers }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  ports:
+    {{- range $r.ports }}
+    - port: {{ . }}
+      protocol: TCP
+    {{- if $r.udp }}
+    - port: {{ . }}
+      protocol: UDP
+    {{- end }}
+    {{- end }}
+{{- end }}
+
+{{/*
+The NetworkPolicy of some pods. Call with (dict "ctx" $ "name" "api"
+"components" (list "api") "ingress" RULES "egress" (list "database" ...)),
+RULES a list of (dict "ports" (list N) "from" PEERS): empty from = any source.
+*/}}
+{{- define "wanjia.networkPolicy" -}}
+{{- $np := .ctx.Values.networkPolicy }}
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: {{ include "wanjia.fullname" .ctx }}-{{ .name }}
+  labels:
+    {{- include "wanjia.labels" .ctx | nindent 4 }}
+spec:
+  podSelector:
+    matchLabels:
+      app.kubernetes.io/name: {{ include "wanjia.name" .ctx }}
+      app.kubernetes.io/instance: {{ .ctx.Release.Name }}
+    matchExpressions:
+      - key: app.kubernetes.io/component
+        operator: In
+        values:
+          {{- toYaml .components | nindent 10 }}
+  policyTypes:
+    - Ingress
+    - Egress
+  {{- if .ingress }}
+  ingress:
+    {{- range .ingress }}
+    - ports:
+        {{- range .ports }}
+        - port: {{ . }}
+          protocol: TCP
+        {{- end }}
+      {{- with .from }}
+      from:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+    {{- end }}
+  {{- else }}
+  ingress: []
+  {{- end }}
+  egress:
+    {{- range .egress }}
+    {{- $rule := get $np.egress . }}
+    {{- if or (ne . "providers") $rule.cidrs $rule.peers }}
+    {{- include "wanjia.egressRule" (dict "name" . "rule" $rule) | trim | nindent 4 }}
+    {{- end }}
+    {{- end }}
 {{- end }}

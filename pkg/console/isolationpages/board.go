@@ -46,6 +46,9 @@ func (c *Pages) showBoard(g *gin.Context, status int, grid, failed string, st co
 		return
 	}
 	v := boardView{Frame: c.k.Frame(g), GridNames: names, Grid: grid, Grids: mine, State: st, Failed: failed, Done: g.Query("done")}
+	if v.Can(console.OfflinePerm.Resource, console.OfflinePerm.Action) && v.Can("checkins", "write") {
+		v.Offline, v.OfflineLists = true, []string{console.OrgURL(g, "/isolation/offline")}
+	}
 	v.Title = "console.isolation.title"
 	b, err := c.iso.BoardOf(g.Request.Context(), grid)
 	if err != nil {
@@ -138,4 +141,32 @@ func (c *Pages) refused(g *gin.Context, err error, caseID, which string, in case
 func isAdmin(g *gin.Context) bool {
 	caller, _ := authz.CallerFrom(g.Request.Context())
 	return caller.Role == authz.RoleCommunityAdmin
+}
+
+// offlineCase is a live case as the offline check-in list shows it.
+type offlineCase struct {
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Address string `json:"address"`
+	Phone   string `json:"phone"`
+	Checked bool   `json:"checked"` // a check-in today already
+}
+
+// offlineList is the check-in list of the caller's grids (the board's
+// live cases, read and audited as the board is), for offline.js to keep
+// on the device; only those who may record check-ins download it.
+func (c *Pages) offlineList(g *gin.Context) {
+	b, err := c.iso.BoardOf(g.Request.Context(), "")
+	if err != nil {
+		web.Fail(g, err)
+		return
+	}
+	out := struct {
+		Today string        `json:"today"`
+		Cases []offlineCase `json:"cases"`
+	}{Today: b.Today, Cases: make([]offlineCase, 0, len(b.Cases))}
+	for _, k := range b.Cases {
+		out.Cases = append(out.Cases, offlineCase{ID: k.ID, Name: k.Name, Address: k.Address, Phone: k.Phone, Checked: k.Last != nil})
+	}
+	g.JSON(http.StatusOK, out)
 }

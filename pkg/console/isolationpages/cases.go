@@ -85,6 +85,10 @@ func (c *Pages) recordCheckin(g *gin.Context) {
 	// is the same number): what it refuses comes back on the field.
 	raw := strconv.Quote(strings.ReplaceAll(in.Temperature, "，", "."))
 	_, err := c.iso.RecordCheckin(console.Once(g), id, isolation.CheckinInput{Temperature: []byte(raw), Symptoms: in.Symptoms})
+	if console.OfflineRequest(g) {
+		console.OfflineAnswer(g, err)
+		return
+	}
 	if err == nil || console.ReusedKey(err) {
 		g.Redirect(http.StatusSeeOther, back(g, id, "checkin"))
 		return
@@ -122,6 +126,7 @@ type newCaseView struct {
 	Found    []roster.ResidentView
 	Resident *roster.ResidentView
 	Kinds    []string
+	Channels []string
 	Key      string
 	In       newCaseForm
 	State    console.FormState
@@ -132,15 +137,18 @@ type newCaseView struct {
 
 type newCaseForm struct {
 	ResidentID, Kind, StartDate, Days, Reason string
+	Channel                                   string
 }
 
 func (c *Pages) newCase(g *gin.Context) {
-	c.showNewCase(g, http.StatusOK, console.NewKey(), newCaseForm{ResidentID: g.Query("resident"), Kind: isolation.KindHomeIsolation}, console.FormState{})
+	c.showNewCase(g, http.StatusOK, console.NewKey(), newCaseForm{ResidentID: g.Query("resident"), Kind: isolation.KindHomeIsolation,
+		Channel: isolation.ChannelSMS}, console.FormState{})
 }
 
 func (c *Pages) showNewCase(g *gin.Context, status int, key string, in newCaseForm, st console.FormState) {
 	f := c.k.Frame(g)
-	v := newCaseView{Frame: f, Q: strings.TrimSpace(g.Query("q")), Kinds: isolation.Kinds, Key: key, In: in, State: st,
+	v := newCaseView{Frame: f, Q: strings.TrimSpace(g.Query("q")), Kinds: isolation.Kinds,
+		Channels: []string{isolation.ChannelSMS, isolation.ChannelVoice}, Key: key, In: in, State: st,
 		Today: time.Now().In(f.Loc()).Format(time.DateOnly)}
 	v.Title = "console.isolation.new.title"
 	ctx := g.Request.Context()
@@ -168,8 +176,9 @@ func (c *Pages) showNewCase(g *gin.Context, status int, key string, in newCaseFo
 // createCase opens the case under the form's idempotency key and shows it.
 func (c *Pages) createCase(g *gin.Context) {
 	in := newCaseForm{ResidentID: g.PostForm("resident_id"), Kind: g.PostForm("kind"), StartDate: strings.TrimSpace(g.PostForm("start_date")),
-		Days: strings.TrimSpace(g.PostForm("days")), Reason: g.PostForm("reason")}
-	ci := isolation.CaseInput{ResidentID: in.ResidentID, Kind: in.Kind, StartDate: in.StartDate, Reason: in.Reason}
+		Days: strings.TrimSpace(g.PostForm("days")), Reason: g.PostForm("reason"), Channel: g.PostForm("checkin_channel")}
+	ci := isolation.CaseInput{ResidentID: in.ResidentID, Kind: in.Kind, StartDate: in.StartDate, Reason: in.Reason,
+		CheckinChannel: in.Channel}
 	days, ok := parseDays(in.Days)
 	if !ok {
 		c.showNewCase(g, http.StatusUnprocessableEntity, keyOf(g), in, daysRefused(g))

@@ -25,6 +25,9 @@ func TestComposedKeysExist(t *testing.T) {
 	for _, s := range []string{isolation.SourceStaff, isolation.SourceSelf, isolation.SourceSMS, isolation.SourceVoice} {
 		keys = append(keys, "console.isolation.source."+s)
 	}
+	for _, ch := range []string{isolation.ChannelSMS, isolation.ChannelVoice} {
+		keys = append(keys, "console.isolation.channel."+ch)
+	}
 	for _, k := range []string{isolation.AlertFever, isolation.AlertMissedCheckin} {
 		keys = append(keys, "console.isolation.alert."+k)
 	}

@@ -80,10 +80,13 @@ func init() {
 		"console.isolation.diagnosis.excluded":  {ZH: "排除", EN: "Excluded"},
 		"console.isolation.diagnosis.save":      {ZH: "记录诊断", EN: "Record diagnosis"},
 
-		"console.isolation.source.staff": {ZH: "工作人员登记", EN: "Recorded by staff"},
-		"console.isolation.source.self":  {ZH: "居民自报", EN: "Reported by the resident"},
-		"console.isolation.source.sms":   {ZH: "短信回复", EN: "SMS reply"},
-		"console.isolation.source.voice": {ZH: "电话", EN: "Phone call"},
+		"console.isolation.source.staff":  {ZH: "工作人员登记", EN: "Recorded by staff"},
+		"console.isolation.source.self":   {ZH: "居民自报", EN: "Reported by the resident"},
+		"console.isolation.source.sms":    {ZH: "短信回复", EN: "SMS reply"},
+		"console.isolation.source.voice":  {ZH: "语音", EN: "Voice call"},
+		"console.isolation.channel":       {ZH: "每日打卡方式", EN: "Daily check-in by"},
+		"console.isolation.channel.sms":   {ZH: "短信链接", EN: "SMS link"},
+		"console.isolation.channel.voice": {ZH: "语音电话按键（适合无智能手机的老人）", EN: "Voice call answered on the keypad (for residents without a smartphone)"},
 
 		"console.isolation.case.title":          {ZH: "隔离详情", EN: "Isolation case"},
 		"console.isolation.chart":               {ZH: "体温曲线", EN: "Temperature chart"},

@@ -53,6 +53,7 @@ func (c *Pages) Mount(org *authz.OrgRoutes, k *console.Kit) {
 		console.MenuItem{Order: 26, Key: "console.menu.support", Path: "/isolation/support", Perm: supportRead},
 	)
 	k.HomePanel(console.Panel{Order: 5, Render: c.homePanel})
+	k.AuditNames(console.AuditNamer{Resource: "isolation_case", Perm: read, Link: "/isolation/cases/%s", Names: c.iso.CaseNames})
 
 	org.Handle(http.MethodGet, "/isolation", read, c.board)
 	org.Handle(http.MethodGet, "/isolation/new", write, c.newCase)
@@ -60,6 +61,7 @@ func (c *Pages) Mount(org *authz.OrgRoutes, k *console.Kit) {
 	org.Handle(http.MethodGet, "/isolation/cases/:id", read, c.casePage)
 	org.Handle(http.MethodPost, "/isolation/cases/:id", write, c.updateCase)
 	org.Handle(http.MethodPost, "/isolation/cases/:id/checkins", checkins, c.recordCheckin)
+	org.Handle(http.MethodGet, "/isolation/offline", checkins, c.offlineList)
 	org.Handle(http.MethodPost, "/isolation/cases/:id/release", write, c.release)
 	org.Handle(http.MethodPost, "/isolation/alerts/:id/:action", alertsWrite, c.moveAlert)
 	org.Handle(http.MethodGet, "/isolation/support", supportRead, c.supportList)

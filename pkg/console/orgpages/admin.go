@@ -2,8 +2,10 @@ package orgpages
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,6 +30,16 @@ type membersView struct {
 	Grid       orgs.GridInput
 	GridForm   console.FormState
 	Added      string
+}
+
+// GridName is a grid's name by slug (the slug of one that is gone).
+func (v membersView) GridName(slug string) string {
+	for _, g := range v.Grids {
+		if g.Slug == slug {
+			return g.Name
+		}
+	}
+	return slug
 }
 
 // memberRoles are the roles a community admin grants (orgs decides).
@@ -121,7 +133,8 @@ type auditView struct {
 	*console.Frame
 	Actor, Action, From, To string
 	Actions                 []string
-	Entries                 []audit.Entry
+	People                  []orgs.MemberView // the org's people, offered in the actor filter
+	Entries                 []auditRow
 	State                   console.FormState
 	Next                    string
 }
@@ -134,6 +147,13 @@ func (c *Pages) audit(g *gin.Context) {
 	v := auditView{Frame: f, Actor: strings.TrimSpace(g.Query("actor")), Action: g.Query("action"),
 		From: g.Query("from"), To: g.Query("to"), Actions: auditActions}
 	v.Title = "console.audit.title"
+	if f.Can("members", "read") {
+		var err error
+		if v.People, err = c.orgs.ListMembers(g.Request.Context(), g.Param("org")); err != nil {
+			web.Fail(g, err)
+			return
+		}
+	}
 	filter, err := audit.ParseFilter(v.Actor, v.Action, localDay(v.From, f.Loc(), 0), localDay(v.To, f.Loc(), 1))
 	if err != nil {
 		e, ok := console.FormError(err)
@@ -145,15 +165,124 @@ func (c *Pages) audit(g *gin.Context) {
 		c.k.Render(g, http.StatusUnprocessableEntity, "audit", v)
 		return
 	}
-	caller, _ := authz.CallerFrom(g.Request.Context())
-	filter.OrgPath, filter.Limit, filter.Cursor = caller.Org.Path, console.PageSize, g.Query("cursor")
-	entries, next, err := audit.List(g.Request.Context(), c.db, filter)
+	filter.Limit, filter.Cursor = console.PageSize, g.Query("cursor")
+	entries, next, err := c.orgs.Audit(g.Request.Context(), filter)
 	if err != nil {
 		web.Fail(g, err)
 		return
 	}
-	v.Entries, v.Next = entries, console.NextURL(g, next)
+	if v.Entries, err = c.named(g, f, entries); err != nil {
+		web.Fail(g, err)
+		return
+	}
+	v.Next = console.NextURL(g, next)
 	c.k.Render(g, http.StatusOK, "audit", v)
+}
+
+// auditRow is an entry with the name of what it is about (an address, a
+// resident's or a campaign's name) and a link to its page, when known.
+type auditRow struct {
+	audit.Entry
+	Name, Link string
+}
+
+// named names the entries' records: one query per kind of record, through
+// the domains' namers (console.Kit.AuditNames), and the community's own
+// people and grids from orgs. Only a community's reader gets names, and
+// only for its own community's entries; each namer reads in the reader's
+// community and grids, so an id of another community's record, whatever
+// an entry says, is never named.
+func (c *Pages) named(g *gin.Context, f *console.Frame, entries []audit.Entry) ([]auditRow, error) {
+	rows := make([]auditRow, len(entries))
+	for i, e := range entries {
+		rows[i].Entry = e
+	}
+	caller, _ := authz.CallerFrom(g.Request.Context())
+	if caller.Org == nil || !caller.Org.IsCommunity() {
+		return rows, nil
+	}
+	ids := map[string][]string{}
+	for _, e := range entries {
+		if e.Org == caller.Org.Slug && e.ResourceID != "" && !slices.Contains(ids[e.Resource], e.ResourceID) {
+			ids[e.Resource] = append(ids[e.Resource], e.ResourceID)
+		}
+	}
+	type named struct{ name, link string }
+	found := map[string]map[string]named{}
+	for resource, list := range ids {
+		names, link, err := c.namesOf(g, f, resource, list)
+		if err != nil {
+			return nil, err
+		}
+		m := make(map[string]named, len(names))
+		for id, n := range names {
+			m[id] = named{n, ""}
+			if link != "" {
+				m[id] = named{n, f.URL(fmt.Sprintf(link, url.PathEscape(id)))}
+			}
+		}
+		found[resource] = m
+	}
+	for i, r := range rows {
+		if r.Org != caller.Org.Slug {
+			continue
+		}
+		if n, ok := found[r.Resource][r.ResourceID]; ok {
+			rows[i].Name, rows[i].Link = n.name, n.link
+		}
+	}
+	return rows, nil
+}
+
+// namesOf names ids of one kind of record: the link is a format with the
+// id's place, "" when the reader may not open the record's page.
+func (c *Pages) namesOf(g *gin.Context, f *console.Frame, resource string, ids []string) (map[string]string, string, error) {
+	ctx := g.Request.Context()
+	switch resource {
+	case "user":
+		if !f.Can("members", "read") {
+			return nil, "", nil
+		}
+		members, err := c.orgs.ListMembers(ctx, g.Param("org"))
+		if err != nil {
+			return nil, "", err
+		}
+		out := map[string]string{}
+		for _, m := range members {
+			if slices.Contains(ids, m.UserID) {
+				out[m.UserID] = m.DisplayName + " (" + m.Username + ")"
+			}
+		}
+		return out, "/members#user-%s", nil
+	case "grid":
+		if !f.Can("grids", "read") {
+			return nil, "", nil
+		}
+		grids, err := c.orgs.ListGrids(ctx)
+		if err != nil {
+			return nil, "", err
+		}
+		out := map[string]string{}
+		for _, gr := range grids {
+			if slices.Contains(ids, gr.ID) {
+				out[gr.ID] = gr.Name
+			}
+		}
+		return out, "/members#grids", nil
+	}
+	n, ok := c.k.AuditNamer(resource)
+	if !ok || !f.Can(n.Perm.Resource, n.Perm.Action) {
+		return nil, "", nil
+	}
+	names, err := n.Names(ctx, ids)
+	if err != nil {
+		return nil, "", err
+	}
+	link := n.Link
+	if lp := n.LinkPerm; lp.Resource != "" && !f.Can(lp.Resource, lp.Action) {
+		link = ""
+	}
+	return names, link, nil
 }
 
 // localDay turns a YYYY-MM-DD typed in the org's time zone into the

@@ -38,6 +38,11 @@ func (c *Pages) Mount(org *authz.OrgRoutes, k *console.Kit) {
 	)
 	org.Handle(http.MethodGet, "/members", perm("members", "read"), c.members)
 	org.Handle(http.MethodPost, "/members", perm("members", "write"), c.addMember)
+	org.Handle(http.MethodGet, "/members/:id", perm("members", "write"), c.editMember)
+	org.Handle(http.MethodPost, "/members/:id", perm("members", "write"), c.updateMember)
+	org.Handle(http.MethodPost, "/members/:id/disabled", perm("members", "write"), c.setDisabled)
+	org.Handle(http.MethodPost, "/members/:id/password", perm("members", "write"), c.resetPassword)
 	org.Handle(http.MethodPost, "/grids", perm("grids", "write"), c.addGrid)
+	org.Handle(http.MethodPost, "/grids/:slug", perm("grids", "write"), c.renameGrid)
 	org.Handle(http.MethodGet, "/audit", perm("audit", "read"), c.audit)
 }

@@ -92,6 +92,9 @@ func (c *Pages) move(action string) func(context.Context, string) (*outreach.Cam
 type outreachPage struct {
 	*console.Frame
 	Tab string // the tab shown as current
+	// DryRun: the log provider takes the messages; the pages say plainly
+	// that nothing is sent.
+	DryRun bool
 }
 
 // Stamp shows a timestamp the service gives as RFC 3339 text in the
@@ -117,7 +120,7 @@ func (p outreachPage) Masked(phone string) string {
 func (c *Pages) outreachPage(g *gin.Context, title, tab string) outreachPage {
 	f := c.k.Frame(g)
 	f.Title = title
-	return outreachPage{Frame: f, Tab: tab}
+	return outreachPage{Frame: f, Tab: tab, DryRun: c.outreach.DryRun()}
 }
 
 // The campaigns' list.

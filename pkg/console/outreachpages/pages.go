@@ -37,6 +37,7 @@ func (c *Pages) Mount(org *authz.OrgRoutes, k *console.Kit) {
 		console.MenuItem{Order: 90, Key: "console.menu.outreach", Path: "/outreach", Perm: perm("outreach", "read")},
 		console.MenuItem{Order: 100, Key: "console.menu.opt_outs", Path: "/outreach/opt-outs", Perm: perm("opt_outs", "read")},
 	)
+	k.AuditNames(console.AuditNamer{Resource: "outreach_campaign", Perm: perm("outreach", "read"), Link: "/outreach/campaigns/%s", Names: c.outreach.CampaignNames})
 
 	org.Handle(http.MethodGet, "/outreach", perm("outreach", "read"), c.campaigns)
 	org.Handle(http.MethodGet, "/outreach/new", perm("outreach", "write"), c.newCampaign)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/wanjia/wanjia/pkg/i18n"
 	"github.com/wanjia/wanjia/pkg/roster"
+	"github.com/wanjia/wanjia/pkg/screening"
 )
 
 // TestComposedKeysExist covers the keys the roster's templates build from
@@ -12,6 +13,12 @@ import (
 // templates cannot see: every value they are built from has its text.
 func TestComposedKeysExist(t *testing.T) {
 	keys := []string{"console.sex.male", "console.sex.female", "console.sex.unknown"}
+	for _, r := range []string{screening.ReasonSymptoms, screening.ReasonTravel, screening.ReasonCloseContact} {
+		keys = append(keys, "console.household.reason."+r)
+	}
+	for _, s := range []string{screening.StatusOpen, screening.StatusDone, screening.FollowUpDismissed, screening.FollowUpCase} {
+		keys = append(keys, "console.household.fu."+s)
+	}
 	for _, tag := range wellKnownTags {
 		keys = append(keys, "console.tag."+tag)
 	}

@@ -6,6 +6,7 @@
 package rosterpages
 
 import (
+	"context"
 	"embed"
 	"html/template"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"github.com/wanjia/wanjia/pkg/authz"
 	"github.com/wanjia/wanjia/pkg/console"
 	"github.com/wanjia/wanjia/pkg/roster"
+	"github.com/wanjia/wanjia/pkg/screening"
 	"github.com/wanjia/wanjia/pkg/web"
 )
 
@@ -27,13 +29,23 @@ var templates embed.FS
 // Pages are the roster's pages, over its service (and authz, for the
 // communities an official may read).
 type Pages struct {
-	roster *roster.Service
-	authz  *authz.Authorizer
-	k      *console.Kit
+	roster  *roster.Service
+	authz   *authz.Authorizer
+	history History
+	k       *console.Kit
 }
 
-// New makes the roster's pages.
-func New(r *roster.Service, a *authz.Authorizer) *Pages { return &Pages{roster: r, authz: a} }
+// History is a household's screening history (screening.Service), shown
+// on its page.
+type History interface {
+	HistoryOf(ctx context.Context, householdID string, limit int) (*screening.HouseholdHistory, error)
+}
+
+// New makes the roster's pages; h, if any, gives each household's page
+// its screening history.
+func New(r *roster.Service, a *authz.Authorizer, h History) *Pages {
+	return &Pages{roster: r, authz: a, history: h}
+}
 
 // Mount registers the roster's templates, menu items, home panel and pages.
 func (c *Pages) Mount(org *authz.OrgRoutes, k *console.Kit) {
@@ -49,6 +61,10 @@ func (c *Pages) Mount(org *authz.OrgRoutes, k *console.Kit) {
 		console.MenuItem{Order: 120, Key: "console.menu.exports", Path: "/exports", Perm: export},
 	)
 	k.HomePanel(console.Panel{Order: 20, Render: c.homePanel})
+	k.AuditNames(
+		console.AuditNamer{Resource: "household", Perm: read, Link: "/households/%s", Names: c.roster.HouseholdNames},
+		console.AuditNamer{Resource: "resident", Perm: read, Link: "/residents/%s/edit", LinkPerm: write, Names: c.roster.ResidentNames},
+	)
 
 	org.Handle(http.MethodGet, "/households", read, c.households)
 	org.Handle(http.MethodGet, "/households/new", write, c.newHousehold)

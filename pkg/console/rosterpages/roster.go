@@ -12,6 +12,7 @@ import (
 	"github.com/wanjia/wanjia/pkg/errs"
 	"github.com/wanjia/wanjia/pkg/orgs"
 	"github.com/wanjia/wanjia/pkg/roster"
+	"github.com/wanjia/wanjia/pkg/screening"
 	"github.com/wanjia/wanjia/pkg/web"
 )
 
@@ -94,7 +95,12 @@ type householdView struct {
 	Added     string
 	Updated   string // a resident just saved
 	Saved     bool   // the household just saved
+	// Its screening history: calls and visits, follow-ups (newest first).
+	History *screening.HouseholdHistory
 }
+
+// historyShown is how much of a household's history its page lists.
+const historyShown = 20
 
 func (c *Pages) household(g *gin.Context) {
 	ctx := g.Request.Context()
@@ -114,6 +120,12 @@ func (c *Pages) household(g *gin.Context) {
 		Updated: g.Query("updated"), Saved: g.Query("saved") != ""}
 	if names, _, err := c.k.Grids(g); err == nil {
 		v.GridName = names.GridName(h.Grid)
+	}
+	if c.history != nil {
+		if v.History, err = c.history.HistoryOf(ctx, h.ID, historyShown); err != nil {
+			web.Fail(g, err)
+			return
+		}
 	}
 	v.Title = "console.household.title"
 	c.k.Render(g, http.StatusOK, "household", v)

@@ -54,7 +54,8 @@ func init() {
 		"console.screening.status.closed": {ZH: "已结束", EN: "Ended"},
 
 		"console.progress.reached":       {ZH: "已联系", EN: "Reached"},
-		"console.progress.unreached":     {ZH: "未联系上", EN: "Not reached"},
+		"console.progress.unreached":     {ZH: "未联系上", EN: "Tried, not reached"},
+		"console.progress.not_tried":     {ZH: "未联系", EN: "Not tried yet"},
 		"console.progress.by_phone":      {ZH: "电话联系", EN: "By phone"},
 		"console.progress.by_visit":      {ZH: "上门联系", EN: "By visit"},
 		"console.progress.door":          {ZH: "待上门", EN: "To visit"},
@@ -78,6 +79,20 @@ func init() {
 		"console.calls.no_phone":  {ZH: "此户没有登记电话：请点「空号/错号」，转为上门走访。", EN: "No phone on record: tap “Wrong number” to send it to the door-to-door list."},
 		"console.visits.no_phone": {ZH: "此户没有登记电话。", EN: "No phone on record."},
 		"console.calls.upcoming":  {ZH: "接下来", EN: "Coming up"},
+
+		"console.card.members":    {ZH: "家庭成员", EN: "Who lives here"},
+		"console.card.no_members": {ZH: "此户没有登记成员。", EN: "No resident on record for this household."},
+		"console.card.age":        {ZH: "{n} 岁", EN: "{n} y"},
+		"console.card.last":       {ZH: "最近的联系", EN: "Last attempts"},
+
+		"console.print.door":       {ZH: "上门走访清单（打印）", EN: "Door-to-door list (to print)"},
+		"console.print.call":       {ZH: "电话排查清单（打印）", EN: "Call list (to print)"},
+		"console.print.link":       {ZH: "打印清单", EN: "Print the list"},
+		"console.print.total":      {ZH: "共 {n} 户，按楼栋排列。", EN: "{n} households, by building."},
+		"console.print.cut":        {ZH: "只列出前 {n} 户，请按网格分开打印。", EN: "Only the first {n} are listed: print grid by grid."},
+		"console.print.hint":       {ZH: "用浏览器的「打印」打印本页（A4），菜单和按钮不会印出。", EN: "Print this page from the browser (A4): menus and buttons are left out."},
+		"console.print.households": {ZH: "{n} 户", EN: "{n} households"},
+		"console.print.tried":      {ZH: "已联系", EN: "Tried"},
 
 		"console.task.title":        {ZH: "住户排查记录", EN: "Household in a screening"},
 		"console.task.tried":        {ZH: "已联系 {n} 次", EN: "{n} attempts"},

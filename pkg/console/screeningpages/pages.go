@@ -7,6 +7,7 @@
 package screeningpages
 
 import (
+	"context"
 	"embed"
 	"html/template"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/wanjia/wanjia/pkg/authz"
 	"github.com/wanjia/wanjia/pkg/console"
+	"github.com/wanjia/wanjia/pkg/roster"
 	"github.com/wanjia/wanjia/pkg/screening"
 )
 
@@ -24,11 +26,21 @@ var templates embed.FS
 // Pages are screening's pages, over its service.
 type Pages struct {
 	screen *screening.Service
+	// people are a household's members, for the call card (nil: the card
+	// shows none).
+	people Members
 	k      *console.Kit
 }
 
-// New makes screening's pages.
-func New(s *screening.Service) *Pages { return &Pages{screen: s} }
+// Members lists a household's residents as the caller may see them
+// (roster.Service).
+type Members interface {
+	ListResidents(ctx context.Context, f roster.Filter) ([]roster.ResidentView, string, error)
+}
+
+// New makes screening's pages; people, if any, are the roster the call
+// card shows a household's members from.
+func New(s *screening.Service, people Members) *Pages { return &Pages{screen: s, people: people} }
 
 // Mount registers screening's templates, menu items, home panel and pages.
 func (c *Pages) Mount(org *authz.OrgRoutes, k *console.Kit) {
@@ -39,6 +51,7 @@ func (c *Pages) Mount(org *authz.OrgRoutes, k *console.Kit) {
 		console.MenuItem{Order: 10, Key: "console.menu.screenings", Path: "/screenings", Perm: perm("screening", "read")},
 		console.MenuItem{Order: 20, Key: "console.menu.follow_ups", Path: "/follow-ups", Perm: perm("screening", "read")},
 	)
+	k.AuditNames(console.AuditNamer{Resource: "screening", Perm: perm("screening", "read"), Link: "/screenings/%s", Names: c.screen.ScreeningNames})
 	k.HomePanel(console.Panel{Order: 10, Render: c.homePanel})
 
 	org.Handle(http.MethodGet, "/screenings", perm("screening", "read"), c.screenings)
@@ -47,6 +60,8 @@ func (c *Pages) Mount(org *authz.OrgRoutes, k *console.Kit) {
 	org.Handle(http.MethodPost, "/screenings/:id/close", perm("screening", "write"), c.closeScreening)
 	org.Handle(http.MethodGet, "/screenings/:id/calls", perm("screening", "read"), c.callList)
 	org.Handle(http.MethodGet, "/screenings/:id/visits", perm("screening", "read"), c.doorList)
+	org.Handle(http.MethodGet, "/screenings/:id/print", perm("screening", "read"), c.printList)
+	org.Handle(http.MethodGet, "/screenings/:id/offline", console.OfflinePerm, c.offlineList)
 	org.Handle(http.MethodGet, "/screenings/:id/tasks/:task", perm("screening", "read"), c.taskPage)
 	org.Handle(http.MethodPost, "/screenings/:id/tasks/:task/attempts", perm("attempts", "write"), c.recordAttempt)
 	org.Handle(http.MethodGet, "/follow-ups", perm("screening", "read"), c.followUps)

@@ -4,14 +4,17 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/wanjia/wanjia/pkg/console"
 	"github.com/wanjia/wanjia/pkg/errs"
 	"github.com/wanjia/wanjia/pkg/orgs"
+	"github.com/wanjia/wanjia/pkg/roster"
 	"github.com/wanjia/wanjia/pkg/screening"
 	"github.com/wanjia/wanjia/pkg/web"
 )
@@ -265,7 +268,22 @@ type worklistView struct {
 	Done      *screening.TaskView // the household just recorded
 	Repeat    bool                // a second submission of it was not saved
 	FollowUp  bool                // its findings went to staff
+	// The household on the card: who lives there (name, age, tags such
+	// as elderly or lives alone) and its last attempts, what a worker
+	// reads before dialling.
+	Members []member
+	Last    []screening.AttemptView
 }
+
+// member is a resident as the call card shows them.
+type member struct {
+	Name string
+	Age  int // 0: unknown
+	Tags []string
+}
+
+// lastShown is how many of a household's attempts the card lists.
+const lastShown = 3
 
 // Visits reports whether this is the door-to-door list.
 func (v worklistView) Visits() bool { return v.List == screening.ListDoor }
@@ -303,7 +321,7 @@ func (c *Pages) showWorklist(g *gin.Context, status int, list string, posted *sc
 		v.Title = "console.visits.title"
 	}
 	if s.Status == screening.StatusOpen {
-		next, err := c.screen.NextTask(ctx, id, screening.Filter{List: list})
+		next, err := c.screen.NextTask(ctx, id, screening.Filter{List: list, Peek: !f.Can("attempts", "write")})
 		if err != nil {
 			web.Fail(g, err)
 			return
@@ -323,6 +341,12 @@ func (c *Pages) showWorklist(g *gin.Context, status int, list string, posted *sc
 	if posted != nil {
 		v.Task = posted
 	}
+	if v.Task != nil {
+		if err := c.describe(g, &v); err != nil {
+			web.Fail(g, err)
+			return
+		}
+	}
 	if done := g.Query("done"); done != "" && posted == nil {
 		if t, err := c.screen.GetTask(ctx, id, done); err == nil && len(t.History) > 0 {
 			v.Done = t
@@ -336,6 +360,13 @@ func (c *Pages) showWorklist(g *gin.Context, status int, list string, posted *sc
 			form = newAttemptForm(listMethod(list), "list")
 		}
 		v.Form = form
+	}
+	if f.Can(console.OfflinePerm.Resource, console.OfflinePerm.Action) && s.Status == screening.StatusOpen {
+		f.Offline = true
+		f.OfflineLists = []string{console.OrgURL(g, "/screenings/"+url.PathEscape(id)+"/offline")}
+		if f.Can("checkins", "write") {
+			f.OfflineLists = append(f.OfflineLists, console.OrgURL(g, "/isolation/offline"))
+		}
 	}
 	c.k.Render(g, status, "worklist", v)
 }
@@ -424,6 +455,10 @@ func (c *Pages) recordAttempt(g *gin.Context) {
 	if err == nil {
 		a, err = c.screen.RecordAttempt(console.Once(g), id, taskID, req)
 	}
+	if console.OfflineRequest(g) {
+		console.OfflineAnswer(g, err)
+		return
+	}
 	list := screening.ListCall
 	if form.Method == screening.MethodVisit {
 		list = screening.ListDoor
@@ -464,4 +499,136 @@ func (c *Pages) recordAttempt(g *gin.Context) {
 		return
 	}
 	c.showWorklist(g, web.Status(e.Kind), list, t, form)
+}
+
+// printLimit bounds a printed list: a grid's households fit many times
+// over; a whole community's is paper nobody carries.
+const printLimit = 3000
+
+// printView is a list on paper: every open household of the list, by
+// building, with room to write the outcome and a note by hand.
+type printView struct {
+	*console.Frame
+	console.GridNames
+	S         *screening.ScreeningView
+	List      string
+	Buildings []printBuilding
+	Total     int
+	Cut       bool // more than printLimit: the rest are not printed
+}
+
+type printBuilding struct {
+	Name  string
+	Tasks []screening.TaskView
+}
+
+// Visits reports whether this is the door-to-door list.
+func (v printView) Visits() bool { return v.List == screening.ListDoor }
+
+// printList is the call or door list (?list=) to print: no holds are
+// taken, it is a read like the list's table.
+func (c *Pages) printList(g *gin.Context) {
+	ctx := g.Request.Context()
+	id := g.Param("id")
+	list := g.Query("list")
+	if list != screening.ListCall {
+		list = screening.ListDoor
+	}
+	s, err := c.screen.GetScreening(ctx, id)
+	if err != nil {
+		web.Fail(g, err)
+		return
+	}
+	names, _, err := c.k.Grids(g)
+	if err != nil {
+		web.Fail(g, err)
+		return
+	}
+	v := printView{Frame: c.k.Frame(g), GridNames: names, S: s, List: list}
+	v.Title = "console.print.door"
+	if list == screening.ListCall {
+		v.Title = "console.print.call"
+	}
+	var all []screening.TaskView
+	cursor := ""
+	for {
+		items, next, err := c.screen.ListTasks(ctx, id, screening.Filter{List: list, Limit: web.MaxLimit, Cursor: cursor})
+		if err != nil {
+			web.Fail(g, err)
+			return
+		}
+		all = append(all, items...)
+		if next == "" || len(all) >= printLimit {
+			v.Cut = next != ""
+			break
+		}
+		cursor = next
+	}
+	if len(all) > printLimit {
+		all, v.Cut = all[:printLimit], true
+	}
+	v.Total = len(all)
+	v.Buildings = byBuilding(all)
+	c.k.Render(g, http.StatusOK, "print_list", v)
+}
+
+// byBuilding groups tasks by their address without its last part (the
+// room: "育才路12号 12栋 1单元 102" is in "育才路12号 12栋 1单元"), in
+// address order, so a worker walks a stairwell from one sheet.
+func byBuilding(tasks []screening.TaskView) []printBuilding {
+	sorted := slices.Clone(tasks)
+	slices.SortStableFunc(sorted, func(a, b screening.TaskView) int { return strings.Compare(a.Address, b.Address) })
+	var out []printBuilding
+	for _, t := range sorted {
+		name := strings.TrimSpace(t.Address)
+		if i := strings.LastIndexAny(name, " \u3000"); i > 0 {
+			name = strings.TrimSpace(name[:i])
+		}
+		if len(out) == 0 || out[len(out)-1].Name != name {
+			out = append(out, printBuilding{Name: name})
+		}
+		out[len(out)-1].Tasks = append(out[len(out)-1].Tasks, t)
+	}
+	return out
+}
+
+// describe fills the card's household: its members (masked as the
+// roster masks them for the caller) and its last attempts.
+func (c *Pages) describe(g *gin.Context, v *worklistView) error {
+	ctx := g.Request.Context()
+	if c.people != nil {
+		people, _, err := c.people.ListResidents(ctx, roster.Filter{HouseholdID: v.Task.HouseholdID, Limit: web.MaxLimit})
+		if err != nil {
+			return err
+		}
+		year := time.Now().In(v.Loc()).Year()
+		for _, p := range people {
+			m := member{Name: p.Name, Tags: p.Tags}
+			if p.BirthYear != nil && *p.BirthYear > 1900 && *p.BirthYear <= year {
+				m.Age = year - *p.BirthYear
+			}
+			v.Members = append(v.Members, m)
+		}
+	}
+	if v.Task.Attempts > 0 {
+		t, err := c.screen.GetTask(ctx, v.S.ID, v.Task.ID)
+		if err != nil {
+			return err
+		}
+		v.Last = t.History[:min(len(t.History), lastShown)]
+	}
+	return nil
+}
+
+// offlineList is a campaign's open tasks of the caller's grids, with
+// members and last attempts, for offline.js to keep on the device. Only
+// those who may record download it (the route's permission); phones are
+// as the caller's role sees them, and the read is audited (screening).
+func (c *Pages) offlineList(g *gin.Context) {
+	list, err := c.screen.OfflineTasks(g.Request.Context(), g.Param("id"))
+	if err != nil {
+		web.Fail(g, err)
+		return
+	}
+	g.JSON(http.StatusOK, list)
 }

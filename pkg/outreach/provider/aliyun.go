@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wanjia/wanjia/pkg/pii"
 )
 
 // Aliyun sends SMS through Dysms (SendSms, QuerySendDetails) and calls
@@ -27,6 +29,8 @@ type Aliyun struct {
 	callbackSecret   Secret
 	signName         string
 	showNumber       string
+	keypadCode       string
+	keypadBye        string
 	smsURL, voiceURL *url.URL
 	client           *http.Client
 	timeout          time.Duration
@@ -79,6 +83,8 @@ func NewAliyun(cfg Config) (*Aliyun, error) {
 		callbackSecret: cfg.AliyunCallbackSecret,
 		signName:       cfg.AliyunSignName,
 		showNumber:     cfg.AliyunShowNumber,
+		keypadCode:     cfg.AliyunKeypadTTSCode,
+		keypadBye:      cfg.AliyunKeypadByeCode,
 		smsURL:         endpoint(EnvAliyunSMSEndpoint, cfg.AliyunSMSEndpoint, aliyunSMSEndpoint),
 		voiceURL:       endpoint(EnvAliyunVoiceEndpoint, cfg.AliyunVoiceEndpoint, aliyunVoiceEndpoint),
 		client:         cfg.httpClient(),
@@ -106,6 +112,9 @@ func (p *Aliyun) Send(ctx context.Context, m Message) (Sent, error) {
 	phone, err := m.phone()
 	if err != nil {
 		return Sent{}, err
+	}
+	if m.Keypad {
+		return p.ivrCall(ctx, m, phone)
 	}
 	if m.TemplateCode == "" {
 		return Sent{}, permanent("template_missing", "Aliyun sends templates only: the message has no template code")
@@ -164,6 +173,65 @@ func (p *Aliyun) Send(ctx context.Context, m Message) (Sent, error) {
 		}
 		return Sent{ProviderID: r.CallID, At: at}, nil
 	}
+}
+
+// aliyunKeypadTimeout is how long, in milliseconds, IvrCall waits for
+// the resident's keys.
+const aliyunKeypadTimeout = 10000
+
+// ivrCall places a keypad check-in call with IvrCall: the keypad template
+// is played (twice at most), and keys 1 and 2 are the menu; Aliyun pushes
+// every key pressed in the VoiceReport's dtmf field.
+func (p *Aliyun) ivrCall(ctx context.Context, m Message, phone pii.Phone) (Sent, error) {
+	code := m.TemplateCode
+	if code == "" {
+		code = p.keypadCode
+	}
+	if code == "" {
+		return Sent{}, transient("not_configured", "keypad calls need "+EnvAliyunKeypadTTSCode)
+	}
+	if p.showNumber == "" {
+		// IvrCall, unlike SingleCallByTts, has no shared pool of numbers.
+		return Sent{}, transient("not_configured", "keypad calls need "+EnvAliyunShowNumber)
+	}
+	params, err := templateParam(m.Params)
+	if err != nil {
+		return Sent{}, err
+	}
+	at := p.now()
+	q := map[string]string{
+		"CalledNumber":     nationalDigits(phone),
+		"CalledShowNumber": p.showNumber,
+		"StartCode":        code,
+		"PlayTimes":        "2",
+		"Timeout":          strconv.Itoa(aliyunKeypadTimeout),
+	}
+	if params != "" {
+		q["StartTtsParams"] = params
+	}
+	for i, key := range []string{"1", "2"} {
+		n := strconv.Itoa(i + 1)
+		q["MenuKeyMap."+n+".Key"] = key
+		if p.keypadBye != "" {
+			q["MenuKeyMap."+n+".Code"] = p.keypadBye
+		} else {
+			q["MenuKeyMap."+n+".Code"] = code
+		}
+	}
+	if p.keypadBye != "" {
+		q["ByeCode"] = p.keypadBye
+	}
+	if len(m.ID) <= aliyunVoiceOutIDMax {
+		q["OutId"] = m.ID
+	}
+	var r aliyunResponse
+	if err := p.call(ctx, p.voiceURL, "IvrCall", q, m.Phone, &r); err != nil {
+		return Sent{}, err
+	}
+	if r.CallID == "" {
+		return Sent{}, &Error{Code: "bad_answer", Reason: "IvrCall answered OK without a CallId", MaybeSent: true}
+	}
+	return Sent{ProviderID: r.CallID, At: at}, nil
 }
 
 // templateParam is the JSON object of a template's fields, "" for none.

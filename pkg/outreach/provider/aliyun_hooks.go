@@ -109,6 +109,8 @@ type aliyunPush struct {
 	StatusMsg  string `json:"status_msg"`
 	StatusTime string `json:"status_time"`
 	EndTime    string `json:"end_time"`
+	// VoiceReport (the call's record): the keys pressed.
+	DTMF *string `json:"dtmf"`
 	// SmsUp.
 	Content *string `json:"content"`
 	// SequenceID is a number in older documentation and a string in newer.
@@ -226,3 +228,38 @@ var callFailures = map[string]string{
 }
 
 var _ Callbacks = (*Aliyun)(nil)
+
+// Keys reads a VoiceReport push (the record of each call, sent when it
+// ends): the keys pressed (dtmf) and how the call ended. A record without
+// a call_id is refused; one without dtmf is a call that gathered no key.
+func (p *Aliyun) Keys(r *http.Request) ([]Keys, error) {
+	body, err := p.verify(r)
+	if err != nil {
+		return nil, err
+	}
+	items, err := decodeAliyunPush(body)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Keys, 0, len(items))
+	for i, it := range items {
+		if it.CallID == "" {
+			return nil, fmt.Errorf("aliyun callback: call record %d has no call_id", i)
+		}
+		st := callStatus(it.StatusCode, it.StatusMsg)
+		if st.At = parseTime(it.EndTime); st.At.IsZero() {
+			st.At = parseTime(it.StatusTime)
+		}
+		k := Keys{MessageID: it.OutID, CallID: it.CallID, Ended: &st}
+		if it.DTMF != nil {
+			k.Digits = cleanDigits(*it.DTMF)
+		}
+		out = append(out, k)
+	}
+	return out, nil
+}
+
+// KeysAck acknowledges the push; the call is over, nothing is said.
+func (p *Aliyun) KeysAck(w http.ResponseWriter, _ Keys, _ KeysAnswer) { p.Ack(w) }
+
+var _ KeypadCallbacks = (*Aliyun)(nil)

@@ -52,6 +52,9 @@ func (m Message) phone() (pii.Phone, error) {
 	default:
 		return pii.Phone{}, permanent("unsupported_channel", fmt.Sprintf("unknown channel %q", m.Channel))
 	}
+	if m.Keypad && m.Channel != ChannelVoice {
+		return pii.Phone{}, permanent("unsupported_channel", "a keypad check-in is a call, not "+string(m.Channel))
+	}
 	if m.ID == "" {
 		return pii.Phone{}, permanent("no_id", "message has no ID")
 	}

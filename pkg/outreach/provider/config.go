@@ -73,6 +73,12 @@ type Config struct {
 	// AliyunCallbackSecret guards the hooks Aliyun pushes receipts and
 	// replies to (see Aliyun.CallbackToken).
 	AliyunCallbackSecret Secret
+	// AliyunKeypadTTSCode is the approved TTS template a keypad check-in
+	// call (IvrCall) starts with, for a message that names none; it asks
+	// for 1 or 2, then the temperature, # to end. AliyunKeypadByeCode
+	// (optional, a TTS template without fields) thanks the resident.
+	AliyunKeypadTTSCode string
+	AliyunKeypadByeCode string
 
 	// Twilio.
 	TwilioAccountSID string
@@ -115,6 +121,8 @@ const (
 	EnvAliyunSMSEndpoint     = "WANJIA_ALIYUN_SMS_ENDPOINT"
 	EnvAliyunVoiceEndpoint   = "WANJIA_ALIYUN_VOICE_ENDPOINT"
 	EnvAliyunCallbackSecret  = "WANJIA_ALIYUN_CALLBACK_SECRET"
+	EnvAliyunKeypadTTSCode   = "WANJIA_ALIYUN_KEYPAD_TTS_CODE"
+	EnvAliyunKeypadByeCode   = "WANJIA_ALIYUN_KEYPAD_BYE_CODE"
 	EnvTwilioAccountSID      = "WANJIA_TWILIO_ACCOUNT_SID"
 	EnvTwilioAuthToken       = "WANJIA_TWILIO_AUTH_TOKEN"
 	EnvTwilioFrom            = "WANJIA_TWILIO_FROM"
@@ -164,6 +172,8 @@ func ConfigFromEnv(getenv func(string) string, readFile func(string) ([]byte, er
 		AliyunSMSEndpoint:         plain(EnvAliyunSMSEndpoint),
 		AliyunVoiceEndpoint:       plain(EnvAliyunVoiceEndpoint),
 		AliyunCallbackSecret:      secret(EnvAliyunCallbackSecret),
+		AliyunKeypadTTSCode:       plain(EnvAliyunKeypadTTSCode),
+		AliyunKeypadByeCode:       plain(EnvAliyunKeypadByeCode),
 		TwilioAccountSID:          plain(EnvTwilioAccountSID),
 		TwilioAuthToken:           secret(EnvTwilioAuthToken),
 		TwilioFrom:                plain(EnvTwilioFrom),
@@ -251,6 +261,8 @@ func (c Config) LogValue() slog.Value {
 		slog.String("aliyun_sms_endpoint", c.AliyunSMSEndpoint),
 		slog.String("aliyun_voice_endpoint", c.AliyunVoiceEndpoint),
 		slog.Any("aliyun_callback_secret", c.AliyunCallbackSecret),
+		slog.String("aliyun_keypad_tts_code", c.AliyunKeypadTTSCode),
+		slog.String("aliyun_keypad_bye_code", c.AliyunKeypadByeCode),
 		slog.String("twilio_account_sid", c.TwilioAccountSID),
 		slog.Any("twilio_auth_token", c.TwilioAuthToken),
 		slog.String("twilio_from", c.TwilioFrom),

@@ -17,7 +17,9 @@
 //     worker queries before sending again, since none of these providers
 //     deduplicates a resend for us;
 //  4. after a crash, asks Query what became of a message left sending. Query
-//     answers ErrCannotQuery where the provider offers no way to ask;
+//     answers ErrCannotQuery where the provider offers no way to ask, and
+//     StateNotFound where the provider says for certain that it never got
+//     the message (the worker then sends it again);
 //  5. takes delivery receipts and replies from the provider's callbacks
 //     (Callbacks), which verify the provider's signature first.
 //
@@ -65,6 +67,11 @@ type Message struct {
 	SignName string
 	// Params fill the template (Aliyun's TemplateParam or TtsParam).
 	Params map[string]string
+	// Keypad makes a voice message a keypad check-in call: the provider
+	// reads Body (Aliyun: plays TemplateCode, or its configured keypad
+	// prompt) and gathers the keys the resident presses, then calls back
+	// with them (KeypadCallbacks). Only for ChannelVoice.
+	Keypad bool
 }
 
 // Sent is what a provider said when it took a message.
@@ -93,6 +100,13 @@ const (
 	// StateUnknown: the provider has no record of it (yet): it may never
 	// have arrived, or the record may not be searchable for a while.
 	StateUnknown State = "unknown"
+	// StateNotFound: the provider says, with authority and at once, that
+	// it never received the message, so sending it again cannot make a
+	// second copy. Only a provider that keeps every message by our ID from
+	// the moment it takes it may answer this (the webhook gateway's status
+	// query); one whose records lag behind its sends (Aliyun, Twilio)
+	// answers StateUnknown instead.
+	StateNotFound State = "not_found"
 )
 
 // Final reports whether s will not change any more.

@@ -179,7 +179,16 @@ func (p *Twilio) Send(ctx context.Context, m Message) (Sent, error) {
 	if p.from == "" {
 		return Sent{}, transient("not_configured", "calls need "+EnvTwilioFrom)
 	}
-	twiml, err := p.twiml(m.Body)
+	var twiml string
+	if m.Keypad {
+		if p.callbackBase == nil {
+			return Sent{}, transient("not_configured", "keypad calls need "+EnvPublicURL+" for Twilio to call back")
+		}
+		twiml, err = p.KeypadTwiML(m.ID, m.Body, "", 1)
+		callback = p.keypadURL("status", m.ID, 0)
+	} else {
+		twiml, err = p.twiml(m.Body)
+	}
 	if err != nil {
 		return Sent{}, err
 	}

@@ -1,9 +1,11 @@
 package provider
 
 import (
+	"encoding/xml"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/twilio/twilio-go/client"
@@ -135,3 +137,105 @@ func parseTwilioInbound(form url.Values) (Inbound, error) {
 }
 
 var _ Callbacks = (*Twilio)(nil)
+
+// Keypad check-in calls.
+
+// keypadTimeout is how long, in seconds, Twilio waits for the next key.
+const keypadTimeout = 10
+
+// keypadURL is the URL of a keypad call's callback (what: "gather" or
+// "status") for message id; try > 0 names the prompt a gather answers.
+func (p *Twilio) keypadURL(what, id string, try int) string {
+	u := p.callbackBase.Scheme + "://" + p.callbackBase.Host + p.callbackBase.Path + KeypadHookPath("twilio", what)
+	q := url.Values{"mid": {id}}
+	if try > 0 {
+		q.Set("try", strconv.Itoa(try))
+	}
+	return u + "?" + q.Encode()
+}
+
+// KeypadTwiML is a keypad call's script: say (if any), then a <Gather>
+// that reads prompt and posts the keys, # ending them, to the gather hook
+// as try. actionOnEmptyResult makes Twilio call the hook when no key came,
+// so that the hook decides whether to ask again.
+func (p *Twilio) KeypadTwiML(id, prompt, say string, try int) (string, error) {
+	type sayT struct {
+		Language string `xml:"language,attr"`
+		Voice    string `xml:"voice,attr,omitempty"`
+		Text     string `xml:",chardata"`
+	}
+	type gather struct {
+		Input               string `xml:"input,attr"`
+		Action              string `xml:"action,attr"`
+		Method              string `xml:"method,attr"`
+		FinishOnKey         string `xml:"finishOnKey,attr"`
+		Timeout             int    `xml:"timeout,attr"`
+		ActionOnEmptyResult bool   `xml:"actionOnEmptyResult,attr"`
+		Say                 sayT
+	}
+	doc := struct {
+		XMLName xml.Name `xml:"Response"`
+		Say     *sayT
+		Gather  gather
+	}{Gather: gather{Input: "dtmf", Action: p.keypadURL("gather", id, try), Method: http.MethodPost, FinishOnKey: "#",
+		Timeout: keypadTimeout, ActionOnEmptyResult: true, Say: sayT{Language: "zh-CN", Voice: p.voice, Text: prompt}}}
+	if say != "" {
+		doc.Say = &sayT{Language: "zh-CN", Voice: p.voice, Text: say}
+	}
+	b, err := xml.Marshal(doc)
+	if err != nil {
+		return "", permanent("bad_body", "the prompt cannot be read aloud: "+err.Error())
+	}
+	if len(b) > maxTwiML {
+		return "", permanent("body_too_long", fmt.Sprintf("the call's script is %d bytes; Twilio takes %d", len(b), maxTwiML))
+	}
+	return string(b), nil
+}
+
+// Keys reads the <Gather> action's callback: the call's SID, the keys
+// (Digits, without the # that ended them) and our mid and try.
+func (p *Twilio) Keys(r *http.Request) ([]Keys, error) {
+	form, err := p.verify(r)
+	if err != nil {
+		return nil, err
+	}
+	sid := form.Get("CallSid")
+	if sid == "" || !isSID(sid) {
+		return nil, fmt.Errorf("twilio callback: a gather needs a well-formed CallSid")
+	}
+	try, _ := strconv.Atoi(r.URL.Query().Get("try"))
+	return []Keys{{MessageID: r.URL.Query().Get("mid"), CallID: sid, Digits: cleanDigits(form.Get("Digits")), Try: max(try, 1)}}, nil
+}
+
+// KeysAck answers with TwiML: what to say, then either another <Gather>
+// (a.Prompt, as the next try) or the end of the call.
+func (p *Twilio) KeysAck(w http.ResponseWriter, k Keys, a KeysAnswer) {
+	var body string
+	if a.Prompt != "" && p.callbackBase != nil {
+		if s, err := p.KeypadTwiML(k.MessageID, a.Prompt, a.Say, k.Try+1); err == nil {
+			body = s
+		}
+	}
+	if body == "" {
+		type sayT struct {
+			Language string `xml:"language,attr"`
+			Voice    string `xml:"voice,attr,omitempty"`
+			Text     string `xml:",chardata"`
+		}
+		doc := struct {
+			XMLName xml.Name `xml:"Response"`
+			Say     *sayT
+			Hangup  struct{}
+		}{}
+		if a.Say != "" {
+			doc.Say = &sayT{Language: "zh-CN", Voice: p.voice, Text: a.Say}
+		}
+		b, _ := xml.Marshal(doc)
+		body = string(b)
+	}
+	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte(`<?xml version="1.0" encoding="UTF-8"?>` + body))
+}
+
+var _ KeypadCallbacks = (*Twilio)(nil)

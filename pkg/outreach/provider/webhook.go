@@ -31,6 +31,24 @@ import (
 // (but 408 and 429) refuses the message for good, with the reason in the
 // body as text or {"error":"…","code":"…"}; anything else is retried.
 //
+// Status query: GET WANJIA_SMS_WEBHOOK_URL/<our message ID>, signed with
+// the same headers over the timestamp, ".", and the message ID (a GET has
+// no body; the ID stands in for it, so that a signature names the message
+// it asks about). The gateway answers 200 with
+//
+//	{"id":"<our ID>","status":"received|sent|delivered|failed",
+//	 "provider_id":"…","code":"…","reason":"…","at":"<RFC 3339>"}
+//
+// for a message it has taken (received: taken, not handed on yet), or 404
+// with {"id":"<our ID>","status":"not_received"} for one it never got.
+// The worker asks when one of its workers died while sending a message,
+// and sends it again on not_received: the gateway must therefore record an
+// ID before it answers the POST that brought it (or hands it on), keep it
+// for at least a day, and still deliver an ID once however often it is
+// POSTed (Idempotency-Key). A 404 without that body, 405 or 501 says that
+// the gateway has no status query: the message is then marked unknown for
+// staff, never sent again blindly.
+//
 // Callbacks: the gateway POSTs, signed the same way and at most 5 minutes
 // old, receipts
 //
@@ -41,7 +59,28 @@ import (
 //
 //	[{"from":"13812345678","text":"…","at":"<RFC 3339>","provider_id":"…"}]
 //
-// (a single object is taken as an array of one). A reply's provider_id
+// (a single object is taken as an array of one). A call's receipts
+// (channel "voice") go to /hooks/voice/webhook/status instead.
+//
+// Keypad check-in calls: a message with "keypad":true is a call that reads
+// body, then gathers keys: 1 (well) or 2 (fever or symptoms), then the
+// temperature as digits, # to end. The gateway posts what the resident
+// pressed, signed the same way, to /hooks/voice/webhook/gather:
+//
+//	{"id":"<our ID>","call_id":"<the gateway's call ID>","digits":"1365#","try":1}
+//
+// (call_id is required: a check-in is stored once per call_id, however
+// often it is posted; digits "" when no key came; try counts the prompts
+// of the call, from 1) and gets 200 with
+//
+//	{"outcome":"stored|duplicate|invalid|ignored","say":"…","prompt":"…"}
+//
+// to read say to the resident, then, when prompt is set, to ask again
+// with it in the same call and post the next answer with try+1; without
+// prompt, to hang up. An answer that stays invalid is no check-in: the
+// call's receipt tells us it ended, and a later call may follow.
+//
+// A reply's provider_id
 // should be given; without it, the request's signature names the reply, so
 // the same signed request pushed twice stores it once.
 type Webhook struct {
@@ -81,6 +120,7 @@ type webhookMessage struct {
 	TemplateCode string            `json:"template_code,omitempty"`
 	SignName     string            `json:"sign_name,omitempty"`
 	Params       map[string]string `json:"params,omitempty"`
+	Keypad       bool              `json:"keypad,omitempty"`
 }
 
 // Send posts m to the gateway.
@@ -143,9 +183,74 @@ func (p *Webhook) Send(ctx context.Context, m Message) (Sent, error) {
 	return Sent{}, e
 }
 
-// Query is not part of the protocol: the gateway reports by callback.
-func (*Webhook) Query(context.Context, Message, Sent) (Status, error) {
-	return Status{}, ErrCannotQuery
+// NotReceived is the status query's answer for a message the gateway
+// never got.
+const NotReceived = "not_received"
+
+// Query asks the gateway about m by our ID (the status query above). A
+// gateway's "never received" is StateNotFound; a gateway that does not
+// know the query is ErrCannotQuery.
+func (p *Webhook) Query(ctx context.Context, m Message, _ Sent) (Status, error) {
+	if m.ID == "" {
+		return Status{}, ErrCannotQuery
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.timeout)
+	defer cancel()
+	at := p.now()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.url.JoinPath(m.ID).String(), nil)
+	if err != nil {
+		return Status{}, &Error{Code: "bad_request", Reason: "cannot build the request", Err: err}
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set(TimestampHeader, strconv.FormatInt(at.Unix(), 10))
+	req.Header.Set(SignatureHeader, Sign([]byte(p.secret.Reveal()), at, []byte(m.ID)))
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return Status{}, transportError(ctx, err, p.url.Host)
+	}
+	defer resp.Body.Close()
+	raw, err := readLimited(resp.Body, maxResponse)
+	if err != nil {
+		return Status{}, transportError(ctx, err, p.url.Host)
+	}
+	var answer struct {
+		ID         string `json:"id"`
+		Status     string `json:"status"`
+		ProviderID string `json:"provider_id"`
+		Code       string `json:"code"`
+		Reason     string `json:"reason"`
+		At         string `json:"at"`
+	}
+	// Only an answer that names our message is one: a router's 404 page,
+	// or a catch-all 200, must never read as "never received" (the message
+	// would go twice) nor as "sent".
+	ours := json.Unmarshal(raw, &answer) == nil && answer.ID == m.ID
+	switch {
+	case resp.StatusCode == http.StatusNotFound && ours && answer.Status == NotReceived:
+		return Status{State: StateNotFound}, nil
+	case resp.StatusCode == http.StatusNotFound, resp.StatusCode == http.StatusMethodNotAllowed,
+		resp.StatusCode == http.StatusNotImplemented:
+		return Status{}, ErrCannotQuery
+	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+		if !ours {
+			return Status{}, ErrCannotQuery
+		}
+		st := Status{Code: scrub(answer.Code), Reason: scrub(answer.Reason, p.secret.Reveal()), At: parseTime(answer.At)}
+		switch answer.Status {
+		case "received", string(StateSent):
+			st.State = StateSent
+		case string(StateDelivered):
+			st.State = StateDelivered
+		case string(StateFailed):
+			st.State = StateFailed
+		default:
+			// Taken, in a state we do not know: not final, and certainly
+			// not "never received".
+			st.State = StateSent
+		}
+		return st, nil
+	}
+	return Status{}, statusError(resp.StatusCode, scrub(strings.TrimSpace(string(raw)), p.secret.Reveal()), resp.Header)
 }
 
 func (p *Webhook) verify(r *http.Request) ([]byte, error) {
@@ -279,3 +384,42 @@ func parseWebhookInbound(body []byte) ([]Inbound, error) {
 }
 
 var _ Callbacks = (*Webhook)(nil)
+
+// Keys reads the gateway's signed keys of a keypad call.
+func (p *Webhook) Keys(r *http.Request) ([]Keys, error) {
+	body, err := p.verify(r)
+	if err != nil {
+		return nil, err
+	}
+	items, err := decodeList[struct {
+		ID     string `json:"id"`
+		CallID string `json:"call_id"`
+		Digits string `json:"digits"`
+		Try    int    `json:"try"`
+	}](body)
+	if err != nil {
+		return nil, fmt.Errorf("webhook callback: keys: %w", err)
+	}
+	out := make([]Keys, 0, len(items))
+	for i, it := range items {
+		if it.CallID == "" {
+			return nil, fmt.Errorf("webhook callback: keys %d have no call_id", i)
+		}
+		out = append(out, Keys{MessageID: it.ID, CallID: it.CallID, Digits: cleanDigits(it.Digits), Try: max(it.Try, 1)})
+	}
+	return out, nil
+}
+
+// KeysAck answers 200 with what became of the keys and what to do next.
+func (*Webhook) KeysAck(w http.ResponseWriter, _ Keys, a KeysAnswer) {
+	b, _ := json.Marshal(struct {
+		Outcome string `json:"outcome"`
+		Say     string `json:"say,omitempty"`
+		Prompt  string `json:"prompt,omitempty"`
+	}{a.Outcome, a.Say, a.Prompt})
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
+}
+
+var _ KeypadCallbacks = (*Webhook)(nil)

@@ -137,10 +137,70 @@ func TestWebhookSendFailures(t *testing.T) {
 		_, err := webhookAt(t, closedURL(t), 0).Send(ctxTimeout(t), smsMessage())
 		wantError(t, err, "network", false, false)
 	})
-	t.Run("query", func(t *testing.T) {
-		if _, err := webhookAt(t, closedURL(t), 0).Query(ctxTimeout(t), smsMessage(), Sent{ProviderID: "x"}); !errors.Is(err, ErrCannotQuery) {
-			t.Errorf("err = %v", err)
-		}
+}
+
+// TestWebhookQuery: the status query by our ID, signed over the ID; only
+// the contract's not_received naming our message is "never received".
+func TestWebhookQuery(t *testing.T) {
+	notFound := StateNotFound
+	tests := []struct {
+		name   string
+		status int
+		body   string
+		want   Status
+		err    error  // errors.Is
+		code   string // a *Error's
+	}{
+		{"received", 200, `{"id":"` + testID + `","status":"received"}`, Status{State: StateSent}, nil, ""},
+		{"sent", 200, `{"id":"` + testID + `","status":"sent","provider_id":"gw-1"}`, Status{State: StateSent}, nil, ""},
+		{"delivered", 200, `{"id":"` + testID + `","status":"delivered","at":"2020-02-03T10:00:00+08:00"}`,
+			Status{State: StateDelivered, At: time.Date(2020, 2, 3, 2, 0, 0, 0, time.UTC)}, nil, ""},
+		{"failed", 200, `{"id":"` + testID + `","status":"failed","code":"UNDELIV","reason":"13812345678 off"}`,
+			Status{State: StateFailed, Code: "UNDELIV", Reason: testMasked + " off"}, nil, ""},
+		{"a state of its own", 200, `{"id":"` + testID + `","status":"queued_at_carrier"}`, Status{State: StateSent}, nil, ""},
+		{"never received", 404, `{"id":"` + testID + `","status":"not_received"}`, Status{State: notFound}, nil, ""},
+		{"a router's 404", 404, "404 page not found\n", Status{}, ErrCannotQuery, ""},
+		{"not_received for another id", 404, `{"id":"other","status":"not_received"}`, Status{}, ErrCannotQuery, ""},
+		{"a 404 JSON without the status", 404, `{"id":"` + testID + `","error":"no such route"}`, Status{}, ErrCannotQuery, ""},
+		{"no GET here", 405, "", Status{}, ErrCannotQuery, ""},
+		{"not implemented", 501, "", Status{}, ErrCannotQuery, ""},
+		{"a catch-all 200", 200, "<html>ok</html>", Status{}, ErrCannotQuery, ""},
+		{"our credentials", 401, "bad signature", Status{}, nil, "http_401"},
+		{"down", 503, "", Status{}, nil, "http_503"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				ts, _ := strconv.ParseInt(r.Header.Get(TimestampHeader), 10, 64)
+				if r.Method != http.MethodGet || r.URL.Path != "/send/"+testID || r.URL.Query().Get("token") != "abc" {
+					t.Errorf("gateway: %s %s", r.Method, r.URL)
+				}
+				if got, want := r.Header.Get(SignatureHeader), refSign(testWebhookSecret, ts, []byte(testID)); got != want {
+					t.Errorf("gateway: signature %s, want %s (over the message id)", got, want)
+				}
+				w.WriteHeader(tt.status)
+				io.WriteString(w, tt.body)
+			}))
+			defer srv.Close()
+			got, err := webhookAt(t, srv.URL+"/send?token=abc", 0).Query(ctxTimeout(t), smsMessage(), Sent{})
+			switch {
+			case tt.code != "":
+				wantError(t, err, tt.code, false, tt.status >= 500 && tt.status != 503)
+			case tt.err != nil:
+				if !errors.Is(err, tt.err) {
+					t.Fatalf("err = %v, want %v", err, tt.err)
+				}
+			case err != nil:
+				t.Fatal(err)
+			}
+			if !got.At.Equal(tt.want.At) || got.State != tt.want.State || got.Code != tt.want.Code || got.Reason != tt.want.Reason {
+				t.Errorf("Query = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+	t.Run("nothing listens", func(t *testing.T) {
+		_, err := webhookAt(t, closedURL(t), 0).Query(ctxTimeout(t), smsMessage(), Sent{})
+		wantError(t, err, "network", false, false)
 	})
 }
 

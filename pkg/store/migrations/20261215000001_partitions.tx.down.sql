@@ -99,6 +99,9 @@ ALTER TABLE isolation_checkins ADD CONSTRAINT isolation_checkins_pkey PRIMARY KE
 --bun:split
 SELECT wanjia_enable_rls('isolation_checkins');
 --bun:split
+-- a keypad call's check-in, unique on its call id (20261214000031), kept by a key table while partitioned
+CREATE UNIQUE INDEX isolation_checkins_call_idx ON isolation_checkins (tenant_id, call_id) WHERE call_id IS NOT NULL;
+--bun:split
 CREATE UNIQUE INDEX isolation_checkins_day_idx ON isolation_checkins (tenant_id, case_id, local_date) WHERE counts;
 --bun:split
 CREATE UNIQUE INDEX isolation_checkins_reply_idx ON isolation_checkins (tenant_id, reply_id) WHERE reply_id IS NOT NULL;

@@ -58,10 +58,42 @@ func noQuietHours(t *testing.T, h http.Handler) {
 }
 
 type campaignView struct {
-	ID           string         `json:"id"`
-	Status       string         `json:"status"`
-	AudienceSize int            `json:"audience_size"`
-	Stats        map[string]int `json:"stats"`
+	ID           string        `json:"id"`
+	Status       string        `json:"status"`
+	AudienceSize int           `json:"audience_size"`
+	Stats        campaignStats `json:"stats"`
+}
+
+// campaignStats are a campaign's figures by status; its dry_run flag
+// reads as 1 (a dry run) or 0, apart from the counts.
+type campaignStats map[string]int
+
+func (st *campaignStats) UnmarshalJSON(b []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*st = campaignStats{}
+	for k, v := range raw {
+		if k == "dry_run" {
+			var dry bool
+			if err := json.Unmarshal(v, &dry); err != nil {
+				return err
+			}
+			if dry {
+				(*st)[k] = 1
+			} else {
+				(*st)[k] = 0
+			}
+			continue
+		}
+		var n int
+		if err := json.Unmarshal(v, &n); err != nil {
+			return err
+		}
+		(*st)[k] = n
+	}
+	return nil
 }
 
 // waitFinished polls the campaign until it is finished, or fails.
@@ -90,8 +122,11 @@ func waitFinished(t *testing.T, h http.Handler, token, path string) campaignView
 func statsAddUp(t *testing.T, c campaignView) {
 	t.Helper()
 	sum := 0
+	if _, ok := c.Stats["dry_run"]; !ok {
+		t.Fatalf("the figures do not say whether they are a dry run: %v", c.Stats)
+	}
 	for k, n := range c.Stats {
-		if k != "total" {
+		if k != "total" && k != "dry_run" {
 			sum += n
 		}
 	}
@@ -237,6 +272,9 @@ func TestOutreachEndToEnd(t *testing.T) {
 	if done.Stats["skipped_opt_out"] != 2 || done.Stats["sent"]+done.Stats["delivered"] != done.AudienceSize-2 {
 		t.Fatalf("finished: %+v", done)
 	}
+	if done.Stats["dry_run"] != 1 {
+		t.Fatal("the log provider's campaign is not called a dry run")
+	}
 	skipped := decode[struct {
 		Items []struct {
 			Phone string `json:"phone"`
@@ -348,6 +386,9 @@ func TestOutreachHooksThroughWebhook(t *testing.T) {
 	}
 	done := waitFinished(t, h, staff, path)
 	statsAddUp(t, done)
+	if done.Stats["dry_run"] != 0 {
+		t.Fatal("the webhook gateway's campaign is called a dry run")
+	}
 	gw.mu.Lock()
 	got := 0
 	for id, n := range gw.sent {

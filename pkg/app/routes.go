@@ -71,7 +71,7 @@ func (a *App) ConsolePages() []console.Pages {
 		logpages.New(a.Logs),
 		rosterpages.New(a.Roster, a.Authz, a.Screening),
 		outreachpages.New(a.Outreach),
-		isolationpages.New(a.Isolation, a.Roster),
+		isolationpages.New(a.Isolation, a.Roster, a.Outreach.DryRun),
 		orgpages.New(a.Orgs, a.DB),
 		residentpages.New(a.Isolation, a.Redis),
 		directivepages.New(a.Directives),

@@ -4,8 +4,10 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wanjia/wanjia/pkg/i18n"
 )
@@ -51,5 +53,35 @@ func TestOutreachDryRun(t *testing.T) {
 	}
 	if _, body := get(t, staff, org+"/outreach"); !strings.Contains(body, banner) {
 		t.Error("the campaigns' list does not say it is a dry run")
+	}
+}
+
+// TestIsolationDryRun: under the log provider the case page lists the
+// check-in link's message as a dry run, never 已发送 or 已送达.
+func TestIsolationDryRun(t *testing.T) {
+	t.Parallel()
+	a := startApp(t)
+	staff := client(t)
+	httpSignIn(t, staff, a.Base, "yucai.staff")
+	id := openCase(t, staff, a.Base, residentIn(t, staff, a.Base, "yucai-g2", 0), "", "")
+	page := a.Base + "/console/orgs/yucai/isolation/cases/" + id
+	badge := regexp.MustCompile(`<span class="badge status-(sent|delivered)">([^<]*)</span>`)
+	var body string
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		_, body = get(t, staff, page)
+		if badge.MatchString(body) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the check-in link's message was never through")
+		}
+	}
+	if !strings.Contains(body, zh("console.isolation.messages.dry_run")) {
+		t.Error("the case page does not say its messages are a dry run")
+	}
+	for _, m := range badge.FindAllStringSubmatch(body, -1) {
+		if want := zh("console.isolation.msg.dry_" + m[1]); m[2] != want {
+			t.Errorf("a %s message is labelled %q, want %q", m[1], html.UnescapeString(m[2]), html.UnescapeString(want))
+		}
 	}
 }

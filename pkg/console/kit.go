@@ -189,6 +189,70 @@ func NextURL(g *gin.Context, cursor string) string {
 	return g.Request.URL.Path + "?" + q.Encode()
 }
 
+// Pager is a keyset-paged list's way about: the next page, the previous
+// one and the page's number. Keyset cursors only go forward, so the
+// cursors of the pages before travel in the URL ("back", one per page):
+// the previous link pops one, the next pushes the current.
+type Pager struct {
+	Next, Prev string
+	Page       int    // 0: not known (a next link from before pagers)
+	Total      int    // the filter's count, when Counted
+	TotalKey   string // the message that says it ("共 {n} 户")
+	Counted    bool
+}
+
+// NewPager is the pager of the request's page, next the service's cursor
+// after it ("" on the last page).
+func NewPager(g *gin.Context, next string) Pager {
+	q := g.Request.URL.Query()
+	cursor, back := q.Get("cursor"), q["back"]
+	var p Pager
+	if cursor == "" || len(back) > 0 {
+		p.Page = len(back) + 1
+	}
+	if next != "" {
+		n := cloneValues(q)
+		n["back"] = append(append([]string(nil), back...), cursor)
+		n.Set("cursor", next)
+		p.Next = g.Request.URL.Path + "?" + n.Encode()
+	}
+	if cursor != "" {
+		n := cloneValues(q)
+		prev := ""
+		if len(back) > 0 {
+			prev = back[len(back)-1]
+			n["back"] = back[:len(back)-1]
+		}
+		if len(n["back"]) == 0 {
+			n.Del("back")
+		}
+		if prev == "" {
+			n.Del("cursor")
+		} else {
+			n.Set("cursor", prev)
+		}
+		p.Prev = g.Request.URL.Path
+		if len(n) > 0 {
+			p.Prev += "?" + n.Encode()
+		}
+	}
+	return p
+}
+
+// Count sets the filter's total, said by the message key.
+func (p Pager) Count(n int, key string) Pager {
+	p.Total, p.TotalKey, p.Counted = n, key, true
+	return p
+}
+
+func cloneValues(q url.Values) url.Values {
+	out := make(url.Values, len(q))
+	for k, v := range q {
+		out[k] = append([]string(nil), v...)
+	}
+	return out
+}
+
 // OrgURL is a path in the org of the request.
 func OrgURL(g *gin.Context, p string) string {
 	return Prefix + "/orgs/" + g.Param("org") + p

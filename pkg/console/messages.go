@@ -125,6 +125,8 @@ func init() {
 		"console.list.all":          {ZH: "全部", EN: "All"},
 		"console.list.go":           {ZH: "查找", EN: "Search"},
 		"console.list.next":         {ZH: "下一页", EN: "Next page"},
+		"console.list.prev":         {ZH: "上一页", EN: "Previous page"},
+		"console.list.page":         {ZH: "第 {page} 页", EN: "Page {page}"},
 		"console.list.empty":        {ZH: "没有找到记录", EN: "Nothing found"},
 		"console.form.choose":       {ZH: "请选择", EN: "Choose"},
 		"console.form.save":         {ZH: "保存", EN: "Save"},

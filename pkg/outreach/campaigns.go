@@ -45,6 +45,10 @@ type Stats struct {
 	SkippedOptOut   int `json:"skipped_opt_out"`
 	SkippedDailyCap int `json:"skipped_daily_cap"`
 	Cancelled       int `json:"cancelled"`
+	// DryRun: the messages went to the log provider, so sent and
+	// delivered reached no one (a WeCom notice goes to its robot, never a
+	// dry run).
+	DryRun bool `json:"dry_run"`
 }
 
 func (st *Stats) add(status string, n int) {
@@ -169,7 +173,7 @@ func (s *Service) CreateCampaign(ctx context.Context, in CampaignInput) (*Campai
 			return nil, err
 		}
 		v := campaignView(c)
-		st, err := s.stats(ctx, tx, c.ID)
+		st, err := s.stats(ctx, tx, c)
 		if err != nil {
 			return nil, err
 		}
@@ -443,14 +447,14 @@ func (s *Service) campaign(ctx context.Context, tx *store.TenantTx, id string) (
 }
 
 // stats counts a campaign's messages by status, in one grouped query.
-func (s *Service) stats(ctx context.Context, tx *store.TenantTx, id string) (Stats, error) {
+func (s *Service) stats(ctx context.Context, tx *store.TenantTx, c *Campaign) (Stats, error) {
 	var rows []struct {
 		Status string `bun:"status"`
 		N      int    `bun:"n"`
 	}
-	var st Stats
+	st := Stats{DryRun: c.Channel != ChannelWeCom && s.DryRun()}
 	if err := tx.SelectAs("outreach_messages", "m").ColumnExpr("m.status, COUNT(*) AS n").
-		Where("m.campaign_id = ?", id).GroupExpr("m.status").Scan(ctx, &rows); err != nil {
+		Where("m.campaign_id = ?", c.ID).GroupExpr("m.status").Scan(ctx, &rows); err != nil {
 		return st, fmt.Errorf("campaign stats: %w", err)
 	}
 	for _, r := range rows {
@@ -469,7 +473,7 @@ func (s *Service) GetCampaign(ctx context.Context, id string) (*CampaignView, er
 			return nil, err
 		}
 		v := campaignView(c)
-		if v.Stats, err = s.stats(ctx, tx, c.ID); err != nil {
+		if v.Stats, err = s.stats(ctx, tx, c); err != nil {
 			return nil, err
 		}
 		if c.Status == CampaignRunning && v.Stats.pending() == 0 {
@@ -583,7 +587,7 @@ func (s *Service) PreviewCampaign(ctx context.Context, id string) (*Preview, err
 		if err != nil {
 			return nil, err
 		}
-		st, err := s.stats(ctx, tx, c.ID)
+		st, err := s.stats(ctx, tx, c)
 		if err != nil {
 			return nil, err
 		}

@@ -95,7 +95,10 @@ func (s *Service) SetRobot(ctx context.Context, in RobotInput) (*RobotView, erro
 		fe = append(fe, errs.Field("name", "too_long", map[string]any{"max": 100}))
 	}
 	key, err := provider.ParseWeComKey(in.WebhookURL)
-	if err != nil {
+	switch {
+	case errors.Is(err, provider.ErrWeComKey):
+		fe = append(fe, errs.Field("webhook_url", "wecom_key", nil))
+	case err != nil:
 		fe = append(fe, errs.Field("webhook_url", "wecom_webhook", nil))
 	}
 	if len(fe) > 0 {
@@ -133,6 +136,49 @@ func (s *Service) DeleteRobot(ctx context.Context) error {
 		}
 		return audit.Record(ctx, tx, audit.ActionDelete, "outreach_robot", "", nil)
 	})
+}
+
+// RobotTestText is the test message's text: it says to the group's
+// members what it is, so nobody takes it for a notice.
+const RobotTestText = "【测试消息】这是万家社区平台发给本群的测试消息，说明群机器人设置正确，无需回复。"
+
+// TestRobot posts one test message to the community's robot, so the
+// office learns the key works before a notice depends on it. It is
+// audited, sent or refused; WeCom's refusal comes back on the robot's
+// field, in WeCom's words as the provider put them.
+func (s *Service) TestRobot(ctx context.Context) error {
+	if s.WeCom == nil {
+		return errs.Validation(errs.Field("webhook_url", "wecom_unavailable", nil))
+	}
+	key, err := s.robotKey(ctx)
+	if err != nil {
+		return err
+	}
+	if key == "" {
+		return errs.Validation(errs.Field("webhook_url", "wecom_no_robot", nil))
+	}
+	postErr := s.WeCom.Post(ctx, key, provider.WeComPost{Format: provider.WeComText, Content: RobotTestText})
+	outcome := "sent"
+	var pe *provider.Error
+	if postErr != nil {
+		outcome = "failed"
+		if errors.As(postErr, &pe) && pe.Code != "" {
+			outcome = pe.Code
+		}
+	}
+	if err := scope.Do(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, _ *scope.Grids) error {
+		return audit.Record(ctx, tx, audit.ActionUpdate, "outreach_robot", "", map[string]any{"action": "test", "outcome": outcome})
+	}); err != nil {
+		return err
+	}
+	switch {
+	case postErr == nil:
+		return nil
+	case pe != nil && pe.Permanent:
+		return errs.Validation(errs.Field("webhook_url", "wecom_test_refused", map[string]any{"reason": pe.Reason}))
+	default:
+		return errs.Unavailable("wecom_test_failed", postErr)
+	}
 }
 
 // robotKey opens the community's robot key for a post.

@@ -31,7 +31,7 @@ func (s *Service) change(ctx context.Context, id, action string,
 			// Running with nothing left to send is finished, as the
 			// campaign's page already says, though the reconciler may not
 			// have written it yet: pause and cancel are then refused.
-			st, err := s.stats(ctx, tx, c.ID)
+			st, err := s.stats(ctx, tx, c)
 			if err != nil {
 				return nil, err
 			}
@@ -55,7 +55,7 @@ func (s *Service) change(ctx context.Context, id, action string,
 			return nil, err
 		}
 		v := campaignView(c)
-		if v.Stats, err = s.stats(ctx, tx, c.ID); err != nil {
+		if v.Stats, err = s.stats(ctx, tx, c); err != nil {
 			return nil, err
 		}
 		return &v, nil
@@ -145,7 +145,7 @@ func (s *Service) CancelCampaign(ctx context.Context, id string) (*CampaignView,
 // again, and only those.
 func (s *Service) RetryFailedCampaign(ctx context.Context, id string) (*CampaignView, error) {
 	return s.change(ctx, id, "retry_failed", func(ctx context.Context, tx *store.TenantTx, c *Campaign) error {
-		st, err := s.stats(ctx, tx, c.ID)
+		st, err := s.stats(ctx, tx, c)
 		if err != nil {
 			return err
 		}

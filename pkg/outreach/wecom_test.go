@@ -97,6 +97,10 @@ func TestWeComNotice(t *testing.T) {
 			t.Fatalf("robot %q: %v", bad, err)
 		}
 	}
+	// The right address with a mangled key says it is the key.
+	if _, err := w.Outreach.SetRobot(admin, outreach.RobotInput{Name: "居民群", WebhookURL: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=" + robotKey + "%20x"}); fields(err) != "webhook_url=wecom_key" {
+		t.Fatalf("robot with a mangled key: %v", err)
+	}
 	v, err := w.Outreach.SetRobot(admin, outreach.RobotInput{Name: "居民群", WebhookURL: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=" + robotKey})
 	if err != nil {
 		t.Fatal(err)

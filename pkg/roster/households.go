@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"github.com/wanjia/wanjia/pkg/audit"
 	"github.com/wanjia/wanjia/pkg/errs"
 	"github.com/wanjia/wanjia/pkg/pii"
@@ -294,31 +296,10 @@ func (s *Service) ListHouseholds(ctx context.Context, f Filter) ([]HouseholdView
 	p, err := scope.Read(ctx, s.frame(), func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (store.Page[HouseholdView], error) {
 		var none store.Page[HouseholdView]
 		rows := store.PageRows[Household](f.Limit)
-		q := g.Limit(tx.Select(&rows).Column(householdViewColumns...).Where("h.deleted_at IS NULL"), "h.grid_id")
-		if f.Grid != "" {
-			id, ok := g.Resolve(f.Grid)
-			if !ok {
-				return none, errs.Validation(errs.Field("grid", "unknown_grid", map[string]any{"grid": f.Grid}))
-			}
-			q = q.Where("h.grid_id = ?", id)
-		}
-		if f.BuildingID != "" {
-			q = q.Where("h.building_id = ?", f.BuildingID)
-		}
-		if f.Tag != "" {
-			q = s.DB.HasTag(q, "h", f.Tag)
-		}
 		v := scope.ViewOf(ctx)
-		if qq := clean(f.Q); qq != "" {
-			if isDigits(qq) && !v.FullPhone {
-				// Phone digits would unmask a masked phone one guess at a time.
-				return none, errs.Validation(errs.Field("q", "search_by_address_only", nil))
-			}
-			if isDigits(qq) && len(qq) >= 3 {
-				q = s.DB.HasPrefix(q, "h.phone_rev", reverse(qq))
-			} else {
-				q = store.Contains(q, "h.address", qq)
-			}
+		q, err := s.householdFilter(tx.Select(&rows).Column(householdViewColumns...), g, v, f)
+		if err != nil {
+			return none, err
 		}
 		if err := store.Keyset(q, "h.id", f.Cursor, f.Limit).Scan(ctx); err != nil {
 			return none, fmt.Errorf("list households: %w", err)
@@ -333,4 +314,51 @@ func (s *Service) ListHouseholds(ctx context.Context, f Filter) ([]HouseholdView
 		return store.Page[HouseholdView]{Items: out, Next: page.Next}, s.auditList(ctx, "households", ids, f)
 	})
 	return p.Items, p.Next, err
+}
+
+// householdFilter limits q to the caller's grids and f's filters (not its
+// cursor): the list and its count see the same households.
+func (s *Service) householdFilter(q *bun.SelectQuery, g *scope.Grids, v scope.View, f Filter) (*bun.SelectQuery, error) {
+	q = g.Limit(q.Where("h.deleted_at IS NULL"), "h.grid_id")
+	if f.Grid != "" {
+		id, ok := g.Resolve(f.Grid)
+		if !ok {
+			return nil, errs.Validation(errs.Field("grid", "unknown_grid", map[string]any{"grid": f.Grid}))
+		}
+		q = q.Where("h.grid_id = ?", id)
+	}
+	if f.BuildingID != "" {
+		q = q.Where("h.building_id = ?", f.BuildingID)
+	}
+	if f.Tag != "" {
+		q = s.DB.HasTag(q, "h", f.Tag)
+	}
+	if qq := clean(f.Q); qq != "" {
+		if isDigits(qq) && !v.FullPhone {
+			// Phone digits would unmask a masked phone one guess at a time.
+			return nil, errs.Validation(errs.Field("q", "search_by_address_only", nil))
+		}
+		if isDigits(qq) && len(qq) >= 3 {
+			q = s.DB.HasPrefix(q, "h.phone_rev", reverse(qq))
+		} else {
+			q = store.Contains(q, "h.address", qq)
+		}
+	}
+	return q, nil
+}
+
+// CountHouseholds counts the households f's filters find (its cursor and
+// limit aside): a list's "共 N 户".
+func (s *Service) CountHouseholds(ctx context.Context, f Filter) (int, error) {
+	return scope.Read(ctx, s.frame(), func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (int, error) {
+		q, err := s.householdFilter(tx.Select((*Household)(nil)), g, scope.ViewOf(ctx), f)
+		if err != nil {
+			return 0, err
+		}
+		n, err := q.Count(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("count households: %w", err)
+		}
+		return int(n), nil
+	})
 }

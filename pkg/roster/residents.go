@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"github.com/wanjia/wanjia/pkg/audit"
 	"github.com/wanjia/wanjia/pkg/errs"
 	"github.com/wanjia/wanjia/pkg/pii"
@@ -50,6 +52,9 @@ type ResidentView struct {
 	Tags        []string  `json:"tags"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
+	// Address is the household's, for the console's list; the API's
+	// resident carries its household_id instead.
+	Address string `json:"-"`
 }
 
 // residentView masks per the caller's role. fullID is false in lists: an
@@ -299,37 +304,10 @@ func (s *Service) ListResidents(ctx context.Context, f Filter) ([]ResidentView, 
 	p, err := scope.Read(ctx, s.frame(), func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (store.Page[ResidentView], error) {
 		var none store.Page[ResidentView]
 		rows := store.PageRows[Resident](f.Limit)
-		q := g.Limit(tx.Select(&rows).Where("r.deleted_at IS NULL"), "r.grid_id")
-		if f.Grid != "" {
-			id, ok := g.Resolve(f.Grid)
-			if !ok {
-				return none, errs.Validation(errs.Field("grid", "unknown_grid", map[string]any{"grid": f.Grid}))
-			}
-			q = q.Where("r.grid_id = ?", id)
-		}
-		if f.HouseholdID != "" {
-			q = q.Where("r.household_id = ?", f.HouseholdID)
-		}
-		if f.Tag != "" {
-			q = s.DB.HasTag(q, "r", f.Tag)
-		}
 		v := scope.ViewOf(ctx)
-		if qq := clean(f.Q); qq != "" {
-			// A whole ID number finds its holder, and digits a phone's
-			// ending, for the roles that see them. For the others either
-			// would confirm who lives here, digit by digit, so they may
-			// search by name only.
-			id, err := pii.ParseID(qq, s.now())
-			switch {
-			case err == nil && v.FullID:
-				q = q.Where("r.id_number = ?", id.Number)
-			case looksLikeNumber(qq) && !v.FullPhone:
-				return none, errs.Validation(errs.Field("q", "search_by_name_only", nil))
-			case isDigits(qq) && len(qq) >= 3:
-				q = s.DB.HasPrefix(q, "r.phone_rev", reverse(qq))
-			default:
-				q = s.DB.HasPrefix(q, "r.name", qq)
-			}
+		q, err := s.residentFilter(tx.Select(&rows), g, v, f)
+		if err != nil {
+			return none, err
 		}
 		if err := store.Keyset(q, "r.id", f.Cursor, f.Limit).Scan(ctx); err != nil {
 			return none, fmt.Errorf("list residents: %w", err)
@@ -341,7 +319,86 @@ func (s *Service) ListResidents(ctx context.Context, f Filter) ([]ResidentView, 
 			out = append(out, residentView(&page.Items[i], g, v, false))
 			ids = append(ids, page.Items[i].ID)
 		}
+		if err := householdAddresses(ctx, tx, out); err != nil {
+			return none, err
+		}
 		return store.Page[ResidentView]{Items: out, Next: page.Next}, s.auditList(ctx, "residents", ids, f)
 	})
 	return p.Items, p.Next, err
+}
+
+// residentFilter limits q to the caller's grids and f's filters (not its
+// cursor): the list and its count see the same residents.
+func (s *Service) residentFilter(q *bun.SelectQuery, g *scope.Grids, v scope.View, f Filter) (*bun.SelectQuery, error) {
+	q = g.Limit(q.Where("r.deleted_at IS NULL"), "r.grid_id")
+	if f.Grid != "" {
+		id, ok := g.Resolve(f.Grid)
+		if !ok {
+			return nil, errs.Validation(errs.Field("grid", "unknown_grid", map[string]any{"grid": f.Grid}))
+		}
+		q = q.Where("r.grid_id = ?", id)
+	}
+	if f.HouseholdID != "" {
+		q = q.Where("r.household_id = ?", f.HouseholdID)
+	}
+	if f.Tag != "" {
+		q = s.DB.HasTag(q, "r", f.Tag)
+	}
+	if qq := clean(f.Q); qq != "" {
+		// A whole ID number finds its holder, and digits a phone's
+		// ending, for the roles that see them. For the others either
+		// would confirm who lives here, digit by digit, so they may
+		// search by name only.
+		id, err := pii.ParseID(qq, s.now())
+		switch {
+		case err == nil && v.FullID:
+			q = q.Where("r.id_number = ?", id.Number)
+		case looksLikeNumber(qq) && !v.FullPhone:
+			return nil, errs.Validation(errs.Field("q", "search_by_name_only", nil))
+		case isDigits(qq) && len(qq) >= 3:
+			q = s.DB.HasPrefix(q, "r.phone_rev", reverse(qq))
+		default:
+			q = s.DB.HasPrefix(q, "r.name", qq)
+		}
+	}
+	return q, nil
+}
+
+// CountResidents counts the residents f's filters find (its cursor and
+// limit aside).
+func (s *Service) CountResidents(ctx context.Context, f Filter) (int, error) {
+	return scope.Read(ctx, s.frame(), func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (int, error) {
+		q, err := s.residentFilter(tx.Select((*Resident)(nil)), g, scope.ViewOf(ctx), f)
+		if err != nil {
+			return 0, err
+		}
+		n, err := q.Count(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("count residents: %w", err)
+		}
+		return int(n), nil
+	})
+}
+
+// householdAddresses fills a page of residents' addresses in one query.
+func householdAddresses(ctx context.Context, tx *store.TenantTx, rs []ResidentView) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(rs))
+	for _, r := range rs {
+		ids = append(ids, r.HouseholdID)
+	}
+	var hs []Household
+	if err := tx.Select(&hs).Column("h.id", "h.address").Where("h.id IN (?)", bun.List(ids)).Scan(ctx); err != nil {
+		return fmt.Errorf("residents' addresses: %w", err)
+	}
+	addr := make(map[string]string, len(hs))
+	for _, h := range hs {
+		addr[h.ID] = h.Address
+	}
+	for i := range rs {
+		rs[i].Address = addr[rs[i].HouseholdID]
+	}
+	return nil
 }

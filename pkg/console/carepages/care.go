@@ -21,7 +21,7 @@ type careView struct {
 	Overdue  bool
 	Grids    []orgs.Grid
 	Items    []care.Entry
-	Next     string
+	Pager    console.Pager
 	State    console.FormState
 	Recorded string // the resident just called on
 }
@@ -46,7 +46,7 @@ func (c *Pages) list(g *gin.Context) {
 		}
 		v.State, status = console.NewFormState(console.Lang(g), e), http.StatusUnprocessableEntity
 	}
-	v.Items, v.Next = items, console.NextURL(g, next)
+	v.Items, v.Pager = items, console.NewPager(g, next)
 	c.k.Render(g, status, "care", v)
 }
 

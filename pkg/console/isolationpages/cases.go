@@ -33,6 +33,16 @@ type caseView struct {
 	Diagnoses    []string
 	SupportKinds []string
 	Done         string
+	DryRun       bool
+}
+
+// MessageStatus names a message's status; in a dry run nothing was sent,
+// so sent and delivered are named as what they were: a rehearsal.
+func (v caseView) MessageStatus(status string) string {
+	if v.DryRun && (status == "sent" || status == "delivered") {
+		return v.T("console.isolation.msg.dry_" + status)
+	}
+	return v.T("console.isolation.msg." + status)
 }
 
 // caseForm is what the case page's forms held.
@@ -68,7 +78,8 @@ func (c *Pages) showCase(g *gin.Context, status int, id, which string, in caseFo
 	today := time.Now().In(f.Loc()).Format(time.DateOnly)
 	v := caseView{Frame: f, Case: cv, Chart: newChart(cv, f.Loc()), Admin: isAdmin(g), Which: which, State: st, In: in,
 		Live: cv.Status == isolation.StatusActive || cv.Status == isolation.StatusEligible, Due: today >= cv.EndDate,
-		Symptoms: isolation.Symptoms, Diagnoses: diagnoses, SupportKinds: isolation.SupportKinds, Done: g.Query("done")}
+		Symptoms: isolation.Symptoms, Diagnoses: diagnoses, SupportKinds: isolation.SupportKinds, Done: g.Query("done"),
+		DryRun: c.dryRun != nil && c.dryRun()}
 	v.Title = "console.isolation.case.title"
 	c.k.Render(g, status, "case", v)
 }

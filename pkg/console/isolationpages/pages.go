@@ -29,10 +29,16 @@ type Pages struct {
 	iso    *isolation.Service
 	roster *roster.Service
 	k      *console.Kit
+	// dryRun says the messages go to the log provider (outreach's
+	// DryRun): the case page must not call them sent or delivered.
+	dryRun func() bool
 }
 
-// New makes isolation's pages.
-func New(s *isolation.Service, r *roster.Service) *Pages { return &Pages{iso: s, roster: r} }
+// New makes isolation's pages; dryRun (nil: never) tells whether the
+// messages it lists were only logged.
+func New(s *isolation.Service, r *roster.Service, dryRun func() bool) *Pages {
+	return &Pages{iso: s, roster: r, dryRun: dryRun}
+}
 
 // The permissions of the API routes the pages mirror.
 var (

@@ -28,7 +28,7 @@ type supportView struct {
 	Statuses     []string
 	Grids        []orgs.Grid
 	Items        []isolation.SupportView
-	Next         string
+	Pager        console.Pager
 	Filter       console.FormState
 	Editing      string // the request whose form was refused
 	Assignee     string // what its form held
@@ -64,7 +64,7 @@ func (c *Pages) showSupport(g *gin.Context, status int, filter, grid string, ove
 			status = http.StatusUnprocessableEntity
 		}
 	}
-	v.Items, v.Next = items, console.NextURL(g, next)
+	v.Items, v.Pager = items, console.NewPager(g, next)
 	c.k.Render(g, status, "support", v)
 }
 

@@ -201,5 +201,7 @@ func init() {
 		"console.opt_outs.phone_hint":   {ZH: "居民电话或上门时要求不再接收通知的，在这里登记。", EN: "For a resident who asked, by phone or at the door, to get no more messages."},
 		"console.robot.done.set":        {ZH: "机器人已保存", EN: "The robot is saved"},
 		"console.robot.done.removed":    {ZH: "机器人已移除", EN: "The robot is removed"},
+		"console.robot.done.tested":     {ZH: "测试消息已发到群里，请在企业微信群中查看", EN: "The test message is posted; look for it in the WeCom group"},
+		"console.robot.test":            {ZH: "发送测试消息", EN: "Send a test message"},
 	})
 }

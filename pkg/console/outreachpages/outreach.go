@@ -44,7 +44,7 @@ var (
 	// pick: roster's well-known ones.
 	audienceTags = []string{roster.TagElderly, roster.TagLivesAlone, roster.TagDisabled, roster.TagChronicIllness, roster.TagPregnant, roster.TagChild}
 	// robotDone are what the robot's forms report back (?robot=).
-	robotDone = []string{"set", "removed"}
+	robotDone = []string{"set", "removed", "tested"}
 	// campaignActions are the moves a campaign's buttons post, by path.
 	campaignActions  = []string{"send", "pause", "resume", "cancel", "retry-failed"}
 	campaignStatuses = []string{outreach.CampaignDraft, outreach.CampaignScheduled, outreach.CampaignRunning,
@@ -190,6 +190,22 @@ func (c *Pages) setRobot(g *gin.Context) {
 		return
 	}
 	c.showCampaigns(g, web.Status(e.Kind), name, console.NewFormState(console.Lang(g), e))
+}
+
+// testRobot posts the test message to the community's robot; WeCom's
+// refusal shows on the robot's form.
+func (c *Pages) testRobot(g *gin.Context) {
+	err := c.outreach.TestRobot(g.Request.Context())
+	if err == nil {
+		g.Redirect(http.StatusSeeOther, console.OrgURL(g, "/outreach?robot=tested#wecom-robot"))
+		return
+	}
+	e, ok := console.FormError(err)
+	if !ok {
+		web.Fail(g, err)
+		return
+	}
+	c.showCampaigns(g, web.Status(e.Kind), "", console.NewFormState(console.Lang(g), e))
 }
 
 // deleteRobot removes the community's robot. One already gone (removed

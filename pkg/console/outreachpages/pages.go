@@ -56,4 +56,5 @@ func (c *Pages) Mount(org *authz.OrgRoutes, k *console.Kit) {
 	org.Handle(http.MethodPost, "/outreach/opt-outs/remove", perm("opt_outs", "write"), c.removeOptOut)
 	org.Handle(http.MethodPost, "/outreach/robot", perm("wecom_robot", "write"), c.setRobot)
 	org.Handle(http.MethodPost, "/outreach/robot/delete", perm("wecom_robot", "write"), c.deleteRobot)
+	org.Handle(http.MethodPost, "/outreach/robot/test", perm("wecom_robot", "write"), c.testRobot)
 }

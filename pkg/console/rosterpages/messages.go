@@ -69,6 +69,8 @@ func init() {
 		"console.list.search":             {ZH: "查找", EN: "Search"},
 		"console.list.tag":                {ZH: "标签", EN: "Tag"},
 		"console.households.title":        {ZH: "住户", EN: "Households"},
+		"console.households.total":        {ZH: "共 {n} 户", EN: "{n} households"},
+		"console.residents.total":         {ZH: "共 {n} 人", EN: "{n} residents"},
 		"console.households.search_hint":  {ZH: "地址或电话尾号", EN: "Address or phone ending"},
 		"console.residents.title":         {ZH: "居民", EN: "Residents"},
 		"console.residents.search_hint":   {ZH: "姓名或电话尾号", EN: "Name or phone ending"},

@@ -33,7 +33,7 @@ type householdsView struct {
 	*console.Frame
 	listForm
 	Items []roster.HouseholdView
-	Next  string
+	Pager console.Pager
 }
 
 // GridName is a grid's name for its slug.
@@ -83,7 +83,17 @@ func (c *Pages) households(g *gin.Context) {
 		}
 		status = http.StatusUnprocessableEntity
 	}
-	v.Items, v.Next, v.Title = items, console.NextURL(g, next), "console.households.title"
+	v.Items, v.Pager, v.Title = items, console.NewPager(g, next), "console.households.title"
+	if err == nil {
+		// The count runs on the filter's indexes (grid, tags, address
+		// trigrams, phone endings), as the list's page does.
+		n, err := c.roster.CountHouseholds(g.Request.Context(), filter)
+		if err != nil {
+			web.Fail(g, err)
+			return
+		}
+		v.Pager = v.Pager.Count(n, "console.households.total")
+	}
 	c.k.Render(g, status, "households", v)
 }
 
@@ -135,7 +145,7 @@ type residentsView struct {
 	*console.Frame
 	listForm
 	Items []roster.ResidentView
-	Next  string
+	Pager console.Pager
 }
 
 func (c *Pages) residents(g *gin.Context) {
@@ -154,7 +164,15 @@ func (c *Pages) residents(g *gin.Context) {
 		}
 		status = http.StatusUnprocessableEntity
 	}
-	v.Items, v.Next, v.Title = items, console.NextURL(g, next), "console.residents.title"
+	v.Items, v.Pager, v.Title = items, console.NewPager(g, next), "console.residents.title"
+	if err == nil {
+		n, err := c.roster.CountResidents(g.Request.Context(), filter)
+		if err != nil {
+			web.Fail(g, err)
+			return
+		}
+		v.Pager = v.Pager.Count(n, "console.residents.total")
+	}
 	c.k.Render(g, status, "residents", v)
 }
 

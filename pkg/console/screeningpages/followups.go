@@ -27,7 +27,7 @@ type followUpsView struct {
 	Statuses     []string
 	Grids        []orgs.Grid
 	Items        []screening.FollowUpView
-	Next         string
+	Pager        console.Pager
 	Filter       console.FormState // a refused filter
 	Editing      string            // the follow-up whose form was refused
 	Notes        string            // what its form held
@@ -73,7 +73,7 @@ func (c *Pages) showFollowUps(g *gin.Context, status int, filterStatus, grid, ed
 			status = http.StatusUnprocessableEntity
 		}
 	}
-	v.Items, v.Next = items, console.NextURL(g, next)
+	v.Items, v.Pager = items, console.NewPager(g, next)
 	c.k.Render(g, status, "follow_ups", v)
 }
 

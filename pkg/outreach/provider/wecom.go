@@ -142,10 +142,14 @@ func ParseWeComKey(s string) (string, error) {
 	}
 	key := strings.TrimSpace(q["key"][0])
 	if !validWeComKey(key) {
-		return "", errors.New("企业微信机器人 key 无效：应为 1 到 64 个字母、数字或连字符")
+		return "", ErrWeComKey
 	}
 	return key, nil
 }
+
+// ErrWeComKey is a robot address of the right form whose key is not one:
+// the office pasted the address whole but the key got cut or mangled.
+var ErrWeComKey = errors.New("企业微信机器人 key 无效：应为 1 到 64 个字母、数字或连字符")
 
 // validWeComKey accepts 1 to 64 of [A-Za-z0-9-]; WeCom's keys are UUIDs.
 // The key goes into our URL's query, so the charset also keeps it from

@@ -48,7 +48,7 @@ func TestBadInvocationsSayWhatAndWhere(t *testing.T) {
 		{"unreachable database", map[string]string{"WANJIA_DATABASE_URL": "postgres://u:secret@127.0.0.1:1/wanjia?connect_timeout=2"}, []string{"migrate", "status"}, "database postgres 127.0.0.1:1/wanjia does not answer"},
 		{"unreachable redis", map[string]string{"WANJIA_DATA_DIR": dir, "WANJIA_REDIS_URL": "redis://127.0.0.1:1/0"}, []string{"all", "--addr", "127.0.0.1:0"}, "redis 127.0.0.1:1/0 does not answer"},
 		{"serve alone needs a real redis", map[string]string{"WANJIA_DATA_DIR": dir}, []string{"serve", "--addr", "127.0.0.1:0"}, "WANJIA_REDIS_URL is required"},
-		{"migrate without a subcommand", nil, []string{"migrate"}, "migrate needs one of: up, down, status"},
+		{"migrate without a subcommand", nil, []string{"migrate"}, "migrate needs one of: up, down, status, partitions"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

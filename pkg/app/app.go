@@ -119,7 +119,8 @@ func Open(ctx context.Context, cfg *config.Config, parts Parts, logger *slog.Log
 
 	var err error
 	a.DB, err = store.Open(ctx, store.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir,
-		StatementTimeout: cfg.DBStatementTimeout, LockTimeout: cfg.DBLockTimeout, IdleInTransactionTimeout: cfg.DBIdleInTransactionTimeout})
+		StatementTimeout: cfg.DBStatementTimeout, LockTimeout: cfg.DBLockTimeout, IdleInTransactionTimeout: cfg.DBIdleInTransactionTimeout,
+		PartitionMonthsAhead: cfg.PartitionMonthsAhead})
 	if err != nil {
 		return nil, err
 	}

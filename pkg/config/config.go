@@ -64,6 +64,14 @@ type Config struct {
 	// VoiceRate and VoiceDailyCap are the same for calls.
 	VoiceRate     int
 	VoiceDailyCap int
+	// PartitionMonthsAhead is how many months after the current one the
+	// big tables' partitions are made for (PostgreSQL; `wanjia migrate up`
+	// and `wanjia migrate partitions`). PartitionKeepYears is the
+	// platform's maximum age of a row: `wanjia migrate partitions` drops a
+	// month's partitions whole once the month is that many years old
+	// (communities' own retention clears personal data long before).
+	PartitionMonthsAhead int
+	PartitionKeepYears   int
 	// WeComURL is where WeCom group notices are posted instead of WeCom's
 	// own address (an egress proxy); empty: WeCom's.
 	WeComURL string
@@ -210,6 +218,9 @@ const (
 	DefaultSMSDailyCap   = 5
 	DefaultVoiceRate     = 5
 	DefaultVoiceDailyCap = 2
+	// store.DefaultMonthsAhead and store.DefaultKeepYears.
+	DefaultPartitionMonthsAhead = 3
+	DefaultPartitionKeepYears   = 10
 )
 
 func (c *Config) intSettings() []intSetting {
@@ -218,6 +229,8 @@ func (c *Config) intSettings() []intSetting {
 		{"sms-daily-cap", "WANJIA_SMS_DAILY_CAP", "messages one phone may get from one community in a day", DefaultSMSDailyCap, &c.SMSDailyCap},
 		{"voice-rate", "WANJIA_VOICE_RATE", "calls a second one community may place, across every worker", DefaultVoiceRate, &c.VoiceRate},
 		{"voice-daily-cap", "WANJIA_VOICE_DAILY_CAP", "calls one phone may get from one community in a day", DefaultVoiceDailyCap, &c.VoiceDailyCap},
+		{"partition-months-ahead", "WANJIA_PARTITION_MONTHS_AHEAD", "months after the current one whose partitions `migrate up` and `migrate partitions` make (PostgreSQL)", DefaultPartitionMonthsAhead, &c.PartitionMonthsAhead},
+		{"partition-keep-years", "WANJIA_PARTITION_KEEP_YEARS", "the platform's maximum age of a row in years: `migrate partitions` drops older months' partitions whole (PostgreSQL)", DefaultPartitionKeepYears, &c.PartitionKeepYears},
 	}
 }
 

@@ -168,9 +168,13 @@ func (s *Service) Notify(ctx context.Context, tx *store.TenantTx, n ...Notice) (
 		ID         string `bun:"id"`
 		CampaignID string `bun:"campaign_id"`
 	}
-	// The key's partial unique index is the arbiter: a key already
-	// written, even by a transaction committing at this moment, is skipped.
-	err = tx.Insert(&rows).On("CONFLICT (tenant_id, notice_key) WHERE notice_key IS NOT NULL DO NOTHING").
+	// A key already written, even by a transaction committing at this
+	// moment, is skipped. The arbiter is the key's partial unique index on
+	// SQLite, and on PostgreSQL (the outbox partitioned by id, which no
+	// such index could span) outreach_notice_keys, whose trigger drops the
+	// row before it is written; so the clause names no target. The rows'
+	// ids are new: no other key can conflict.
+	err = tx.Insert(&rows).On("CONFLICT DO NOTHING").
 		Returning("id, campaign_id").Scan(ctx, &written)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("notify: %w", err)

@@ -49,9 +49,19 @@ type MigrationStatus struct {
 	Applied bool
 }
 
-// Migrate applies every pending migration and returns their names.
+// Migrate applies every pending migration and returns their names. On
+// PostgreSQL it then makes the partitions of the current month and the
+// months ahead (Options.PartitionMonthsAhead; see MaintainPartitions): the
+// role that migrates is the one that may create tables.
 func (db *DB) Migrate(ctx context.Context) ([]string, error) {
-	return db.locked(ctx, "migrate", func(ctx context.Context, m *migrate.Migrator) (*migrate.MigrationGroup, error) { return m.Migrate(ctx) })
+	done, err := db.locked(ctx, "migrate", func(ctx context.Context, m *migrate.Migrator) (*migrate.MigrationGroup, error) { return m.Migrate(ctx) })
+	if err != nil {
+		return done, err
+	}
+	if _, err := db.MaintainPartitions(ctx, PartitionPolicy{Ahead: db.monthsAhead}); err != nil {
+		return done, err
+	}
+	return done, nil
 }
 
 // Rollback undoes the last group of applied migrations.
@@ -77,7 +87,10 @@ func (db *DB) locked(ctx context.Context, what string, op func(context.Context, 
 		// rebuilding a large table or index may take longer than any
 		// request may. (Lock waits stay bounded: a migration that queues
 		// for a lock holds every request queued behind it.)
-		ctx, _ = withTxSettings(ctx, "statement_timeout", "0")
+		// app.tenant_ids '*': under FORCE row security the tables' owner
+		// too sees no tenant's rows unless told, and a migration that
+		// moves rows from one table to another must see them all.
+		ctx, _ = withTxSettings(ctx, "statement_timeout", "0", "app.tenant_ids", "*")
 	}
 	if err := db.lockMigrations(ctx, m); err != nil {
 		return nil, err

@@ -38,6 +38,8 @@ type DB struct {
 	*bun.DB
 	dialect Dialect
 	where   string // host:port/db or file path, for messages; never a password
+	// monthsAhead is Options.PartitionMonthsAhead.
+	monthsAhead int
 }
 
 // Options configure Open. An empty URL means the embedded SQLite file in DataDir.
@@ -61,6 +63,10 @@ type Options struct {
 	LockTimeout              time.Duration
 	IdleInTransactionTimeout time.Duration
 	EndTimeout               time.Duration
+
+	// PartitionMonthsAhead is how many months after the current one
+	// Migrate makes partitions for (0: DefaultMonthsAhead).
+	PartitionMonthsAhead int
 }
 
 // Defaults of Options' limits.
@@ -108,6 +114,7 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	db.monthsAhead = o.PartitionMonthsAhead
 	if h := openHook(o); h != nil {
 		h(db)
 	}

@@ -1,0 +1,78 @@
+{{/*
+A keypad call's check-in is unique on its provider call id in the community
+(isolation_checkins_call_idx, 20261214000031): a provider that calls back
+twice stores one check-in. On PostgreSQL isolation_checkins is partitioned
+by id since 20261215000001, and a unique index there must hold the
+partition key, so the call id moves to a key table kept by the check-ins'
+triggers, as the day and reply keys did. SQLite keeps its index.
+*/}}
+{{if .Postgres}}
+CREATE TABLE isolation_checkin_call_keys (
+    tenant_id    TEXT NOT NULL,
+    call_id      TEXT NOT NULL,
+    checkin_id   TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, call_id)
+);
+--bun:split
+SELECT wanjia_enable_rls('isolation_checkin_call_keys');
+--bun:split
+INSERT INTO isolation_checkin_call_keys SELECT tenant_id, call_id, id FROM isolation_checkins WHERE call_id IS NOT NULL;
+--bun:split
+CREATE OR REPLACE FUNCTION isolation_checkins_keys_insert() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+    INSERT INTO isolation_checkin_day_keys (tenant_id, case_id, local_date, checkin_id)
+    SELECT tenant_id, case_id, local_date, id FROM new_rows WHERE counts;
+    INSERT INTO isolation_checkin_reply_keys (tenant_id, reply_id, checkin_id)
+    SELECT tenant_id, reply_id, id FROM new_rows WHERE reply_id IS NOT NULL;
+    INSERT INTO isolation_checkin_call_keys (tenant_id, call_id, checkin_id)
+    SELECT tenant_id, call_id, id FROM new_rows WHERE call_id IS NOT NULL;
+    RETURN NULL;
+END
+$fn$;
+--bun:split
+CREATE OR REPLACE FUNCTION isolation_checkins_keys_update() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+    DELETE FROM isolation_checkin_day_keys WHERE OLD.counts
+        AND tenant_id = OLD.tenant_id AND case_id = OLD.case_id AND local_date = OLD.local_date AND checkin_id = OLD.id;
+    DELETE FROM isolation_checkin_reply_keys WHERE tenant_id = OLD.tenant_id AND reply_id = OLD.reply_id AND checkin_id = OLD.id;
+    DELETE FROM isolation_checkin_call_keys WHERE tenant_id = OLD.tenant_id AND call_id = OLD.call_id AND checkin_id = OLD.id;
+    IF NEW.counts THEN
+        INSERT INTO isolation_checkin_day_keys (tenant_id, case_id, local_date, checkin_id) VALUES (NEW.tenant_id, NEW.case_id, NEW.local_date, NEW.id);
+    END IF;
+    IF NEW.reply_id IS NOT NULL THEN
+        INSERT INTO isolation_checkin_reply_keys (tenant_id, reply_id, checkin_id) VALUES (NEW.tenant_id, NEW.reply_id, NEW.id);
+    END IF;
+    IF NEW.call_id IS NOT NULL THEN
+        INSERT INTO isolation_checkin_call_keys (tenant_id, call_id, checkin_id) VALUES (NEW.tenant_id, NEW.call_id, NEW.id);
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+--bun:split
+DROP TRIGGER isolation_checkins_keys_update ON isolation_checkins;
+--bun:split
+CREATE TRIGGER isolation_checkins_keys_update AFTER UPDATE OF tenant_id, case_id, local_date, counts, reply_id, call_id ON isolation_checkins
+    FOR EACH ROW WHEN (OLD.tenant_id IS DISTINCT FROM NEW.tenant_id OR OLD.case_id IS DISTINCT FROM NEW.case_id
+        OR OLD.local_date IS DISTINCT FROM NEW.local_date OR OLD.counts IS DISTINCT FROM NEW.counts OR OLD.reply_id IS DISTINCT FROM NEW.reply_id
+        OR OLD.call_id IS DISTINCT FROM NEW.call_id)
+    EXECUTE FUNCTION isolation_checkins_keys_update();
+--bun:split
+CREATE OR REPLACE FUNCTION isolation_checkins_keys_delete() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+    EXECUTE 'DELETE FROM isolation_checkin_day_keys k USING old_rows o WHERE o.counts
+        AND k.tenant_id = o.tenant_id AND k.case_id = o.case_id AND k.local_date = o.local_date AND k.checkin_id = o.id';
+    EXECUTE 'DELETE FROM isolation_checkin_reply_keys k USING old_rows o
+        WHERE k.tenant_id = o.tenant_id AND k.reply_id = o.reply_id AND k.checkin_id = o.id';
+    EXECUTE 'DELETE FROM isolation_checkin_call_keys k USING old_rows o
+        WHERE k.tenant_id = o.tenant_id AND k.call_id = o.call_id AND k.checkin_id = o.id';
+    RETURN NULL;
+END
+$fn$;
+--bun:split
+CREATE OR REPLACE FUNCTION isolation_checkins_keys_truncate() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+    TRUNCATE isolation_checkin_day_keys, isolation_checkin_reply_keys, isolation_checkin_call_keys;
+    RETURN NULL;
+END
+$fn$;
+{{end}}

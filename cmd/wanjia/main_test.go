@@ -46,7 +46,7 @@ func TestBadInvocationsSayWhatAndWhere(t *testing.T) {
 		{"unknown flag", nil, []string{"all", "--frob"}, "unknown flag: --frob"},
 		{"malformed database url", map[string]string{"WANJIA_DATABASE_URL": "mysql://u:secret@h/db"}, []string{"migrate", "status"}, "WANJIA_DATABASE_URL: scheme \"mysql\""},
 		{"unreachable database", map[string]string{"WANJIA_DATABASE_URL": "postgres://u:secret@127.0.0.1:1/wanjia?connect_timeout=2"}, []string{"migrate", "status"}, "database postgres 127.0.0.1:1/wanjia does not answer"},
-		{"unreachable redis", map[string]string{"WANJIA_DATA_DIR": dir, "WANJIA_REDIS_URL": "redis://127.0.0.1:1/0"}, []string{"all", "--addr", "127.0.0.1:0"}, "redis 127.0.0.1:1/0 does not answer"},
+		{"unreachable redis", map[string]string{"WANJIA_DATA_DIR": dir, "WANJIA_REDIS_URL": "redis://127.0.0.1:1/0"}, []string{"all", "--addr", "127.0.0.1:0"}, "WANJIA_REDIS_URL: no node of 127.0.0.1:1/0 answers"},
 		{"serve alone needs a real redis", map[string]string{"WANJIA_DATA_DIR": dir}, []string{"serve", "--addr", "127.0.0.1:0"}, "WANJIA_REDIS_URL is required"},
 		{"migrate without a subcommand", nil, []string{"migrate"}, "migrate needs one of: up, down, status, partitions"},
 	}

@@ -16,8 +16,9 @@ import (
 )
 
 var (
-	// fullMobile is an 11-digit mainland mobile number standing alone.
-	fullMobile = regexp.MustCompile(`(^|[^0-9])1[3-9][0-9]{9}([^0-9]|$)`)
+	// fullMobile is an 11-digit mainland mobile number standing alone, not
+	// inside a word such as a UUID's hex group (18268743669a once failed a run).
+	fullMobile = regexp.MustCompile(`(^|[^0-9A-Za-z])1[3-9][0-9]{9}([^0-9A-Za-z]|$)`)
 	// fullIDNumber is an 18-character ID number standing alone.
 	fullIDNumber = regexp.MustCompile(`(^|[^0-9])[0-9]{17}[0-9Xx]([^0-9A-Za-z]|$)`)
 )

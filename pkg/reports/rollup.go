@@ -189,30 +189,6 @@ func liveAcrossDays(ctx context.Context, db bun.IDB, open map[string][]string) (
 	return figures, prefilled, nil
 }
 
-// liveAcross is tenants' live figures of day, every domain's grouped
-// query once for them all, and the pre-filled typed-in part.
-func liveAcross(ctx context.Context, db bun.IDB, tenants []string, day string) (figures, prefilled map[string]Figures, err error) {
-	all := make(map[string]Figures, len(tenants))
-	for _, t := range tenants {
-		all[t] = Figures{}
-	}
-	for _, s := range sources {
-		m, err := s.across(ctx, db, tenants, day)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s figures: %w", s.name, err)
-		}
-		for t, f := range m {
-			if a, ok := all[t]; ok {
-				a.Add(f)
-			}
-		}
-	}
-	figures, prefilled = make(map[string]Figures, len(all)), make(map[string]Figures, len(all))
-	for t, a := range all {
-		figures[t], prefilled[t] = pick(a), prefill(a)
-	}
-	return figures, prefilled, nil
-}
 
 // dayOf is every place's line of each day from from to to.
 func (s *Service) dayOf(ctx context.Context, db bun.IDB, ps []place, from, to string) (map[string][]Community, error) {

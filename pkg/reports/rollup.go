@@ -189,7 +189,6 @@ func liveAcrossDays(ctx context.Context, db bun.IDB, open map[string][]string) (
 	return figures, prefilled, nil
 }
 
-
 // dayOf is every place's line of each day from from to to.
 func (s *Service) dayOf(ctx context.Context, db bun.IDB, ps []place, from, to string) (map[string][]Community, error) {
 	ids := make([]string, len(ps))

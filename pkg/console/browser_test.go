@@ -243,9 +243,19 @@ func TestBrowser(t *testing.T) {
 	t.Run("official reads communities masked", func(t *testing.T) {
 		ctx := browser(t, 1280, 900, browserLimit)
 		do(t, ctx, "sign in", signIn(a.Base, "qixing.official"))
-		communities := val(t, ctx, "the table of communities", chromedp.Evaluate[[]string](`[...document.querySelectorAll("table.cards tbody th a")].map(a => a.getAttribute("href"))`))
-		if strings.Join(communities, " ") != "/console/orgs/wangcheng /console/orgs/yucai" {
-			t.Fatalf("the official's table lists %q", communities)
+		links := val(t, ctx, "the tables of communities", chromedp.Evaluate[[]string](`[...document.querySelectorAll("table.cards tbody th a")].map(a => a.getAttribute("href"))`))
+		// The day's report table comes first (each community's day), then
+		// roster's table (each community).
+		var days, communities []string
+		for _, l := range links {
+			if strings.Contains(l, "/reports/daily/") {
+				days = append(days, l)
+			} else {
+				communities = append(communities, l)
+			}
+		}
+		if strings.Join(communities, " ") != "/console/orgs/wangcheng /console/orgs/yucai" || len(days) != 2 {
+			t.Fatalf("the official's tables list %q", links)
 		}
 		do(t, ctx, "a community's households",
 			chromedp.Click(chromedp.Search(`//table//a[@href="/console/orgs/yucai"]`)),

@@ -117,6 +117,13 @@ func (db *DB) MaintainPartitions(ctx context.Context, p PartitionPolicy) (Partit
 		for _, m := range months {
 			var made bool
 			err := db.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+				// Replicas starting together on a fresh database (or a
+				// CronJob beside a start) make the same month at once: the
+				// second would collide in the catalogue (pg_type's unique
+				// name). One at a time, the second finds it made.
+				if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('wanjia:partitions'))`); err != nil {
+					return err
+				}
 				return tx.NewRaw(`SELECT wanjia_month_partition(?::regclass, ?::date)`, parent.Name, m.Format(time.DateOnly)).Scan(ctx, &made)
 			})
 			if err != nil {

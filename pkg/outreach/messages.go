@@ -23,7 +23,7 @@ func init() {
 		"wecom_too_long":          {ZH: "内容超过企业微信机器人的长度上限：{detail}", EN: "Too long for the WeCom robot: {detail}"},
 		"wecom_no_robot":          {ZH: "本社区尚未设置企业微信群机器人，请管理员先在“通知”页设置", EN: "This community has no WeCom group robot yet; an administrator sets it on the outreach page"},
 		"wecom_webhook":           {ZH: "请粘贴企业微信群机器人的 Webhook 地址（https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…）", EN: "Paste the WeCom group robot's webhook address (https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…)"},
-		"wecom_key":               {ZH: "地址中的 key 不对：应为企业微信给出的一串字母、数字和连字符（如 693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa），请从群机器人的设置里重新复制", EN: "The key in the address is wrong: it is the letters, digits and hyphens WeCom gives (like 693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa); copy it again from the robot's settings"},
+		"wecom_key":               {ZH: "地址中的 key 不对：应为企业微信给出的一串字母、数字和连字符（如 693a91f6-7f1e-4bc4-97a0-0ec2d1fa5aaa），请从群机器人的设置里重新复制", EN: "The key in the address is wrong: it is the letters, digits and hyphens WeCom gives (like 693a91f6-7f1e-4bc4-97a0-0ec2d1fa5aaa); copy it again from the robot's settings"},
 		"wecom_test_refused":      {ZH: "企业微信拒绝了测试消息：{reason}", EN: "WeCom refused the test message: {reason}"},
 		"wecom_test_failed":       {ZH: "暂时连不上企业微信，测试消息未发出，请稍后再试", EN: "WeCom could not be reached; the test message was not sent. Try again later"},
 		"wecom_unavailable":       {ZH: "本系统未启用企业微信发送", EN: "WeCom sending is not enabled on this system"},

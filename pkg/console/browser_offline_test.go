@@ -218,30 +218,3 @@ func TestBrowserOffline(t *testing.T) {
 		t.Fatalf("syncing 100 attempts took %v, want under 5 s", took)
 	}
 }
-
-// TestBrowserOfflineFirstPaint measures the first paint of a cold call
-// list (no cache) on an emulated 400 kbps / 400 ms link.
-func TestBrowserOfflineFirstPaint(t *testing.T) {
-	chromiumPath(t)
-	a := startApp(t)
-	id := startScreening(t, a.Base, "首屏排查", "yucai-g1")
-	ctx := browser(t, 360, 740, 60*time.Second)
-	do(t, ctx, "phone screen", phone())
-	do(t, ctx, "sign in", signIn(a.Base, "yucai.grid1"))
-	slow := chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-		if _, err := chromedp.Call(ctx, network.SetCacheDisabled, network.SetCacheDisabledParams{CacheDisabled: true}); err != nil {
-			return err
-		}
-		_, err := chromedp.Call(ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
-			MatchedNetworkConditions: []*network.Conditions{{Latency: 400, DownloadThroughput: 400_000 / 8, UploadThroughput: 400_000 / 8}}})
-		return err
-	})
-	do(t, ctx, "a slow link, no cache", slow)
-	do(t, ctx, "the call list", chromedp.Navigate(a.Base+"/console/orgs/yucai/screenings/"+id+"/calls"), chromedp.WaitVisible(css(`a.dial`)))
-	paint := val(t, ctx, "first paint", chromedp.Evaluate[float64](`(performance.getEntriesByName("first-contentful-paint")[0] || {startTime: -1}).startTime`))
-	bytes := val(t, ctx, "bytes", chromedp.Evaluate[float64](`performance.getEntriesByType("navigation").concat(performance.getEntriesByType("resource")).reduce((n, e) => n + e.transferSize, 0)`))
-	t.Logf("cold call list on 400 kbps / 400 ms: first contentful paint %.0f ms, %.1f KB over the wire", paint, bytes/1024)
-	if paint < 0 {
-		t.Fatal("no first paint")
-	}
-}

@@ -209,8 +209,9 @@ func TestBrowserOfflineFirstPaint(t *testing.T) {
 	}
 	noProblems(t, ctx)
 
-	// The stylesheet came inline and was fetched after the paint for the
-	// pages to come; the next page links it and takes it from the cache.
+	// The stylesheet came inline and was fetched beside it, at low
+	// priority, for the pages to come; the next page links it and takes
+	// it from the cache.
 	do(t, ctx, "the stylesheet fetched for later", chromedp.Poll[chromedp.Void](
 		`performance.getEntriesByType("resource").some(e => e.name.includes("/console.css?") && e.responseEnd > 0)`))
 	w := load(t, ctx, calls, `a.dial`, false)

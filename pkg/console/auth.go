@@ -193,6 +193,8 @@ func (c *Console) logout(g *gin.Context) {
 	// the header where the browser honours it, signout.js on the sign-in
 	// page where it does not.
 	g.Header("Clear-Site-Data", `"cache", "storage"`)
+	// The cache goes, so the stylesheet is no longer held: inline again.
+	http.SetCookie(g.Writer, c.sessions.cookie(styleCookie, "", -1))
 	g.Redirect(http.StatusSeeOther, Prefix+"/login?out=1")
 }
 

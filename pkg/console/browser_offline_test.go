@@ -219,29 +219,45 @@ func TestBrowserOffline(t *testing.T) {
 	}
 }
 
-// TestBrowserOfflineFirstPaint measures the first paint of a cold call
-// list (no cache) on an emulated 400 kbps / 400 ms link.
-func TestBrowserOfflineFirstPaint(t *testing.T) {
-	chromiumPath(t)
-	a := startApp(t)
-	id := startScreening(t, a.Base, "首屏排查", "yucai-g1")
-	ctx := browser(t, 360, 740, 60*time.Second)
-	do(t, ctx, "phone screen", phone())
-	do(t, ctx, "sign in", signIn(a.Base, "yucai.grid1"))
-	slow := chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-		if _, err := chromedp.Call(ctx, network.SetCacheDisabled, network.SetCacheDisabledParams{CacheDisabled: true}); err != nil {
-			return err
+// BenchmarkBrowserOfflineSync measures the issue's third goal: 100
+// attempts recorded offline are sent when the network is back, from the
+// moment it is to the badge clearing (goal: under 5 s; sync-ms). Each
+// iteration records 100 more. Run it with WANJIA_BROWSER=1:
+//
+//	WANJIA_BROWSER=1 go test -run '^$' -bench BrowserOfflineSync -benchtime 3x ./pkg/console/
+func BenchmarkBrowserOfflineSync(b *testing.B) {
+	chromiumPath(b)
+	gt := &gate{}
+	a := startAppOn(b, func(ln net.Listener) net.Listener { gt.Listener = ln; return gt })
+	id := startScreening(b, a.Base, "离线同步", "yucai-g1")
+	ctx := browser(b, 360, 740, 5*time.Minute)
+	do(b, ctx, "phone screen", phone())
+	do(b, ctx, "sign in", signIn(a.Base, "yucai.grid1"))
+	do(b, ctx, "the call list", chromedp.Navigate(a.Base+"/console/orgs/yucai/screenings/"+id+"/calls"), chromedp.WaitVisible(css(`#offline-download`)))
+	do(b, ctx, "download for offline", chromedp.Click(css(`#offline-download`)),
+		chromedp.WaitVisible(chromedp.Search(`//span[@id="offline-status" and contains(., "已下载")]`)))
+	var took time.Duration
+	n := 0
+	for b.Loop() {
+		do(b, ctx, "offline", offline(gt, true))
+		do(b, ctx, "100 records", chromedp.Evaluate[chromedp.Void](`(async () => {
+			const ls = (await wanjiaOffline.lists()).filter(l => l.data.tasks);
+			const tasks = ls[0].data.tasks, sc = ls[0].data.screening, org = document.getElementById("offline-bar").dataset.org;
+			for (let i = 0; i < 100; i++) {
+				const t = tasks[i % tasks.length], key = wanjiaOffline.newKey();
+				await wanjiaOffline.record({key: key, ref: "bench:" + i, label: "#" + i,
+					url: org + "/screenings/" + sc.id + "/tasks/" + t.id + "/attempts",
+					fields: {idempotency_key: key, method: "phone", outcome: "no_answer", from: "list"}});
+			}
+		})()`, chromedp.EvalAwaitPromise),
+			chromedp.WaitVisible(chromedp.Search(`//span[@id="offline-badge" and @data-n="100"]`)))
+		start := time.Now()
+		do(b, ctx, "sync 100", offline(gt, false), chromedp.WaitVisible(chromedp.Search(`//span[@id="offline-badge" and @data-n="0"]`)))
+		took += time.Since(start)
+		n++
+		if got := count(b, a, "attempts", "screening_id = ?", id); got != 100*n {
+			b.Fatalf("%d attempts stored after %d syncs of 100", got, n)
 		}
-		_, err := chromedp.Call(ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
-			MatchedNetworkConditions: []*network.Conditions{{Latency: 400, DownloadThroughput: 400_000 / 8, UploadThroughput: 400_000 / 8}}})
-		return err
-	})
-	do(t, ctx, "a slow link, no cache", slow)
-	do(t, ctx, "the call list", chromedp.Navigate(a.Base+"/console/orgs/yucai/screenings/"+id+"/calls"), chromedp.WaitVisible(css(`a.dial`)))
-	paint := val(t, ctx, "first paint", chromedp.Evaluate[float64](`(performance.getEntriesByName("first-contentful-paint")[0] || {startTime: -1}).startTime`))
-	bytes := val(t, ctx, "bytes", chromedp.Evaluate[float64](`performance.getEntriesByType("navigation").concat(performance.getEntriesByType("resource")).reduce((n, e) => n + e.transferSize, 0)`))
-	t.Logf("cold call list on 400 kbps / 400 ms: first contentful paint %.0f ms, %.1f KB over the wire", paint, bytes/1024)
-	if paint < 0 {
-		t.Fatal("no first paint")
 	}
+	b.ReportMetric(float64(took.Milliseconds())/float64(n), "sync-ms")
 }

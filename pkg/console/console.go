@@ -143,12 +143,16 @@ func (c *Console) engine(o web.Options) *gin.Engine {
 	return e
 }
 
+// csp lets only our own scripts and styles run: files of this site, and
+// the one inline stylesheet by its hash (render.go's styleFor).
+var csp = "default-src 'self'; style-src 'self' " + styleHash + "; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
 // securityHeaders: pages hold personal data, so nothing is cached or
 // framed, and only our own scripts and styles run (htmx is served from
 // the binary, never a CDN).
 func securityHeaders(g *gin.Context) {
 	h := g.Writer.Header()
-	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+	h.Set("Content-Security-Policy", csp)
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")

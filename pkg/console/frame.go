@@ -37,6 +37,14 @@ type Frame struct {
 	OfflineLists []string
 	// Restored is a form's input kept over a sign-in, back on its page.
 	Restored *Restored
+	// NoHtmx: the page uses no htmx, so the layout does not load it (17 KB
+	// gzipped, the most of a cold page): the lists a worker opens at the
+	// door on a weak signal.
+	NoHtmx bool
+
+	// style is the stylesheet inline, for a browser that has not got it
+	// yet (see styleFor); empty, the page links it.
+	style template.CSS
 
 	caller authz.Caller
 	names  map[string]string // the names of the orgs the user can see, by slug
@@ -138,6 +146,12 @@ func (f *Frame) Role() string {
 // frameFor builds the frame of the request: the reader's language, and
 // when signed in, their orgs and, inside an org (authz bound the caller),
 // its menu.
+// frame lets render find the Frame in a page's view, which embeds it.
+func (f *Frame) frame() *Frame { return f }
+
+// InlineStyle is the stylesheet when the page carries it inline.
+func (f *Frame) InlineStyle() template.CSS { return f.style }
+
 func (c *Console) frameFor(g *gin.Context) *Frame {
 	f := &Frame{Lang: Lang(g), Path: g.Request.URL.RequestURI(), Here: g.Request.URL.Path, loc: Location(""), Restored: restoredOf(g)}
 	if s, ok := sessionOf(g); ok {

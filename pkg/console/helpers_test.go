@@ -121,8 +121,8 @@ func startAppOn(t testing.TB, wrap func(net.Listener) net.Listener, change ...fu
 // suite's passes: elsewhere they skip. Asked for, they need chromium.
 func chromiumPath(t testing.TB) string {
 	t.Helper()
-	if !strings.HasPrefix(t.Name(), "TestBrowser") && !strings.HasPrefix(t.Name(), "TestScreenshots") {
-		t.Fatalf("%s drives a browser: name it TestBrowser… so that make test-browser runs it", t.Name())
+	if !strings.HasPrefix(t.Name(), "TestBrowser") && !strings.HasPrefix(t.Name(), "BenchmarkBrowser") && !strings.HasPrefix(t.Name(), "TestScreenshots") {
+		t.Fatalf("%s drives a browser: name it TestBrowser… (make test-browser runs them) or BenchmarkBrowser…", t.Name())
 	}
 	if os.Getenv("WANJIA_BROWSER") == "" && os.Getenv("WANJIA_SCREENSHOTS") == "" {
 		t.Skip("a browser test: set WANJIA_BROWSER=1 (make test-browser) to run it")

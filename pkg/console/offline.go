@@ -134,7 +134,7 @@ var offlineText = map[string]string{
 // from IndexedDB. It holds no resident's data itself.
 func (c *Console) offlineShell(g *gin.Context) {
 	f := c.frameFor(g)
-	f.Title, f.Offline = "console.offline.title", true
+	f.Title, f.Offline, f.NoHtmx = "console.offline.title", true, true
 	c.render(g, http.StatusOK, "offline", f)
 }
 

@@ -368,6 +368,8 @@ func (c *Pages) showWorklist(g *gin.Context, status int, list string, posted *sc
 			f.OfflineLists = append(f.OfflineLists, console.OrgURL(g, "/isolation/offline"))
 		}
 	}
+	// The lists are plain forms and links: no htmx to download at the door.
+	f.NoHtmx = true
 	c.k.Render(g, status, "worklist", v)
 }
 

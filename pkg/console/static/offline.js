@@ -86,7 +86,7 @@
   // --- download: the shell and assets into the cache, the lists into IndexedDB ---
   function download() {
     var assets = [shell];
-    document.querySelectorAll('link[rel=stylesheet],link[rel=manifest],script[src]').forEach(function (n) {
+    document.querySelectorAll('link[rel=stylesheet],link[rel=prefetch],link[rel=manifest],script[src]').forEach(function (n) {
       assets.push(n.getAttribute('href') || n.getAttribute('src'));
     });
     var n = 0;

@@ -21,10 +21,7 @@ import (
 // search stored in clear) is masked when read.
 func TestAuditLogIsMasked(t *testing.T) {
 	t.Parallel()
-	a := newApp(t, nil)
-	if err := a.ApplyDemo(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	a := newDemoApp(t, nil)
 	h := a.Engine
 	staff := login(t, h, "yucai.staff", demoPassword)
 	admin := login(t, h, "yucai.admin", demoPassword)

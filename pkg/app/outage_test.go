@@ -152,13 +152,11 @@ func TestStatementTimeout(t *testing.T) {
 	if os.Getenv(storetest.EnvURL) == "" {
 		t.Skip("statement_timeout is PostgreSQL's; set " + storetest.EnvURL)
 	}
-	appURL, adminURL, dir := storetest.FreshAdmin(t)
-	// The demo is loaded with the default limits; the app under test has a
-	// short statement timeout and a lock timeout well past it, so the wait
-	// below ends by the statement timeout.
-	if err := newAppWithDB(t, appURL, dir, nil).ApplyDemo(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	// The demo was loaded with the default limits; the app under test has
+	// a short statement timeout and a lock timeout well past it, so the
+	// wait below ends by the statement timeout.
+	appURL, dir := demo.Fresh(t)
+	adminURL := storetest.AdminURL(appURL)
 	a := newAppWithDB(t, appURL, dir, func(c *config.Config) {
 		c.DBStatementTimeout = 500 * time.Millisecond
 		c.DBLockTimeout = 20 * time.Second

@@ -135,10 +135,11 @@ func statsAddUp(t *testing.T, c campaignView) {
 	}
 }
 
-// phonesIn returns n distinct phones of households in grid.
-func phonesIn(t *testing.T, h http.Handler, token, grid string, n int) []string {
+// phonesOf is the first n distinct phones of a list of households or
+// residents (path with its filters).
+func phonesOf(t *testing.T, h http.Handler, token, path string, n int) []string {
 	t.Helper()
-	p := decode[page](t, do(t, h, http.MethodGet, "/api/v1/orgs/yucai/households?limit=100&grid="+grid, token, nil).Body.Bytes())
+	p := decode[page](t, do(t, h, http.MethodGet, path, token, nil).Body.Bytes())
 	var out []string
 	for _, hh := range p.Items {
 		if hh.Phone != "" && !slices.Contains(out, hh.Phone) {
@@ -148,7 +149,7 @@ func phonesIn(t *testing.T, h http.Handler, token, grid string, n int) []string 
 			return out
 		}
 	}
-	t.Fatalf("fewer than %d phones among %s's households", n, grid)
+	t.Fatalf("fewer than %d phones in %s", n, path)
 	return nil
 }
 
@@ -167,7 +168,9 @@ func TestOutreachEndToEnd(t *testing.T) {
 	official := login(t, h, "qixing.official", demoPassword)
 	wstaff := login(t, h, "wangcheng.staff", demoPassword)
 	const base = "/api/v1/orgs/yucai"
-	optedOut := phonesIn(t, h, staff, "yucai-g2", 2)
+	// The campaign goes to one grid's elderly residents: a few hundred
+	// phones, enough to need many batches, not a whole grid's 1,400.
+	optedOut := phonesOf(t, h, staff, base+"/residents?limit=100&grid=yucai-g2&tag=elderly", 2)
 
 	if rec := do(t, h, http.MethodPost, base+"/opt-outs", staff, map[string]any{"phone": optedOut[0]}); rec.Code != http.StatusCreated {
 		t.Fatalf("opt-out: %d %s", rec.Code, rec.Body)
@@ -181,7 +184,7 @@ func TestOutreachEndToEnd(t *testing.T) {
 		ID string `json:"id"`
 	}](t, rec.Body.Bytes())
 	rec = do(t, h, http.MethodPost, base+"/campaigns", staff, map[string]any{
-		"name": "入户排查通知", "channel": "sms", "template_id": tpl.ID, "audience": map[string]any{"grids": []string{"yucai-g2"}}})
+		"name": "入户排查通知", "channel": "sms", "template_id": tpl.ID, "audience": map[string]any{"grids": []string{"yucai-g2"}, "tags": []string{"elderly"}}})
 	if rec.Code != http.StatusCreated {
 		t.Fatalf("campaign: %d %s", rec.Code, rec.Body)
 	}
@@ -376,7 +379,7 @@ func TestOutreachHooksThroughWebhook(t *testing.T) {
 	const base = "/api/v1/orgs/yucai"
 
 	rec := do(t, h, http.MethodPost, base+"/campaigns", staff, map[string]any{
-		"name": "通知", "channel": "sms", "body": "{{.Community}}提醒您做好防护。", "audience": map[string]any{"grids": []string{"yucai-g3"}}})
+		"name": "通知", "channel": "sms", "body": "{{.Community}}提醒您做好防护。", "audience": map[string]any{"grids": []string{"yucai-g3"}, "tags": []string{"elderly"}}})
 	if rec.Code != http.StatusCreated {
 		t.Fatalf("campaign: %d %s", rec.Code, rec.Body)
 	}

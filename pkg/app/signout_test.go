@@ -18,10 +18,7 @@ var consoleCSRF = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 // token itself has not expired.
 func TestCopiedSessionsEndAtSignOut(t *testing.T) {
 	t.Parallel()
-	a := newApp(t, nil)
-	if err := a.ApplyDemo(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	a := newDemoApp(t, nil)
 	t.Run("api", func(t *testing.T) {
 		rec := do(t, a.Engine, http.MethodPost, "/api/v1/auth/login", "", map[string]string{"username": "yucai.staff", "password": demoPassword})
 		tok := decode[struct {

@@ -317,6 +317,7 @@ func TestPeakHeap100k(t *testing.T) {
 	if testing.Short() {
 		t.Skip("reads 100,000 rows")
 	}
+	skipUnderRace(t)
 	rows, peak := peakHeap(t, func() io.Reader { return &csvGen{n: benchRows} })
 	t.Logf("CSV: %d rows, peak heap above baseline %.1f MiB", rows, float64(peak)/(1<<20))
 	if rows != benchRows {
@@ -325,12 +326,7 @@ func TestPeakHeap100k(t *testing.T) {
 	if peak > 32<<20 {
 		t.Errorf("CSV peak heap %.1f MiB: not streaming", float64(peak)/(1<<20))
 	}
-	// Under -race (as CI runs) a smaller file keeps the test to seconds;
-	// the detector's shadow memory is not Go heap, so the bound holds as is.
 	n := benchRows
-	if raceEnabled {
-		n = 20_000
-	}
 	data := bigXLSX(t, n, true)
 	rows, peak = peakHeap(t, func() io.Reader { return bytes.NewReader(data) })
 	t.Logf("XLSX (%.1f MiB file): %d rows, peak heap above baseline %.1f MiB", float64(len(data))/(1<<20), rows, float64(peak)/(1<<20))

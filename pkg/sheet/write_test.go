@@ -212,6 +212,9 @@ func TestWriterXLSXDimension(t *testing.T) {
 		{"over the stream writer's memory", 10_000, 10, long, "A1:J10001"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			if c.rows > 1000 {
+				skipUnderRace(t)
+			}
 			header := make([]string, c.cols)
 			row := make([]any, c.cols)
 			for i := range header {

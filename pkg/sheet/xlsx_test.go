@@ -217,6 +217,7 @@ func TestXLSXDates(t *testing.T) {
 // worksheet and shared strings over 1 MiB) and checks the temp directory is
 // removed on Close.
 func TestXLSXLargeSheetStreamsFromDisk(t *testing.T) {
+	skipUnderRace(t)
 	const n = 20_000
 	data := bigXLSX(t, n, true)
 	r, err := Open(bytes.NewReader(data), "big.xlsx", benchFields, Limits{})

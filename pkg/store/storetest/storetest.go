@@ -72,13 +72,21 @@ func Fresh(t testing.TB) (databaseURL, dataDir string) {
 func FreshAdmin(t testing.TB) (appURL, adminURL, dataDir string) {
 	t.Helper()
 	appURL, dataDir = Fresh(t)
+	return appURL, AdminURL(appURL), dataDir
+}
+
+// AdminURL is appURL (from Fresh, FreshAdmin or a Golden's Fresh) as the
+// administrator of EnvURL, whom row security does not bind: for a test
+// that must reach past the application, to lock a table or end its
+// connections. It is "" on SQLite (appURL "").
+func AdminURL(appURL string) string {
 	if appURL == "" {
-		return "", "", dataDir
+		return ""
 	}
 	u, _ := url.Parse(appURL)
 	base, _ := url.Parse(os.Getenv(EnvURL))
 	u.User = base.User
-	return appURL, u.String(), dataDir
+	return u.String()
 }
 
 func fresh(t testing.TB) (string, string) {

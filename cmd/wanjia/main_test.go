@@ -7,13 +7,13 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/wanjia/wanjia/pkg/app"
 	"github.com/wanjia/wanjia/pkg/config"
+	"github.com/wanjia/wanjia/pkg/store/storetest"
 )
 
 // run executes the command tree in-process, as main does.
@@ -92,20 +92,30 @@ func TestServeRefusesPendingMigrations(t *testing.T) {
 	}
 }
 
-// TestExitCode checks the real binary: non-zero exit and one line on stderr.
+// TestMain lets TestExitCode run this test binary as the wanjia command
+// itself (main, its exit code and its stderr), without building another.
+func TestMain(m *testing.M) {
+	if os.Getenv(asMain) == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+const asMain = "WANJIA_TEST_AS_MAIN"
+
+// TestExitCode checks the real command: non-zero exit and one line on
+// stderr.
 func TestExitCode(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
 	}
-	bin := filepath.Join(t.TempDir(), "wanjia")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v %s", err, out)
-	}
-	cmd := exec.Command(bin, "--database-url", "postgres://%zz")
-	cmd.Env = append(os.Environ(), "WANJIA_DATA_DIR="+t.TempDir())
+	cmd := exec.Command(exe, "--database-url", "postgres://%zz")
+	cmd.Env = append(os.Environ(), asMain+"=1", "WANJIA_DATA_DIR="+t.TempDir())
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	err := cmd.Run()
+	err = cmd.Run()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() == 0 {
 		t.Fatalf("exit: %v", err)
 	}
@@ -115,11 +125,24 @@ func TestExitCode(t *testing.T) {
 	}
 }
 
+// demoSecret is the secret key TestDemoCommand's processes share
+// (PostgreSQL needs one given; SQLite would make one in the data dir).
+const demoSecret = "wanjia-test-secret-key-0123456789abcdef"
+
 // TestDemoCommand: `wanjia demo` loads the demo district with the demo
 // password into a migrated database, and running it again changes nothing.
+//
+// It runs on the suite's database, but not under the race detector: the
+// demo's seeding is single-threaded work that the detector makes twenty
+// times slower (40 s), and it runs under the detector in every package
+// that builds a demo golden (pkg/app, pkg/console); make test runs this.
 func TestDemoCommand(t *testing.T) {
-	dir := t.TempDir()
-	env := map[string]string{"WANJIA_DATA_DIR": dir, "WANJIA_DEMO_PASSWORD": "demo-pass-123", "WANJIA_ADMIN_PASSWORD": "admin-pass-123"}
+	if raceEnabled {
+		t.Skip("the seeding runs under -race in pkg/app's and pkg/console's goldens; make test runs this test")
+	}
+	url, dir := storetest.Fresh(t)
+	env := map[string]string{"WANJIA_DATA_DIR": dir, "WANJIA_DATABASE_URL": url, "WANJIA_SECRET_KEY": demoSecret,
+		"WANJIA_DEMO_PASSWORD": "demo-pass-123", "WANJIA_ADMIN_PASSWORD": "admin-pass-123"}
 	if _, err := run(t, env, "demo"); err == nil || !strings.Contains(err.Error(), "pending") {
 		t.Fatalf("demo before migrations: %v, want a pending-migrations error", err)
 	}
@@ -135,7 +158,7 @@ func TestDemoCommand(t *testing.T) {
 			t.Fatalf("demo run %d printed a generated password although WANJIA_DEMO_PASSWORD is set: %s", i+1, out)
 		}
 	}
-	cfg := &config.Config{Addr: "127.0.0.1:0", DataDir: dir, SMSProvider: "log", LogLevel: "error", ShutdownTimeout: time.Second, Out: io.Discard}
+	cfg := &config.Config{Addr: "127.0.0.1:0", DataDir: dir, DatabaseURL: url, SecretKey: demoSecret, SMSProvider: "log", LogLevel: "error", ShutdownTimeout: time.Second, Out: io.Discard}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}

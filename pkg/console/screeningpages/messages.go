@@ -124,6 +124,7 @@ func init() {
 		"console.follow_ups.to_case":          {ZH: "转为隔离", EN: "Turn into isolation"},
 		"console.follow_ups.case":             {ZH: "查看隔离", EN: "See the case"},
 		"console.follow_ups.title":            {ZH: "待跟进", EN: "Follow-ups"},
+		"console.follow_ups.total":            {ZH: "共 {n} 条", EN: "{n} follow-ups"},
 		"console.follow_ups.note":             {ZH: "排查中发现有症状、密切接触或近期从关注地区返回的住户，由社区工作人员跟进处理。", EN: "Households where screening found symptoms, a close contact or a recent return from a watched place; staff follow them up."},
 		"console.follow_ups.status":           {ZH: "状态", EN: "Status"},
 		"console.follow_ups.status.open":      {ZH: "待跟进", EN: "Open"},

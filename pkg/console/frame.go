@@ -37,6 +37,9 @@ type Frame struct {
 	OfflineLists []string
 	// Restored is a form's input kept over a sign-in, back on its page.
 	Restored *Restored
+	// Scripts are static scripts this page adds (progressive: the page
+	// works without them).
+	Scripts []string
 
 	caller authz.Caller
 	names  map[string]string // the names of the orgs the user can see, by slug

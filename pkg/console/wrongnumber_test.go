@@ -69,7 +69,8 @@ func TestWrongNumberAtTheDoor(t *testing.T) {
 	}
 	_, body = get(t, f.grid1, base+to)
 	if !strings.Contains(body, `href="tel:13912345678"`) || !strings.Contains(body, `/tasks/`+task+`?method=phone`) {
-		i := strings.Index(body, "<main"); t.Fatalf("the door list does not offer the new number to dial and the call to record:\n%s", body[i:min(len(body), i+2500)])
+		i := strings.Index(body, "<main")
+		t.Fatalf("the door list does not offer the new number to dial and the call to record:\n%s", body[i:min(len(body), i+2500)])
 	}
 	if phoneAction.MatchString(body) {
 		t.Error("the household is still on the door list with a number form")

@@ -139,6 +139,9 @@ func TestBrowserWrongNumberAtTheDoor(t *testing.T) {
 	if got := val(t, ctx, "the door list's household", chromedp.Text(css(`#task-address`))); got != address {
 		t.Fatalf("the door list shows %q, want %q just marked wrong", got, address)
 	}
+	if n := val(t, ctx, "dial links", chromedp.Evaluate[int](`document.querySelectorAll("section.task a.dial").length`)); n != 0 {
+		t.Fatal("the door list offers to dial the number just found wrong")
+	}
 	if flag := val(t, ctx, "the flag", chromedp.Text(css(`p.wrong-number .tag`))); flag != i18n.T(i18n.ZH, "console.visits.wrong_number", nil) {
 		t.Fatalf("the flag says %q", flag)
 	}

@@ -163,29 +163,14 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Entry, string, error) {
 		now := s.now()
 		today := c.Day(now)
 		days := c.Settings.CareOverdue()
-		cutoff := now.In(c.Loc).AddDate(0, 0, -days).Format(time.DateOnly)
 
 		var rows []careRow
 		q := tx.Select(&rows).
 			ColumnExpr("r.id, r.household_id, r.grid_id, r.name, r.phone, r.birth_year, r.tags").
 			ColumnExpr("h.address AS h_address, h.phone AS h_phone").
-			ColumnExpr("lc.at AS attempt_at, lc.method, lc.outcome, lc.reason, lc.by_name, lc.contact_at, lc.contact_date").
-			Join("JOIN households AS h ON h.id = r.household_id AND h.tenant_id = r.tenant_id").
-			Join("LEFT JOIN "+lastCare+" AS lc ON lc.resident_id = r.id AND lc.n = 1", tx.Tenant()).
-			Where("r.deleted_at IS NULL")
-		q = g.Limit(q, "r.grid_id")
-		for _, tag := range c.Settings.CareList() {
-			q = s.DB.HasTag(q, "r", tag)
-		}
-		if f.Grid != "" {
-			id, ok := g.Resolve(f.Grid)
-			if !ok {
-				return none, errs.Validation(errs.Field("grid", "unknown_grid", map[string]any{"grid": f.Grid}))
-			}
-			q = q.Where("r.grid_id = ?", id)
-		}
-		if f.Overdue {
-			q = q.Where("(lc.contact_date IS NULL OR lc.contact_date < ?)", cutoff)
+			ColumnExpr("lc.at AS attempt_at, lc.method, lc.outcome, lc.reason, lc.by_name, lc.contact_at, lc.contact_date")
+		if q, err = s.careFilter(q, tx, g, c, f, now); err != nil {
+			return none, err
 		}
 		if f.Cursor != "" {
 			if q, err = afterCursor(q, f.Cursor); err != nil {
@@ -235,6 +220,51 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Entry, string, error) {
 		return store.Page[Entry]{Items: out, Next: page.Next}, nil
 	})
 	return p.Items, p.Next, err
+}
+
+// careFilter limits q (over residents AS r) to the care list of the
+// caller's grids and f's filters, its cursor aside: the list and its count
+// see the same residents.
+func (s *Service) careFilter(q *bun.SelectQuery, tx *store.TenantTx, g *scope.Grids, c orgs.Community, f Filter, now time.Time) (*bun.SelectQuery, error) {
+	q = q.Join("JOIN households AS h ON h.id = r.household_id AND h.tenant_id = r.tenant_id").
+		Join("LEFT JOIN "+lastCare+" AS lc ON lc.resident_id = r.id AND lc.n = 1", tx.Tenant()).
+		Where("r.deleted_at IS NULL")
+	q = g.Limit(q, "r.grid_id")
+	for _, tag := range c.Settings.CareList() {
+		q = s.DB.HasTag(q, "r", tag)
+	}
+	if f.Grid != "" {
+		id, ok := g.Resolve(f.Grid)
+		if !ok {
+			return nil, errs.Validation(errs.Field("grid", "unknown_grid", map[string]any{"grid": f.Grid}))
+		}
+		q = q.Where("r.grid_id = ?", id)
+	}
+	if f.Overdue {
+		cutoff := now.In(c.Loc).AddDate(0, 0, -c.Settings.CareOverdue()).Format(time.DateOnly)
+		q = q.Where("(lc.contact_date IS NULL OR lc.contact_date < ?)", cutoff)
+	}
+	return q, nil
+}
+
+// Count counts the residents f's filters find on the care list (its
+// cursor and limit aside): the list's "共 N 人".
+func (s *Service) Count(ctx context.Context, f Filter) (int, error) {
+	return scope.Read(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (int, error) {
+		c, err := orgs.CommunityOf(ctx, tx)
+		if err != nil {
+			return 0, err
+		}
+		q, err := s.careFilter(tx.Select((*careRow)(nil)), tx, g, c, f, s.now())
+		if err != nil {
+			return 0, err
+		}
+		n, err := q.Count(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("count care list: %w", err)
+		}
+		return int(n), nil
+	})
 }
 
 // ContactInput is one care call or visit: how, how it went, and why

@@ -291,3 +291,62 @@ func (r *fakeRobot) Posts() []robotPost {
 	defer r.mu.Unlock()
 	return append([]robotPost(nil), r.posts...)
 }
+
+// TestBrowserMergeFields: on a 360 px phone, staff write a message with
+// the merge-field buttons instead of typing {{.Name}}: a tap puts the
+// field where the cursor is, and the preview shows the text with the
+// sample name there, its SMS count following. The template form offers
+// the isolation fields too.
+func TestBrowserMergeFields(t *testing.T) {
+	chromiumPath(t)
+	a := startApp(t)
+	ctx := browser(t, 360, 740, 2*time.Minute)
+	do(t, ctx, "phone screen", phone())
+	do(t, ctx, "sign in", signIn(a.Base, "yucai.staff"))
+	do(t, ctx, "the builder",
+		chromedp.Navigate(a.Base+"/console/orgs/yucai/outreach/new"),
+		chromedp.WaitVisible(css(`.merge-fields button[data-field="{{.Name}}"]`)),
+		chromedp.SendKeys(css(`textarea[name=body]`), "您好，请到社区。"),
+		chromedp.WaitVisible(chromedp.Search(`//p[@class="sms-text" and contains(., "请到社区。")]`)),
+	)
+	noProblems(t, ctx)
+	if n := val(t, ctx, "the buttons", chromedp.Evaluate[[]string](`[...document.querySelectorAll('.merge-fields button')].map(b => b.dataset.field)`)); strings.Join(n, " ") != "{{.Name}} {{.Community}}" {
+		t.Fatalf("the builder offers %q, want the fields for anyone (no isolation fields)", n)
+	}
+	if h := val(t, ctx, "the button's height", chromedp.Evaluate[float64](`document.querySelector('.merge-fields button').getBoundingClientRect().height`)); h < 44 {
+		t.Fatalf("the field button is %.0f px tall, want at least 44", h)
+	}
+	do(t, ctx, "the cursor after 您好, then 姓名",
+		chromedp.Evaluate[chromedp.Void](`document.getElementById('body').setSelectionRange(2, 2)`),
+		chromedp.Click(css(`.merge-fields button[data-field="{{.Name}}"]`)),
+	)
+	if body := val(t, ctx, "the body", chromedp.Value(css(`textarea[name=body]`))); body != "您好{{.Name}}，请到社区。" {
+		t.Fatalf("the body after the tap: %q, want the field at the cursor", body)
+	}
+	sample := i18n.T(i18n.ZH, "console.outreach.sample_name", nil)
+	want := "您好" + sample + "，请到社区。"
+	do(t, ctx, "the preview follows", chromedp.WaitVisible(chromedp.Search(`//div[@id="text-preview"]/p[@class="sms-text" and .="`+want+`"]`)))
+	count := val(t, ctx, "the count", chromedp.Text(css(`#text-preview .sms-count`)))
+	if !strings.Contains(count, fmt.Sprint(len([]rune(want)))) {
+		t.Fatalf("the preview counts %q, want %d characters", count, len([]rune(want)))
+	}
+	// The cursor stays after the field: a second tap goes on from there.
+	do(t, ctx, "社区名称 next", chromedp.Click(css(`.merge-fields button[data-field="{{.Community}}"]`)))
+	if body := val(t, ctx, "the body", chromedp.Value(css(`textarea[name=body]`))); body != "您好{{.Name}}{{.Community}}，请到社区。" {
+		t.Fatalf("the body after the second tap: %q", body)
+	}
+	noProblems(t, ctx)
+
+	do(t, ctx, "the template form",
+		chromedp.Navigate(a.Base+"/console/orgs/yucai/outreach/templates"),
+		chromedp.Click(css(`details.add summary`)),
+		chromedp.WaitVisible(css(`.merge-fields button[data-field="{{.EndDate}}"]`)),
+		chromedp.SendKeys(css(`textarea[name=body]`), "解除日期："),
+		chromedp.Click(css(`.merge-fields button[data-field="{{.EndDate}}"]`)),
+	)
+	if body := val(t, ctx, "the template's body", chromedp.Value(css(`textarea[name=body]`))); body != "解除日期：{{.EndDate}}" {
+		t.Fatalf("the template's body: %q", body)
+	}
+	do(t, ctx, "its preview shows a date", chromedp.WaitVisible(chromedp.Search(`//div[@id="text-preview"]/p[@class="sms-text" and starts-with(., "解除日期：20")]`)))
+	noProblems(t, ctx)
+}

@@ -114,3 +114,62 @@ func TestBrowserCallList(t *testing.T) {
 		t.Fatalf("calls today after the double submission: %d, want 3", f["calls_today"])
 	}
 }
+
+// TestBrowserWrongNumberAtTheDoor: on a 360 px phone the grid worker marks
+// a number wrong on the call list, finds the household on the door list
+// flagged so, types the right number there and dials it from the list;
+// the call list gives the household back with the new number.
+func TestBrowserWrongNumberAtTheDoor(t *testing.T) {
+	chromiumPath(t)
+	a := startApp(t)
+	id := startScreening(t, a.Base, "空号上门", "yucai-g1")
+	ctx := browser(t, 360, 740, 60*time.Second)
+	do(t, ctx, "phone screen", phone())
+	do(t, ctx, "sign in", signIn(a.Base, "yucai.grid1"))
+	calls := a.Base + "/console/orgs/yucai/screenings/" + id + "/calls"
+	do(t, ctx, "the call list", chromedp.Navigate(calls), chromedp.WaitVisible(css(`a.dial`)))
+	address := val(t, ctx, "the household", chromedp.Text(css(`#task-address`)))
+	do(t, ctx, "a wrong number, then to the door list",
+		chromedp.Click(css(`button.outcome-wrong_number`)),
+		chromedp.WaitVisible(css(`p.notice`)),
+		chromedp.Click(css(`p.actions a[href$="/visits"]`)),
+		chromedp.WaitVisible(css(`form.phone-form`)),
+	)
+	noProblems(t, ctx)
+	if got := val(t, ctx, "the door list's household", chromedp.Text(css(`#task-address`))); got != address {
+		t.Fatalf("the door list shows %q, want %q just marked wrong", got, address)
+	}
+	if n := val(t, ctx, "dial links", chromedp.Evaluate[int](`document.querySelectorAll("section.task a.dial").length`)); n != 0 {
+		t.Fatal("the door list offers to dial the number just found wrong")
+	}
+	if flag := val(t, ctx, "the flag", chromedp.Text(css(`p.wrong-number .tag`))); flag != i18n.T(i18n.ZH, "console.visits.wrong_number", nil) {
+		t.Fatalf("the flag says %q", flag)
+	}
+	small := val(t, ctx, "the form's controls", chromedp.Evaluate[[]string](`[...document.querySelectorAll("form.phone-form input[name=phone], form.phone-form button")]
+		.map(e => e.getBoundingClientRect()).filter(r => r.height < 44 || r.width < 44 || r.right > 360).map(r => r.width + "×" + r.height)`))
+	if len(small) > 0 {
+		t.Fatalf("the number form's controls are small or off the screen: %v", small)
+	}
+	do(t, ctx, "the right number",
+		chromedp.SendKeys(css(`form.phone-form input[name=phone]`), "13912345678"),
+		chromedp.Click(css(`form.phone-form button`)),
+		chromedp.WaitVisible(css(`section.corrected a.dial`)),
+	)
+	noProblems(t, ctx)
+	type box struct {
+		Href          string
+		Height, Width float64
+	}
+	dial := val(t, ctx, "the number to dial", chromedp.Evaluate[box](`(() => { const a = document.querySelector("section.corrected a.dial"), r = a.getBoundingClientRect();
+		return {href: a.getAttribute("href"), height: r.height, width: r.width}; })()`))
+	if dial.Href != "tel:13912345678" || dial.Height < 44 || dial.Width < 44 {
+		t.Fatalf("the corrected number to dial: %+v, want tel:13912345678, at least 44 px", dial)
+	}
+	do(t, ctx, "back to the call list", chromedp.Navigate(calls), chromedp.WaitVisible(css(`a.dial`)))
+	if got := val(t, ctx, "the call list's household", chromedp.Text(css(`#task-address`))); got != address {
+		t.Fatalf("the call list gives %q, want %q back", got, address)
+	}
+	if href := val(t, ctx, "its number", chromedp.AttributeValue(css(`a.dial`), "href")); href.Value != "tel:13912345678" {
+		t.Fatalf("the call list dials %q, want the new number", href.Value)
+	}
+}

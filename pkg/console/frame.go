@@ -46,6 +46,10 @@ type Frame struct {
 	// yet (see styleFor); empty, the page links it.
 	style template.CSS
 
+	// Scripts are static scripts this page adds (progressive: the page
+	// works without them).
+	Scripts []string
+
 	caller authz.Caller
 	names  map[string]string // the names of the orgs the user can see, by slug
 	can    func(resource, action string) bool

@@ -2,6 +2,8 @@ package console_test
 
 import (
 	"html"
+	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -103,4 +105,89 @@ func TestListTotalsAndPaging(t *testing.T) {
 			t.Error("the residents list shows no address")
 		}
 	})
+}
+
+// TestListTotalsOfWorkLists: the care list, the follow-ups and the support
+// requests say how many their filter finds, that many are listed over
+// their pages, a grid worker's count is its grids' only, and another
+// community's count is its own (the count runs in the tenant's
+// transaction, as the list does).
+func TestListTotalsOfWorkLists(t *testing.T) {
+	t.Parallel()
+	a := startApp(t)
+	staff, grid1, other := client(t), client(t), client(t)
+	httpSignIn(t, staff, a.Base, "yucai.staff")
+	httpSignIn(t, grid1, a.Base, "yucai.grid1")
+	httpSignIn(t, other, a.Base, "wangcheng.admin")
+	row := regexp.MustCompile(`<th scope="row"|<article class="follow-up panel`)
+	// walk reads a list's total and counts what its pages list.
+	walk := func(t *testing.T, c *http.Client, u string) (total, listed int) {
+		t.Helper()
+		_, body := get(t, c, u)
+		m := totalOf.FindStringSubmatch(body)
+		if m == nil {
+			t.Fatalf("%s says no total", u)
+		}
+		total, _ = strconv.Atoi(m[1])
+		for {
+			listed += len(row.FindAllString(body, -1))
+			next := nextLink.FindStringSubmatch(body)
+			if next == nil {
+				return total, listed
+			}
+			_, body = get(t, c, a.Base+html.UnescapeString(next[1]))
+		}
+	}
+	// Support requests: the demo files none; one for a resident of grid1's
+	// grid, two of another grid, and one in Wangcheng.
+	file := func(c *http.Client, org, grid string, n int) {
+		t.Helper()
+		_, body := get(t, c, org+"/care?grid="+grid)
+		token := csrfField.FindStringSubmatch(body)
+		ids := regexp.MustCompile(`href="`+regexp.QuoteMeta(strings.TrimPrefix(org, a.Base))+`/care/([0-9a-f-]{36})"`).FindAllStringSubmatch(body, n)
+		if token == nil || len(ids) < n {
+			t.Fatalf("%s: fewer than %d residents on the care list of %s", org, n, grid)
+		}
+		for _, id := range ids {
+			form := url.Values{"csrf": {token[1]}, "resident_id": {id[1]}, "kind": {"medicine"}, "details": {"降压药"}, "from": {"board"}}
+			if status, _ := post(t, c, org+"/isolation/support", form); status != http.StatusSeeOther {
+				t.Fatalf("filing a support request: %d", status)
+			}
+		}
+	}
+	file(staff, a.Base+"/console/orgs/yucai", "yucai-g1", 1)
+	file(staff, a.Base+"/console/orgs/yucai", "yucai-g2", 2)
+	file(other, a.Base+"/console/orgs/wangcheng", "wangcheng-g1", 1)
+	for _, tc := range []struct{ name, path, key string }{
+		{"care", "/care", "console.care.total"},
+		{"care overdue", "/care?overdue=1", "console.care.total"},
+		{"follow-ups", "/follow-ups?status=all", "console.follow_ups.total"},
+		{"follow-ups open", "/follow-ups", "console.follow_ups.total"},
+		{"support", "/isolation/support", "console.support.total"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			all, listed := walk(t, staff, a.Base+"/console/orgs/yucai"+tc.path)
+			if all != listed {
+				t.Errorf("staff: the list says %d, its pages list %d", all, listed)
+			}
+			_, body := get(t, staff, a.Base+"/console/orgs/yucai"+tc.path)
+			if !strings.Contains(body, zh(tc.key, "n", all)) {
+				t.Errorf("the list does not say %q", zh(tc.key, "n", all))
+			}
+			mine, listed := walk(t, grid1, a.Base+"/console/orgs/yucai"+tc.path)
+			if mine != listed || mine > all {
+				t.Errorf("grid worker: the list says %d, its pages list %d (the community's %d)", mine, listed, all)
+			}
+			if tc.name == "support" && (all != 3 || mine != 1) {
+				t.Errorf("support: staff %d, grid worker %d, want 3 and 1", all, mine)
+			}
+			if mine == all {
+				t.Errorf("grid worker: %d, as many as the community's: not its grids' only", mine)
+			}
+			theirs, listed := walk(t, other, a.Base+"/console/orgs/wangcheng"+tc.path)
+			if theirs != listed || theirs == 0 {
+				t.Errorf("Wangcheng: the list says %d, its pages list %d", theirs, listed)
+			}
+		})
+	}
 }

@@ -143,24 +143,10 @@ func (s *Service) ListSupport(ctx context.Context, f Filter) ([]SupportView, str
 	p, err := scope.Read(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (store.Page[SupportView], error) {
 		var none store.Page[SupportView]
 		rows := store.PageRows[supportRow](f.Limit)
-		q := selectSupport(tx, g, &rows)
-		var fe []errs.FieldError
-		if f.Status != "" && oneOf(&fe, "status", f.Status, SupportOpen, SupportAssigned, SupportDone, SupportCancelled) {
-			q = q.Where("sr.status = ?", f.Status)
-		}
-		if f.Grid != "" {
-			if id, ok := g.Resolve(f.Grid); ok {
-				q = q.Where("r.grid_id = ?", id)
-			} else {
-				fe = append(fe, errs.Field("grid", "unknown_grid", map[string]any{"grid": f.Grid}))
-			}
-		}
-		if len(fe) > 0 {
-			return none, errs.Validation(fe...)
-		}
 		now := s.now()
-		if f.Overdue {
-			q = q.Where("sr.status IN (?, ?) AND sr.due_at < ?", SupportOpen, SupportAssigned, now)
+		q, err := supportFilter(selectSupport(tx, g, &rows), g, f, now)
+		if err != nil {
+			return none, err
 		}
 		if err := store.Keyset(q, "sr.id", f.Cursor, f.Limit).Scan(ctx); err != nil {
 			return none, fmt.Errorf("list support requests: %w", err)
@@ -180,6 +166,45 @@ func (s *Service) ListSupport(ctx context.Context, f Filter) ([]SupportView, str
 		return store.Page[SupportView]{Items: out, Next: page.Next}, nil
 	})
 	return p.Items, p.Next, err
+}
+
+// supportFilter narrows q (selectSupport's) to f's filters, its cursor
+// aside: the list and its count see the same requests.
+func supportFilter(q *bun.SelectQuery, g *scope.Grids, f Filter, now time.Time) (*bun.SelectQuery, error) {
+	var fe []errs.FieldError
+	if f.Status != "" && oneOf(&fe, "status", f.Status, SupportOpen, SupportAssigned, SupportDone, SupportCancelled) {
+		q = q.Where("sr.status = ?", f.Status)
+	}
+	if f.Grid != "" {
+		if id, ok := g.Resolve(f.Grid); ok {
+			q = q.Where("r.grid_id = ?", id)
+		} else {
+			fe = append(fe, errs.Field("grid", "unknown_grid", map[string]any{"grid": f.Grid}))
+		}
+	}
+	if len(fe) > 0 {
+		return nil, errs.Validation(fe...)
+	}
+	if f.Overdue {
+		q = q.Where("sr.status IN (?, ?) AND sr.due_at < ?", SupportOpen, SupportAssigned, now)
+	}
+	return q, nil
+}
+
+// CountSupport counts the requests f's filters find (its cursor and limit
+// aside): the list's "共 N 条".
+func (s *Service) CountSupport(ctx context.Context, f Filter) (int, error) {
+	return scope.Read(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (int, error) {
+		q, err := supportFilter(selectSupport(tx, g, (*SupportRequest)(nil)), g, f, s.now())
+		if err != nil {
+			return 0, err
+		}
+		n, err := q.Count(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("count support requests: %w", err)
+		}
+		return int(n), nil
+	})
 }
 
 // UpdateSupport moves a request on: open → assigned (an assignee given

@@ -24,6 +24,28 @@ const (
 	FieldCheckinURL = "CheckinURL"
 )
 
+// MergeField is a field a body may use, as forms offer it.
+type MergeField struct {
+	Name string // as a body writes it: {{.Name}}
+	// Isolation: only in messages to residents under isolation.
+	Isolation bool
+	// Notice: a WeCom group notice may use it (the group has no one
+	// resident's name).
+	Notice bool
+}
+
+// MergeFields are the fields a body may use, in the order forms offer
+// them; a field not here is template_unknown_field.
+var MergeFields = []MergeField{
+	{Name: FieldName},
+	{Name: FieldCommunity, Notice: true},
+	{Name: FieldEndDate, Isolation: true},
+	{Name: FieldCheckinURL, Isolation: true},
+}
+
+// Tag is the field as a body writes it.
+func (f MergeField) Tag() string { return "{{." + f.Name + "}}" }
+
 // longest values. Names beyond maxName runes are cut when rendered (a
 // rare long transliterated name), so the check holds; a check-in link is
 // the base URL, "/r/" and a 43-character token.
@@ -107,9 +129,10 @@ func fieldOf(n *parse.ActionNode) (string, bool) {
 }
 
 func known(name string) bool {
-	switch name {
-	case FieldName, FieldCommunity, FieldEndDate, FieldCheckinURL:
-		return true
+	for _, f := range MergeFields {
+		if f.Name == name {
+			return true
+		}
 	}
 	return false
 }

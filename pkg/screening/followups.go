@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"github.com/wanjia/wanjia/pkg/audit"
 	"github.com/wanjia/wanjia/pkg/errs"
 	"github.com/wanjia/wanjia/pkg/scope"
@@ -65,22 +67,9 @@ func (s *Service) ListFollowUps(ctx context.Context, f Filter) ([]FollowUpView, 
 	p, err := scope.Read(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (store.Page[FollowUpView], error) {
 		var none store.Page[FollowUpView]
 		rows := store.PageRows[followUpRow](f.Limit)
-		q := tx.Select(&rows).ColumnExpr("f.*, h.address, h.phone").
-			Join("JOIN households AS h ON h.tenant_id = f.tenant_id AND h.id = f.household_id")
-		q = g.Limit(q, "f.grid_id")
-		switch f.Status {
-		case "":
-		case StatusOpen, StatusDone, FollowUpDismissed, FollowUpCase:
-			q = q.Where("f.status = ?", f.Status)
-		default:
-			return none, errs.Validation(errs.Field("status", "one_of", map[string]any{"allowed": "open, done, dismissed, case"}))
-		}
-		if f.Grid != "" {
-			id, ok := g.Resolve(f.Grid)
-			if !ok {
-				return none, errs.Validation(errs.Field("grid", "unknown_grid", map[string]any{"grid": f.Grid}))
-			}
-			q = q.Where("f.grid_id = ?", id)
+		q, err := followUpFilter(tx.Select(&rows).ColumnExpr("f.*, h.address, h.phone"), g, f)
+		if err != nil {
+			return none, err
 		}
 		if err := store.Keyset(q, "f.id", f.Cursor, f.Limit).Scan(ctx); err != nil {
 			return none, fmt.Errorf("list follow-ups: %w", err)
@@ -100,6 +89,45 @@ func (s *Service) ListFollowUps(ctx context.Context, f Filter) ([]FollowUpView, 
 		return store.Page[FollowUpView]{Items: out, Next: page.Next}, nil
 	})
 	return p.Items, p.Next, err
+}
+
+// followUpFilter limits q (over follow_ups AS f) to the caller's grids and
+// f's filters, its cursor aside: the list and its count see the same
+// follow-ups.
+func followUpFilter(q *bun.SelectQuery, g *scope.Grids, f Filter) (*bun.SelectQuery, error) {
+	q = q.Join("JOIN households AS h ON h.tenant_id = f.tenant_id AND h.id = f.household_id")
+	q = g.Limit(q, "f.grid_id")
+	switch f.Status {
+	case "":
+	case StatusOpen, StatusDone, FollowUpDismissed, FollowUpCase:
+		q = q.Where("f.status = ?", f.Status)
+	default:
+		return nil, errs.Validation(errs.Field("status", "one_of", map[string]any{"allowed": "open, done, dismissed, case"}))
+	}
+	if f.Grid != "" {
+		id, ok := g.Resolve(f.Grid)
+		if !ok {
+			return nil, errs.Validation(errs.Field("grid", "unknown_grid", map[string]any{"grid": f.Grid}))
+		}
+		q = q.Where("f.grid_id = ?", id)
+	}
+	return q, nil
+}
+
+// CountFollowUps counts the follow-ups f's filters find (its cursor and
+// limit aside): the list's "共 N 条".
+func (s *Service) CountFollowUps(ctx context.Context, f Filter) (int, error) {
+	return scope.Read(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (int, error) {
+		q, err := followUpFilter(tx.Select((*FollowUp)(nil)), g, f)
+		if err != nil {
+			return 0, err
+		}
+		n, err := q.Count(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("count follow-ups: %w", err)
+		}
+		return int(n), nil
+	})
 }
 
 // FollowUpPatch closes (done, dismissed) or reopens a follow-up, with a

@@ -556,3 +556,39 @@ func TestNotTriedApart(t *testing.T) {
 		t.Fatalf("the grid's figures: %+v", g)
 	}
 }
+
+// TestNumberCorrected: only an open door-list task whose number was found
+// wrong goes back to the call list, at its head with the never-tried; any
+// other is 409, another community's is 404, and a closed campaign's 409.
+func TestNumberCorrected(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	hh := w.households(t, "c1", "c1-g1", 3)
+	sc := w.campaign(t, "c1", screening.ScreeningInput{Method: screening.MethodPhone})
+	staff := w.As(t, "c1.staff", "c1")
+	a, b, c := w.taskOf(t, "c1", sc.ID, hh[0]), w.taskOf(t, "c1", sc.ID, hh[1]), w.taskOf(t, "c1", sc.ID, hh[2])
+	for range 3 { // to the door by failed calls, not a wrong number
+		w.attempt(t, staff, sc.ID, a, "phone", "no_answer")
+	}
+	w.attempt(t, staff, sc.ID, b, "phone", "wrong_number")
+	for _, id := range []string{a, c} {
+		if _, err := w.Screening.NumberCorrected(staff, sc.ID, id); kind(err) != errs.KindConflict {
+			t.Errorf("a task whose number was not found wrong: %v, want 409", err)
+		}
+	}
+	other := w.As(t, "c2.staff", "c2")
+	if _, err := w.Screening.NumberCorrected(other, sc.ID, b); kind(err) != errs.KindNotFound {
+		t.Errorf("another community's: %v, want 404", err)
+	}
+	v, err := w.Screening.NumberCorrected(staff, sc.ID, b)
+	if err != nil || v.Door || v.LastOutcome != "wrong_number" || v.Attempts != 1 {
+		t.Fatalf("corrected: %+v %v, want off the door list, its attempt kept", v, err)
+	}
+	call, _, _ := w.Screening.ListTasks(staff, sc.ID, screening.Filter{List: "call", Limit: 50})
+	if len(call) != 2 || call[0].ID != b && call[1].ID != b {
+		t.Errorf("the call list after: %+v, want the corrected one back", call)
+	}
+	if _, err := w.Screening.NumberCorrected(staff, sc.ID, b); kind(err) != errs.KindConflict {
+		t.Errorf("corrected twice: %v, want 409", err)
+	}
+}

@@ -9,7 +9,9 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/wanjia/wanjia/pkg/audit"
 	"github.com/wanjia/wanjia/pkg/errs"
+	"github.com/wanjia/wanjia/pkg/orgs"
 	"github.com/wanjia/wanjia/pkg/pii"
 	"github.com/wanjia/wanjia/pkg/scope"
 	"github.com/wanjia/wanjia/pkg/store"
@@ -255,4 +257,46 @@ func (s *Service) task(ctx context.Context, tx *store.TenantTx, g *scope.Grids, 
 		return nil, fmt.Errorf("load task: %w", err)
 	}
 	return r, nil
+}
+
+// NumberCorrected gives a household whose number was marked wrong back to
+// the call list, once the right number is on the roster (the worker at
+// the door asked for it; roster.UpdateHousehold changed it, audited as
+// the personal data it is). The task leaves the door list, free and at
+// the head of the call list with the never-tried ones; its attempts stay
+// as they were. Only an open task on the door list whose last outcome was
+// a wrong number qualifies (409 otherwise); another community's or grid's
+// task is 404.
+func (s *Service) NumberCorrected(ctx context.Context, screeningID, taskID string) (*TaskView, error) {
+	return scope.Run(ctx, s.Frame, func(ctx context.Context, tx *store.TenantTx, g *scope.Grids) (*TaskView, error) {
+		sc, err := s.screening(ctx, tx, screeningID)
+		if err != nil {
+			return nil, err
+		}
+		r, err := s.task(ctx, tx, g, screeningID, taskID)
+		if err != nil {
+			return nil, err
+		}
+		c, err := orgs.CommunityOf(ctx, tx)
+		if err != nil {
+			return nil, err
+		}
+		if !sc.open(c.Day(s.now())) {
+			return nil, errs.New(errs.KindConflict, "screening_closed", nil)
+		}
+		if r.Status != StatusOpen || !r.Door || r.LastOutcome != OutcomeWrongNumber {
+			return nil, errs.New(errs.KindConflict, "task_not_wrong_number", nil)
+		}
+		r.Door, r.CallOrder, r.HeldBy, r.HeldUntil, r.UpdatedAt = false, neverTried(r.ID), nil, nil, s.now()
+		if _, err := tx.Update(&r.Task).Column("door", "call_order", "held_by", "held_until", "updated_at").
+			Where("t.id = ?", r.ID).Exec(ctx); err != nil {
+			return nil, fmt.Errorf("back to the call list: %w", err)
+		}
+		if err := audit.Record(ctx, tx, audit.ActionUpdate, "task", r.ID, map[string]any{"screening_id": sc.ID,
+			"household_id": r.HouseholdID, "list": ListCall, "reason": "number_corrected"}); err != nil {
+			return nil, err
+		}
+		tv := taskView(r, g, scope.ViewOf(ctx))
+		return &tv, nil
+	})
 }

@@ -47,6 +47,14 @@ func (c *Pages) list(g *gin.Context) {
 		v.State, status = console.NewFormState(console.Lang(g), e), http.StatusUnprocessableEntity
 	}
 	v.Items, v.Pager = items, console.NewPager(g, next)
+	if err == nil {
+		n, err := c.care.Count(g.Request.Context(), care.Filter{Grid: v.Grid, Overdue: v.Overdue})
+		if err != nil {
+			web.Fail(g, err)
+			return
+		}
+		v.Pager = v.Pager.Count(n, "console.care.total")
+	}
 	c.k.Render(g, status, "care", v)
 }
 

@@ -10,6 +10,7 @@ func init() {
 	i18n.Register(map[string]i18n.Message{
 		"console.menu.care":           {ZH: "关怀", EN: "Care"},
 		"console.care.title":          {ZH: "关怀名单", EN: "Care list"},
+		"console.care.total":          {ZH: "共 {n} 人", EN: "{n} residents"},
 		"console.care.note":           {ZH: "独居老人等需要关怀的居民，最久没有联系上的排在前面。", EN: "Residents to look after, such as elderly people living alone; the longest without contact first."},
 		"console.care.only_overdue":   {ZH: "只看逾期未联系的", EN: "Overdue only"},
 		"console.care.recorded":       {ZH: "已登记关怀", EN: "Care contact recorded"},

@@ -143,6 +143,7 @@ func init() {
 		"console.isolation.home.live":   {ZH: "隔离中", EN: "Under isolation"},
 
 		"console.support.title":          {ZH: "求助", EN: "Support requests"},
+		"console.support.total":          {ZH: "共 {n} 条", EN: "{n} requests"},
 		"console.support.note":           {ZH: "隔离居民的求助，逾期未办的会标出。", EN: "What isolated residents ask for; overdue ones are marked."},
 		"console.support.status":         {ZH: "状态", EN: "Status"},
 		"console.support.only_overdue":   {ZH: "只看逾期的", EN: "Overdue only"},

@@ -51,8 +51,8 @@ func (c *Pages) showSupport(g *gin.Context, status int, filter, grid string, ove
 		Grids: mine, Editing: editing, Assignee: assignee, State: st, Updated: g.Query("updated"),
 		Moves: []string{isolation.SupportAssigned, isolation.SupportDone, isolation.SupportCancelled}}
 	v.Title = "console.support.title"
-	items, next, err := c.iso.ListSupport(g.Request.Context(), isolation.Filter{Status: filter, Grid: grid, Overdue: overdue,
-		Limit: console.PageSize, Cursor: g.Query("cursor")})
+	f := isolation.Filter{Status: filter, Grid: grid, Overdue: overdue, Limit: console.PageSize, Cursor: g.Query("cursor")}
+	items, next, err := c.iso.ListSupport(g.Request.Context(), f)
 	if err != nil {
 		e, ok := console.FormError(err)
 		if !ok {
@@ -65,6 +65,14 @@ func (c *Pages) showSupport(g *gin.Context, status int, filter, grid string, ove
 		}
 	}
 	v.Items, v.Pager = items, console.NewPager(g, next)
+	if err == nil {
+		n, err := c.iso.CountSupport(g.Request.Context(), f)
+		if err != nil {
+			web.Fail(g, err)
+			return
+		}
+		v.Pager = v.Pager.Count(n, "console.support.total")
+	}
 	c.k.Render(g, status, "support", v)
 }
 

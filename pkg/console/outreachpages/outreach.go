@@ -234,6 +234,7 @@ type builderView struct {
 	Formats   []string
 	Templates []outreach.Template
 	Robot     *outreach.RobotView // a WeCom notice can be chosen when it is configured
+	Fields    []outreach.MergeField
 	In        campaignInput
 	State     console.FormState
 	Preview   textPreview
@@ -277,6 +278,7 @@ func (c *Pages) showBuilder(g *gin.Context, status int, in campaignInput, st con
 	}
 	v := builderView{outreachPage: c.outreachPage(g, "console.outreach.new", "campaigns"), Grids: mine, Tags: audienceTags,
 		Channels: channels, Formats: noticeFormats, Templates: tpls, In: in, State: st}
+	v.Fields = withFields(v.Frame, false)
 	if v.Robot, err = c.robot(ctx, v.Frame); err != nil {
 		web.Fail(g, err)
 		return
@@ -549,6 +551,22 @@ func readableState(l i18n.Lang, e *errs.Error) *errs.Error {
 	return &out
 }
 
+// withFields are the merge fields a body's buttons insert (typing {{.Name}}
+// on a phone's Chinese keyboard is hard), outreach's own list: all of them
+// on a template, which may be sent to residents under isolation; on the
+// builder, whose audience is never that, those for anyone. The page loads
+// fields.js, which shows the buttons and inserts at the cursor.
+func withFields(f *console.Frame, isolation bool) []outreach.MergeField {
+	var out []outreach.MergeField
+	for _, m := range outreach.MergeFields {
+		if isolation || !m.Isolation {
+			out = append(out, m)
+		}
+	}
+	f.Scripts = append(f.Scripts, "fields.js")
+	return out
+}
+
 // Templates.
 
 type templatesView struct {
@@ -560,6 +578,7 @@ type templatesView struct {
 	State     console.FormState
 	Added     bool
 	Preview   textPreview
+	Fields    []outreach.MergeField
 }
 
 type templateInput struct {
@@ -581,6 +600,7 @@ func (c *Pages) showTemplates(g *gin.Context, status int, in templateInput, st c
 	}
 	v := templatesView{outreachPage: c.outreachPage(g, "console.outreach.templates", "templates"), Templates: list, Next: console.NextURL(g, next),
 		Channels: channels, In: in, State: st, Added: g.Query("added") != ""}
+	v.Fields = withFields(v.Frame, true)
 	v.Preview = c.preview(v.Frame, previewInput{Channel: in.Channel, Body: in.Body, SignName: in.SignName}, nil)
 	c.k.Render(g, status, "outreach_templates", v)
 }

@@ -74,6 +74,14 @@ func (c *Pages) showFollowUps(g *gin.Context, status int, filterStatus, grid, ed
 		}
 	}
 	v.Items, v.Pager = items, console.NewPager(g, next)
+	if err == nil {
+		n, err := c.screen.CountFollowUps(g.Request.Context(), f)
+		if err != nil {
+			web.Fail(g, err)
+			return
+		}
+		v.Pager = v.Pager.Count(n, "console.follow_ups.total")
+	}
 	c.k.Render(g, status, "follow_ups", v)
 }
 

@@ -32,10 +32,12 @@ type Pages struct {
 	k      *console.Kit
 }
 
-// Members lists a household's residents as the caller may see them
-// (roster.Service).
+// Members lists a household's residents as the caller may see them, and
+// changes a household's phone when the one on the roster was wrong
+// (roster.Service, with its checks, masking and audit).
 type Members interface {
 	ListResidents(ctx context.Context, f roster.Filter) ([]roster.ResidentView, string, error)
+	UpdateHousehold(ctx context.Context, id string, p roster.HouseholdPatch) (*roster.HouseholdView, error)
 }
 
 // New makes screening's pages; people, if any, are the roster the call
@@ -64,6 +66,9 @@ func (c *Pages) Mount(org *authz.OrgRoutes, k *console.Kit) {
 	org.Handle(http.MethodGet, "/screenings/:id/offline", console.OfflinePerm, c.offlineList)
 	org.Handle(http.MethodGet, "/screenings/:id/tasks/:task", perm("screening", "read"), c.taskPage)
 	org.Handle(http.MethodPost, "/screenings/:id/tasks/:task/attempts", perm("attempts", "write"), c.recordAttempt)
+	// Changing a household's phone is a roster write; the door list offers
+	// it for a number just marked wrong (phone.go).
+	org.Handle(http.MethodPost, "/screenings/:id/tasks/:task/phone", perm("roster", "write"), c.correctPhone)
 	org.Handle(http.MethodGet, "/follow-ups", perm("screening", "read"), c.followUps)
 	org.Handle(http.MethodPost, "/follow-ups/:id", perm("follow_ups", "write"), c.updateFollowUp)
 }

@@ -273,6 +273,11 @@ type worklistView struct {
 	// reads before dialling.
 	Members []member
 	Last    []screening.AttemptView
+	// The door list's number form, for a household whose number was
+	// marked wrong (phone.go): what was typed and what roster said of it.
+	CanCorrect bool
+	Phone      phoneForm
+	Corrected  *screening.TaskView // the household just given its right number
 }
 
 // member is a resident as the call card shows them.
@@ -302,6 +307,11 @@ func (c *Pages) doorList(g *gin.Context) {
 // showWorklist renders a list: its next household, or (a refused
 // submission) the household that was posted, with everything typed.
 func (c *Pages) showWorklist(g *gin.Context, status int, list string, posted *screening.TaskView, form attemptForm) {
+	c.showList(g, status, list, posted, form, phoneForm{})
+}
+
+// showList is showWorklist with the number form as posted (phone.go).
+func (c *Pages) showList(g *gin.Context, status int, list string, posted *screening.TaskView, form attemptForm, phone phoneForm) {
 	ctx := g.Request.Context()
 	id := g.Param("id")
 	s, err := c.screen.GetScreening(ctx, id)
@@ -352,6 +362,12 @@ func (c *Pages) showWorklist(g *gin.Context, status int, list string, posted *sc
 			v.Done = t
 		}
 	}
+	if id := g.Query("corrected"); id != "" && posted == nil {
+		// The household given its right number: dial it from here.
+		if t, err := c.screen.GetTask(ctx, s.ID, id); err == nil {
+			v.Corrected = t
+		}
+	}
 	// A refused form stays on screen even when the campaign closed
 	// meanwhile (a 409): what was typed is not lost.
 	v.CanRecord = v.Task != nil && f.Can("attempts", "write") && (s.Status == screening.StatusOpen || posted != nil)
@@ -370,6 +386,10 @@ func (c *Pages) showWorklist(g *gin.Context, status int, list string, posted *sc
 	}
 	// The lists are plain forms and links: no htmx to download at the door.
 	f.NoHtmx = true
+	v.CanCorrect = v.CanRecord && list == screening.ListDoor && wrongNumber(v.Task) && f.Can("roster", "write") && c.people != nil
+	if v.CanCorrect {
+		v.Phone = phone
+	}
 	c.k.Render(g, status, "worklist", v)
 }
 

@@ -61,7 +61,9 @@ import (
 // would only be 1/throughput) and, on PostgreSQL on this machine,
 // cpu-us/req: the CPU time of this process and of the server's PostgreSQL
 // backends per request (see cpuMeter), which a machine shared with other
-// work disturbs far less than throughput. The servers run in interleaved rounds,
+// work disturbs far less than throughput, and pg-us/req, the backends'
+// part of it (cpu-us/req less pg-us/req is this process's: the server and
+// the client, which is the same for every server). The servers run in interleaved rounds,
 // WANJIA_BENCH_ROUNDS of them (default 2), each round in the reverse order
 // of the one before (ABBA), so drift and noise of the machine fall on all of
 // them; testing names the second round's leaves wanjia#01/c8 and so on.
@@ -438,6 +440,9 @@ func drive(b *testing.B, s benchServer, clients int) {
 	if metered {
 		if self1, cpu1, ok := s.cpu.sample(s.backends); ok {
 			b.ReportMetric(float64(since(self0, self1, cpu0, cpu1).Microseconds())/float64(len(lat)), "cpu-us/req")
+			// The backends' share alone: what the server side costs, apart
+			// from this process (whose figure the client is part of).
+			b.ReportMetric(float64(since(0, 0, cpu0, cpu1).Microseconds())/float64(len(lat)), "pg-us/req")
 		}
 	}
 	if err := firstErr.Load(); err != nil {

@@ -157,10 +157,11 @@ func figuresDays(ctx context.Context, db bun.IDB, tenants []string, from, to str
 		Calls     int    `bun:"calls"`
 		Visits    int    `bun:"visits"`
 	}
+	onDays, daysArgs := attemptsFrom(from, to)
 	err = db.NewSelect().TableExpr("attempts AS a").ColumnExpr("a.tenant_id, a.local_date").
 		ColumnExpr("COALESCE(SUM(CASE WHEN a.method = ? THEN 1 ELSE 0 END), 0) AS calls", MethodPhone).
 		ColumnExpr("COALESCE(SUM(CASE WHEN a.method = ? THEN 1 ELSE 0 END), 0) AS visits", MethodVisit).
-		Where("a.tenant_id IN (?) AND a.local_date >= ? AND a.local_date <= ? AND a.kind = ?", in, from, to, KindScreening).
+		Where("a.tenant_id IN (?) AND a.kind = ?", in, KindScreening).Where(onDays, daysArgs...).
 		GroupExpr("a.tenant_id, a.local_date").Scan(ctx, &attempts)
 	if err != nil {
 		return nil, fmt.Errorf("screening figures: attempts of the day: %w", err)

@@ -103,7 +103,8 @@ restore-drill:
 ## flushed, an api replica killed and the parts' connections terminated; prints p50/p95/p99 per kind of
 ## request, messages a second, lost and doubled per fault, and a verdict (about 6 minutes on 2 cores).
 ## LOAD_FLAGS= for more: -messages, -households, -duration, -rate, -faults (pg-stop is off: it stops the
-## whole server, so never on a shared one; it needs -pg-ctl)
+## whole server, so never on a shared one; with -own-pg the drill initdb's a cluster of its own on a free
+## port, which pg-stop stops, and removes it at the end: LOAD_FLAGS='-own-pg -faults pg-stop')
 LOAD_FLAGS ?=
 load: build
 	WANJIA_DATABASE_URL='$(PG_URL)' $(GO) run ./cmd/wanjia-load -wanjia $(BIN) $(LOAD_FLAGS)

@@ -45,6 +45,8 @@ type Config struct {
 	Settle      time.Duration // how long to wait for the stack to finish its work after the traffic
 	PGStop      time.Duration
 	PGCtl       []string // the command that stops/starts the server (pg-stop): "<cmd> stop" / "<cmd> start"
+	OwnPG       bool     // run on a cluster of the drill's own (-own-pg), which pg-stop stops
+	ownPG       *OwnPG   // that cluster, once started
 	KeepDir     bool
 	Out         io.Writer
 }
@@ -557,7 +559,7 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 // (a killed process is started again), and says how long the messages
 // took to flow again.
 func (d *Drill) inject(ctx context.Context, w string, win time.Duration) error {
-	at := time.Now()
+	at, since := time.Now(), "after the fault"
 	switch w {
 	case "worker-kill":
 		d.st.Kill("worker-1")
@@ -596,16 +598,21 @@ func (d *Drill) inject(ctx context.Context, w string, win time.Duration) error {
 		// the right counts once the server is back.
 		c := d.comms[0]
 		done := make(chan struct{})
+		var finished time.Time
 		go func() {
 			defer close(done)
 			v, err := importFile(ctx, d.api, c, "households", extraHouseholdsCSV(2000), 10*time.Minute)
+			finished = time.Now()
 			d.imports = append(d.imports, importCheck{window: w, org: c.Slug, want: 2000, got: v, err: err})
 		}()
 		sleepCtx(ctx, 2*time.Second)
-		if len(d.cfg.PGCtl) == 0 {
-			return errors.New("no command to stop PostgreSQL (-pg-ctl)")
+		if len(d.cfg.PGCtl) == 0 && d.cfg.ownPG == nil {
+			return errors.New("no command to stop PostgreSQL (-own-pg or -pg-ctl)")
 		}
 		run := func(verb string) error {
+			if d.cfg.ownPG != nil {
+				return d.cfg.ownPG.Ctl(context.Background(), verb)
+			}
 			args := append(append([]string{}, d.cfg.PGCtl[1:]...), verb)
 			out, err := exec.CommandContext(context.Background(), d.cfg.PGCtl[0], args...).CombinedOutput()
 			if err != nil {
@@ -613,14 +620,30 @@ func (d *Drill) inject(ctx context.Context, w string, win time.Duration) error {
 			}
 			return nil
 		}
+		stopped := time.Now()
 		if err := run("stop"); err != nil {
 			return err
 		}
+		d.logf("pg-stop: PostgreSQL stopped (pg_ctl -m fast took %s)", time.Since(stopped).Round(100*time.Millisecond))
 		sleepCtx(ctx, d.cfg.PGStop)
+		started := time.Now()
 		if err := run("start"); err != nil {
 			return err
 		}
-		<-done
+		d.logf("pg-stop: PostgreSQL started again after %s down", started.Sub(stopped).Round(time.Second))
+		// Recovery counts from the server's return: nothing can recover
+		// while it is down.
+		at, since = started, "after PostgreSQL came back"
+		// The import is waited for once recovery is measured.
+		defer func() {
+			<-done
+			if finished.Before(stopped) {
+				d.notes = append(d.notes, "pg-stop: the import finished before PostgreSQL stopped (not mid-import)")
+			} else {
+				d.notes = append(d.notes, fmt.Sprintf("pg-stop: the import running when PostgreSQL stopped finished %s after it came back",
+					finished.Sub(started).Round(100*time.Millisecond)))
+			}
+		}()
 	}
 	// Recovery: both replicas ready, and a message reached the provider
 	// after the fault.
@@ -637,8 +660,8 @@ func (d *Drill) inject(ctx context.Context, w string, win time.Duration) error {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	d.notes = append(d.notes, fmt.Sprintf("fault %s: api ready again after %s, messages flowing again %s after the fault",
-		w, orNever(ready), orNever(flow)))
+	d.notes = append(d.notes, fmt.Sprintf("fault %s: api ready again after %s, messages flowing again %s %s",
+		w, orNever(ready), orNever(flow), since))
 	d.logf("%s", d.notes[len(d.notes)-1])
 	return nil
 }

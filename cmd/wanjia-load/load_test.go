@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -240,5 +243,60 @@ func TestFakeProviderStatusQuery(t *testing.T) {
 	}
 	if c := p.Counts(); len(c) != 1 || p.Total() != 1 {
 		t.Fatalf("a query counted as a message: %v", c)
+	}
+}
+
+// TestOwnPG: -own-pg's cluster answers on its port, stops and starts again
+// with its pg_ctl (what pg-stop runs), and Close leaves nothing: no
+// server, no directory.
+func TestOwnPG(t *testing.T) {
+	if _, err := pgBinDir(); err != nil {
+		t.Skip(err)
+	}
+	ctx := context.Background()
+	pg, err := StartOwnPG(ctx, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	ping := func() error {
+		db, err := sql.Open("pgx", pg.AdminURL()+"&connect_timeout=2")
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		return db.PingContext(ctx)
+	}
+	if err := ping(); err != nil {
+		t.Fatalf("own cluster does not answer: %v", err)
+	}
+	if err := pg.Ctl(ctx, "stop"); err != nil {
+		t.Fatal(err)
+	}
+	if ping() == nil {
+		t.Fatal("own cluster answers after pg_ctl stop")
+	}
+	if err := pg.Ctl(ctx, "start"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ping(); err != nil {
+		t.Fatalf("own cluster does not answer after pg_ctl start: %v", err)
+	}
+	pidFile := filepath.Join(pg.Dir, "data", "postmaster.pid")
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.SplitN(string(b), "\n", 2)[0])
+	pg.Close()
+	if _, err := os.Stat(pg.Dir); !os.IsNotExist(err) {
+		t.Errorf("%s left after Close: %v", pg.Dir, err)
+	}
+	// pg_ctl -w returns once the pid file is gone; the process itself
+	// ends (and is reaped) a moment later.
+	for deadline := time.Now().Add(5 * time.Second); pid > 0 && syscall.Kill(pid, 0) == nil; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("postmaster %d still running after Close", pid)
+		}
 	}
 }

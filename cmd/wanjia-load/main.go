@@ -40,6 +40,8 @@ func main() {
 		"faults to inject, comma-separated, from "+strings.Join(allFaults, ",")+"; none: \"\". pg-stop stops the whole PostgreSQL server for -pg-stop: never on a shared server")
 	flag.DurationVar(&cfg.PGStop, "pg-stop", 100*time.Second, "how long the pg-stop fault keeps PostgreSQL down")
 	flag.StringVar(&pgctl, "pg-ctl", "", "pg-stop's command, to which stop and start are appended (e.g. \"pg_ctlcluster 16 main\")")
+	flag.BoolVar(&cfg.OwnPG, "own-pg", false, "run on a PostgreSQL cluster of the drill's own (initdb in a temporary directory, a free port; "+
+		"removed at the end), which pg-stop stops with pg_ctl -m fast: the way to run pg-stop on a machine whose server others use")
 	flag.DurationVar(&cfg.Settle, "settle", 4*time.Minute, "how long the stack may take to finish sending after the mix")
 	flag.BoolVar(&cfg.KeepDir, "keep", false, "keep the parts' logs")
 	flag.Parse()
@@ -68,6 +70,16 @@ func run(ctx context.Context, cfg Config) error {
 	if err := cfg.check(); err != nil {
 		return err
 	}
+	if cfg.OwnPG {
+		// The cluster goes when run returns: at the end, on a failure, and
+		// on Ctrl-C (the context ends, the drill unwinds to here).
+		pg, err := StartOwnPG(ctx, func(f string, a ...any) { fmt.Printf("load: "+f+"\n", a...) })
+		if err != nil {
+			return err
+		}
+		defer pg.Close()
+		cfg.AdminURL, cfg.ownPG = pg.AdminURL(), pg
+	}
 	if cfg.Bin == "" {
 		dir, err := os.MkdirTemp("", "wanjia-load-bin-")
 		if err != nil {
@@ -91,9 +103,12 @@ func (c Config) check() error {
 	if c.Duration < 10*time.Second {
 		errs = append(errs, errors.New("-duration must be at least 10s"))
 	}
+	if c.OwnPG && len(c.PGCtl) > 0 {
+		errs = append(errs, errors.New("-own-pg and -pg-ctl: pg-stop stops the drill's own cluster with -own-pg; give one or the other"))
+	}
 	for _, f := range c.Faults {
-		if f == "pg-stop" && len(c.PGCtl) == 0 {
-			errs = append(errs, errors.New("the pg-stop fault needs -pg-ctl (it stops the whole server: never on one that others use)"))
+		if f == "pg-stop" && len(c.PGCtl) == 0 && !c.OwnPG {
+			errs = append(errs, errors.New("the pg-stop fault needs -own-pg, or -pg-ctl on a server of the drill's alone (it stops the whole server: never on one that others use)"))
 		}
 	}
 	return errors.Join(errs...)

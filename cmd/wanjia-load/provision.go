@@ -125,7 +125,9 @@ func importFile(ctx context.Context, api *API, c *community, kind string, file [
 			return &v, ctx.Err()
 		case <-time.After(time.Second):
 		}
-		if _, err := api.Do(ctx, "import-status", "GET", "/api/v1/orgs/"+c.Slug+"/imports/"+v.ID, c.Token, nil, &v, nil); err != nil {
+		// A client asks again while the API cannot answer (a database
+		// down: 503; a replica gone: no answer), as an operator's page does.
+		if code, err := api.Do(ctx, "import-status", "GET", "/api/v1/orgs/"+c.Slug+"/imports/"+v.ID, c.Token, nil, &v, nil); err != nil && code != 0 && code < 500 {
 			return &v, err
 		}
 	}

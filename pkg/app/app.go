@@ -277,8 +277,15 @@ var demoHistories = []struct {
 	{"wangcheng", screening.DemoWangcheng, logs.DemoWangcheng, isolation.DemoCases{}, reports.DemoWangcheng}}
 
 // ApplyDemo provisions the Qixing demo district and its users. It is
-// idempotent: on a database that has it, nothing changes.
+// idempotent: on a database that has it, nothing changes. Processes
+// applying it at once on one PostgreSQL database (replicas of `wanjia all
+// --demo` starting together) take turns under an advisory lock: the first
+// seeds, the next find it seeded.
 func (a *App) ApplyDemo(ctx context.Context) error {
+	return a.DB.Exclusive(ctx, "demo", a.applyDemo)
+}
+
+func (a *App) applyDemo(ctx context.Context) error {
 	set, err := tenants.Demo()
 	if err != nil {
 		return err
@@ -292,6 +299,14 @@ func (a *App) ApplyDemo(ctx context.Context) error {
 		return fmt.Errorf("demo district: %w", err)
 	}
 	a.Logger.Info("demo district applied", "changes", len(res.Changes))
+	if len(res.Changes) == 0 {
+		// Another process may have made the district after this one loaded
+		// its authorizer (Apply reloads it only on a change): the
+		// communities are looked up in it below.
+		if err := a.Authz.Reload(ctx); err != nil {
+			return err
+		}
+	}
 	seeded := false
 	for _, spec := range demoRosters {
 		o, ok := a.Authz.Org(spec.community)

@@ -2,13 +2,10 @@ package isolation_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/binary"
 	"fmt"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
 	"github.com/wanjia/wanjia/pkg/isolation"
@@ -21,8 +18,8 @@ import (
 // sub-district rollups (isolation's and screening's FiguresAcross over 100
 // communities) on the partitioned tables, then, in the same run, on the
 // same rows in plain tables (the partitions migration rolled back). The
-// check-ins and attempts are spread over four months' partitions. Goal:
-// partitioned within 1.2x of plain.
+// check-ins and attempts are spread over four months' partitions
+// (historyDays). Goal: partitioned within 1.2x of plain.
 //
 //	WANJIA_TEST_DATABASE_URL=… go test -run '^$' -bench PartitionedVsPlain -benchtime 3x ./pkg/isolation/
 func BenchmarkPartitionedVsPlain(b *testing.B) {
@@ -77,25 +74,17 @@ func benchFigures(b *testing.B, db *store.DB, tenants []string) {
 	b.ReportMetric(float64(scrTime.Milliseconds())/float64(b.N), "ms/screening")
 }
 
-// uuid7At is a UUIDv7 made at t.
-func uuid7At(t time.Time) string {
-	var u uuid.UUID
-	_, _ = rand.Read(u[:])
-	var ms [8]byte
-	binary.BigEndian.PutUint64(ms[:], uint64(t.UnixMilli()))
-	copy(u[:6], ms[2:])
-	u[6] = u[6]&0x0f | 0x70
-	u[8] = u[8]&0x3f | 0x80
-	return u.String()
-}
+// historyDays are the days seedHistory writes, one month's each but the
+// last two: a partitioned table holds the rollup's day among older months.
+var historyDays = []string{"2019-11-03", "2019-12-03", "2020-01-03", "2020-02-02", "2020-02-03"}
 
-// seedHistory writes two past days of check-ins for every case and two
-// attempts for every household, their ids spread over the current month
-// and the three ahead (one partition each), and returns the communities.
+// seedHistory writes a check-in for every case and an attempt for every
+// household on each of historyDays, their ids made at their instant
+// (09:00 in Shanghai that day, as the service makes them: store.NewIDAt),
+// then makes those months' partitions (MaintainPartitions moves the rows
+// in from the default partition), and returns the communities.
 func seedHistory(b *testing.B, db *store.DB) []string {
 	ctx := context.Background()
-	now := time.Now()
-	at := func(i int) string { return uuid7At(now.AddDate(0, i%4, 0).Add(time.Duration(i) * time.Millisecond)) }
 	var tenants []string
 	err := db.AcrossTenants(ctx, "test fixture", store.AllTenants, func(ctx context.Context, tx bun.Tx) error {
 		if err := tx.NewRaw("SELECT id FROM orgs WHERE kind = 'community' ORDER BY id").Scan(ctx, &tenants); err != nil {
@@ -113,16 +102,17 @@ func seedHistory(b *testing.B, db *store.DB) []string {
 		}
 		var checkins []isolation.Checkin
 		var attempts []screening.Attempt
-		stamp := time.Date(2020, 2, 2, 2, 0, 0, 0, time.UTC)
 		for i, c := range cases {
-			for d, day := range []string{"2020-02-02", "2020-02-03"} {
-				checkins = append(checkins, isolation.Checkin{TenantID: c.TenantID, ID: at(2*i + d), CaseID: c.ID, Temperature: 365,
+			for d, day := range historyDays {
+				stamp, _ := time.Parse(time.DateOnly, day)
+				stamp = stamp.Add(time.Hour + time.Duration(i)*time.Millisecond)
+				checkins = append(checkins, isolation.Checkin{TenantID: c.TenantID, ID: store.NewIDAt(stamp), CaseID: c.ID, Temperature: 365,
 					Symptoms: []string{}, Source: "staff", Counts: true, ByUser: "bench", ByName: "bench", At: stamp, LocalDate: day})
 				outcome, method := screening.OutcomeReached, screening.MethodPhone
-				if d == 0 {
+				if d < len(historyDays)-1 {
 					outcome, method = screening.OutcomeNoAnswer, screening.MethodVisit
 				}
-				attempts = append(attempts, screening.Attempt{TenantID: c.TenantID, ID: at(2*i + d + 1), Kind: screening.KindScreening,
+				attempts = append(attempts, screening.Attempt{TenantID: c.TenantID, ID: store.NewIDAt(stamp), Kind: screening.KindScreening,
 					HouseholdID: c.HouseholdID, GridID: c.GridID, Method: method, Outcome: outcome, ByUser: "bench", ByName: "bench",
 					At: stamp, LocalDate: day})
 			}
@@ -137,10 +127,12 @@ func seedHistory(b *testing.B, db *store.DB) []string {
 				return err
 			}
 		}
-		_, err := tx.NewRaw("ANALYZE").Exec(ctx)
-		return err
+		return nil
 	})
 	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := db.MaintainPartitions(ctx, store.PartitionPolicy{}); err != nil {
 		b.Fatal(err)
 	}
 	return tenants

@@ -132,7 +132,9 @@ func (s *Service) checkin(ctx context.Context, tx *store.TenantTx, r *caseRow, k
 		return nil, err
 	}
 	now := s.now()
-	k.TenantID, k.ID, k.CaseID, k.At, k.LocalDate = tx.Tenant(), newID(), r.ID, now, c.Day(now)
+	// The id is made at the check-in's instant, which its day is of
+	// (checkinsOn bounds a day's lookups by it).
+	k.TenantID, k.ID, k.CaseID, k.At, k.LocalDate = tx.Tenant(), store.NewIDAt(now), r.ID, now, c.Day(now)
 	fever := k.Temperature >= FeverTemperature || len(k.Symptoms) > 0
 	// Updating the case first holds its row, so two check-ins of one day
 	// cannot both be its first; a fever puts an eligible case back to
@@ -146,7 +148,8 @@ func (s *Service) checkin(ctx context.Context, tx *store.TenantTx, r *caseRow, k
 	if n, _ := res.RowsAffected(); n != 1 {
 		return nil, errs.Conflict("case_closed", map[string]any{"status": r.Status})
 	}
-	first, err := tx.Select((*Checkin)(nil)).Where("k.case_id = ? AND k.local_date = ? AND k.counts", r.ID, k.LocalDate).Exists(ctx)
+	onDay, dayArgs := checkinsOn(k.LocalDate)
+	first, err := tx.Select((*Checkin)(nil)).Where("k.case_id = ? AND k.counts", r.ID).Where(onDay, dayArgs...).Exists(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("today's check-in: %w", err)
 	}

@@ -167,7 +167,7 @@ func demoCheckins(rng *rand.Rand, tenant string, cs *Case, c orgs.Community, fir
 	d, _ := time.ParseInLocation(time.DateOnly, first, c.Loc)
 	for day := first; day <= last; day = d.Format(time.DateOnly) {
 		at := d.Add(7*time.Hour + time.Duration(rng.IntN(240))*time.Minute).UTC()
-		k := Checkin{TenantID: tenant, ID: newID(), CaseID: cs.ID, Temperature: 360 + rng.IntN(10), Symptoms: []string{},
+		k := Checkin{TenantID: tenant, CaseID: cs.ID, Temperature: 360 + rng.IntN(10), Symptoms: []string{},
 			Counts: true, At: at, LocalDate: day, ByUser: "resident", ByName: "本人"}
 		switch rng.IntN(3) {
 		case 0:
@@ -180,6 +180,7 @@ func demoCheckins(rng *rand.Rand, tenant string, cs *Case, c orgs.Community, fir
 		if day == first && at.Before(cs.CreatedAt) {
 			k.At = cs.CreatedAt.Add(10 * time.Minute) // checked in on opening
 		}
+		k.ID = store.NewIDAt(k.At) // as a live check-in's (checkinsOn)
 		out = append(out, k)
 		d = d.AddDate(0, 0, 1)
 	}

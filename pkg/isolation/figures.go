@@ -98,6 +98,7 @@ func figures(ctx context.Context, db bun.IDB, tenants []string, day string) (map
 		Running       int    `bun:"running"`
 		CheckedIn     int    `bun:"checked_in"`
 	}
+	onDay, dayArgs := checkinsOn(day)
 	live := "c.start_date <= ? AND (c.closed_on IS NULL OR c.closed_on > ?)"
 	running := "c.start_date <= ? AND (c.closed_on IS NULL OR c.closed_on >= ?)"
 	err := db.NewSelect().TableExpr("isolation_cases AS c").ColumnExpr("c.tenant_id").
@@ -110,7 +111,8 @@ func figures(ctx context.Context, db bun.IDB, tenants []string, day string) (map
 		ColumnExpr("SUM(CASE WHEN c.kind = ? AND "+live+" THEN 1 ELSE 0 END) AS close_contacts", KindCloseContact, day, day).
 		ColumnExpr("SUM(CASE WHEN "+running+" THEN 1 ELSE 0 END) AS running", day, day).
 		ColumnExpr("SUM(CASE WHEN "+running+` AND EXISTS (SELECT 1 FROM isolation_checkins AS k
-			WHERE k.tenant_id = c.tenant_id AND k.case_id = c.id AND k.local_date = ? AND k.counts) THEN 1 ELSE 0 END) AS checked_in`, day, day, day).
+			WHERE k.tenant_id = c.tenant_id AND k.case_id = c.id AND `+onDay+` AND k.counts) THEN 1 ELSE 0 END) AS checked_in`,
+			append([]any{day, day}, dayArgs...)...).
 		Where("c.tenant_id IN (?)", in).GroupExpr("c.tenant_id").Scan(ctx, &cases)
 	if err != nil {
 		return nil, fmt.Errorf("isolation figures: cases: %w", err)

@@ -98,6 +98,21 @@ func (s *Service) now() time.Time {
 
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
+// checkinsOn is the condition "k, a check-in, is of local day day",
+// bounded by id too: a check-in's id is made at its instant (store.NewIDAt),
+// so its day's check-ins lie in store.DayIDs(day), and PostgreSQL scans
+// only the month partitions of that range instead of every month's (the
+// day's own rows are the same either way). It returns the SQL, with ? for
+// its arguments, and the arguments. A day that is not a date gets no bound
+// (it matches nothing anyway).
+func checkinsOn(day string) (string, []any) {
+	lo, hi, err := store.DayIDs(day)
+	if err != nil {
+		return "k.local_date = ?", []any{day}
+	}
+	return "k.local_date = ? AND k.id >= ? AND k.id < ?", []any{day, lo, hi}
+}
+
 // notFound is the answer for another community's record, another grid's
 // record and a record that never was: the caller cannot tell them apart.
 func notFound() error { return errs.NotFound() }

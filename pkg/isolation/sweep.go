@@ -268,10 +268,11 @@ type remindRow struct {
 // cases, one for its staff, and one Notify for every notice.
 func (s *Service) sweepReminders(ctx context.Context, tx *store.TenantTx, c orgs.Community, day sweepDay, out *Swept) (int, error) {
 	var rows []remindRow
+	onDay, dayArgs := checkinsOn(day.today)
 	err := tx.Select((*Case)(nil)).
 		ColumnExpr("c.id, c.resident_id, c.end_date, c.checkin_channel, c.link_sealed, r.name, r.phone, h.address, g.slug AS grid").
 		ColumnExpr(`EXISTS (SELECT 1 FROM isolation_checkins AS k WHERE k.tenant_id = c.tenant_id AND k.case_id = c.id
-			AND k.local_date = ? AND k.counts) AS checked_in`, day.today).
+			AND `+onDay+` AND k.counts) AS checked_in`, dayArgs...).
 		Join("JOIN residents AS r ON r.tenant_id = c.tenant_id AND r.id = c.resident_id").
 		Join("JOIN households AS h ON h.tenant_id = c.tenant_id AND h.id = c.household_id").
 		Join("LEFT JOIN grids AS g ON g.tenant_id = r.tenant_id AND g.id = r.grid_id").
@@ -339,13 +340,14 @@ func (s *Service) sweepMissed(ctx context.Context, tx *store.TenantTx, c orgs.Co
 		return 0, fmt.Errorf("checkin deadline: %w", err)
 	}
 	var rows []missedRow
+	onDay, dayArgs := checkinsOn(day.today)
 	err = tx.Select((*Case)(nil)).ColumnExpr("c.id, r.name, h.address, g.slug AS grid").
 		Join("JOIN residents AS r ON r.tenant_id = c.tenant_id AND r.id = c.resident_id").
 		Join("JOIN households AS h ON h.tenant_id = c.tenant_id AND h.id = c.household_id").
 		Join("LEFT JOIN grids AS g ON g.tenant_id = r.tenant_id AND g.id = r.grid_id").
 		Where("c.status IN (?, ?) AND c.start_date <= ? AND c.created_at < ?", StatusActive, StatusEligible, day.today, deadline.UTC()).
 		Where(`NOT EXISTS (SELECT 1 FROM isolation_checkins AS k WHERE k.tenant_id = c.tenant_id AND k.case_id = c.id
-			AND k.local_date = ? AND k.counts)`, day.today).
+			AND `+onDay+` AND k.counts)`, dayArgs...).
 		OrderExpr("c.id").Scan(ctx, &rows)
 	if err != nil {
 		return 0, fmt.Errorf("missed check-ins: %w", err)

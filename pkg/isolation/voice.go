@@ -212,7 +212,8 @@ func (s *Service) callEnded(ctx context.Context, tx *store.TenantTx, r *caseRow,
 	if day != c.Day(now) {
 		return outreach.KeypadEnded, nil // yesterday's call
 	}
-	done, err := tx.Select((*Checkin)(nil)).Where("k.case_id = ? AND k.local_date = ? AND k.counts", r.ID, day).Exists(ctx)
+	onDay, dayArgs := checkinsOn(day)
+	done, err := tx.Select((*Checkin)(nil)).Where("k.case_id = ? AND k.counts", r.ID).Where(onDay, dayArgs...).Exists(ctx)
 	if err != nil {
 		return "", fmt.Errorf("today's check-in: %w", err)
 	}

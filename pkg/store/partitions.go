@@ -121,7 +121,7 @@ func (db *DB) MaintainPartitions(ctx context.Context, p PartitionPolicy) (Partit
 				// CronJob beside a start) make the same month at once: the
 				// second would collide in the catalogue (pg_type's unique
 				// name). One at a time, the second finds it made.
-				if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('wanjia:partitions'))`); err != nil {
+				if err := lockTx(ctx, tx, "partitions"); err != nil {
 					return err
 				}
 				return tx.NewRaw(`SELECT wanjia_month_partition(?::regclass, ?::date)`, parent.Name, m.Format(time.DateOnly)).Scan(ctx, &made)

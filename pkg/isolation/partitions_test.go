@@ -1,0 +1,153 @@
+package isolation_test
+
+import (
+	"context"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/wanjia/wanjia/pkg/isolation"
+	"github.com/wanjia/wanjia/pkg/store"
+	"github.com/wanjia/wanjia/pkg/store/storetest"
+)
+
+// captured keeps the statements bun runs that look up check-ins by day.
+type captured struct {
+	mu sync.Mutex
+	qs []string
+}
+
+func (c *captured) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
+func (c *captured) AfterQuery(_ context.Context, e *bun.QueryEvent) {
+	if strings.HasPrefix(e.Query, "SELECT") && strings.Contains(e.Query, "isolation_checkins") && strings.Contains(e.Query, "k.local_date =") {
+		c.mu.Lock()
+		c.qs = append(c.qs, e.Query)
+		c.mu.Unlock()
+	}
+}
+
+var checkinPartition = regexp.MustCompile(`isolation_checkins_(p\d{6}|default)\b`)
+
+// TestCheckinDayLookupsPrune: the lookups of a case's check-ins of a day
+// (the first of the day, the keypad call's, the morning sweep's, the
+// missed sweep's, the day's figures) find the day's check-ins whichever
+// month partition their id put them in (a check-in just after midnight in
+// Shanghai is of the previous UTC month; one late in the evening in New
+// York, of the next UTC day), on both databases; on PostgreSQL each scans
+// only the partitions of the day's id range (store.DayIDs), never the
+// other months' nor the default.
+func TestCheckinDayLookupsPrune(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	pg := w.DB.Flavor() == store.Postgres
+	if pg {
+		// 2019-12 to 2020-04: the day's months and others, holding rows.
+		if _, err := w.DB.MaintainPartitions(ctx, store.PartitionPolicy{Now: time.Date(2019, 12, 15, 0, 0, 0, 0, time.UTC), Ahead: 4}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	temp := func(s string) isolation.CheckinInput { return isolation.CheckinInput{Temperature: []byte(s)} }
+	record := func(org, caseID string) *isolation.CheckinView {
+		t.Helper()
+		v, err := w.Isolation.RecordCheckin(w.as(t, org+".staff", org), caseID, temp("36.5"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	// Other months' check-ins of the same cases, so that every partition
+	// but the day's holds rows.
+	w.at(t, shanghai, "2020-01-10 09:00")
+	c1 := w.open(t, "c1", w.resident(t, "c1", "c1-g1"), "2020-01-10")
+	w.at(t, newYork, "2020-01-10 09:00")
+	c2 := w.open(t, "c2", w.resident(t, "c2", "c2-g1"), "2020-01-10")
+	for _, day := range []string{"2019-12-20", "2020-01-10", "2020-03-05"} {
+		w.at(t, shanghai, day+" 09:00")
+		record("c1", c1.ID)
+		w.at(t, newYork, day+" 09:00")
+		record("c2", c2.ID)
+	}
+	w.exec(t, `UPDATE isolation_cases SET start_date = '2020-01-10', end_date = '2020-03-31'`)
+
+	lookups := &captured{}
+	w.DB.DB = w.DB.WithQueryHook(lookups)
+
+	// c1, Shanghai: 00:30 on 02-01 is 16:30 UTC on 01-31 (January's
+	// partition); the second check-in of the day, at 08:00 (February's),
+	// must find the first and not count.
+	w.at(t, shanghai, "2020-02-01 00:30")
+	if v := record("c1", c1.ID); !v.Counts || v.Date != "2020-02-01" {
+		t.Errorf("c1's first check-in of 02-01: counts %v, day %s", v.Counts, v.Date)
+	}
+	w.at(t, shanghai, "2020-02-01 08:00")
+	if v := record("c1", c1.ID); v.Counts {
+		t.Error("c1's second check-in of 02-01 counts: the lookup missed the first (January's partition)")
+	}
+	// c2, New York: 23:30 on 02-01 is 04:30 UTC on 02-02.
+	w.at(t, newYork, "2020-02-01 23:30")
+	if v := record("c2", c2.ID); !v.Counts || v.Date != "2020-02-01" {
+		t.Errorf("c2's first check-in of 02-01: counts %v, day %s", v.Counts, v.Date)
+	}
+	w.at(t, newYork, "2020-02-01 23:45")
+	if v := record("c2", c2.ID); v.Counts {
+		t.Error("c2's second check-in of 02-01 counts")
+	}
+	// The morning sweep of 02-02 in Shanghai reminds c1 (not checked in
+	// that day), and New York's of 02-01 (still that day there) not c2.
+	if r := w.sweep(t, shanghai, "2020-02-02 09:00"); r.Reminders != 1 {
+		t.Errorf("sweep at 02-02 09:00 Shanghai: %d reminders, want 1 (c1's)", r.Reminders)
+	}
+	if got := len(w.outbox.with("checkin:" + c2.ID + ":2020-02-01")); got != 0 {
+		t.Errorf("c2 reminded for 02-01 though checked in: %d", got)
+	}
+	// The missed sweep after the deadline: neither missed 02-01.
+	w.sweep(t, newYork, "2020-02-01 23:59")
+	w.sweep(t, shanghai, "2020-02-01 23:59")
+	for _, c := range []*isolation.CaseView{c1, c2} {
+		if days := w.alerts(t, c.ID, isolation.AlertMissedCheckin); slices.Contains(days, "2020-02-01") {
+			t.Errorf("case %s: a missed check-in alert for 02-01", c.ID)
+		}
+	}
+	for _, org := range []string{"c1", "c2"} {
+		f, err := w.Isolation.Figures(w.as(t, org+".staff", org), "2020-02-01")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.CheckinsDoneToday != 1 || f.CheckinsMissedToday != 0 {
+			t.Errorf("%s's figures of 02-01: done %d, missed %d; want 1, 0", org, f.CheckinsDoneToday, f.CheckinsMissedToday)
+		}
+	}
+	if !pg {
+		return
+	}
+	// Every lookup of 02-01 (and 02-02) scans February's partition, and
+	// January's when the range reaches into it, never another.
+	lookups.mu.Lock()
+	qs := slices.Clone(lookups.qs)
+	lookups.mu.Unlock()
+	if len(qs) < 5 {
+		t.Fatalf("%d day lookups captured, want at least 5", len(qs))
+	}
+	ctx = storetest.Unguarded(ctx)
+	for _, q := range qs {
+		var plan []string
+		err := w.DB.AcrossTenants(ctx, "test", store.AllTenants, func(ctx context.Context, tx bun.Tx) error {
+			return tx.NewRaw("EXPLAIN "+q).Scan(ctx, &plan)
+		})
+		if err != nil {
+			t.Fatalf("explain %s: %v", q, err)
+		}
+		seen := map[string]bool{}
+		for _, m := range checkinPartition.FindAllStringSubmatch(strings.Join(plan, "\n"), -1) {
+			seen[m[1]] = true
+		}
+		if len(seen) == 0 || seen["default"] || seen["p201912"] || seen["p202003"] || seen["p202004"] {
+			t.Errorf("scans partitions %v:\n%s\n%s", seen, q, strings.Join(plan, "\n"))
+		}
+	}
+}

@@ -80,6 +80,9 @@ func migrateCmd(cfg *config.Config) *cobra.Command {
 				for _, p := range rep.Dropped {
 					fmt.Fprintln(cmd.OutOrStdout(), "dropped", p)
 				}
+				for _, p := range rep.Analyzed {
+					fmt.Fprintln(cmd.OutOrStdout(), "analyzed", p)
+				}
 				if err != nil {
 					return err
 				}

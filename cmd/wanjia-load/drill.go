@@ -113,7 +113,9 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		if cerr := d.st.Close(); cerr != nil {
 			err = errors.Join(err, cerr)
 		}
-		if err != nil || cfg.KeepDir {
+		// A failed drill keeps its parts' logs, unless it failed before
+		// any part started (an empty directory says nothing).
+		if entries, _ := os.ReadDir(dir); (err != nil && len(entries) > 0) || cfg.KeepDir {
 			fmt.Fprintf(cfg.Out, "load: logs of the parts kept in %s\n", dir)
 		} else {
 			_ = os.RemoveAll(dir)

@@ -151,6 +151,8 @@ func TestFakeProviderCounts(t *testing.T) {
 // Where the drill cannot make its database, it says so and leaves
 // nothing running: not even its Redis, which starts only after.
 func TestNoDatabaseNothingLeft(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp) // where the drill makes its directory
 	var out bytes.Buffer
 	for _, url := range []string{
 		"postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=2", // nothing listens
@@ -169,6 +171,9 @@ func TestNoDatabaseNothingLeft(t *testing.T) {
 	}
 	if n := runningRedis(t); n != 0 {
 		t.Fatalf("%d redis-server processes of the drill left", n)
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Fatalf("the drill left %d entries in its temporary directory, e.g. %s", len(left), left[0].Name())
 	}
 }
 

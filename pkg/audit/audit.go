@@ -33,6 +33,9 @@ type Entry struct {
 	IP            string         `bun:"ip" json:"ip"`
 	RequestID     string         `bun:"request_id" json:"request_id"`
 	Details       map[string]any `bun:"details" json:"details,omitempty"`
+	// IDs are the ids of the records a read returned, packed (packIDs);
+	// List gives them back in Details["ids"].
+	IDs []byte `bun:"ids" json:"-"`
 }
 
 // Actions.
@@ -200,6 +203,7 @@ func List(ctx context.Context, db bun.IDB, f Filter) ([]Entry, string, error) {
 	}
 	for i := range out {
 		out[i].Details = maskDetails(out[i].Details)
+		out[i].expand()
 	}
 	next := ""
 	if len(out) > f.Limit {

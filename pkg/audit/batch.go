@@ -151,7 +151,7 @@ type copier interface {
 	CopyInto(ctx context.Context, table string, columns []string, rows [][]any) (bool, error)
 }
 
-var entryColumns = []string{"id", "org_path", "at", "actor_id", "actor", "role", "org", "action", "resource", "resource_id", "ip", "request_id", "details"}
+var entryColumns = []string{"id", "org_path", "at", "actor_id", "actor", "role", "org", "action", "resource", "resource_id", "ip", "request_id", "details", "ids"}
 
 func (r *Reads) insert(ctx context.Context, batch []Entry) error {
 	if c, ok := r.db.(copier); ok && c.CanCopy() {
@@ -165,7 +165,11 @@ func (r *Reads) insert(ctx context.Context, batch []Entry) error {
 				}
 				details = string(b)
 			}
-			rows[i] = []any{e.ID, e.OrgPath, e.At, e.ActorID, e.Actor, e.Role, e.Org, e.Action, e.Resource, e.ResourceID, e.IP, e.RequestID, details}
+			var ids any // NULL, not an empty bytea, when there are none
+			if e.IDs != nil {
+				ids = e.IDs
+			}
+			rows[i] = []any{e.ID, e.OrgPath, e.At, e.ActorID, e.Actor, e.Role, e.Org, e.Action, e.Resource, e.ResourceID, e.IP, e.RequestID, details, ids}
 		}
 		if done, err := c.CopyInto(ctx, "audit_log", entryColumns, rows); done || err != nil {
 			return err
@@ -203,6 +207,7 @@ func newEntry(ctx context.Context, action, resource, resourceID string, details 
 		Action: action, Resource: resource, ResourceID: resourceID, IP: a.IP, RequestID: a.Request,
 		Details: maskDetails(details),
 	}
+	e.IDs = packIDs(e.Details)
 	if e.OrgPath == "" {
 		e.OrgPath = "/"
 	}

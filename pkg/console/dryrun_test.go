@@ -67,7 +67,9 @@ func TestIsolationDryRun(t *testing.T) {
 	page := a.Base + "/console/orgs/yucai/isolation/cases/" + id
 	badge := regexp.MustCompile(`<span class="badge status-(sent|delivered)">([^<]*)</span>`)
 	var body string
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+	// The worker sends it; under -race on a loaded two-core machine that
+	// took more than 10 s once, so the wait is long (it ends when it is sent).
+	for deadline := time.Now().Add(45 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		_, body = get(t, staff, page)
 		if badge.MatchString(body) {
 			break

@@ -92,6 +92,12 @@ func figuresDays(ctx context.Context, db bun.IDB, tenants []string, from, to str
 		return out, nil
 	}
 	in := bun.List(tenants)
+	// Attempts of days up to to were made before to's id range ends
+	// (attemptsFrom): the months after it are not read.
+	_, upTo, err := store.DayIDs(to)
+	if err != nil {
+		return nil, err
+	}
 
 	// One row per reached household: the first day it was reached, by any
 	// method, by phone and by visit (NULL when never by that method).
@@ -100,7 +106,7 @@ func figuresDays(ctx context.Context, db bun.IDB, tenants []string, from, to str
 		ColumnExpr("a.tenant_id, a.household_id, MIN(a.local_date) AS first_day").
 		ColumnExpr("MIN(CASE WHEN a.method = ? THEN a.local_date END) AS first_phone", MethodPhone).
 		ColumnExpr("MIN(CASE WHEN a.method = ? THEN a.local_date END) AS first_visit", MethodVisit).
-		Where("a.tenant_id IN (?) AND a.kind = ? AND a.outcome = ? AND a.local_date <= ?", in, KindScreening, OutcomeReached, to).
+		Where("a.tenant_id IN (?) AND a.kind = ? AND a.outcome = ? AND a.local_date <= ? AND a.id < ?", in, KindScreening, OutcomeReached, to, upTo).
 		GroupExpr("a.tenant_id, a.household_id")
 	var groups []struct {
 		TenantID   string  `bun:"tenant_id"`
@@ -157,10 +163,11 @@ func figuresDays(ctx context.Context, db bun.IDB, tenants []string, from, to str
 		Calls     int    `bun:"calls"`
 		Visits    int    `bun:"visits"`
 	}
+	onDays, daysArgs := attemptsFrom(from, to)
 	err = db.NewSelect().TableExpr("attempts AS a").ColumnExpr("a.tenant_id, a.local_date").
 		ColumnExpr("COALESCE(SUM(CASE WHEN a.method = ? THEN 1 ELSE 0 END), 0) AS calls", MethodPhone).
 		ColumnExpr("COALESCE(SUM(CASE WHEN a.method = ? THEN 1 ELSE 0 END), 0) AS visits", MethodVisit).
-		Where("a.tenant_id IN (?) AND a.local_date >= ? AND a.local_date <= ? AND a.kind = ?", in, from, to, KindScreening).
+		Where("a.tenant_id IN (?) AND a.kind = ?", in, KindScreening).Where(onDays, daysArgs...).
 		GroupExpr("a.tenant_id, a.local_date").Scan(ctx, &attempts)
 	if err != nil {
 		return nil, fmt.Errorf("screening figures: attempts of the day: %w", err)

@@ -156,7 +156,8 @@ func TestCheckinDayLookupsPrune(t *testing.T) {
 // isolation_checkins_default for their month (written while it was
 // missing) keep their keys when MaintainPartitions moves them into it: a
 // second counting check-in of the case that day, a second check-in of the
-// same provider reply and of the same keypad call are still refused.
+// same provider reply and of the same keypad call are still refused. When
+// the month is dropped, ten years on, its keys go with it.
 func TestMonthMoveKeepsCheckinKeys(t *testing.T) {
 	w := newWorld(t)
 	if w.DB.Flavor() != store.Postgres {
@@ -206,6 +207,17 @@ func TestMonthMoveKeepsCheckinKeys(t *testing.T) {
 		})
 		if !store.IsUniqueViolation(err) {
 			t.Errorf("%s after the move: %v, want a unique violation", c.what, err)
+		}
+	}
+	// Ten years on, the month is dropped whole, and its keys with it.
+	if _, err := w.DB.MaintainPartitions(ctx, store.PartitionPolicy{Now: time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC), Drop: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range []string{"isolation_checkin_day_keys", "isolation_checkin_reply_keys", "isolation_checkin_call_keys"} {
+		var n int
+		w.scan(t, "SELECT count(*) FROM "+table+" WHERE checkin_id = '"+v.ID+"'", &n)
+		if n != 0 {
+			t.Errorf("%s: %d keys of the check-in after its month was dropped, want 0", table, n)
 		}
 	}
 }

@@ -151,3 +151,73 @@ func TestCheckinDayLookupsPrune(t *testing.T) {
 		}
 	}
 }
+
+// TestMonthMoveKeepsCheckinKeys: check-ins that wait in
+// isolation_checkins_default for their month (written while it was
+// missing) keep their keys when MaintainPartitions moves them into it: a
+// second counting check-in of the case that day, a second check-in of the
+// same provider reply and of the same keypad call are still refused. When
+// the month is dropped, ten years on, its keys go with it.
+func TestMonthMoveKeepsCheckinKeys(t *testing.T) {
+	w := newWorld(t)
+	if w.DB.Flavor() != store.Postgres {
+		t.Skip("partitions are PostgreSQL's")
+	}
+	ctx := storetest.Unguarded(context.Background())
+	c1 := w.open(t, "c1", w.resident(t, "c1", "c1-g1"), "2020-02-01")
+	w.at(t, shanghai, "2020-02-03 09:00")
+	v, err := w.Isolation.RecordCheckin(w.as(t, "c1.staff", "c1"), c1.ID, isolation.CheckinInput{Temperature: []byte("36.5")})
+	if err != nil || !v.Counts {
+		t.Fatalf("check-in: %+v, %v", v, err)
+	}
+	// Its month has no partition: it waits in the default one, with a
+	// provider reply and a keypad call of its own.
+	w.exec(t, `UPDATE isolation_checkins SET reply_id = 'reply-1', call_id = 'call-1' WHERE id = ?`, v.ID)
+	var waiting int
+	w.scan(t, "SELECT count(*) FROM isolation_checkins_default", &waiting)
+	if waiting != 1 {
+		t.Fatalf("isolation_checkins_default holds %d check-ins, want 1", waiting)
+	}
+	if _, err := w.DB.MaintainPartitions(ctx, store.PartitionPolicy{}); err != nil {
+		t.Fatal(err)
+	}
+	var where []string
+	w.scan(t, `SELECT tableoid::regclass::text FROM isolation_checkins`, &where)
+	if !slices.Equal(where, []string{"isolation_checkins_p202002"}) {
+		t.Errorf("the check-in is in %v after making its month, want isolation_checkins_p202002", where)
+	}
+	for _, table := range []string{"isolation_checkin_day_keys", "isolation_checkin_reply_keys", "isolation_checkin_call_keys"} {
+		var n int
+		w.scan(t, "SELECT count(*) FROM "+table+" WHERE checkin_id = '"+v.ID+"'", &n)
+		if n != 1 {
+			t.Errorf("%s: %d keys of the moved check-in, want 1", table, n)
+		}
+	}
+	// Copies of it, an hour later, each holding one of its keys.
+	for _, c := range []struct{ what, set string }{
+		{"a second counting check-in of the day", `'counts', true, 'reply_id', NULL, 'call_id', NULL`},
+		{"a second check-in of the reply", `'counts', false, 'reply_id', 'reply-1', 'call_id', NULL`},
+		{"a second check-in of the call", `'counts', false, 'reply_id', NULL, 'call_id', 'call-1'`},
+	} {
+		id := store.NewIDAt(v.At.Add(time.Hour))
+		err := w.DB.AcrossTenants(ctx, "test", store.AllTenants, func(ctx context.Context, tx bun.Tx) error {
+			_, err := tx.NewRaw(`INSERT INTO isolation_checkins SELECT (jsonb_populate_record(c, jsonb_build_object('id', ?::text, `+c.set+`))).*
+				FROM isolation_checkins c WHERE c.id = ?`, id, v.ID).Exec(ctx)
+			return err
+		})
+		if !store.IsUniqueViolation(err) {
+			t.Errorf("%s after the move: %v, want a unique violation", c.what, err)
+		}
+	}
+	// Ten years on, the month is dropped whole, and its keys with it.
+	if _, err := w.DB.MaintainPartitions(ctx, store.PartitionPolicy{Now: time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC), Drop: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range []string{"isolation_checkin_day_keys", "isolation_checkin_reply_keys", "isolation_checkin_call_keys"} {
+		var n int
+		w.scan(t, "SELECT count(*) FROM "+table+" WHERE checkin_id = '"+v.ID+"'", &n)
+		if n != 0 {
+			t.Errorf("%s: %d keys of the check-in after its month was dropped, want 0", table, n)
+		}
+	}
+}

@@ -120,7 +120,9 @@ func (s *Service) recordAttempt(ctx context.Context, tx *store.TenantTx, g *scop
 	if !sc.open(today) {
 		return nil, errs.New(errs.KindConflict, "screening_closed", nil)
 	}
-	a := &Attempt{TenantID: tx.Tenant(), ID: newID(), Kind: KindScreening, ScreeningID: &sc.ID, TaskID: &t.ID,
+	// The id is made at the attempt's instant, which its day is of
+	// (attemptsFrom bounds a day's lookups by it).
+	a := &Attempt{TenantID: tx.Tenant(), ID: store.NewIDAt(at), Kind: KindScreening, ScreeningID: &sc.ID, TaskID: &t.ID,
 		HouseholdID: t.HouseholdID, GridID: t.GridID, At: at, LocalDate: today}
 	a.ByUser, a.ByName = actor(ctx)
 	if err := prepareAttempt(in, today, a); err != nil {

@@ -299,10 +299,11 @@ func (s *Service) progress(ctx context.Context, tx *store.TenantTx, g *scope.Gri
 		Count   int    `bun:"n"`
 		Reached int    `bun:"reached"`
 	}
+	onDay, dayArgs := attemptsFrom(today, today)
 	q = tx.SelectAs("attempts", "a").
 		ColumnExpr("a.grid_id, a.method, a.by_user, a.by_name, COUNT(*) AS n").
 		ColumnExpr("SUM(CASE WHEN a.outcome = ? THEN 1 ELSE 0 END) AS reached", OutcomeReached).
-		Where("a.local_date = ? AND a.screening_id = ?", today, screeningID).
+		Where("a.screening_id = ?", screeningID).Where(onDay, dayArgs...).
 		GroupExpr("a.grid_id, a.method, a.by_user, a.by_name").OrderExpr("a.by_name, a.by_user")
 	if err := g.Limit(q, "a.grid_id").Scan(ctx, &day); err != nil {
 		return fmt.Errorf("screening progress today: %w", err)

@@ -266,7 +266,7 @@ func recordDemo(ctx context.Context, tx *store.TenantTx, sc *Screening, c orgs.C
 		if !sc.open(today) {
 			return 0, 0, fmt.Errorf("demo attempt on %s: the campaign is closed", today)
 		}
-		a := Attempt{TenantID: tx.Tenant(), ID: newID(), Kind: KindScreening, ScreeningID: &sc.ID, TaskID: &t.ID,
+		a := Attempt{TenantID: tx.Tenant(), ID: store.NewIDAt(p.at), Kind: KindScreening, ScreeningID: &sc.ID, TaskID: &t.ID,
 			HouseholdID: t.HouseholdID, GridID: t.GridID, At: p.at, LocalDate: today, ByUser: demoUser + p.by, ByName: p.by}
 		if err := prepareAttempt(p.in, today, &a); err != nil {
 			return 0, 0, fmt.Errorf("demo attempt on %s: %w", today, err)

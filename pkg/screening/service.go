@@ -33,6 +33,28 @@ func (s *Service) now() time.Time {
 
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
+// attemptsFrom is the condition "a, an attempt, is of a local day from
+// from to to", bounded by id too: an attempt's id is made at its instant
+// (store.NewIDAt), so those days' attempts lie between store.DayIDs(from)'s
+// start and store.DayIDs(to)'s end, and PostgreSQL scans only the month
+// partitions of that range instead of every month's (the rows are the
+// same either way). It returns the SQL, with ? for its arguments, and the
+// arguments. Days that are not dates get no bound.
+func attemptsFrom(from, to string) (string, []any) {
+	lo, _, err1 := store.DayIDs(from)
+	_, hi, err2 := store.DayIDs(to)
+	if from == to {
+		if err1 != nil {
+			return "a.local_date = ?", []any{from}
+		}
+		return "a.local_date = ? AND a.id >= ? AND a.id < ?", []any{from, lo, hi}
+	}
+	if err1 != nil || err2 != nil {
+		return "a.local_date >= ? AND a.local_date <= ?", []any{from, to}
+	}
+	return "a.local_date >= ? AND a.local_date <= ? AND a.id >= ? AND a.id < ?", []any{from, to, lo, hi}
+}
+
 // notFound is the answer for another community's record, another grid's
 // record and a record that never was: the caller cannot tell them apart.
 func notFound() error { return errs.New(errs.KindNotFound, "not_found", nil) }

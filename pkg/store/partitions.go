@@ -54,8 +54,9 @@ type PartitionReport struct {
 // keyTables are the key tables of a partitioned table and the column that
 // names the partitioned row: dropping a month drops its keys.
 var keyTables = map[string][]struct{ table, column string }{
-	"outreach_messages":  {{"outreach_phone_keys", "message_id"}, {"outreach_notice_keys", "message_id"}},
-	"isolation_checkins": {{"isolation_checkin_day_keys", "checkin_id"}, {"isolation_checkin_reply_keys", "checkin_id"}},
+	"outreach_messages": {{"outreach_phone_keys", "message_id"}, {"outreach_notice_keys", "message_id"}},
+	"isolation_checkins": {{"isolation_checkin_day_keys", "checkin_id"}, {"isolation_checkin_reply_keys", "checkin_id"},
+		{"isolation_checkin_call_keys", "checkin_id"}},
 }
 
 var monthPart = regexp.MustCompile(`_p(\d{6})$`)

@@ -376,3 +376,53 @@ func TestPartitionsMigrationMovesRows(t *testing.T) {
 		t.Errorf("keys after up again: %d phone keys and %d notice keys, want 2 and 1", n/10, n%10)
 	}
 }
+
+// TestMonthMoveKeepsOutboxKeys: messages that wait in the default
+// partition for their month keep their keys when MaintainPartitions moves
+// them into it: the campaign's phone and the notice key written again (in
+// this month's partition) are refused and skipped, as before the move.
+func TestMonthMoveKeepsOutboxKeys(t *testing.T) {
+	requirePostgres(t)
+	db := storetest.New(t)
+	ctx := storetest.Unguarded(context.Background())
+	camp := seedCampaign(t, db, "ta")
+	now := time.Now().UTC()
+	old := time.Date(now.Year()-2, 5, 15, 8, 0, 0, 0, time.UTC)
+	cases := []struct {
+		what, phone, key string
+	}{
+		{"the campaign's phone", "13800000300", ""},
+		{"the notice key", "13800000301", "checkin:c:2020-05-15"},
+	}
+	for _, c := range cases {
+		if err := db.InTenantTx(inTenant("ta"), func(ctx context.Context, tx *store.TenantTx) error {
+			_, err := writeMessage(ctx, tx, uuid7At(old), camp, c.phone, c.key)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := partitionsOf(t, db, "outreach_messages")["outreach_messages_default"]; got != len(cases) {
+		t.Fatalf("default partition holds %d messages, want %d", got, len(cases))
+	}
+	if _, err := db.MaintainPartitions(ctx, store.PartitionPolicy{Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	if parts := partitionsOf(t, db, "outreach_messages"); parts["outreach_messages_default"] != 0 || parts["outreach_messages_p"+old.Format("200601")] != len(cases) {
+		t.Fatalf("after making the month: %v", parts)
+	}
+	for _, c := range cases {
+		var written int64
+		err := db.InTenantTx(inTenant("ta"), func(ctx context.Context, tx *store.TenantTx) error {
+			var err error
+			written, err = writeMessage(ctx, tx, uuid7At(now), camp, c.phone, c.key)
+			return err
+		})
+		if c.key == "" && !store.IsUniqueViolation(err) {
+			t.Errorf("%s written again after the move: %v, want a unique violation", c.what, err)
+		}
+		if c.key != "" && (err != nil || written != 0) {
+			t.Errorf("%s written again after the move: %d written, %v; want it skipped", c.what, written, err)
+		}
+	}
+}

@@ -1,7 +1,9 @@
 package console_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -294,4 +296,54 @@ func post(t testing.TB, c *http.Client, u string, form url.Values) (int, string)
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
+}
+
+// noQuietHours turns Yucai's quiet hours off (start = end) through the
+// API, so that a test waiting for a message to go out does not depend on
+// the time of day it runs at (21:00–08:00 in Shanghai holds it).
+func noQuietHours(t testing.TB, base string) {
+	t.Helper()
+	call := func(method, path, token string, body any) []byte {
+		t.Helper()
+		var r io.Reader
+		if body != nil {
+			b, err := json.Marshal(body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r = bytes.NewReader(b)
+		}
+		req, err := http.NewRequest(method, base+path, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		out, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, out)
+		}
+		return out
+	}
+	var login struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.Unmarshal(call(http.MethodPost, "/api/v1/auth/login", "", map[string]string{"username": "yucai.admin", "password": demoPassword}), &login); err != nil {
+		t.Fatal(err)
+	}
+	var org struct {
+		Settings map[string]any `json:"settings"`
+	}
+	if err := json.Unmarshal(call(http.MethodGet, "/api/v1/orgs/yucai", login.AccessToken, nil), &org); err != nil || org.Settings == nil {
+		t.Fatalf("yucai's settings: %v %v", org.Settings, err)
+	}
+	org.Settings["quiet_hours"] = map[string]any{"start": "00:00", "end": "00:00"}
+	call(http.MethodPatch, "/api/v1/orgs/yucai", login.AccessToken, map[string]any{"settings": org.Settings})
 }

@@ -168,25 +168,58 @@ func TestOutboxKeysAcrossPartitions(t *testing.T) {
 	if !store.IsUniqueViolation(err) {
 		t.Errorf("a second message to one phone in a campaign, a month later: err = %v, want a unique violation", err)
 	}
+	// A notice row written by hand takes its key in its statement; a key
+	// another row holds, in any month, is refused as the plain outbox's
+	// unique index refuses it (Notify claims its keys first and skips
+	// those: outreach's TestNotifyKeyOnce).
+	claimed := uuid7At(now.AddDate(0, 1, 0))
 	for i, c := range []struct {
 		tenant, id, key string
-		written         int64
+		claim           bool // claimed first, as Notify does
+		refused         bool
 	}{
-		{"ta", uuid7At(now), "checkin:x:1", 1},
-		{"ta", uuid7At(now.AddDate(0, 2, 0)), "checkin:x:1", 0}, // another month, the same key: skipped
-		{"tb", uuid7At(now), "checkin:x:1", 1},                  // another community's key
+		{tenant: "ta", id: uuid7At(now), key: "checkin:x:1"},
+		{tenant: "ta", id: uuid7At(now.AddDate(0, 2, 0)), key: "checkin:x:1", refused: true}, // another month, the same key
+		{tenant: "ta", id: uuid7At(now), key: "checkin:x:1", refused: true},                  // the same month
+		{tenant: "tb", id: uuid7At(now), key: "checkin:x:1"},                                 // another community's key
+		{tenant: "tb", id: claimed, key: "checkin:x:2", claim: true},                         // the row its claim names
+		{tenant: "tb", id: uuid7At(now), key: "checkin:x:2", refused: true},                  // a row the claim does not name
 	} {
 		var n int64
-		if err := in(c.tenant, func(ctx context.Context, tx *store.TenantTx) error {
+		err := in(c.tenant, func(ctx context.Context, tx *store.TenantTx) error {
+			if c.claim {
+				var got []string
+				if err := tx.Unscoped().NewRaw("SELECT outreach_claim_notice_keys(?, ARRAY[?], ARRAY[?])", c.tenant, c.key, c.id).Scan(ctx, &got); err != nil {
+					return err
+				}
+				if len(got) != 1 || got[0] != c.id {
+					return fmt.Errorf("claim of %s: %v, want [%s]", c.key, got, c.id)
+				}
+			}
 			var err error
 			n, err = writeMessage(ctx, tx, c.id, "camp-"+c.tenant, "13800000002", c.key)
 			return err
-		}); err != nil {
-			t.Fatalf("notice %d: %v", i, err)
+		})
+		switch {
+		case c.refused && !store.IsUniqueViolation(err):
+			t.Errorf("notice %d (%s %s): %d written, err = %v, want a unique violation", i, c.tenant, c.key, n, err)
+		case !c.refused && (err != nil || n != 1):
+			t.Errorf("notice %d (%s %s): %d written, err = %v, want 1", i, c.tenant, c.key, n, err)
 		}
-		if n != c.written {
-			t.Errorf("notice %d (%s %s): %d written, want %d", i, c.tenant, c.key, n, c.written)
+	}
+	// A key held is not claimed again.
+	if err := in("tb", func(ctx context.Context, tx *store.TenantTx) error {
+		var got []string
+		if err := tx.Unscoped().NewRaw("SELECT outreach_claim_notice_keys('tb', ARRAY['checkin:x:2', 'checkin:x:3'], ARRAY[?, ?])",
+			uuid7At(now), claimed).Scan(ctx, &got); err != nil {
+			return err
 		}
+		if len(got) != 1 || got[0] != claimed {
+			t.Errorf("claims of a key held and a new one: %v, want [%s]", got, claimed)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 	// The keys are each community's: ta sees its two, not tb's.
 	if err := in("ta", func(ctx context.Context, tx *store.TenantTx) error {

@@ -19,7 +19,9 @@ DROP TABLE outreach_notice_keys;
 --bun:split
 DROP FUNCTION outreach_messages_keys_insert();
 --bun:split
-DROP FUNCTION outreach_messages_notice_key();
+-- IF EXISTS: 20261216000003 drops it, and a test or benchmark may roll
+-- this migration back alone (storetest.Unpartition).
+DROP FUNCTION IF EXISTS outreach_messages_notice_key();
 --bun:split
 DROP FUNCTION outreach_messages_keys_update();
 --bun:split

@@ -131,42 +131,14 @@ func sweepWorld(b *testing.B, communities, perCommunity int) (*store.DB, *isolat
 
 // benchSweeps times the morning sweep, which writes want reminders.
 func benchSweeps(b *testing.B, db *store.DB, svc *isolation.Service, count *statements, want int) {
-	ctx := context.Background()
-	communities := 0
-	if err := db.NewRaw("SELECT count(*) FROM orgs WHERE kind = 'community'").Scan(storetest.Unguarded(ctx), &communities); err != nil {
-		b.Fatal(err)
-	}
+	communities := countCommunities(b, db)
 	db.DB.SetMaxIdleConns(10) // the backends whose CPU is counted stay
 	b.ResetTimer()
 	var total, cpu time.Duration
-	var reminders int
 	var stmts int64
 	for range b.N {
-		b.StopTimer()
-		if err := db.AcrossTenants(ctx, "test fixture", store.AllTenants, func(ctx context.Context, tx bun.Tx) error {
-			if _, err := tx.NewRaw(`DELETE FROM isolation_sweeps`).Exec(ctx); err != nil {
-				return err
-			}
-			_, err := tx.NewRaw(`DELETE FROM outreach_messages WHERE notice_key IS NOT NULL`).Exec(ctx)
-			return err
-		}); err != nil {
-			b.Fatal(err)
-		}
-		cpu0 := sweepCPU(db)
-		count.n.Store(0)
-		b.StartTimer()
-		start := time.Now()
-		r, err := svc.Sweep(ctx)
-		total += time.Since(start)
-		stmts += count.n.Load()
-		cpu += sweepCPU(db) - cpu0
-		if err != nil {
-			b.Fatal(err)
-		}
-		if r.Reminders != want {
-			b.Fatalf("%d reminders, want %d", r.Reminders, want)
-		}
-		reminders += r.Reminders
+		wall, c, n := sweepOnce(b, db, svc, count, want)
+		total, cpu, stmts = total+wall, cpu+c, stmts+n
 	}
 	for q, d := range count.by {
 		if d > 100*time.Millisecond {
@@ -175,14 +147,56 @@ func benchSweeps(b *testing.B, db *store.DB, svc *isolation.Service, count *stat
 	}
 	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/sweep")
 	b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "cpu-ms/sweep")
-	b.ReportMetric(float64(reminders)/float64(b.N), "reminders/sweep")
+	b.ReportMetric(float64(want), "reminders/sweep")
 	b.ReportMetric(float64(stmts)/float64(b.N)/float64(communities), "statements/community")
+}
+
+func countCommunities(b *testing.B, db *store.DB) int {
+	communities := 0
+	if err := db.NewRaw("SELECT count(*) FROM orgs WHERE kind = 'community'").Scan(storetest.Unguarded(context.Background()), &communities); err != nil {
+		b.Fatal(err)
+	}
+	return communities
+}
+
+// sweepOnce clears the last sweep's work, then times one sweep (wall, and
+// CPU by sweepCPU) and counts its statements; it fails unless the sweep
+// wrote want reminders, each once.
+func sweepOnce(b *testing.B, db *store.DB, svc *isolation.Service, count *statements, want int) (wall, cpu time.Duration, stmts int64) {
+	ctx := context.Background()
+	b.StopTimer()
+	if err := db.AcrossTenants(ctx, "test fixture", store.AllTenants, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewRaw(`DELETE FROM isolation_sweeps`).Exec(ctx); err != nil {
+			return err
+		}
+		_, err := tx.NewRaw(`DELETE FROM outreach_messages WHERE notice_key IS NOT NULL`).Exec(ctx)
+		return err
+	}); err != nil {
+		b.Fatal(err)
+	}
+	cpu0 := sweepCPU(db)
+	count.n.Store(0)
+	b.StartTimer()
+	start := time.Now()
+	r, err := svc.Sweep(ctx)
+	wall = time.Since(start)
+	stmts = count.n.Load()
+	cpu = sweepCPU(db) - cpu0
+	b.StopTimer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if r.Reminders != want {
+		b.Fatalf("%d reminders, want %d", r.Reminders, want)
+	}
 	var written int
 	if err := db.AcrossTenants(ctx, "test fixture", store.AllTenants, func(ctx context.Context, tx bun.Tx) error {
 		return tx.NewRaw(`SELECT count(*) FROM outreach_messages WHERE notice_key LIKE 'checkin:%'`).Scan(ctx, &written)
 	}); err != nil || written != want {
 		b.Fatalf("%d outbox rows, want %d: %v", written, want, err)
 	}
+	b.StartTimer()
+	return wall, cpu, stmts
 }
 
 // sweepCPU is the CPU time of this process and of the PostgreSQL backends

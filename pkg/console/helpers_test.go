@@ -1,7 +1,6 @@
 package console_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -303,47 +302,16 @@ func post(t testing.TB, c *http.Client, u string, form url.Values) (int, string)
 // the time of day it runs at (21:00–08:00 in Shanghai holds it).
 func noQuietHours(t testing.TB, base string) {
 	t.Helper()
-	call := func(method, path, token string, body any) []byte {
-		t.Helper()
-		var r io.Reader
-		if body != nil {
-			b, err := json.Marshal(body)
-			if err != nil {
-				t.Fatal(err)
-			}
-			r = bytes.NewReader(b)
-		}
-		req, err := http.NewRequest(method, base+path, r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		out, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, out)
-		}
-		return out
-	}
-	var login struct {
-		AccessToken string `json:"access_token"`
-	}
-	if err := json.Unmarshal(call(http.MethodPost, "/api/v1/auth/login", "", map[string]string{"username": "yucai.admin", "password": demoPassword}), &login); err != nil {
-		t.Fatal(err)
-	}
+	token := apiLogin(t, base, "yucai.admin")
+	code, b := api(t, base, token, http.MethodGet, "/api/v1/orgs/yucai", nil)
 	var org struct {
 		Settings map[string]any `json:"settings"`
 	}
-	if err := json.Unmarshal(call(http.MethodGet, "/api/v1/orgs/yucai", login.AccessToken, nil), &org); err != nil || org.Settings == nil {
-		t.Fatalf("yucai's settings: %v %v", org.Settings, err)
+	if code != http.StatusOK || json.Unmarshal(b, &org) != nil || org.Settings == nil {
+		t.Fatalf("yucai's settings: %d %s", code, b)
 	}
 	org.Settings["quiet_hours"] = map[string]any{"start": "00:00", "end": "00:00"}
-	call(http.MethodPatch, "/api/v1/orgs/yucai", login.AccessToken, map[string]any{"settings": org.Settings})
+	if code, b := api(t, base, token, http.MethodPatch, "/api/v1/orgs/yucai", map[string]any{"settings": org.Settings}); code != http.StatusOK {
+		t.Fatalf("quiet hours off: %d %s", code, b)
+	}
 }

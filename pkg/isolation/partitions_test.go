@@ -2,10 +2,8 @@ package isolation_test
 
 import (
 	"context"
-	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,23 +13,6 @@ import (
 	"github.com/wanjia/wanjia/pkg/store"
 	"github.com/wanjia/wanjia/pkg/store/storetest"
 )
-
-// captured keeps the statements bun runs that look up check-ins by day.
-type captured struct {
-	mu sync.Mutex
-	qs []string
-}
-
-func (c *captured) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
-func (c *captured) AfterQuery(_ context.Context, e *bun.QueryEvent) {
-	if strings.HasPrefix(e.Query, "SELECT") && strings.Contains(e.Query, "isolation_checkins") && strings.Contains(e.Query, "k.local_date =") {
-		c.mu.Lock()
-		c.qs = append(c.qs, e.Query)
-		c.mu.Unlock()
-	}
-}
-
-var checkinPartition = regexp.MustCompile(`isolation_checkins_(p\d{6}|default)\b`)
 
 // TestCheckinDayLookupsPrune: the lookups of a case's check-ins of a day
 // (the first of the day, the keypad call's, the morning sweep's, the
@@ -74,8 +55,9 @@ func TestCheckinDayLookupsPrune(t *testing.T) {
 	}
 	w.exec(t, `UPDATE isolation_cases SET start_date = '2020-01-10', end_date = '2020-03-31'`)
 
-	lookups := &captured{}
-	w.DB.DB = w.DB.WithQueryHook(lookups)
+	lookups := storetest.CaptureStatements(w.DB, func(q string) bool {
+		return strings.HasPrefix(q, "SELECT") && strings.Contains(q, "isolation_checkins") && strings.Contains(q, "k.local_date =")
+	})
 
 	// c1, Shanghai: 00:30 on 02-01 is 16:30 UTC on 01-31 (January's
 	// partition); the second check-in of the day, at 08:00 (February's),
@@ -127,27 +109,16 @@ func TestCheckinDayLookupsPrune(t *testing.T) {
 	}
 	// Every lookup of 02-01 (and 02-02) scans February's partition, and
 	// January's when the range reaches into it, never another.
-	lookups.mu.Lock()
-	qs := slices.Clone(lookups.qs)
-	lookups.mu.Unlock()
+	qs := lookups.All()
 	if len(qs) < 5 {
 		t.Fatalf("%d day lookups captured, want at least 5", len(qs))
 	}
-	ctx = storetest.Unguarded(ctx)
 	for _, q := range qs {
-		var plan []string
-		err := w.DB.AcrossTenants(ctx, "test", store.AllTenants, func(ctx context.Context, tx bun.Tx) error {
-			return tx.NewRaw("EXPLAIN "+q).Scan(ctx, &plan)
-		})
-		if err != nil {
-			t.Fatalf("explain %s: %v", q, err)
-		}
-		seen := map[string]bool{}
-		for _, m := range checkinPartition.FindAllStringSubmatch(strings.Join(plan, "\n"), -1) {
-			seen[m[1]] = true
-		}
-		if len(seen) == 0 || seen["default"] || seen["p201912"] || seen["p202003"] || seen["p202004"] {
-			t.Errorf("scans partitions %v:\n%s\n%s", seen, q, strings.Join(plan, "\n"))
+		seen, plan := storetest.PartitionsScanned(t, w.DB, "isolation_checkins", q)
+		if len(seen) == 0 || slices.ContainsFunc(seen, func(p string) bool {
+			return slices.Contains([]string{"default", "p201912", "p202003", "p202004"}, p)
+		}) {
+			t.Errorf("scans partitions %v:\n%s\n%s", seen, q, plan)
 		}
 	}
 }

@@ -3,10 +3,8 @@ package screening_test
 import (
 	"context"
 	"errors"
-	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -118,24 +116,6 @@ func TestMonthMoveKeepsFollowUps(t *testing.T) {
 	w.Exec(t, "DELETE FROM attempts WHERE id = ?", moved[attempts[2]])
 }
 
-// dayLookups keeps the statements bun runs that read attempts by day with
-// an id bound.
-type dayLookups struct {
-	mu sync.Mutex
-	qs []string
-}
-
-func (c *dayLookups) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
-func (c *dayLookups) AfterQuery(_ context.Context, e *bun.QueryEvent) {
-	if strings.HasPrefix(e.Query, "SELECT") && strings.Contains(e.Query, "attempts") && strings.Contains(e.Query, "a.id >= ") {
-		c.mu.Lock()
-		c.qs = append(c.qs, e.Query)
-		c.mu.Unlock()
-	}
-}
-
-var attemptPartition = regexp.MustCompile(`attempts_(p\d{6}|default)\b`)
-
 // TestAttemptDayLookupsPrune: the lookups of a campaign's or a
 // community's attempts of a day (the campaign's progress today, the
 // figures' calls and visits) find the day's attempts whichever month
@@ -163,8 +143,9 @@ func TestAttemptDayLookupsPrune(t *testing.T) {
 	w.Clock.At(t, "2020-02-03 10:00")
 	w.attempt(t, staff, sc.ID, w.taskOf(t, "c1", sc.ID, hh[1]), "visit", "reached")
 
-	lookups := &dayLookups{}
-	w.DB.DB = w.DB.WithQueryHook(lookups)
+	lookups := storetest.CaptureStatements(w.DB, func(q string) bool {
+		return strings.HasPrefix(q, "SELECT") && strings.Contains(q, "attempts") && strings.Contains(q, "a.id >= ")
+	})
 	for _, c := range []struct {
 		day           string
 		calls, visits int
@@ -191,34 +172,18 @@ func TestAttemptDayLookupsPrune(t *testing.T) {
 	if !pg {
 		return
 	}
-	lookups.mu.Lock()
-	qs := slices.Clone(lookups.qs)
-	lookups.mu.Unlock()
+	qs := lookups.All()
 	if len(qs) < 4 {
 		t.Fatalf("%d day lookups captured, want at least 4", len(qs))
 	}
-	ctx := storetest.Unguarded(context.Background())
 	for _, q := range qs {
-		var plan []string
-		err := w.DB.AcrossTenants(ctx, "test", store.AllTenants, func(ctx context.Context, tx bun.Tx) error {
-			return tx.NewRaw("EXPLAIN "+q).Scan(ctx, &plan)
-		})
-		if err != nil {
-			t.Fatalf("explain %s: %v", q, err)
-		}
-		var seen []string
-		for _, m := range attemptPartition.FindAllStringSubmatch(strings.Join(plan, "\n"), -1) {
-			if !slices.Contains(seen, m[1]) {
-				seen = append(seen, m[1])
-			}
-		}
-		slices.Sort(seen)
+		seen, plan := storetest.PartitionsScanned(t, w.DB, "attempts", q)
 		want := []string{"p202002"}
 		if strings.Contains(q, "2020-02-01") {
 			want = []string{"p202001", "p202002"}
 		}
 		if !slices.Equal(seen, want) {
-			t.Errorf("scans partitions %v, want %v:\n%s\n%s", seen, want, q, strings.Join(plan, "\n"))
+			t.Errorf("scans partitions %v, want %v:\n%s\n%s", seen, want, q, plan)
 		}
 	}
 }

@@ -11,10 +11,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
 	"github.com/wanjia/wanjia/pkg/errs"
+	"github.com/wanjia/wanjia/pkg/store"
 )
 
 // Entry is one audit record.
@@ -129,15 +129,6 @@ type Filter struct {
 // little ahead to stay monotonic.
 const idSlack = time.Second
 
-// idAt is the smallest UUIDv7 (as text) of the millisecond t is in.
-func idAt(t time.Time) string {
-	ms := uint64(t.UnixMilli())
-	var b [16]byte
-	for i := range 6 {
-		b[i] = byte(ms >> (40 - 8*i))
-	}
-	return uuid.UUID(b).String()
-}
 
 // narrow applies the filter's conditions but the org's.
 func (f Filter) narrow(q *bun.SelectQuery) *bun.SelectQuery {
@@ -151,10 +142,10 @@ func (f Filter) narrow(q *bun.SelectQuery) *bun.SelectQuery {
 	// date range is also an id range, which the (org_path, …, id) indexes
 	// serve; the at conditions stay exact.
 	if !f.From.IsZero() {
-		q = q.Where("at >= ?", f.From.UTC()).Where("id >= ?", idAt(f.From.Add(-idSlack)))
+		q = q.Where("at >= ?", f.From.UTC()).Where("id >= ?", store.UUID7Floor(f.From.Add(-idSlack)))
 	}
 	if !f.To.IsZero() {
-		q = q.Where("at < ?", f.To.UTC()).Where("id < ?", idAt(f.To.Add(idSlack)))
+		q = q.Where("at < ?", f.To.UTC()).Where("id < ?", store.UUID7Floor(f.To.Add(idSlack)))
 	}
 	if f.Cursor != "" {
 		q = q.Where("id < ?", f.Cursor)

@@ -129,7 +129,6 @@ type Filter struct {
 // little ahead to stay monotonic.
 const idSlack = time.Second
 
-
 // narrow applies the filter's conditions but the org's.
 func (f Filter) narrow(q *bun.SelectQuery) *bun.SelectQuery {
 	if f.Actor != "" {

@@ -16,9 +16,10 @@ import (
 // context: a programming error, never the caller's.
 var ErrNoTenant = errors.New("store: no tenant in context")
 
-// TenantTx is a transaction bound to one tenant. Every tenant-owned query
-// goes through it, so the tenant always comes from the context (never from
-// a request body).
+// TenantTx is a transaction bound to one tenant, or a read bound to one
+// (on PostgreSQL a read's statements run one message each, see readDB).
+// Every tenant-owned query goes through it, so the tenant always comes
+// from the context (never from a request body).
 //
 // It does not hand out bun's builders: a read, update or delete can only be
 // started scoped to the tenant (Select, SelectTable, Update, Delete), and an
@@ -26,7 +27,7 @@ var ErrNoTenant = errors.New("store: no tenant in context")
 // test-time guard. Code that must reach past the scope says so with
 // Unscoped, which is meant to be rare and easy to grep for.
 type TenantTx struct {
-	tx    bun.IDB
+	tx    bun.IDB // a bun.Tx, or for a read readDB (PostgreSQL) or readOnlyTx (SQLite)
 	Scope Tenant
 
 	// conn is the PostgreSQL connection under the transaction, for COPY

@@ -339,7 +339,7 @@ func TestTenantKeys(t *testing.T) {
 
 // TestReadTxRefusesWrites: every statement of a read is bound to its
 // tenant, not only the first, and PostgreSQL refuses a write in any of
-// them (the read's transaction begins READ ONLY).
+// them (each is sent read-only).
 func TestReadTxRefusesWrites(t *testing.T) {
 	requirePostgres(t)
 	db := storetest.New(t)
@@ -453,7 +453,7 @@ func TestReadTxLeavesNoTransactionBehind(t *testing.T) {
 		defer func() { _ = recover() }()
 		_ = db.InTenantReadTx(inTenant("ta"), func(ctx context.Context, tx *store.TenantTx) error { panic("read") })
 	}()
-	// Rolled back, not thrown away: the same connection serves on.
+	// Not thrown away: the same connection serves on.
 	if after := pid(); after != before {
 		t.Errorf("the connection was discarded (backend %d, then %d) instead of rolled back", before, after)
 	}

@@ -16,9 +16,10 @@ import (
 // context: a programming error, never the caller's.
 var ErrNoTenant = errors.New("store: no tenant in context")
 
-// TenantTx is a transaction bound to one tenant. Every tenant-owned query
-// goes through it, so the tenant always comes from the context (never from
-// a request body).
+// TenantTx is a transaction bound to one tenant, or a read bound to one
+// (on PostgreSQL a read's statements run one message each, see readDB).
+// Every tenant-owned query goes through it, so the tenant always comes
+// from the context (never from a request body).
 //
 // It does not hand out bun's builders: a read, update or delete can only be
 // started scoped to the tenant (Select, SelectTable, Update, Delete), and an
@@ -26,7 +27,7 @@ var ErrNoTenant = errors.New("store: no tenant in context")
 // test-time guard. Code that must reach past the scope says so with
 // Unscoped, which is meant to be rare and easy to grep for.
 type TenantTx struct {
-	tx    bun.Tx
+	tx    bun.IDB // a bun.Tx, or for a read readDB (PostgreSQL) or readOnlyTx (SQLite)
 	Scope Tenant
 
 	// conn is the PostgreSQL connection under the transaction, for COPY
@@ -41,8 +42,12 @@ func (db *DB) InTenantTx(ctx context.Context, fn func(ctx context.Context, tx *T
 	return db.tenantTx(ctx, nil, fn)
 }
 
-// InTenantReadTx is InTenantTx for reads: read-only, refusing any write.
-// On SQLite it is a transaction that begins without taking the write lock
+// InTenantReadTx is InTenantTx for reads: read-only, refusing any write,
+// and any transaction begun inside (Unscoped().RunInTx). On PostgreSQL it
+// opens no transaction: each statement runs in one message with the
+// tenant and read-only set for it alone (see readDB), at READ COMMITTED as
+// before, where each statement sees the data as of its own start. On
+// SQLite it is a transaction that begins without taking the write lock
 // (so reads run side by side under WAL instead of queueing behind each
 // other and every writer).
 func (db *DB) InTenantReadTx(ctx context.Context, fn func(ctx context.Context, tx *TenantTx) error) error {
@@ -58,7 +63,15 @@ func (db *DB) tenantTx(ctx context.Context, opts *sql.TxOptions, fn func(ctx con
 	if !ok {
 		return ErrNoTenant
 	}
+	read := opts != nil && opts.ReadOnly
+	if read && db.dialect == Postgres {
+		// Each statement its own message: see readDB.
+		return fn(ctx, &TenantTx{tx: newReadDB(db.DB, scope.TenantID), Scope: scope})
+	}
 	return db.runTx(ctx, opts, []string{"app.tenant_id", scope.TenantID}, func(ctx context.Context, tx bun.Tx, conn *pgConn) error {
+		if read {
+			return fn(ctx, &TenantTx{tx: readOnlyTx{tx}, Scope: scope})
+		}
 		return fn(ctx, &TenantTx{tx: tx, Scope: scope, conn: conn})
 	})
 }

@@ -81,7 +81,7 @@ func explainIn(t *testing.T, w *world, q string) string {
 	var lines []string
 	err := w.DB.InTenantTx(w.tenant(t, "c1"), func(ctx context.Context, tx *store.TenantTx) error {
 		if w.DB.Flavor() == store.Postgres {
-			if err := tx.Unscoped().NewRaw("EXPLAIN " + q).Scan(ctx, &lines); err != nil {
+			if err := tx.Unscoped().NewRaw("EXPLAIN "+q).Scan(ctx, &lines); err != nil {
 				return err
 			}
 			return errExplained
@@ -92,7 +92,7 @@ func explainIn(t *testing.T, w *world, q string) string {
 			NotUsed int    `bun:"notused"`
 			Detail  string `bun:"detail"`
 		}
-		if err := tx.Unscoped().NewRaw("EXPLAIN QUERY PLAN " + q).Scan(ctx, &rows); err != nil {
+		if err := tx.Unscoped().NewRaw("EXPLAIN QUERY PLAN "+q).Scan(ctx, &rows); err != nil {
 			return err
 		}
 		for _, r := range rows {

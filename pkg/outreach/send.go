@@ -263,10 +263,24 @@ type claimedRow struct {
 // The rules' facts about a message m: whether its phone opted out, and
 // how many messages went (or may have gone) to it on its channel today,
 // outside the batch. Placeholders: the day, the statuses, the batch.
+//
+// The count is written so that only outreach_messages_cap_idx can serve
+// it, whatever the statistics: the day is tested as that index's third
+// expression (sent_date, NULL as the empty string), which does not imply
+// sent_date IS NOT NULL, so the figures' index (partial on it) is no way in; the
+// statuses as an expression no index has, so the due index (status, …) is
+// none either. Written plainly, the planner chose by statistics, and those
+// of a campaign just written (analyzed by its dispatch) say that no
+// message has a sent_date nor one of these statuses: the figures' index
+// looked empty and was taken, and each count walked every message of the
+// community sent today (the first campaign of 20,000 in BenchmarkSend100k
+// sent at 369 messages/s, the second, once the statistics had seen a
+// campaign sent, at 1,409/s). A CASE, not coalesce: under row security
+// only a CASE of plain columns reaches the index condition.
 const (
 	optedOutSQL  = "EXISTS (SELECT 1 FROM outreach_opt_outs AS o WHERE o.tenant_id = m.tenant_id AND o.phone = m.phone AND m.phone <> '')"
-	sentTodaySQL = "(SELECT COUNT(*) FROM outreach_messages AS d WHERE d.tenant_id = m.tenant_id AND d.phone = m.phone AND d.channel = m.channel " +
-		"AND d.sent_date = ? AND d.status IN (?) AND d.id NOT IN (?))"
+	sentTodaySQL = "(SELECT COUNT(*) FROM outreach_messages AS d WHERE d.tenant_id = m.tenant_id AND d.phone = m.phone " +
+		"AND d.channel = m.channel AND CASE WHEN d.sent_date IS NULL THEN '' ELSE d.sent_date END = ? AND d.status || '' IN (?) AND d.id NOT IN (?))"
 )
 
 // ruleFacts reads the rules' facts of the messages just claimed, in one

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -154,5 +155,23 @@ func TestOptimize(t *testing.T) {
 	}
 	if err := db.Optimize(context.Background(), "grids", "households"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestNewIDAtIncreasesPerInstant: ids made at one instant increase in the
+// order they were made, also with ids of other instants made in between
+// (a test's clock beside another's, the demo's history beside now), so
+// that "newest first" by id holds for rows of the same instant.
+func TestNewIDAtIncreasesPerInstant(t *testing.T) {
+	a := time.Date(2020, 2, 3, 1, 0, 0, 0, time.UTC)
+	others := []time.Time{a.Add(time.Second), a.Add(-time.Hour), a.AddDate(6, 0, 0), a.Add(time.Millisecond)}
+	prev := store.NewIDAt(a)
+	for i := range 50 {
+		_ = store.NewIDAt(others[i%len(others)])
+		id := store.NewIDAt(a)
+		if id <= prev {
+			t.Fatalf("id %d made at %v: %s, not after %s", i, a, id, prev)
+		}
+		prev = id
 	}
 }

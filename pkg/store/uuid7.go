@@ -18,16 +18,19 @@ import (
 // the id and the day agree even when t is not the wall clock (a demo's
 // history, a service under a test's clock). Like google/uuid's NewV7 (the
 // same layout: 48 bits of milliseconds, 12 of the millisecond's fraction,
-// 62 random), ids made within one millisecond of t's in a row increase.
+// 62 random), ids made within one millisecond of t's increase, also when
+// ids of other instants are made in between (rows of several clocks at
+// once: the demo's history, services under tests' clocks).
 func NewIDAt(t time.Time) string {
 	nano := t.UnixNano()
 	ms := nano / int64(time.Millisecond)
 	v := ms<<12 | (nano-ms*int64(time.Millisecond))>>8 // the fraction in 12 bits, as NewV7
+	slot := uint64(ms) * 0x9E3779B97F4A7C15 >> (64 - idClockBits)
 	idClock.Lock()
-	if v>>12 == idClock.last>>12 && v <= idClock.last {
-		v = idClock.last + 1
+	if last := idClock.last[slot]; v>>12 == last>>12 && v <= last {
+		v = last + 1
 	}
-	idClock.last = v
+	idClock.last[slot] = v
 	idClock.Unlock()
 	var u uuid.UUID
 	_, _ = rand.Read(u[8:])
@@ -41,11 +44,16 @@ func NewIDAt(t time.Time) string {
 	return u.String()
 }
 
-// idClock is the last (milliseconds<<12 | fraction) NewIDAt used.
+// idClock is the last (milliseconds<<12 | fraction) NewIDAt used, per
+// millisecond, in a table indexed by a hash of the millisecond: the
+// milliseconds in use at once are few, and two of them sharing a slot
+// only loses the order between ids of one of them.
 var idClock struct {
 	sync.Mutex
-	last int64
+	last [1 << idClockBits]int64
 }
+
+const idClockBits = 10
 
 // UUID7Floor is the smallest UUIDv7 (as text) of the millisecond t is in:
 // SQL's wanjia_uuid7_floor, which the partitions' bounds are made of.

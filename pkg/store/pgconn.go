@@ -64,10 +64,17 @@ type pgConn struct {
 // SQL. The startup parameter overrides such defaults; the check catches a
 // server or pooler that does not pass it on, and a session that turns it
 // off.
+var sessionSettings = [...]struct{ name, value string }{
+	{"standard_conforming_strings", "on"},
+	{"client_encoding", "UTF8"},
+}
+
+// checkSession runs before every transaction and every statement of a
+// read, so it walks a fixed array rather than a map built per call.
 func checkSession(pc *pgconn.PgConn) error {
-	for name, want := range map[string]string{"standard_conforming_strings": "on", "client_encoding": "UTF8"} {
-		if got := pc.ParameterStatus(name); got != want {
-			return &SessionError{Name: name, Got: got, Want: want}
+	for _, s := range sessionSettings {
+		if got := pc.ParameterStatus(s.name); got != s.value {
+			return &SessionError{Name: s.name, Got: got, Want: s.value}
 		}
 	}
 	return nil

@@ -168,9 +168,9 @@ func openPostgres(o Options) (*DB, error) {
 	// Startup parameters override what the database or role sets, and are
 	// checked once connected (see checkSession): a URL that asks for other
 	// quoting gets it, and is refused.
-	for k, v := range map[string]string{"standard_conforming_strings": "on", "client_encoding": "UTF8"} {
-		if _, set := cfg.RuntimeParams[k]; !set {
-			cfg.RuntimeParams[k] = v
+	for _, s := range sessionSettings {
+		if _, set := cfg.RuntimeParams[s.name]; !set {
+			cfg.RuntimeParams[s.name] = s.value
 		}
 	}
 	for k, v := range map[string]string{
